@@ -1,0 +1,49 @@
+/* ca_buf.c: growable byte buffers that refuse to grow past a cap. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+
+int
+ca_buf_add(struct ca_buf *b, const void *p, size_t n)
+{
+	size_t max = b->max ? b->max : CA_BODY_MAX;
+	size_t ncap;
+
+	if (n > max || b->len > max - n)
+		return -1;
+	if (b->p == NULL || b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		b->p = ca_xrealloc(b->p, ncap);
+		b->cap = ncap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int
+ca_buf_addstr(struct ca_buf *b, const char *s)
+{
+	return ca_buf_add(b, s, strlen(s));
+}
+
+void
+ca_buf_reset(struct ca_buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+void
+ca_buf_free(struct ca_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}

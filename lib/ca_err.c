@@ -1,0 +1,141 @@
+/* ca_err.c: one way to complain, for every tool. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+
+const char *ca_prog = "ca";
+int ca_verbose;
+
+void
+ca_setprog(const char *argv0)
+{
+	const char *p;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	p = strrchr(argv0, '/');
+	ca_prog = p != NULL ? p + 1 : argv0;
+}
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	fprintf(stderr, "%s: ", ca_prog);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+	errno = saved;
+}
+
+void
+ca_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+ca_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ca_verbose)
+		return;
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+ca_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void *
+ca_xmalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n ? n : 1)) == NULL)
+		ca_die(CA_EX_FAIL, "malloc:");
+	return p;
+}
+
+void *
+ca_xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if ((p = calloc(n ? n : 1, size ? size : 1)) == NULL)
+		ca_die(CA_EX_FAIL, "calloc:");
+	return p;
+}
+
+void *
+ca_xrealloc(void *p, size_t n)
+{
+	if ((p = realloc(p, n ? n : 1)) == NULL)
+		ca_die(CA_EX_FAIL, "realloc:");
+	return p;
+}
+
+char *
+ca_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(ca_xmalloc(n), s, n);
+}
+
+/*
+ * Text from the server or the model can carry terminal escapes; anything
+ * we echo to stderr goes through here first.
+ */
+char *
+ca_sanitize(const char *s, size_t maxlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0, n;
+	char *out;
+
+	if (s == NULL)
+		s = "";
+	n = strlen(s);
+	if (maxlen && n > maxlen)
+		n = maxlen;
+	out = ca_xmalloc(n * 4 + 4);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else
+			out[o++] = (char)c;
+	}
+	if (strlen(s) > n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,0 +1,356 @@
+/*
+ * ca_http.c: where requests go, with which credentials, and how a
+ * transfer is set up.  The key lives in one header line and is never
+ * printed; plain HTTP is for loopback only; redirects are not followed.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ca.h"
+
+#define CA_USER_AGENT	"ca/1.0"
+#define DEFAULT_BASE	"https://api.anthropic.com"
+
+static int
+loopback(const char *host)
+{
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "[::1]") == 0)
+		return 1;
+	if (strncmp(host, "127.", 4) != 0)
+		return 0;
+	/* The whole host must be a dotted quad: 127.0.0.1.evil.test is not. */
+	{
+		int dots = 0;
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			if (host[i] == '.')
+				dots++;
+			else if (!isdigit((unsigned char)host[i]))
+				return 0;
+		}
+		return dots == 3;
+	}
+}
+
+int
+ca_header_safe(const char *s)
+{
+	return s != NULL && strpbrk(s, "\r\n") == NULL;
+}
+
+static int
+check_base(const char *base)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int ok = 0;
+
+	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		ca_warn("ANTHROPIC_BASE_URL is not a URL");
+	else if (strcmp(scheme, "https") == 0)
+		ok = 1;
+	else if (strcmp(scheme, "http") != 0)
+		ca_warn("ANTHROPIC_BASE_URL: scheme %s is not supported", scheme);
+	else if (!loopback(host))
+		ca_warn("refusing to send the API key over plain http to %s; "
+		    "use https (plain http is for loopback hosts only)", host);
+	else
+		ok = 1;
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+int
+ca_api_init(struct ca_api *api)
+{
+	const char *base = getenv("ANTHROPIC_BASE_URL");
+	const char *key = getenv("ANTHROPIC_API_KEY");
+	const char *tok = getenv("ANTHROPIC_AUTH_TOKEN");
+	size_t n;
+
+	memset(api, 0, sizeof(*api));
+	api->version = "2026-10-21";
+	api->connect_ms = 10000;
+	api->timeout_ms = 600000;
+	if (base == NULL || *base == '\0')
+		base = DEFAULT_BASE;
+	if (!ca_header_safe(base) || !check_base(base))
+		return CA_EX_USAGE;
+	api->base = ca_xstrdup(base);
+	n = strlen(api->base);
+	while (n > 0 && api->base[n - 1] == '/')
+		api->base[--n] = '\0';
+	if (key != NULL && *key != '\0') {
+		if (!ca_header_safe(key))
+			goto bad;
+		api->auth = ca_xmalloc(strlen(key) + 16);
+		strcpy(api->auth, "x-api-key: ");
+		strcat(api->auth, key);
+	} else if (tok != NULL && *tok != '\0') {
+		if (!ca_header_safe(tok))
+			goto bad;
+		api->auth = ca_xmalloc(strlen(tok) + 32);
+		strcpy(api->auth, "Authorization: Bearer ");
+		strcat(api->auth, tok);
+	} else {
+		ca_warn("no API key: set ANTHROPIC_API_KEY "
+		    "(or ANTHROPIC_AUTH_TOKEN)");
+		return CA_EX_USAGE;
+	}
+	return 0;
+bad:
+	ca_warn("the API key in the environment contains a line break");
+	return CA_EX_USAGE;
+}
+
+void
+ca_api_free(struct ca_api *api)
+{
+	if (api->auth != NULL) {
+		/* Best effort: don't leave the key lying around in the heap. */
+		volatile char *p = api->auth;
+
+		while (*p)
+			*p++ = '\0';
+	}
+	free(api->auth);
+	free(api->base);
+	api->auth = api->base = NULL;
+}
+
+char *
+ca_path_escape(const char *seg)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out, *o;
+	const unsigned char *p;
+
+	if (seg == NULL || *seg == '\0' || strcmp(seg, ".") == 0 ||
+	    strcmp(seg, "..") == 0)
+		return NULL;
+	o = out = ca_xmalloc(strlen(seg) * 3 + 1);
+	for (p = (const unsigned char *)seg; *p; p++) {
+		if (isalnum(*p) || strchr("-._~", *p) != NULL)
+			*o++ = (char)*p;
+		else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void
+ca_resp_reset(struct ca_resp *r)
+{
+	struct ca_buf b = r->body;
+
+	ca_buf_reset(&b);
+	memset(r, 0, sizeof(*r));
+	r->body = b;
+	r->content_length = -1;
+}
+
+static void
+hcopy(char *dst, size_t n, const char *v, size_t vlen)
+{
+	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
+	    v[vlen - 1] == ' '))
+		vlen--;
+	if (vlen >= n)
+		vlen = n - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+}
+
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct ca_resp *r = ctx;
+	size_t n = size * nmemb, klen;
+	const char *colon = memchr(p, ':', n), *v;
+	static const struct {
+		const char *name;
+		size_t off, len;
+	} want[] = {
+#define F(h, m) { h, offsetof(struct ca_resp, m), \
+	sizeof(((struct ca_resp *)0)->m) }
+		F("request-id", request_id),
+		F("retry-after", retry_after),
+		F("retry-after-ms", retry_after_ms),
+		F("x-should-retry", should_retry),
+		F("content-type", content_type),
+		F("location", location),
+#undef F
+	};
+	size_t i;
+
+	if (n > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* A new response (after 100-continue): forget the old one. */
+		r->request_id[0] = r->retry_after[0] = '\0';
+		r->retry_after_ms[0] = r->should_retry[0] = '\0';
+		r->content_type[0] = r->location[0] = '\0';
+		r->content_length = -1;
+		return n;
+	}
+	if (colon == NULL)
+		return n;
+	klen = (size_t)(colon - p);
+	v = colon + 1;
+	while (v < p + n && (*v == ' ' || *v == '\t'))
+		v++;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (strlen(want[i].name) == klen &&
+		    strncasecmp(p, want[i].name, klen) == 0)
+			hcopy((char *)r + want[i].off, want[i].len, v,
+			    (size_t)(p + n - v));
+	if (klen == 14 && strncasecmp(p, "content-length", 14) == 0)
+		r->content_length = strtoll(v, NULL, 10);
+	return n;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct ca_resp *r = ctx;
+
+	if (ca_buf_add(&r->body, p, size * nmemb) == -1)
+		return 0;	/* over the cap: abort the transfer */
+	return size * nmemb;
+}
+
+struct curl_slist *
+ca_api_headers(const struct ca_api *api, const char *betas)
+{
+	struct curl_slist *h = NULL;
+	char line[256];
+
+	h = curl_slist_append(h, api->auth);
+	snprintf(line, sizeof(line), "anthropic-version: %s", api->version);
+	h = curl_slist_append(h, line);
+	if (betas != NULL && *betas != '\0') {
+		char *b = ca_xmalloc(strlen(betas) + 32);
+
+		strcpy(b, "anthropic-beta: ");
+		strcat(b, betas);
+		h = curl_slist_append(h, b);
+		free(b);
+	}
+	/* No "Expect: 100-continue" round trip for uploads. */
+	h = curl_slist_append(h, "Expect:");
+	return h;
+}
+
+CURL *
+ca_api_easy(const struct ca_api *api, const char *method, const char *path,
+    struct curl_slist *hdrs, struct ca_resp *resp)
+{
+	CURL *h;
+	char *url;
+
+	if ((h = curl_easy_init()) == NULL)
+		ca_die(CA_EX_FAIL, "cannot create a curl handle");
+	url = ca_xmalloc(strlen(api->base) + strlen(path) + 1);
+	strcpy(url, api->base);
+	strcat(url, path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	free(url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+	    strncmp(api->base, "http:", 5) == 0 ? "http" : "https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, api->connect_ms);
+	if (api->timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, api->timeout_ms);
+	if (api->idle_ms > 0) {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+		    (api->idle_ms + 999) / 1000);
+	}
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 60L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 60L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, CA_USER_AGENT);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, resp);
+	if (strcmp(method, "GET") == 0)
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(method, "POST") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	return h;
+}
+
+cJSON *
+ca_resp_error(const struct ca_resp *r)
+{
+	cJSON *body, *e, *err;
+	char msg[512];
+
+	if (r->cc != CURLE_OK) {
+		err = cJSON_CreateObject();
+		cJSON_AddStringToObject(err, "type",
+		    r->cc == CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
+		    "connection_error");
+		snprintf(msg, sizeof(msg), "%s",
+		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->cc));
+		cJSON_AddStringToObject(err, "message", msg);
+		return err;
+	}
+	body = ca_jparse(r->body.p, r->body.len);
+	if ((e = ca_jobj(body, "error")) != NULL && ca_jstr(e, "type")) {
+		err = cJSON_Duplicate(e, 1);
+		cJSON_Delete(body);
+		return err;
+	}
+	cJSON_Delete(body);
+	err = cJSON_CreateObject();
+	cJSON_AddStringToObject(err, "type", "http_error");
+	{
+		char *snip = ca_sanitize(r->body.p, 200);
+
+		snprintf(msg, sizeof(msg), "HTTP %ld%s%s", r->status,
+		    *snip ? ": " : "", snip);
+		free(snip);
+	}
+	cJSON_AddStringToObject(err, "message", msg);
+	return err;
+}
+
+void
+ca_resp_errmsg(const struct ca_resp *r, char *buf, size_t n)
+{
+	cJSON *e = ca_resp_error(r);
+	char *type = ca_sanitize(ca_jstr(e, "type"), 64);
+	char *msg = ca_sanitize(ca_jstr(e, "message"), 300);
+	char *rid = ca_sanitize(r->request_id, 100);
+
+	if (r->cc != CURLE_OK || r->status == 0)
+		snprintf(buf, n, "%s: %s", type, msg);
+	else if (*rid)
+		snprintf(buf, n, "%ld %s: %s (request-id %s)", r->status, type,
+		    msg, rid);
+	else
+		snprintf(buf, n, "%ld %s: %s", r->status, type, msg);
+	free(type);
+	free(msg);
+	free(rid);
+	cJSON_Delete(e);
+}

@@ -1,0 +1,186 @@
+/* timegm(3) for HTTP dates is a BSD/glibc extension. */
+#define _DEFAULT_SOURCE
+/*
+ * ca_retry.c: the official SDKs' retry policy (api-notes §8.3), plus a
+ * total budget so that a cron job never sleeps past its slot.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ca.h"
+
+/* A server may ask for at most this long before we give up instead. */
+#define MAX_SERVER_DELAY_MS	60000L
+
+void
+ca_retry_init(struct ca_retry *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->max = 2;
+	rp->budget_s = 120;
+}
+
+static int
+transport_retryable(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+ca_retryable(const struct ca_resp *r)
+{
+	if (r->cc != CURLE_OK)
+		return transport_retryable(r->cc);
+	if (strcasecmp(r->should_retry, "true") == 0)
+		return 1;
+	if (strcasecmp(r->should_retry, "false") == 0)
+		return 0;
+	return r->status == 408 || r->status == 409 || r->status == 429 ||
+	    r->status >= 500;
+}
+
+int
+ca_resp_temporary(const struct ca_resp *r)
+{
+	if (r->cc != CURLE_OK)
+		return transport_retryable(r->cc);
+	return r->status == 408 || r->status == 409 || r->status == 429 ||
+	    r->status >= 500;
+}
+
+/* The server's wish in ms: >0 valid, 0 none, -1 longer than we wait. */
+static long
+server_delay(const struct ca_resp *r)
+{
+	char *end;
+	double d = -1;
+
+	if (r->retry_after_ms[0] != '\0') {
+		d = strtod(r->retry_after_ms, &end);
+		if (end == r->retry_after_ms || *end != '\0' || !isfinite(d))
+			d = -1;
+	}
+	if (d <= 0 && r->retry_after[0] != '\0') {
+		d = strtod(r->retry_after, &end);
+		if (end != r->retry_after && *end == '\0' && isfinite(d))
+			d *= 1000;
+		else {
+			struct tm tm;
+
+			memset(&tm, 0, sizeof(tm));
+			end = strptime(r->retry_after,
+			    "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			d = end != NULL ? (difftime(timegm(&tm), time(NULL)) *
+			    1000) : -1;
+		}
+	}
+	if (!(d > 0))
+		return 0;
+	if (d > MAX_SERVER_DELAY_MS)
+		return -1;
+	return (long)d;
+}
+
+long
+ca_retry_delay_ms(const struct ca_resp *r, int n)
+{
+	long d = server_delay(r);
+	double s;
+
+	if (d != 0)
+		return d;
+	s = 0.5 * pow(2, n);
+	if (s > 8)
+		s = 8;
+	s *= 1 - 0.25 * ((double)rand() / ((double)RAND_MAX + 1));
+	return (long)(s * 1000);
+}
+
+int
+ca_sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/*
+ * Decide about a failed attempt: returns the delay before the next one,
+ * or -1 when there is to be none.
+ */
+static long
+next_delay(struct ca_retry *rp, const struct ca_resp *r, int n, char *why,
+    size_t whylen)
+{
+	long d;
+
+	if (n >= rp->max || !ca_retryable(r))
+		return -1;
+	d = ca_retry_delay_ms(r, n);
+	if (d < 0) {
+		snprintf(why, whylen, "the server asks to wait over %ld s",
+		    MAX_SERVER_DELAY_MS / 1000);
+		return -1;
+	}
+	if (rp->budget_s > 0 && rp->waited_s + d / 1000.0 > rp->budget_s) {
+		snprintf(why, whylen, "retry budget of %g s spent",
+		    rp->budget_s);
+		return -1;
+	}
+	return d;
+}
+
+int
+ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
+    int (*rewind)(void *ctx), void *ctx)
+{
+	char msg[600], why[128];
+	long d;
+	int n;
+
+	for (n = 0;; n++) {
+		resp->cc = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (resp->cc == CURLE_OK && resp->status >= 200 &&
+		    resp->status < 300)
+			return 0;
+		why[0] = '\0';
+		if ((d = next_delay(rp, resp, n, why, sizeof(why))) < 0)
+			break;
+		ca_resp_errmsg(resp, msg, sizeof(msg));
+		ca_note("%s; retry %d of %d in %.2f s", msg, n + 1, rp->max,
+		    d / 1000.0);
+		rp->waited_s += d / 1000.0;
+		if (ca_sleep_ms(d) == -1)
+			break;
+		if (rewind != NULL && rewind(ctx) == -1)
+			break;
+		ca_resp_reset(resp);
+	}
+	if (why[0] != '\0')
+		ca_note("not retrying: %s", why);
+	return ca_resp_temporary(resp) ? CA_EX_TEMPFAIL : CA_EX_FAIL;
+}

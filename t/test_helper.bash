@@ -1,0 +1,99 @@
+# Shared by every t/*.bats file.  Isolates the environment, puts the
+# freshly built tools first on PATH and runs the local API emulator.
+
+CA_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+export CA_ROOT
+PATH="$CA_ROOT:$PATH"
+export PATH
+
+# Nothing from the caller's environment may leak into a test.
+unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL \
+	XDG_CACHE_HOME NO_COLOR CA_API_VERSION
+export LC_ALL=C.UTF-8
+
+# A fake key that looks like no real one; tests check it never leaks.
+CA_TEST_KEY=test-key-not-real
+export CA_TEST_KEY
+
+# With CA_VALGRIND set (make valgrind), the tools run under valgrind and
+# any error or leak fails the test through exit status 99.
+if [ -n "${CA_VALGRIND:-}" ]; then
+	for _t in ca-upload ca-request ca-exec ca-fetch ca-render ca-files; do
+		eval "$_t() { valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99 \"\$CA_ROOT/$_t\" \"\$@\"; }"
+		export -f "${_t?}"
+	done
+fi
+
+setup() {
+	export HOME="$BATS_TEST_TMPDIR/home"
+	mkdir -p "$HOME"
+	export XDG_CACHE_HOME="$HOME/.cache"
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# Start one emulator for the whole file (call from setup_file).
+emu_start() {
+	EMU_DIR="$BATS_FILE_TMPDIR/emu"
+	mkdir -p "$EMU_DIR"
+	python3 "$CA_ROOT/emu/ca-emu.py" --port 0 --port-file "$EMU_DIR/port" \
+		--log "$EMU_DIR/log.ndjson" --state "$EMU_DIR/state" "$@" \
+		</dev/null >"$EMU_DIR/stdout" 2>"$EMU_DIR/stderr" 3>&- &
+	echo $! >"$EMU_DIR/pid"
+	local i
+	for i in $(seq 100); do
+		[ -s "$EMU_DIR/port" ] && break
+		sleep 0.1
+	done
+	[ -s "$EMU_DIR/port" ] || { cat "$EMU_DIR/stderr" >&2; return 1; }
+	EMU_URL="http://127.0.0.1:$(cat "$EMU_DIR/port")"
+	export EMU_DIR EMU_URL
+	export ANTHROPIC_BASE_URL="$EMU_URL" ANTHROPIC_API_KEY="$CA_TEST_KEY"
+}
+
+emu_stop() {
+	[ -f "$EMU_DIR/pid" ] && kill "$(cat "$EMU_DIR/pid")" 2>/dev/null
+	return 0
+}
+
+# Forget faults and config, and empty the request log.
+emu_reset() {
+	curl -sf -X POST "$EMU_URL/_emu/reset" >/dev/null
+}
+
+# Queue fault rules: emu_fault '[{"path":"/v1/messages","status":529}]'
+emu_fault() {
+	curl -sf -X POST -H 'content-type: application/json' \
+		--data-binary "$1" "$EMU_URL/_emu/faults" >/dev/null
+}
+
+emu_config() {
+	curl -sf -X POST -H 'content-type: application/json' \
+		--data-binary "$1" "$EMU_URL/_emu/config" >/dev/null
+}
+
+# Make a generated (downloadable) file: emu_file NAME CONTENT -> its id.
+emu_file() {
+	jq -cn --arg n "$1" --arg c "$2" \
+		'{filename: $n, content_b64: ($c | @base64)}' |
+		curl -sf -X POST -H 'content-type: application/json' \
+			--data-binary @- "$EMU_URL/_emu/files" | jq -r .id
+}
+
+# The requests the emulator received, one JSON object per line,
+# optionally only those for one path.
+emu_log() {
+	if [ $# -gt 0 ]; then
+		jq -c --arg p "$1" 'select(.path == $p)' "$EMU_DIR/log.ndjson"
+	else
+		cat "$EMU_DIR/log.ndjson"
+	fi
+}
+
+# Compare two JSON texts as values.
+json_eq() {
+	[ "$(jq -S -c . <<<"$1")" = "$(jq -S -c . <<<"$2")" ] || {
+		echo "expected: $2" >&2
+		echo "actual:   $1" >&2
+		return 1
+	}
+}
