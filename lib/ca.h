@@ -78,6 +78,8 @@ struct ca_reader *ca_reader_new(FILE *fp, const char *name);
  */
 int	 ca_reader_next(struct ca_reader *r, struct ca_rec *rec);
 int	 ca_reader_failed(const struct ca_reader *r);
+/* Can ca_reader_next return without reading (a whole line, or EOF)? */
+int	 ca_reader_pending(const struct ca_reader *r);
 void	 ca_reader_free(struct ca_reader *r);
 /* Write one record, compact, and flush it.  Dies on a write error. */
 void	 ca_emit(const cJSON *rec);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ca.h"
 
@@ -30,6 +31,15 @@ ca_reader_new(FILE *fp, const char *name)
 	r->fp = fp;
 	r->name = ca_xstrdup(name);
 	return r;
+}
+
+int
+ca_reader_pending(const struct ca_reader *r)
+{
+	if (r->buf == NULL)
+		return r->eof;
+	return r->eof || memchr(r->buf + r->consumed, '\n',
+	    r->len - r->consumed) != NULL;
 }
 
 int
@@ -64,7 +74,7 @@ compact(struct ca_reader *r)
 static int
 fill(struct ca_reader *r)
 {
-	size_t n;
+	ssize_t n;
 
 	if (r->eof)
 		return 0;
@@ -72,15 +82,22 @@ fill(struct ca_reader *r)
 		r->cap = r->cap ? r->cap * 2 : 131072;
 		r->buf = ca_xrealloc(r->buf, r->cap);
 	}
-	n = fread(r->buf + r->len, 1, r->cap - r->len - 1, r->fp);
-	r->len += n;
-	if (n == 0) {
-		if (ferror(r->fp)) {
+	/*
+	 * read(2), not fread(3): a pipe delivers what the writer flushed,
+	 * and a live pipeline must not wait for a full buffer.
+	 */
+	do
+		n = read(fileno(r->fp), r->buf + r->len, r->cap - r->len - 1);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		if (n == -1) {
 			ca_warn("%s: read error:", r->name);
 			r->failed = 1;
 		}
 		r->eof = 1;
+		return 0;
 	}
+	r->len += (size_t)n;
 	return (int)n;
 }
 

@@ -1,0 +1,797 @@
+/*
+ * ca-exec: send each request record to the Messages API and write what
+ * came back: the request, then response records (one per API response
+ * of the turn, pause_turn continuations included) or an error record.
+ * All transfers run on one libcurl multi handle.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca.h"
+
+enum jstate { J_WAIT, J_RUN, J_DONE };
+
+/* Output of one input record, kept in input order. */
+struct slot {
+	struct ca_buf	 out;
+	int		 done;
+	struct slot	*next;
+};
+
+struct job {
+	struct slot	*slot;
+	char		*id;		/* custom_id */
+	cJSON		*params;	/* grows with pause_turn continuations */
+	cJSON		*turn;		/* assistant content of this turn */
+	char		*betas;		/* comma-joined, or NULL */
+	int		 part;		/* API responses so far, 1-based */
+	int		 attempt;	/* attempts at the current part */
+	int		 emitted;	/* output of this attempt written */
+	enum jstate	 state;
+	double		 due;
+	CURL		*h;
+	struct curl_slist *hdrs;
+	char		*body;
+	struct ca_resp	 resp;
+	struct ca_retry	 retry;
+	struct ca_sse	*sse;
+	struct ca_msg	*msg;
+	int		 streaming;	/* this response is an event stream */
+	int		 stopped;	/* message_stop seen */
+	char		 serr[256];	/* stream failure, if any */
+	cJSON		*serrobj;	/* error event's object */
+	struct job	*next;
+};
+
+static struct {
+	struct ca_api	 api;
+	CURLM		*multi;
+	int		 jobs;
+	int		 unordered;
+	int		 stream;
+	int		 retries;
+	double		 budget;
+	int		 max_parts;
+	const char	*version;
+	long		 connect_ms, timeout_ms, idle_ms;
+	double		 hold_until;	/* a 429 pauses every new attempt */
+	struct slot	*head, *tail;
+	struct job	*jlist;
+	int		 active;
+	int		 nfail, ntemp;
+} g;
+
+static void
+usage(int status)
+{
+	fputs("usage: ca-exec [-suv] [-j jobs] [-r retries] [-t timeout] "
+	    "[--api-version version]\n"
+	    "               [--connect-timeout seconds] [--idle-timeout "
+	    "seconds]\n"
+	    "               [--max-continues n] [--retry-max-time seconds]\n",
+	    status ? stderr : stdout);
+	exit(status);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+out(const char *p, size_t n)
+{
+	if (fwrite(p, 1, n, stdout) != n || fflush(stdout) == EOF)
+		ca_die(CA_EX_FAIL, "write error on standard output:");
+}
+
+static struct slot *
+slot_new(void)
+{
+	struct slot *s = ca_xcalloc(1, sizeof(*s));
+
+	s->out.max = (size_t)-1 / 2;
+	if (g.tail != NULL)
+		g.tail->next = s;
+	else
+		g.head = s;
+	g.tail = s;
+	return s;
+}
+
+/*
+ * The head slot writes straight through, so a stream is live; later
+ * slots hold their lines until every earlier one is done.  Unordered,
+ * a slot writes when it is done: completion order.
+ */
+static void
+slot_write(struct slot *s, const char *p, size_t n)
+{
+	if (s == g.head && !g.unordered)
+		out(p, n);
+	else
+		ca_buf_add(&s->out, p, n);
+}
+
+static void
+slot_done(struct slot *s)
+{
+	struct slot *n;
+
+	s->done = 1;
+	if (g.unordered) {
+		if (s->out.len > 0)
+			out(s->out.p, s->out.len);
+		ca_buf_free(&s->out);
+	}
+	while (g.head != NULL && g.head->done) {
+		n = g.head->next;
+		ca_buf_free(&g.head->out);
+		free(g.head);
+		g.head = n;
+		if (n == NULL)
+			g.tail = NULL;
+		else if (n->out.len > 0 && !g.unordered) {
+			out(n->out.p, n->out.len);
+			ca_buf_reset(&n->out);
+		}
+	}
+}
+
+static void
+emit(struct job *j, cJSON *rec)
+{
+	char *s = ca_jprint(rec);
+	size_t n = strlen(s);
+
+	s[n] = '\n';
+	slot_write(j->slot, s, n + 1);
+	free(s);
+	cJSON_Delete(rec);
+}
+
+static cJSON *
+record(const char *type, const struct job *j)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(r, "type", type);
+	if (j->id != NULL)
+		cJSON_AddStringToObject(r, "custom_id", j->id);
+	else
+		cJSON_AddNullToObject(r, "custom_id");
+	return r;
+}
+
+static void
+job_fail(struct job *j, long status, cJSON *err, int temporary)
+{
+	cJSON *r = record("error", j);
+	char *type = ca_sanitize(ca_jstr(err, "type"), 64);
+	char *msg = ca_sanitize(ca_jstr(err, "message"), 300);
+
+	cJSON_AddNumberToObject(r, "part", j->part);
+	if (status > 0)
+		cJSON_AddNumberToObject(r, "status", status);
+	else
+		cJSON_AddNullToObject(r, "status");
+	if (j->resp.request_id[0] != '\0')
+		cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
+	else
+		cJSON_AddNullToObject(r, "request_id");
+	cJSON_AddNumberToObject(r, "attempts", j->attempt);
+	cJSON_AddItemToObject(r, "error", err);
+	if (status > 0 && j->resp.request_id[0] != '\0')
+		ca_warn("%s: %ld %s: %s (request-id %s)", j->id ? j->id :
+		    "request", status, type, msg, j->resp.request_id);
+	else if (status > 0)
+		ca_warn("%s: %ld %s: %s", j->id ? j->id : "request", status,
+		    type, msg);
+	else
+		ca_warn("%s: %s: %s", j->id ? j->id : "request", type, msg);
+	free(type);
+	free(msg);
+	emit(j, r);
+	if (temporary)
+		g.ntemp++;
+	else
+		g.nfail++;
+	j->state = J_DONE;
+}
+
+static cJSON *
+errobj(const char *type, const char *msg)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "type", type);
+	cJSON_AddStringToObject(e, "message", msg);
+	return e;
+}
+
+/* Stream events: each one is written the moment it is complete. */
+static int
+on_event(void *ctx, const char *event, const char *data, size_t len)
+{
+	struct job *j = ctx;
+	cJSON *d, *r;
+	int rv;
+
+	if (strcmp(event, "ping") == 0)
+		return 0;
+	if ((d = ca_jparse(data, len)) == NULL) {
+		snprintf(j->serr, sizeof(j->serr), "invalid JSON in the data "
+		    "of a %.40s event", event);
+		return 1;
+	}
+	rv = ca_msg_event(j->msg, event, d);
+	r = record("event", j);
+	cJSON_AddNumberToObject(r, "part", j->part);
+	cJSON_AddItemToObject(r, "event", d);
+	emit(j, r);
+	j->emitted = 1;
+	if (rv == 1)
+		j->stopped = 1;
+	if (rv == -1) {
+		snprintf(j->serr, sizeof(j->serr), "%s", ca_msg_error(j->msg));
+		if (ca_msg_errobj(j->msg) != NULL)
+			j->serrobj = cJSON_Duplicate(ca_msg_errobj(j->msg), 1);
+		return 1;
+	}
+	return 0;
+}
+
+static size_t
+on_stream(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct job *j = ctx;
+	size_t n = size * nmemb;
+	long code = 0;
+
+	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &code);
+	if (!j->streaming) {
+		/* Errors, and servers that ignored stream:true, send JSON. */
+		j->streaming = code >= 200 && code < 300 &&
+		    strncmp(j->resp.content_type, "text/event-stream", 17) == 0;
+		if (!j->streaming)
+			return ca_buf_add(&j->resp.body, p, n) == -1 ? 0 : n;
+	}
+	if (ca_sse_feed(j->sse, p, n) == -1) {
+		if (j->serr[0] == '\0')
+			snprintf(j->serr, sizeof(j->serr), "%s",
+			    ca_sse_error(j->sse));
+		return 0;
+	}
+	return n;
+}
+
+static void
+start(struct job *j)
+{
+	cJSON_DeleteItemFromObject(j->params, "stream");
+	if (g.stream)
+		cJSON_AddTrueToObject(j->params, "stream");
+	free(j->body);
+	j->body = ca_jprint(j->params);
+	if (j->hdrs == NULL) {
+		j->hdrs = ca_api_headers(&g.api, j->betas);
+		j->hdrs = curl_slist_append(j->hdrs,
+		    "content-type: application/json");
+	}
+	ca_resp_reset(&j->resp);
+	j->h = ca_api_easy(&g.api, "POST", "/v1/messages", j->hdrs, &j->resp);
+	curl_easy_setopt(j->h, CURLOPT_POSTFIELDS, j->body);
+	curl_easy_setopt(j->h, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(j->h, CURLOPT_PIPEWAIT, 1L);
+	if (g.stream) {
+		ca_sse_free(j->sse);
+		ca_msg_free(j->msg);
+		j->sse = ca_sse_new(CA_LINE_MAX, on_event, j);
+		j->msg = ca_msg_new();
+		j->streaming = j->stopped = 0;
+		j->serr[0] = '\0';
+		curl_easy_setopt(j->h, CURLOPT_WRITEFUNCTION, on_stream);
+		curl_easy_setopt(j->h, CURLOPT_WRITEDATA, j);
+		/* A stream may rightly last long; the idle limit guards it. */
+		curl_easy_setopt(j->h, CURLOPT_TIMEOUT_MS, 0L);
+	}
+	j->attempt++;
+	j->emitted = 0;
+	j->state = J_RUN;
+	curl_multi_add_handle(g.multi, j->h);
+}
+
+static void
+job_free(struct job *j)
+{
+	free(j->id);
+	free(j->betas);
+	free(j->body);
+	cJSON_Delete(j->params);
+	cJSON_Delete(j->turn);
+	cJSON_Delete(j->serrobj);
+	curl_slist_free_all(j->hdrs);
+	ca_buf_free(&j->resp.body);
+	ca_sse_free(j->sse);
+	ca_msg_free(j->msg);
+	free(j);
+}
+
+/* pause_turn: send the turn so far back, in the same container. */
+static int
+continue_turn(struct job *j, const cJSON *msg)
+{
+	cJSON *msgs = ca_jarr(j->params, "messages"), *last, *a, *b;
+	const char *cid = ca_jstr(ca_jobj(msg, "container"), "id");
+
+	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
+		cJSON_AddItemToArray(j->turn, cJSON_Duplicate(b, 1));
+	if (j->part >= g.max_parts) {
+		ca_warn("%s: still paused after %d continuations; giving up",
+		    j->id ? j->id : "request", g.max_parts - 1);
+		return -1;
+	}
+	/* The turn's first pause adds the assistant message; later ones
+	 * replace it with the longer one. */
+	last = msgs != NULL ? cJSON_GetArrayItem(msgs,
+	    cJSON_GetArraySize(msgs) - 1) : NULL;
+	if (j->part > 1 && last != NULL &&
+	    strcmp(ca_jstr(last, "role") ? ca_jstr(last, "role") : "",
+	    "assistant") == 0)
+		cJSON_DeleteItemFromArray(msgs, cJSON_GetArraySize(msgs) - 1);
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "role", "assistant");
+	cJSON_AddItemToObject(a, "content", cJSON_Duplicate(j->turn, 1));
+	cJSON_AddItemToArray(msgs, a);
+	if (cid != NULL) {
+		cJSON_DeleteItemFromObject(j->params, "container");
+		cJSON_AddStringToObject(j->params, "container", cid);
+	}
+	ca_note("%s: pause_turn; continuing (part %d)", j->id ? j->id :
+	    "request", j->part + 1);
+	j->part++;
+	j->attempt = 0;
+	j->state = J_WAIT;
+	j->due = now();
+	return 0;
+}
+
+static void
+got_message(struct job *j, cJSON *msg)
+{
+	cJSON *r = record("response", j);
+	const char *stop = ca_jstr(msg, "stop_reason");
+	int pause = stop != NULL && strcmp(stop, "pause_turn") == 0;
+
+	cJSON_AddNumberToObject(r, "part", j->part);
+	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
+	cJSON_AddNumberToObject(r, "attempts", j->attempt);
+	cJSON_AddItemToObject(r, "message", msg);
+	if (pause && continue_turn(j, msg) == 0) {
+		emit(j, r);
+		return;
+	}
+	emit(j, r);
+	if (pause)
+		g.nfail++;
+	j->state = J_DONE;
+}
+
+static int
+temporary_type(const char *type)
+{
+	return type != NULL && (strcmp(type, "overloaded_error") == 0 ||
+	    strcmp(type, "rate_limit_error") == 0 ||
+	    strcmp(type, "api_error") == 0 ||
+	    strcmp(type, "timeout_error") == 0);
+}
+
+static void
+stream_done(struct job *j)
+{
+	char m[512];
+
+	if (j->serrobj != NULL) {
+		cJSON *e = j->serrobj;
+
+		j->serrobj = NULL;
+		job_fail(j, j->resp.status, e, temporary_type(ca_jstr(e,
+		    "type")));
+	} else if (j->serr[0] != '\0')
+		job_fail(j, j->resp.status, errobj("stream_error", j->serr), 0);
+	else if (j->resp.cc != CURLE_OK) {
+		snprintf(m, sizeof(m), "stream interrupted: %s",
+		    j->resp.errbuf[0] ? j->resp.errbuf :
+		    curl_easy_strerror(j->resp.cc));
+		job_fail(j, j->resp.status, errobj(j->resp.cc ==
+		    CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
+		    "connection_error", m), 1);
+	} else if (!j->stopped)
+		job_fail(j, j->resp.status, errobj("stream_error",
+		    "stream ended before message_stop"), 0);
+	else
+		got_message(j, ca_msg_take(j->msg));
+}
+
+/* Retry when the policy allows and nothing of this attempt was written. */
+static int
+maybe_retry(struct job *j)
+{
+	char m[512];
+	long d;
+
+	if (j->emitted || j->attempt > j->retry.max || !ca_retryable(&j->resp))
+		return 0;
+	d = ca_retry_delay_ms(&j->resp, j->attempt - 1);
+	if (d < 0) {
+		ca_note("%s: not retrying: the server asks to wait over a "
+		    "minute", j->id ? j->id : "request");
+		return 0;
+	}
+	if (j->retry.budget_s > 0 &&
+	    j->retry.waited_s + d / 1000.0 > j->retry.budget_s) {
+		ca_note("%s: not retrying: retry budget of %g s spent",
+		    j->id ? j->id : "request", j->retry.budget_s);
+		return 0;
+	}
+	j->retry.waited_s += d / 1000.0;
+	ca_resp_errmsg(&j->resp, m, sizeof(m));
+	ca_note("%s: %s; retry %d of %d in %.2f s", j->id ? j->id : "request",
+	    m, j->attempt, j->retry.max, d / 1000.0);
+	j->due = now() + d / 1000.0;
+	if (j->resp.status == 429 && j->due > g.hold_until)
+		g.hold_until = j->due;
+	j->state = J_WAIT;
+	return 1;
+}
+
+static void
+finished(struct job *j, CURLcode cc)
+{
+	cJSON *msg;
+
+	j->resp.cc = cc;
+	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->resp.status);
+	curl_multi_remove_handle(g.multi, j->h);
+	curl_easy_cleanup(j->h);
+	j->h = NULL;
+	if (j->streaming) {
+		stream_done(j);
+		return;
+	}
+	if (cc == CURLE_OK && j->resp.status >= 200 && j->resp.status < 300) {
+		msg = ca_jparse(j->resp.body.p, j->resp.body.len);
+		if (msg == NULL || ca_jarr(msg, "content") == NULL) {
+			cJSON_Delete(msg);
+			job_fail(j, j->resp.status, errobj("invalid_response",
+			    "the response is not a message"), 0);
+			return;
+		}
+		got_message(j, msg);
+		return;
+	}
+	if (maybe_retry(j))
+		return;
+	job_fail(j, j->resp.status, ca_resp_error(&j->resp),
+	    ca_resp_temporary(&j->resp));
+}
+
+static char *
+join_betas(const cJSON *betas, const char **bad)
+{
+	struct ca_buf b = { NULL, 0, 0, 0 };
+	const cJSON *e;
+
+	*bad = NULL;
+	cJSON_ArrayForEach(e, betas) {
+		if (!cJSON_IsString(e) || !ca_header_safe(e->valuestring) ||
+		    strchr(e->valuestring, ',') != NULL) {
+			*bad = "a beta name that is not a plain string";
+			break;
+		}
+		if (b.len > 0)
+			ca_buf_addstr(&b, ",");
+		ca_buf_addstr(&b, e->valuestring);
+	}
+	return b.p;
+}
+
+static void
+add_request(const struct ca_rec *rec, struct slot *s)
+{
+	struct job *j = ca_xcalloc(1, sizeof(*j));
+	const char *id = ca_jstr(rec->json, "custom_id"), *bad = NULL;
+	cJSON *p = ca_jobj(rec->json, "params");
+
+	j->slot = s;
+	j->id = id != NULL ? ca_xstrdup(id) : NULL;
+	j->part = 1;
+	j->turn = cJSON_CreateArray();
+	j->resp.content_length = -1;
+	ca_retry_init(&j->retry);
+	j->retry.max = g.retries;
+	j->retry.budget_s = g.budget;
+	j->next = g.jlist;
+	g.jlist = j;
+	g.active++;
+	slot_write(s, rec->raw, rec->len);
+	slot_write(s, "\n", 1);
+	j->betas = join_betas(cJSON_GetObjectItem(rec->json, "betas"), &bad);
+	if (p == NULL || bad != NULL) {
+		ca_warn("<stdin>:%ld: %s", rec->lineno, p == NULL ?
+		    "request record without params" : bad);
+		job_fail(j, 0, errobj("invalid_record", p == NULL ?
+		    "request record without params" : bad), 0);
+		return;
+	}
+	j->params = cJSON_Duplicate(p, 1);
+	j->state = J_WAIT;
+	j->due = now();
+}
+
+static int
+stdin_ready(void)
+{
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/* Take input records while there is room for more requests. */
+static int
+admit(struct ca_reader *r, int *eof)
+{
+	struct ca_rec rec;
+	struct slot *s;
+	int rv, bad = 0;
+
+	while (!*eof && g.active < g.jobs &&
+	    (ca_reader_pending(r) || stdin_ready())) {
+		rv = ca_reader_next(r, &rec);
+		if (rv == 0) {
+			*eof = 1;
+			if (ca_reader_failed(r))
+				bad = 1;
+			break;
+		}
+		if (rv == -1) {
+			bad = 1;
+			continue;
+		}
+		s = slot_new();
+		if (strcmp(rec.type, "request") == 0)
+			add_request(&rec, s);
+		else {
+			slot_write(s, rec.raw, rec.len);
+			slot_write(s, "\n", 1);
+			slot_done(s);
+		}
+	}
+	return bad;
+}
+
+/* Start what is due; returns ms until the next job falls due (or -1). */
+static long
+launch(void)
+{
+	struct job *j;
+	double t = now(), next = -1;
+
+	for (j = g.jlist; j != NULL; j = j->next) {
+		if (j->state != J_WAIT)
+			continue;
+		if (j->due <= t && g.hold_until <= t)
+			start(j);
+		else {
+			double d = j->due > g.hold_until ? j->due :
+			    g.hold_until;
+
+			if (next < 0 || d < next)
+				next = d;
+		}
+	}
+	return next < 0 ? -1 : (long)ceil((next - t) * 1000);
+}
+
+/* Forget finished jobs, and let their slots go out. */
+static void
+reap(void)
+{
+	struct job **jp = &g.jlist, *j;
+
+	while ((j = *jp) != NULL) {
+		if (j->state == J_DONE) {
+			*jp = j->next;
+			slot_done(j->slot);
+			job_free(j);
+			g.active--;
+		} else
+			jp = &j->next;
+	}
+}
+
+static void
+loop(void)
+{
+	struct ca_reader *r = ca_reader_new(stdin, "<stdin>");
+	struct curl_waitfd wfd;
+	CURLMsg *m;
+	int eof = 0, running, left, bad = 0;
+	long wait;
+
+	for (;;) {
+		bad |= admit(r, &eof);
+		wait = launch();
+		if (eof && g.jlist == NULL)
+			break;
+		curl_multi_perform(g.multi, &running);
+		while ((m = curl_multi_info_read(g.multi, &left)) != NULL) {
+			struct job *j;
+
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&j);
+			finished(j, m->data.result);
+		}
+		reap();
+		if (eof && g.jlist == NULL)
+			break;
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		wfd.fd = STDIN_FILENO;
+		wfd.events = CURL_WAIT_POLLIN;
+		wfd.revents = 0;
+		if (!eof && g.active < g.jobs && ca_reader_pending(r))
+			wait = 0;
+		curl_multi_poll(g.multi, &wfd,
+		    !eof && g.active < g.jobs ? 1 : 0, (int)wait, NULL);
+	}
+	if (bad)
+		g.nfail++;
+	ca_reader_free(r);
+}
+
+static double
+seconds(const char *s, const char *what)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*s == '\0' || *end != '\0' || !(v >= 0) || v > 1e7)
+		ca_die(CA_EX_USAGE, "%s must be a number of seconds: %s", what,
+		    s);
+	return v;
+}
+
+static int
+count(const char *s, const char *what, int lo, int hi)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+		ca_die(CA_EX_USAGE, "%s must be a number from %d to %d: %s",
+		    what, lo, hi, s);
+	return (int)v;
+}
+
+static void
+parse_opts(int argc, char **argv)
+{
+	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET };
+	static const struct option lopts[] = {
+		{ "api-version",	required_argument, NULL, O_VER },
+		{ "connect-timeout",	required_argument, NULL, O_CONN },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ "idle-timeout",	required_argument, NULL, O_IDLE },
+		{ "jobs",		required_argument, NULL, 'j' },
+		{ "max-continues",	required_argument, NULL, O_MAXC },
+		{ "retries",		required_argument, NULL, 'r' },
+		{ "retry-max-time",	required_argument, NULL, O_BUDGET },
+		{ "stream",		no_argument,	   NULL, 's' },
+		{ "timeout",		required_argument, NULL, 't' },
+		{ "unordered",		no_argument,	   NULL, 'u' },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hj:r:st:uv", lopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+			break;
+		case 'j':
+			g.jobs = count(optarg, "jobs", 1, 1000);
+			break;
+		case 'r':
+			g.retries = count(optarg, "retries", 0, 100);
+			break;
+		case 's':
+			g.stream = 1;
+			break;
+		case 't':
+			g.timeout_ms = (long)(seconds(optarg, "timeout") *
+			    1000);
+			break;
+		case 'u':
+			g.unordered = 1;
+			break;
+		case 'v':
+			ca_verbose++;
+			break;
+		case O_VER:
+			if (!ca_header_safe(optarg) || *optarg == '\0')
+				ca_die(CA_EX_USAGE, "bad API version");
+			g.version = optarg;
+			break;
+		case O_CONN:
+			g.connect_ms = (long)(seconds(optarg,
+			    "connect timeout") * 1000);
+			break;
+		case O_IDLE:
+			g.idle_ms = (long)(seconds(optarg,
+			    "idle timeout") * 1000);
+			break;
+		case O_MAXC:
+			g.max_parts = count(optarg, "max continues", 0,
+			    1000) + 1;
+			break;
+		case O_BUDGET:
+			g.budget = seconds(optarg, "retry max time");
+			break;
+		default:
+			usage(CA_EX_USAGE);
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *ver = getenv("CA_API_VERSION");
+	int rv;
+
+	ca_setprog(argv[0]);
+	g.jobs = 1;
+	g.retries = 2;
+	g.budget = 60;
+	g.max_parts = 11;
+	g.connect_ms = 10000;
+	g.timeout_ms = 600000;
+	g.idle_ms = 120000;
+	g.version = ver != NULL && *ver != '\0' ? ver : "2026-10-21";
+	parse_opts(argc, argv);
+	if (optind < argc)
+		usage(CA_EX_USAGE);
+	if (!ca_header_safe(g.version))
+		ca_die(CA_EX_USAGE, "bad API version");
+	if ((rv = ca_api_init(&g.api)) != 0)
+		return rv;
+	g.api.version = g.version;
+	g.api.connect_ms = g.connect_ms;
+	g.api.timeout_ms = g.timeout_ms;
+	g.api.idle_ms = g.idle_ms;
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	g.multi = curl_multi_init();
+	curl_multi_setopt(g.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)g.jobs);
+	loop();
+	curl_multi_cleanup(g.multi);
+	curl_global_cleanup();
+	ca_api_free(&g.api);
+	return ca_finish(g.nfail ? CA_EX_FAIL : g.ntemp ? CA_EX_TEMPFAIL :
+	    CA_EX_OK);
+}

@@ -1,0 +1,260 @@
+#!/usr/bin/env bats
+# ca-request builds request records; it sends nothing.
+
+load test_helper
+bats_require_minimum_version 1.5.0
+
+FILE_CSV='{"type":"file","path":"sales.csv","file":{"id":"file_csv","type":"file","filename":"sales.csv","mime_type":"text/csv","size_bytes":10,"downloadable":false}}'
+FILE_PNG='{"type":"file","path":"a.png","file":{"id":"file_png","type":"file","filename":"a.png","mime_type":"image/png","size_bytes":10,"downloadable":false}}'
+FILE_PDF='{"type":"file","path":"r.pdf","file":{"id":"file_pdf","type":"file","filename":"r.pdf","mime_type":"application/pdf","size_bytes":10,"downloadable":false}}'
+FILE_TXT='{"type":"file","path":"n.txt","file":{"id":"file_txt","type":"file","filename":"n.txt","mime_type":"text/plain","size_bytes":10,"downloadable":false}}'
+
+@test "a prompt from operands becomes one request record with defaults" {
+	run --separate-stderr ca-request plot monthly revenue </dev/null
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+	json_eq "$output" '{"type":"request","custom_id":"r1","betas":[],"params":{"model":"claude-opus-5-5","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"plot monthly revenue"}]}],"tools":[{"type":"code_execution_20260521","name":"code_execution"}]}}'
+}
+
+@test "file records become container_upload blocks and pass through first" {
+	run --separate-stderr ca-request -m claude-sonnet-4-5 'sum it' <<<"$FILE_CSV
+$FILE_PNG"
+	[ "$status" -eq 0 ]
+	[ "$(sed -n 1p <<<"$output")" = "$FILE_CSV" ]
+	[ "$(sed -n 2p <<<"$output")" = "$FILE_PNG" ]
+	req=$(sed -n 3p <<<"$output")
+	json_eq "$(jq -c '.params.messages[0].content' <<<"$req")" \
+		'[{"type":"text","text":"sum it"},{"type":"container_upload","file_id":"file_csv"},{"type":"container_upload","file_id":"file_png"}]'
+}
+
+@test "--inline sends images, PDFs and text as image/document blocks" {
+	run --separate-stderr ca-request --inline x <<<"$FILE_CSV
+$FILE_PNG
+$FILE_PDF
+$FILE_TXT"
+	[ "$status" -eq 0 ]
+	json_eq "$(tail -1 <<<"$output" | jq -c '.params.messages[0].content[1:]')" \
+		'[{"type":"container_upload","file_id":"file_csv"},{"type":"image","source":{"type":"file","file_id":"file_png"}},{"type":"document","source":{"type":"file","file_id":"file_pdf"}},{"type":"document","source":{"type":"file","file_id":"file_txt"}}]'
+}
+
+@test "-I is --inline" {
+	run --separate-stderr ca-request -I x <<<"$FILE_PNG"
+	[ "$(tail -1 <<<"$output" | jq -r '.params.messages[0].content[1].type')" = image ]
+}
+
+@test "unknown records pass through byte for byte, in order" {
+	in='{"type":"mystery",  "keep":"spacing" , "n":1.50}
+{"type":"other","x":[1,2]}'
+	run --separate-stderr ca-request hi <<<"$in"
+	[ "$status" -eq 0 ]
+	[ "$(head -2 <<<"$output")" = "$in" ]
+	[ "$(sed -n 3p <<<"$output" | jq -r .type)" = request ]
+}
+
+@test "options set model, max_tokens, system, container, id, tool" {
+	run --separate-stderr ca-request -m claude-opus-4-20250514 -M 1000 \
+		-s 'be brief' -c container_abc -i job-7 \
+		-T code_execution_20250522 hello </dev/null
+	[ "$status" -eq 0 ]
+	json_eq "$(jq -c '{custom_id, m: .params.model, t: .params.max_tokens, s: .params.system, c: .params.container, tool: .params.tools[0].type}' <<<"$output")" \
+		'{"custom_id":"job-7","m":"claude-opus-4-20250514","t":1000,"s":"be brief","c":"container_abc","tool":"code_execution_20250522"}'
+}
+
+@test "long options do the same as short ones" {
+	run --separate-stderr ca-request --model claude-sonnet-4-6 --max-tokens 99 \
+		--system S --container C --id X --tool code_execution_20250825 hi </dev/null
+	json_eq "$(jq -c '{custom_id, m: .params.model, t: .params.max_tokens, s: .params.system, c: .params.container, tool: .params.tools[0].type}' <<<"$output")" \
+		'{"custom_id":"X","m":"claude-sonnet-4-6","t":99,"s":"S","c":"C","tool":"code_execution_20250825"}'
+}
+
+@test "the default tool is the newest the model supports" {
+	run ca-request -m claude-opus-4-20250514 hi </dev/null
+	[ "$(jq -r '.params.tools[0].type' <<<"$output")" = code_execution_20250825 ]
+	run ca-request -m claude-3-7-sonnet-20250219 hi </dev/null
+	[ "$(jq -r '.params.tools[0].type' <<<"$output")" = code_execution_20250522 ]
+	run ca-request -m claude-haiku-4-5 hi </dev/null
+	[ "$(jq -r '.params.tools[0].type' <<<"$output")" = code_execution_20260521 ]
+}
+
+@test "every model named in the table is accepted" {
+	for m in claude-fable-5-2 claude-mythos-5-2 claude-fable-5-1 claude-mythos-5-1 \
+		claude-fable-5 claude-mythos-5 claude-mythos-preview claude-opus-5-5 \
+		claude-opus-5 claude-sonnet-5-5 claude-sonnet-5 claude-haiku-5-5 \
+		claude-haiku-4-5-20251001 claude-opus-4-8 claude-opus-4-7 claude-opus-4-6 \
+		claude-sonnet-4-6 claude-opus-4-5-20251101 claude-sonnet-4-5-20250929 \
+		claude-opus-4-20250514 claude-sonnet-4-20250514 \
+		claude-3-7-sonnet-20250219 claude-3-5-haiku-latest; do
+		ca-request -m "$m" hi </dev/null >/dev/null || { echo "refused $m"; return 1; }
+	done
+}
+
+@test "an unknown model is a clear error listing the supported ones" {
+	run --separate-stderr ca-request -m claude-nonesuch-9 hi </dev/null
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "ca-request: unknown model claude-nonesuch-9 (--any-model allows a model newer than this table); supported: claude-fable-5-2, "* ]]
+	[[ "$stderr" == *"claude-3-5-haiku-latest" ]]
+}
+
+@test "--any-model overrides the check and picks the newest tool" {
+	run --separate-stderr ca-request --any-model -m claude-future-9 hi </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.params.model + " " + .params.tools[0].type' <<<"$output")" = "claude-future-9 code_execution_20260521" ]
+}
+
+@test "an unsupported model/tool pair is an error listing what the model supports" {
+	run --separate-stderr ca-request -m claude-3-5-haiku-latest -T code_execution_20260120 hi </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-request: claude-3-5-haiku-latest does not support code_execution_20260120; it supports: code_execution_20250522" ]
+}
+
+@test "an unknown tool version is an error" {
+	run --separate-stderr ca-request -T code_execution_20990101 hi </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-request: unknown tool version code_execution_20990101; known: code_execution_20250522, code_execution_20250825, code_execution_20260120, code_execution_20260521" ]]
+}
+
+@test "--betas auto sends none; legacy sends the historical headers" {
+	run ca-request hi <<<"$FILE_CSV"
+	json_eq "$(tail -1 <<<"$output" | jq -c .betas)" '[]'
+	run ca-request --betas legacy -T code_execution_20250522 -m claude-opus-4-20250514 hi </dev/null
+	json_eq "$(jq -c .betas <<<"$output")" '["code-execution-2025-05-22"]'
+	run ca-request --betas legacy -T code_execution_20250825 hi <<<"$FILE_CSV"
+	json_eq "$(tail -1 <<<"$output" | jq -c .betas)" '["code-execution-2025-08-25","files-api-2025-04-14"]'
+	run ca-request --betas legacy hi </dev/null
+	json_eq "$(jq -c .betas <<<"$output")" '["code-execution-2025-08-25"]'
+}
+
+@test "--beta adds any other, repeatable; --betas none sends only those" {
+	run ca-request --betas legacy -b foo-2026-01-01 --beta bar hi </dev/null
+	json_eq "$(jq -c .betas <<<"$output")" '["code-execution-2025-08-25","foo-2026-01-01","bar"]'
+	run ca-request --betas none --beta only-this hi <<<"$FILE_CSV"
+	json_eq "$(tail -1 <<<"$output" | jq -c .betas)" '["only-this"]'
+}
+
+@test "bad beta names and bad --betas modes are usage errors" {
+	run --separate-stderr ca-request --beta 'a,b' hi </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-request: bad beta name: a,b" ]
+	run --separate-stderr ca-request --betas sometimes hi </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-request: --betas takes auto, legacy or none, not sometimes" ]
+}
+
+@test "-f reads the prompt from a file; with operands it is an error" {
+	printf 'line one\nline two\n' >prompt.txt
+	run ca-request -f prompt.txt </dev/null
+	[ "$(jq -r '.params.messages[0].content[0].text' <<<"$output")" = $'line one\nline two' ]
+	run --separate-stderr ca-request -f prompt.txt extra </dev/null
+	[ "$status" -eq 2 ]
+	run --separate-stderr ca-request -f missing.txt </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-request: missing.txt: No such file or directory" ]
+}
+
+@test "no prompt is a usage error" {
+	run --separate-stderr ca-request </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-request: no prompt: give it as operands or with -f" ]
+	run --separate-stderr ca-request '  ' </dev/null
+	[ "$status" -eq 2 ]
+}
+
+@test "bad max tokens is a usage error" {
+	run --separate-stderr ca-request -M 0 hi </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-request: max tokens must be a number from 1 to 1000000: 0" ]
+	run ca-request -M 12x hi </dev/null
+	[ "$status" -eq 2 ]
+}
+
+@test "-n does not read standard input" {
+	run ca-request -n hi <<<"$FILE_CSV"
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+	[ "$(jq '.params.messages[0].content | length' <<<"$output")" -eq 1 ]
+}
+
+@test "custom ids stay unique when requests are chained" {
+	run bash -c 'ca-request one </dev/null | ca-request two | ca-request three'
+	[ "$(jq -r .custom_id <<<"$output" | tr '\n' ' ')" = "r1 r2 r3 " ]
+}
+
+@test "a bad input line is reported with its line number; the rest flows" {
+	run --separate-stderr ca-request hi <<<"$FILE_CSV
+not json
+{\"no\":\"type\"}
+$FILE_PNG"
+	[ "$status" -eq 1 ]
+	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
+	[ "$(tail -1 <<<"$output" | jq -c '[.params.messages[0].content[].file_id]')" = '[null,"file_csv","file_png"]' ]
+	[[ "$stderr" == *"ca-request: <stdin>:2: not a JSON object, skipped"* ]]
+	[[ "$stderr" == *"ca-request: <stdin>:3: record has no \"type\", skipped"* ]]
+}
+
+@test "--help lists every flag and exits 0; unknown flags exit 2" {
+	run ca-request --help
+	[ "$status" -eq 0 ]
+	for f in -C -I -n -v -b -c -f -i -m -M -s -T --betas --any-model --fresh-container; do
+		[[ "$output" == *"$f"* ]] || { echo "missing $f"; return 1; }
+	done
+	run --separate-stderr ca-request --bogus hi
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"usage: ca-request"* ]]
+}
+
+# --continue: the transcript of an earlier turn, as ca-exec wrote it.
+transcript() {
+	local exp=${1:-2099-01-01T00:00:00Z}
+	cat <<EOT
+$FILE_CSV
+{"type":"request","custom_id":"r1","betas":["code-execution-2025-08-25"],"params":{"model":"claude-sonnet-4-6","max_tokens":500,"system":"sys","messages":[{"role":"user","content":[{"type":"text","text":"first"},{"type":"container_upload","file_id":"file_csv"}]}],"tools":[{"type":"code_execution_20250825","name":"code_execution"}]}}
+{"type":"event","custom_id":"r1","part":1,"event":{"type":"message_stop"}}
+{"type":"response","custom_id":"r1","part":1,"message":{"id":"m1","type":"message","role":"assistant","content":[{"type":"text","text":"A"},{"type":"server_tool_use","id":"s1","name":"bash_code_execution","input":{"command":"ls"}}],"stop_reason":"pause_turn","container":{"id":"container_1","expires_at":"$exp"}}}
+{"type":"response","custom_id":"r1","part":2,"message":{"id":"m2","type":"message","role":"assistant","content":[{"type":"bash_code_execution_tool_result","tool_use_id":"s1","content":{"type":"bash_code_execution_result","stdout":"x","stderr":"","return_code":0,"content":[]}},{"type":"text","text":"B"}],"stop_reason":"end_turn","container":{"id":"container_1","expires_at":"$exp"}}}
+{"type":"fetched","custom_id":"r1","file":{"id":"file_out"},"path":"out/a.png","sha256":"00","size":1}
+EOT
+}
+
+@test "--continue builds the next turn from the transcript" {
+	run --separate-stderr ca-request --continue 'and now?' < <(transcript)
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+	json_eq "$output" '{"type":"request","custom_id":"r2","betas":["code-execution-2025-08-25"],"params":{"model":"claude-sonnet-4-6","max_tokens":500,"system":"sys","messages":[{"role":"user","content":[{"type":"text","text":"first"},{"type":"container_upload","file_id":"file_csv"}]},{"role":"assistant","content":[{"type":"text","text":"A"},{"type":"server_tool_use","id":"s1","name":"bash_code_execution","input":{"command":"ls"}},{"type":"bash_code_execution_tool_result","tool_use_id":"s1","content":{"type":"bash_code_execution_result","stdout":"x","stderr":"","return_code":0,"content":[]}},{"type":"text","text":"B"}]},{"role":"user","content":[{"type":"text","text":"and now?"}]}],"tools":[{"type":"code_execution_20250825","name":"code_execution"}],"container":"container_1"}}'
+}
+
+@test "--continue attaches only files that come after the last turn" {
+	run --separate-stderr ca-request -C 'compare' < <(transcript; echo "$FILE_PNG")
+	[ "$status" -eq 0 ]
+	[ "$(head -1 <<<"$output")" = "$FILE_PNG" ]
+	json_eq "$(tail -1 <<<"$output" | jq -c '.params.messages[-1].content')" \
+		'[{"type":"text","text":"compare"},{"type":"container_upload","file_id":"file_png"}]'
+}
+
+@test "--continue keeps the model unless -m, and -c overrides the container" {
+	run ca-request -C -m claude-opus-4-8 -c container_other next < <(transcript)
+	[ "$(jq -r '.params.model + " " + .params.container' <<<"$output")" = "claude-opus-4-8 container_other" ]
+}
+
+@test "--continue with an expired container is a clear error" {
+	run --separate-stderr ca-request -C next < <(transcript 2020-01-01T00:00:00Z)
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ca-request: container container_1 expired at 2020-01-01T00:00:00Z; use --fresh-container to start a new one" ]
+}
+
+@test "--fresh-container starts without the expired container, with a warning" {
+	run --separate-stderr ca-request -C --fresh-container next < <(transcript 2020-01-01T00:00:00Z)
+	[ "$status" -eq 0 ]
+	[ "$(jq 'has("params") and (.params | has("container") | not)' <<<"$output")" = true ]
+	[ "$stderr" = "ca-request: container container_1 expired at 2020-01-01T00:00:00Z; starting a fresh one (earlier files are gone)" ]
+}
+
+@test "--continue without a transcript, or without a response, fails clearly" {
+	run --separate-stderr ca-request -C next <<<"$FILE_CSV"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-request: --continue: no request record in the transcript on standard input" ]
+	run --separate-stderr ca-request -C next <<<'{"type":"request","custom_id":"r9","params":{"model":"claude-opus-5-5","messages":[]}}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-request: --continue: the last turn (r9) has no response to continue from" ]
+}
