@@ -69,12 +69,37 @@ static struct {
 static void
 usage(int status)
 {
-	fputs("usage: ca-exec [-suv] [-j jobs] [-r retries] [-t timeout] "
+	FILE *fp = status ? stderr : stdout;
+
+	fputs("usage: ca-exec [-suv] [-j jobs] [-r retries] [-t seconds] "
 	    "[--api-version version]\n"
 	    "               [--connect-timeout seconds] [--idle-timeout "
 	    "seconds]\n"
 	    "               [--max-continues n] [--retry-max-time seconds]\n",
-	    status ? stderr : stdout);
+	    fp);
+	if (status == 0)
+		fputs("  -j, --jobs N              requests in flight at once "
+		    "(default 1)\n"
+		    "  -r, --retries N           retries of a failed attempt "
+		    "(default 2)\n"
+		    "  -s, --stream              stream: write each event as "
+		    "it arrives\n"
+		    "  -t, --timeout SECONDS     time for one attempt "
+		    "(default 600)\n"
+		    "  -u, --unordered           completion order instead of "
+		    "input order\n"
+		    "  -v, --verbose             say what is retried and "
+		    "continued\n"
+		    "      --api-version V       anthropic-version (default "
+		    "2026-10-21)\n"
+		    "      --connect-timeout S   time to connect (default "
+		    "10)\n"
+		    "      --idle-timeout S      silence that ends an attempt "
+		    "(default 120)\n"
+		    "      --max-continues N     pause_turn continuations "
+		    "(default 10)\n"
+		    "      --retry-max-time S    total retry wait (default "
+		    "60)\n", fp);
 	exit(status);
 }
 
@@ -291,7 +316,10 @@ start(struct job *j)
 	j->h = ca_api_easy(&g.api, "POST", "/v1/messages", j->hdrs, &j->resp);
 	curl_easy_setopt(j->h, CURLOPT_POSTFIELDS, j->body);
 	curl_easy_setopt(j->h, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(j->h, CURLOPT_PIPEWAIT, 1L);
+	/* Over TLS, wait to multiplex on HTTP/2 rather than open more
+	 * connections; plain HTTP/1.1 has nothing to wait for. */
+	if (strncmp(g.api.base, "https:", 6) == 0)
+		curl_easy_setopt(j->h, CURLOPT_PIPEWAIT, 1L);
 	if (g.stream) {
 		ca_sse_free(j->sse);
 		ca_msg_free(j->msg);
@@ -459,7 +487,7 @@ finished(struct job *j, CURLcode cc)
 {
 	cJSON *msg;
 
-	j->resp.cc = cc;
+	j->resp.cc = ca_resp_result(&j->resp, cc);
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->resp.status);
 	curl_multi_remove_handle(g.multi, j->h);
 	curl_easy_cleanup(j->h);

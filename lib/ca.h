@@ -180,6 +180,10 @@ struct ca_resp {
 	char		 content_type[128];
 	char		 location[512];
 	long long	 content_length;	/* -1 unknown */
+	long		 idle_ms;	/* the idle limit in force */
+	long long	 idle_bytes;	/* bytes moved when last checked */
+	double		 idle_since;	/* when they last moved */
+	int		 idled;		/* aborted for silence */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 void	 ca_resp_reset(struct ca_resp *r);
@@ -191,6 +195,8 @@ void	 ca_resp_reset(struct ca_resp *r);
  */
 CURL	*ca_api_easy(const struct ca_api *api, const char *method,
 	    const char *path, struct curl_slist *hdrs, struct ca_resp *resp);
+/* A transfer's outcome, with an idle abort reported as a timeout. */
+CURLcode ca_resp_result(struct ca_resp *resp, CURLcode cc);
 /* The headers every API request carries, plus anthropic-beta if any. */
 struct curl_slist *ca_api_headers(const struct ca_api *api,
 	    const char *betas);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ca.h"
 
@@ -156,10 +157,12 @@ void
 ca_resp_reset(struct ca_resp *r)
 {
 	struct ca_buf b = r->body;
+	long idle = r->idle_ms;
 
 	ca_buf_reset(&b);
 	memset(r, 0, sizeof(*r));
 	r->body = b;
+	r->idle_ms = idle;
 	r->content_length = -1;
 }
 
@@ -231,6 +234,53 @@ on_body(char *p, size_t size, size_t nmemb, void *ctx)
 	return size * nmemb;
 }
 
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * libcurl's low-speed limit averages over seconds, so a burst followed by
+ * silence goes unnoticed; this counts the silence itself.  libcurl calls
+ * it about once a second even when nothing moves.
+ */
+static int
+on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct ca_resp *r = ctx;
+	long long moved = (long long)dlnow + (long long)ulnow;
+	double t = mono();
+
+	(void)dltotal;
+	(void)ultotal;
+	if (r->idle_since == 0 || moved != r->idle_bytes) {
+		r->idle_bytes = moved;
+		r->idle_since = t;
+		return 0;
+	}
+	if ((t - r->idle_since) * 1000 >= (double)r->idle_ms) {
+		r->idled = 1;
+		return 1;
+	}
+	return 0;
+}
+
+CURLcode
+ca_resp_result(struct ca_resp *r, CURLcode cc)
+{
+	if (r->idled) {
+		snprintf(r->errbuf, sizeof(r->errbuf), "no data received for "
+		    "%.3g s", r->idle_ms / 1000.0);
+		return CURLE_OPERATION_TIMEDOUT;
+	}
+	return cc;
+}
+
 struct curl_slist *
 ca_api_headers(const struct ca_api *api, const char *betas)
 {
@@ -274,10 +324,12 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, api->connect_ms);
 	if (api->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, api->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
 	if (api->idle_ms > 0) {
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-		    (api->idle_ms + 999) / 1000);
+		resp->idle_ms = api->idle_ms;
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, resp);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 60L);
@@ -289,7 +341,6 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, resp);
 	if (strcmp(method, "GET") == 0)
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);

@@ -146,7 +146,7 @@ int
 ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 {
 	long long n;
-	size_t nl;
+	size_t nl = 0;
 	const cJSON *t;
 
 	cJSON_Delete(r->json);

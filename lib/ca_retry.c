@@ -162,7 +162,7 @@ ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	int n;
 
 	for (n = 0;; n++) {
-		resp->cc = curl_easy_perform(h);
+		resp->cc = ca_resp_result(resp, curl_easy_perform(h));
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (resp->cc == CURLE_OK && resp->status >= 200 &&
 		    resp->status < 300)

@@ -39,7 +39,7 @@ ca_sse_new(size_t maxevent, ca_sse_fn fn, void *ctx)
 	s->fn = fn;
 	s->ctx = ctx;
 	s->max = maxevent ? maxevent : CA_LINE_MAX;
-	/* Our own checks fire first; these are only a backstop. */
+	/* The buffers enforce the cap on what is kept across feeds. */
 	s->line.max = s->data.max = s->event.max = s->max;
 	return s;
 }
@@ -124,8 +124,6 @@ field(struct ca_sse *s, const char *p, size_t n)
 		if (ca_buf_add(&s->event, v, vlen) == -1)
 			return toolarge(s);
 	} else if (klen == 4 && memcmp(p, "data", 4) == 0) {
-		if (s->data.len + s->hasdata + vlen > s->max)
-			return toolarge(s);
 		if ((s->hasdata && ca_buf_add(&s->data, "\n", 1) == -1) ||
 		    ca_buf_add(&s->data, v, vlen) == -1)
 			return toolarge(s);

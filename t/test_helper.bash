@@ -11,6 +11,13 @@ unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL \
 	XDG_CACHE_HOME NO_COLOR CA_API_VERSION
 export LC_ALL=C.UTF-8
 
+# bats loads this file again for every test: bring back what emu_start
+# set up for the whole file.
+if [ -n "${BATS_FILE_TMPDIR:-}" ] && [ -f "$BATS_FILE_TMPDIR/emu.env" ]; then
+	# shellcheck disable=SC1091
+	. "$BATS_FILE_TMPDIR/emu.env"
+fi
+
 # A fake key that looks like no real one; tests check it never leaks.
 CA_TEST_KEY=test-key-not-real
 export CA_TEST_KEY
@@ -46,8 +53,12 @@ emu_start() {
 	done
 	[ -s "$EMU_DIR/port" ] || { cat "$EMU_DIR/stderr" >&2; return 1; }
 	EMU_URL="http://127.0.0.1:$(cat "$EMU_DIR/port")"
-	export EMU_DIR EMU_URL
+	cat >"$BATS_FILE_TMPDIR/emu.env" <<-EOT
+	export EMU_DIR="$EMU_DIR" EMU_URL="$EMU_URL"
 	export ANTHROPIC_BASE_URL="$EMU_URL" ANTHROPIC_API_KEY="$CA_TEST_KEY"
+	EOT
+	# shellcheck disable=SC1091
+	. "$BATS_FILE_TMPDIR/emu.env"
 }
 
 emu_stop() {
