@@ -253,6 +253,13 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 
 	if (strcmp(event, "ping") == 0)
 		return 0;
+	if (len == 0) {
+		/* A bare event name carries nothing to write down. */
+		rv = ca_msg_event(j->msg, event, NULL);
+		if (rv == 1)
+			j->stopped = 1;
+		return rv == -1;
+	}
 	if ((d = ca_jparse(data, len)) == NULL) {
 		snprintf(j->serr, sizeof(j->serr), "invalid JSON in the data "
 		    "of a %.40s event", event);

@@ -31,7 +31,7 @@ struct blk {
 };
 
 struct ca_msg {
-	cJSON		*msg;	/* NULL before message_start and after take */
+	cJSON		*msg;	/* NULL until message_start, after take */
 	cJSON		*content;
 	struct blk	*blk;
 	size_t		 nblk;

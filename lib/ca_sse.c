@@ -17,13 +17,13 @@
 struct ca_sse {
 	ca_sse_fn	 fn;
 	void		*ctx;
-	size_t		 max;		/* cap on a line and on an event's data */
-	struct ca_buf	 line;		/* the line read so far, if split */
-	struct ca_buf	 data;		/* the event's data lines, joined */
-	struct ca_buf	 event;		/* the event's name */
-	int		 hasdata;	/* a data: line was seen */
-	int		 bom;		/* bytes of a leading BOM matched, 3 done */
-	int		 lastcr;	/* the last line ended in CR: skip an LF */
+	size_t		 max;	/* caps a line, and an event's data */
+	struct ca_buf	 line;	/* a line begun in an earlier feed */
+	struct ca_buf	 data;	/* the event's data lines, joined */
+	struct ca_buf	 event;	/* the event's name */
+	int		 hasdata; /* a data: line was seen */
+	int		 bom;	/* leading BOM bytes matched; 3 done */
+	int		 lastcr; /* the last line ended in CR: skip an LF */
 	int		 failed;
 	char		 err[64];
 };
