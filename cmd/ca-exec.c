@@ -258,6 +258,9 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 		rv = ca_msg_event(j->msg, event, NULL);
 		if (rv == 1)
 			j->stopped = 1;
+		if (rv == -1)
+			snprintf(j->serr, sizeof(j->serr), "%s",
+			    ca_msg_error(j->msg));
 		return rv == -1;
 	}
 	if ((d = ca_jparse(data, len)) == NULL) {
