@@ -167,9 +167,10 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 @test "retry-after-ms wins over retry-after" {
 	emu_fault '[{"path":"/v1/messages","status":429,"times":1,"headers":{"retry-after-ms":"300","retry-after":"30"}}]'
 	ca-request -n hi >req
-	run ca-exec <req
+	# Waiting 30 s would pass the 5 s budget and end in 75.
+	run ca-exec --retry-max-time 5 <req
 	[ "$status" -eq 0 ]
-	run jq -s '[.[] | select(.path == "/v1/messages") | .t] | (.[1]-.[0] >= 0.29) and (.[1]-.[0] < 30)' "$EMU_DIR/log.ndjson"
+	run jq -s '[.[] | select(.path == "/v1/messages") | .t] | .[1]-.[0] >= 0.29' "$EMU_DIR/log.ndjson"
 	[ "$output" = true ]
 }
 
@@ -178,6 +179,24 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	ca-request -n hi | ca-exec >/dev/null
 	run jq -s '[.[] | select(.path == "/v1/messages") | .t] | .[1]-.[0] >= 0.99' "$EMU_DIR/log.ndjson"
 	[ "$output" = true ]
+}
+
+@test "retry-after as an HTTP date is honoured" {
+	when=$(date -u -d '+3 seconds' '+%a, %d %b %Y %H:%M:%S GMT')
+	emu_fault "[{\"path\":\"/v1/messages\",\"status\":429,\"times\":1,\"headers\":{\"retry-after\":\"$when\"}}]"
+	ca-request -n hi | ca-exec >/dev/null
+	run jq -s '[.[] | select(.path == "/v1/messages") | .t] | .[1]-.[0] >= 1.9' "$EMU_DIR/log.ndjson"
+	[ "$output" = true ]
+}
+
+@test "a retry-after of 0 or garbage falls back to the default backoff" {
+	for v in 0 abc -10; do
+		emu_reset
+		emu_fault "[{\"path\":\"/v1/messages\",\"status\":529,\"times\":1,\"headers\":{\"retry-after\":\"$v\"}}]"
+		ca-request -n hi | ca-exec >/dev/null
+		run jq -s '[.[] | select(.path == "/v1/messages") | .t] | (length == 2) and (.[1]-.[0] >= 0.37)' "$EMU_DIR/log.ndjson"
+		[ "$output" = true ] || { echo "retry-after: $v"; return 1; }
+	done
 }
 
 @test "a server asking for more than a minute ends the retries: exit 75" {
@@ -395,9 +414,15 @@ print(2)
 	run --separate-stderr ca-exec -j 4 <req
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.type + ":" + .custom_id' <<<"$output" | tr '\n' ' ')" = "request:q1 response:q1 request:q2 response:q2 request:q3 response:q3 request:q4 response:q4 " ]
-	# All four were in flight before the slow first one was answered.
-	run jq -s '[.[] | select(.path == "/v1/messages") | .t] | max - min < 1.4' "$EMU_DIR/log.ndjson"
-	[ "$output" = true ]
+	# The emulator logs a request when it answers it: the slow first
+	# one was answered last, so the others ran while it was in flight.
+	first() { emu_log /v1/messages | jq -r '.body.messages[0].content[0].text' | head -c 3; }
+	last() { emu_log /v1/messages | tail -1 | jq -r '.body.messages[0].content[0].text' | head -c 3; }
+	[ "$(last)" = run ]
+	[ "$(emu_log /v1/messages | wc -l)" -eq 4 ]
+	emu_reset
+	ca-exec -j 1 <req >/dev/null
+	[ "$(first)" = run ]
 }
 
 @test "-u writes in completion order" {
