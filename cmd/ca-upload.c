@@ -1,0 +1,1117 @@
+/*
+ * ca-upload: upload files to the Files API, one "file" record per path.
+ *
+ * Files are streamed from the descriptor that was checked and hashed,
+ * never read into memory, so a 500 MB upload costs a few MiB.  A cache
+ * keyed by content, name, type and server lets a cron job run the same
+ * pipeline every hour without uploading the same bytes every hour.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca.h"
+
+/*
+ * SHA-256 (FIPS 180-4), self-contained so that it can move to
+ * lib/ca_sha256.c unchanged: ca-fetch needs it too.
+ */
+struct sha256 {
+	uint32_t	 h[8];
+	uint64_t	 len;		/* bytes hashed so far */
+	unsigned char	 buf[64];
+	size_t		 n;		/* bytes waiting in buf */
+};
+
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
+	0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+	0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
+	0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
+	0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+	0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+	0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
+	0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROR(x, n)	(((x) >> (n)) | ((x) << (32 - (n))))
+
+static void
+sha256_init(struct sha256 *s)
+{
+	static const uint32_t h0[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+	};
+
+	memcpy(s->h, h0, sizeof(h0));
+	s->len = 0;
+	s->n = 0;
+}
+
+static void
+sha256_block(struct sha256 *s, const unsigned char *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		    (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+	for (i = 16; i < 64; i++)
+		w[i] = (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
+		    (w[i - 2] >> 10)) + w[i - 7] + (ROR(w[i - 15], 7) ^
+		    ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
+	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
+	e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	for (i = 0; i < 64; i++) {
+		t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
+		    ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
+		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
+		    ((a & b) ^ (a & c) ^ (b & c));
+		h = g, g = f, f = e, e = d + t1;
+		d = c, c = b, b = a, a = t1 + t2;
+	}
+	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
+	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+}
+
+static void
+sha256_update(struct sha256 *s, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t k;
+
+	s->len += n;
+	if (s->n > 0) {
+		k = 64 - s->n < n ? 64 - s->n : n;
+		memcpy(s->buf + s->n, p, k);
+		s->n += k, p += k, n -= k;
+		if (s->n < 64)
+			return;
+		sha256_block(s, s->buf);
+		s->n = 0;
+	}
+	for (; n >= 64; p += 64, n -= 64)
+		sha256_block(s, p);
+	memcpy(s->buf, p, n);
+	s->n = n;
+}
+
+/* The digest as 64 lower-case hex digits and a NUL. */
+static void
+sha256_final(struct sha256 *s, char hex[65])
+{
+	static const char x[] = "0123456789abcdef";
+	uint64_t bits = s->len * 8;
+	unsigned char pad[72];
+	size_t padn;
+	int i;
+
+	padn = (s->n < 56 ? 56 : 120) - s->n;
+	memset(pad, 0, sizeof(pad));
+	pad[0] = 0x80;
+	for (i = 0; i < 8; i++)
+		pad[padn + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(s, pad, padn + 8);
+	for (i = 0; i < 32; i++) {
+		unsigned char c = (unsigned char)(s->h[i / 4] >> (24 - 8 *
+		    (i % 4)));
+
+		hex[2 * i] = x[c >> 4];
+		hex[2 * i + 1] = x[c & 15];
+	}
+	hex[64] = '\0';
+}
+/* End of SHA-256. */
+
+#define CHUNK		65536		/* read size for hashing */
+#define SNIFF_MAX	8192		/* bytes looked at to guess a type */
+#define BAR_MIN		((long long)1 << 20)	/* files that get a bar */
+#define CACHE_ENTRY_MAX	65536
+#define EXPIRES_MIN	3600L
+#define EXPIRES_MAX	7776000L
+/* A cached file that expires sooner than this is uploaded again. */
+#define EXPIRY_MARGIN_S	600
+
+static struct {
+	int		 nocache;
+	int		 quiet;
+	int		 nul;
+	const char	*type;
+	long		 expires;	/* 0: not sent */
+	char		*cachedir;	/* NULL: no cache */
+	int		 cachewarned;
+	struct ca_api	 api;
+	CURLSH		*share;
+} opt;
+
+static const struct {
+	const char	*ext;
+	const char	*type;
+} mimetab[] = {
+	{ "csv",	"text/csv" },
+	{ "tsv",	"text/tab-separated-values" },
+	{ "json",	"application/json" },
+	{ "jsonl",	"application/x-ndjson" },
+	{ "ndjson",	"application/x-ndjson" },
+	{ "xlsx",	"application/vnd.openxmlformats-officedocument."
+			"spreadsheetml.sheet" },
+	{ "xls",	"application/vnd.ms-excel" },
+	{ "parquet",	"application/vnd.apache.parquet" },
+	{ "pdf",	"application/pdf" },
+	{ "png",	"image/png" },
+	{ "jpg",	"image/jpeg" },
+	{ "jpeg",	"image/jpeg" },
+	{ "gif",	"image/gif" },
+	{ "webp",	"image/webp" },
+	{ "txt",	"text/plain" },
+	{ "log",	"text/plain" },
+	{ "md",		"text/markdown" },
+	{ "xml",	"application/xml" },
+	{ "html",	"text/html" },
+	{ "htm",	"text/html" },
+	{ "yaml",	"application/yaml" },
+	{ "yml",	"application/yaml" },
+	{ "py",		"text/x-python" },
+	{ "zip",	"application/zip" },
+	{ "gz",		"application/gzip" },
+	{ "tar",	"application/x-tar" },
+	{ NULL,		NULL }
+};
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: %s [-0nqv] [-e seconds] [-t type] [path ...]\n"
+	    "  -0, --null            paths on stdin end with NUL, not newline\n"
+	    "  -e, --expires SECS    delete the file after SECS seconds "
+	    "(%ld..%ld)\n"
+	    "  -n, --no-cache        always upload; neither read nor write "
+	    "the cache\n"
+	    "  -q, --quiet           no progress bar\n"
+	    "  -t, --type TYPE       send TYPE as the MIME type\n"
+	    "  -v, --verbose         notes on stderr (cache hits, retries)\n"
+	    "  -h, --help            this text\n"
+	    "Without paths, reads one path per line from standard input.\n",
+	    ca_prog, EXPIRES_MIN, EXPIRES_MAX);
+	exit(status);
+}
+
+/* The last component of a path, as the Files API keeps it. */
+static const char *
+base_name(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return p != NULL ? p + 1 : path;
+}
+
+static const char *
+mime_by_ext(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	int i;
+
+	/* ".profile" is a hidden file without an extension. */
+	if (dot == NULL || dot == name || dot[1] == '\0')
+		return NULL;
+	for (i = 0; mimetab[i].ext != NULL; i++)
+		if (strcasecmp(dot + 1, mimetab[i].ext) == 0)
+			return mimetab[i].type;
+	return NULL;
+}
+
+/*
+ * Valid UTF-8 without NULs or other binary controls.  A sequence cut by
+ * the end of a partial sample is forgiven.
+ */
+static int
+utf8_text(const unsigned char *p, size_t n, int partial)
+{
+	size_t i = 0, k, need;
+	unsigned c;
+
+	while (i < n) {
+		c = p[i];
+		if (c < 0x80) {
+			if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' &&
+			    c != '\r' && c != '\f' && c != 0x1b) || c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3;
+		else
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if (i + k >= n)
+				return partial;
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((c == 0xe0 && p[i + 1] < 0xa0) ||
+		    (c == 0xed && p[i + 1] > 0x9f) ||
+		    (c == 0xf0 && p[i + 1] < 0x90) ||
+		    (c == 0xf4 && p[i + 1] > 0x8f))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+static const char *
+mime_sniff(const unsigned char *p, size_t n, int partial)
+{
+	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
+		return "image/jpeg";
+	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 ||
+	    memcmp(p, "GIF89a", 6) == 0))
+		return "image/gif";
+	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
+	    memcmp(p + 8, "WEBP", 4) == 0)
+		return "image/webp";
+	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
+		return "application/pdf";
+	if (n >= 4 && (memcmp(p, "PK\3\4", 4) == 0 ||
+	    memcmp(p, "PK\5\6", 4) == 0))
+		return "application/zip";
+	if (n >= 4 && memcmp(p, "PAR1", 4) == 0)
+		return "application/vnd.apache.parquet";
+	if (utf8_text(p, n, partial))
+		return "text/plain";
+	return "application/octet-stream";
+}
+
+/* A type we put in a part header: type/subtype, no spaces or controls. */
+static int
+mime_ok(const char *t)
+{
+	const char *slash = strchr(t, '/');
+	const unsigned char *p;
+
+	if (slash == NULL || slash == t || slash[1] == '\0')
+		return 0;
+	for (p = (const unsigned char *)t; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * Read exactly size bytes from fd in CHUNK pieces: hash them and keep
+ * the first SNIFF_MAX in sniff.  Returns 0, -1 on a read error (errno
+ * set) or -2 when the file changed size under us.
+ */
+static int
+scan_file(int fd, long long size, struct sha256 *s, unsigned char *sniff,
+    size_t *sniffn)
+{
+	static unsigned char buf[CHUNK];
+	long long off = 0;
+	ssize_t r;
+	size_t want, k;
+
+	*sniffn = 0;
+	while (off < size) {
+		want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+		r = pread(fd, buf, want, (off_t)off);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return -2;
+		if (*sniffn < SNIFF_MAX) {
+			k = SNIFF_MAX - *sniffn < (size_t)r ?
+			    SNIFF_MAX - *sniffn : (size_t)r;
+			memcpy(sniff + *sniffn, buf, k);
+			*sniffn += k;
+		}
+		sha256_update(s, buf, (size_t)r);
+		off += r;
+	}
+	return 0;
+}
+
+/* mkdir -p with mode 0700 for what we create. */
+static int
+mkdirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* $XDG_CACHE_HOME/ca/files, or ~/.cache/ca/files; NULL if neither. */
+static char *
+cache_path(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *p;
+
+	/* The XDG spec says to ignore a relative XDG_CACHE_HOME. */
+	if (xdg != NULL && xdg[0] == '/') {
+		p = ca_xmalloc(strlen(xdg) + 16);
+		sprintf(p, "%s/ca/files", xdg);
+	} else if (home != NULL && home[0] == '/') {
+		p = ca_xmalloc(strlen(home) + 24);
+		sprintf(p, "%s/.cache/ca/files", home);
+	} else
+		return NULL;
+	return p;
+}
+
+static void
+cache_trouble(const char *what)
+{
+	char *d = ca_sanitize(opt.cachedir, 0);
+
+	/* Once per run: a read-only home should not drown the output. */
+	if (!opt.cachewarned)
+		ca_warn("cache %s: %s %s; uploads go on without the cache",
+		    d, what, strerror(errno));
+	opt.cachewarned = 1;
+	free(d);
+}
+
+/*
+ * The key names everything that makes an uploaded file what it is for a
+ * container: the server, the bytes, the name, the type and the expiry.
+ */
+static void
+cache_key(const char *digest, const char *name, const char *type,
+    char key[65])
+{
+	struct sha256 s;
+	char exp[32];
+
+	snprintf(exp, sizeof(exp), "%ld", opt.expires);
+	sha256_init(&s);
+	sha256_update(&s, "ca-upload cache v1", 19);
+	sha256_update(&s, opt.api.base, strlen(opt.api.base) + 1);
+	sha256_update(&s, digest, 65);
+	sha256_update(&s, name, strlen(name) + 1);
+	sha256_update(&s, type, strlen(type) + 1);
+	sha256_update(&s, exp, strlen(exp) + 1);
+	sha256_final(&s, key);
+}
+
+static char *
+cache_file(const char *key)
+{
+	char *p = ca_xmalloc(strlen(opt.cachedir) + 70);
+
+	sprintf(p, "%s/%s", opt.cachedir, key);
+	return p;
+}
+
+/* The cached metadata's file id, or NULL on a miss. */
+static char *
+cache_load(const char *key)
+{
+	char *path = cache_file(key), *id = NULL;
+	char buf[CACHE_ENTRY_MAX];
+	ssize_t n;
+	cJSON *j;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	free(path);
+	if (fd == -1) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			cache_trouble("cannot read it:");
+		return NULL;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n > 0 && (j = ca_jparse(buf, (size_t)n)) != NULL) {
+		const char *s = ca_jstr(j, "id");
+
+		if (s != NULL && *s != '\0')
+			id = ca_xstrdup(s);
+		cJSON_Delete(j);
+	}
+	if (id == NULL)
+		ca_note("cache entry %s is damaged; ignoring it", key);
+	return id;
+}
+
+/*
+ * Temp file, fsync, rename: a crash leaves the old entry or the new one,
+ * and concurrent writers cannot interleave; the last rename wins.
+ */
+static void
+cache_store(const char *key, const cJSON *meta)
+{
+	char *tmp, *dst, *s;
+	size_t n;
+	int fd, ok;
+
+	if (mkdirs(opt.cachedir) == -1) {
+		cache_trouble("cannot create it:");
+		return;
+	}
+	tmp = ca_xmalloc(strlen(opt.cachedir) + 16);
+	sprintf(tmp, "%s/.tmp.XXXXXX", opt.cachedir);
+	if ((fd = mkstemp(tmp)) == -1) {
+		cache_trouble("cannot write to it:");
+		free(tmp);
+		return;
+	}
+	s = ca_jprint(meta);
+	n = strlen(s);
+	s[n] = '\n';
+	ok = fchmod(fd, 0600) == 0 && write(fd, s, n + 1) == (ssize_t)(n + 1) &&
+	    fsync(fd) == 0;
+	free(s);
+	if (close(fd) == -1)
+		ok = 0;
+	dst = cache_file(key);
+	if (!ok || rename(tmp, dst) == -1) {
+		cache_trouble("cannot write to it:");
+		unlink(tmp);
+	}
+	free(dst);
+	free(tmp);
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long long
+days_from_civil(long long y, long long m, long long d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* An RFC 3339 time as seconds since the epoch; -1 if unreadable. */
+static long long
+rfc3339(const char *s)
+{
+	int y, mo, d, h, mi, sec, n = 0, oh, om;
+	long long t;
+	const char *p;
+
+	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h,
+	    &mi, &sec, &n) != 6 || n == 0 || mo < 1 || mo > 12 || d < 1 ||
+	    d > 31)
+		return -1;
+	t = days_from_civil(y, mo, d) * 86400 +
+	    h * 3600 + mi * 60 + sec;
+	p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p == 'Z' || *p == 'z')
+		return t;
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh,
+	    &om) == 2)
+		return *p == '+' ? t - oh * 3600 - om * 60 :
+		    t + oh * 3600 + om * 60;
+	return -1;
+}
+
+/* Is this cached file no good for a new job? */
+static const char *
+stale(const cJSON *meta, long long size)
+{
+	const char *exp = ca_jstr(meta, "expires_at");
+	long long t;
+
+	if (ca_jnum(meta, "size_bytes", (double)size) != (double)size)
+		return "has another size";
+	if (exp != NULL && (t = rfc3339(exp)) != -1 &&
+	    t < (long long)time(NULL) + EXPIRY_MARGIN_S)
+		return "expires within minutes";
+	return NULL;
+}
+
+/* The progress bar, and the descriptor the upload reads from. */
+struct src {
+	int		 fd;
+	long long	 size;
+	long long	 off;
+	const char	*name;		/* sanitised, for the bar */
+	int		 bar;
+	int		 drawn;		/* columns on screen */
+	double		 last;
+	int		 changed;	/* the file shrank under us */
+};
+
+static size_t
+src_read(char *buf, size_t size, size_t nitems, void *ctx)
+{
+	struct src *s = ctx;
+	size_t want = size * nitems;
+	ssize_t r;
+
+	if ((long long)want > s->size - s->off)
+		want = (size_t)(s->size - s->off);
+	if (want == 0)
+		return 0;
+	do
+		r = pread(s->fd, buf, want, (off_t)s->off);
+	while (r == -1 && errno == EINTR);
+	if (r <= 0) {
+		s->changed = r == 0;
+		return CURL_READFUNC_ABORT;
+	}
+	s->off += r;
+	return (size_t)r;
+}
+
+static int
+src_seek(void *ctx, curl_off_t offset, int origin)
+{
+	struct src *s = ctx;
+
+	if (origin != SEEK_SET || offset < 0 || offset > s->size)
+		return CURL_SEEKFUNC_CANTSEEK;
+	s->off = offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+bar_clear(struct src *s)
+{
+	if (s->drawn > 0)
+		fprintf(stderr, "\r%*s\r", s->drawn, "");
+	s->drawn = 0;
+}
+
+static int
+src_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct src *s = ctx;
+	char bar[31];
+	double t = now_s(), f;
+	int i, fill;
+
+	(void)dltotal;
+	(void)dlnow;
+	if (ultotal <= 0 || (s->drawn && t - s->last < 0.1))
+		return 0;
+	s->last = t;
+	f = (double)ulnow / (double)ultotal;
+	fill = (int)(f * 30);
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	/* At most 24 + 58 columns: one line on any terminal. */
+	i = fprintf(stderr, "\r%-.24s [%s] %3d%% %6.1f/%.1f MiB", s->name,
+	    bar, (int)(f * 100), (double)ulnow / 1048576.0,
+	    (double)ultotal / 1048576.0);
+	s->drawn = i > 1 ? i - 1 : 1;
+	return 0;
+}
+
+static int
+src_rewind(void *ctx)
+{
+	struct src *s = ctx;
+
+	bar_clear(s);
+	s->off = 0;
+	return 0;
+}
+
+static void
+add_field(curl_mime *mime, const char *name, const char *value)
+{
+	curl_mimepart *part = curl_mime_addpart(mime);
+
+	curl_mime_name(part, name);
+	curl_mime_data(part, value, CURL_ZERO_TERMINATED);
+}
+
+/* A 2xx body that is a FileMetadata, or NULL. */
+static cJSON *
+metadata(const struct ca_resp *resp)
+{
+	cJSON *j = ca_jparse(resp->body.p, resp->body.len);
+	const char *id = ca_jstr(j, "id");
+
+	if (!cJSON_IsObject(j) || id == NULL || *id == '\0') {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int
+fail(const char *path, int status, const char *what,
+    const struct ca_resp *resp)
+{
+	char msg[700];
+
+	ca_resp_errmsg(resp, msg, sizeof(msg));
+	ca_warn("%s: %s: %s", path, what, msg);
+	return status;
+}
+
+/*
+ * POST /v1/files.  Returns 0 with *meta set, CA_EX_FAIL or
+ * CA_EX_TEMPFAIL (already reported).
+ */
+static int
+upload(const char *spath, int fd, long long size, const char *name,
+    const char *type, cJSON **meta)
+{
+	struct ca_api api = opt.api;
+	struct ca_resp resp;
+	struct ca_retry rp;
+	struct curl_slist *hdrs;
+	struct src src;
+	curl_mime *mime;
+	curl_mimepart *part;
+	char exp[32];
+	CURL *h;
+	int st;
+
+	/* A big file on a slow link may take longer than any deadline. */
+	api.timeout_ms = 0;
+	api.idle_ms = 120000;
+	memset(&resp, 0, sizeof(resp));
+	ca_resp_reset(&resp);
+	memset(&src, 0, sizeof(src));
+	src.fd = fd;
+	src.size = size;
+	src.name = spath;
+	src.bar = !opt.quiet && size >= BAR_MIN && isatty(2);
+	hdrs = ca_api_headers(&api, NULL);
+	h = ca_api_easy(&api, "POST", "/v1/files", hdrs, &resp);
+	if (opt.share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+	mime = curl_mime_init(h);
+	part = curl_mime_addpart(mime);
+	curl_mime_name(part, "file");
+	curl_mime_data_cb(part, (curl_off_t)size, src_read, src_seek, NULL,
+	    &src);
+	curl_mime_filename(part, name);
+	curl_mime_type(part, type);
+	if (opt.expires > 0) {
+		snprintf(exp, sizeof(exp), "%ld", opt.expires);
+		add_field(mime, "expires_in_seconds", exp);
+	}
+	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+	if (src.bar) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, src_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &src);
+	}
+	ca_retry_init(&rp);
+	st = ca_perform(h, &resp, &rp, src_rewind, &src);
+	bar_clear(&src);
+	*meta = NULL;
+	if (src.changed) {
+		ca_warn("%s: the file changed while it was being uploaded",
+		    spath);
+		st = CA_EX_FAIL;
+	} else if (st != 0)
+		fail(spath, st, "upload failed", &resp);
+	else if ((*meta = metadata(&resp)) == NULL) {
+		char *snip = ca_sanitize(resp.body.p, 200);
+
+		ca_warn("%s: upload answered %ld with no file metadata: %s",
+		    spath, resp.status, snip);
+		free(snip);
+		st = CA_EX_FAIL;
+	}
+	curl_easy_cleanup(h);
+	curl_mime_free(mime);
+	curl_slist_free_all(hdrs);
+	ca_buf_free(&resp.body);
+	return st;
+}
+
+/*
+ * GET /v1/files/{id}: 0 with *meta set, -1 when the server no longer
+ * has it, else CA_EX_FAIL or CA_EX_TEMPFAIL (already reported).
+ */
+static int
+lookup(const char *spath, const char *id, cJSON **meta)
+{
+	struct ca_resp resp;
+	struct ca_retry rp;
+	struct curl_slist *hdrs;
+	char *seg, *url;
+	CURL *h;
+	int st;
+
+	*meta = NULL;
+	if ((seg = ca_path_escape(id)) == NULL)
+		return -1;
+	url = ca_xmalloc(strlen(seg) + 16);
+	sprintf(url, "/v1/files/%s", seg);
+	free(seg);
+	memset(&resp, 0, sizeof(resp));
+	ca_resp_reset(&resp);
+	hdrs = ca_api_headers(&opt.api, NULL);
+	h = ca_api_easy(&opt.api, "GET", url, hdrs, &resp);
+	free(url);
+	if (opt.share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+	ca_retry_init(&rp);
+	st = ca_perform(h, &resp, &rp, NULL, NULL);
+	if (st == 0 && (*meta = metadata(&resp)) == NULL)
+		st = -1;	/* nonsense for an answer: upload afresh */
+	else if (st != 0 && resp.cc == CURLE_OK && resp.status == 404)
+		st = -1;
+	else if (st != 0)
+		fail(spath, st, "checking the cached upload", &resp);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	ca_buf_free(&resp.body);
+	return st;
+}
+
+static void
+emit(const char *path, cJSON *meta, const char *digest, int cached)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(rec, "type", "file");
+	cJSON_AddStringToObject(rec, "path", path);
+	cJSON_AddItemToObject(rec, "file", meta);
+	cJSON_AddStringToObject(rec, "sha256", digest);
+	if (cached)
+		cJSON_AddTrueToObject(rec, "cached");
+	ca_emit(rec);
+	cJSON_Delete(rec);
+}
+
+/* Open path for reading only if it is a regular file we may send. */
+static int
+open_regular(const char *spath, const char *path, struct stat *st)
+{
+	int fd;
+
+	/* O_NONBLOCK: a FIFO must not hang us before we can refuse it. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		ca_warn("%s:", spath);
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		ca_warn("%s:", spath);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		errno = S_ISDIR(st->st_mode) ? EISDIR : 0;
+		if (errno != 0)
+			ca_warn("%s:", spath);
+		else
+			ca_warn("%s: not a regular file", spath);
+		close(fd);
+		return -1;
+	}
+	if ((long long)st->st_size > CA_FILE_MAX) {
+		ca_warn("%s: %lld bytes is over the Files API's limit of "
+		    "%lld bytes (500 MB)", spath, (long long)st->st_size,
+		    CA_FILE_MAX);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+cached_or_upload(const char *spath, const char *path, int fd,
+    long long size, const char *name, const char *type, const char *digest,
+    const char *key)
+{
+	cJSON *meta = NULL;
+	const char *why;
+	char *id;
+	int st;
+
+	if (key != NULL && (id = cache_load(key)) != NULL) {
+		char *sid = ca_sanitize(id, 100);
+
+		st = lookup(spath, id, &meta);
+		free(id);
+		if (st == 0 && (why = stale(meta, size)) == NULL) {
+			ca_note("%s: cached as %s; not uploading again",
+			    spath, sid);
+			free(sid);
+			emit(path, meta, digest, 1);
+			return 0;
+		}
+		if (st == 0)
+			ca_note("%s: cached %s %s; uploading again", spath,
+			    sid, why);
+		else if (st == -1)
+			ca_note("%s: cached %s is gone from the server; "
+			    "uploading again", spath, sid);
+		free(sid);
+		cJSON_Delete(meta);
+		if (st > 0)
+			return st;
+	}
+	if ((st = upload(spath, fd, size, name, type, &meta)) != 0)
+		return st;
+	if (ca_verbose) {
+		char *sid = ca_sanitize(ca_jstr(meta, "id"), 100);
+
+		ca_note("%s: uploaded as %s (%lld bytes, %s)", spath, sid,
+		    size, type);
+		free(sid);
+	}
+	if (key != NULL)
+		cache_store(key, meta);
+	emit(path, meta, digest, 0);
+	return 0;
+}
+
+/* One path: 0, CA_EX_FAIL or CA_EX_TEMPFAIL, having said why. */
+static int
+do_path(const char *path)
+{
+	static unsigned char sniff[SNIFF_MAX];
+	char *spath = ca_sanitize(path, 0), digest[65], key[65];
+	const char *name = base_name(path), *type;
+	struct sha256 s;
+	struct stat st;
+	size_t sniffn;
+	int fd, r = CA_EX_FAIL;
+
+	if (strcmp(path, "-") == 0) {
+		ca_warn("-: cannot upload standard input; save it to a file "
+		    "first");
+		goto out;
+	}
+	if ((fd = open_regular(spath, path, &st)) == -1)
+		goto out;
+	/* Reads must block from now on; the file is known to be regular. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/*
+	 * Hash even without the cache: the record carries the digest, so
+	 * that a round trip through ca-fetch can be checked.
+	 */
+	sha256_init(&s);
+	switch (scan_file(fd, (long long)st.st_size, &s, sniff, &sniffn)) {
+	case -1:
+		ca_warn("%s:", spath);
+		goto close;
+	case -2:
+		ca_warn("%s: the file changed while it was being read", spath);
+		goto close;
+	}
+	sha256_final(&s, digest);
+	if ((type = opt.type) == NULL && (type = mime_by_ext(name)) == NULL)
+		type = mime_sniff(sniff, sniffn,
+		    (long long)sniffn < (long long)st.st_size);
+	if (opt.cachedir != NULL)
+		cache_key(digest, name, type, key);
+	r = cached_or_upload(spath, path, fd, (long long)st.st_size, name,
+	    type, digest, opt.cachedir != NULL ? key : NULL);
+close:
+	close(fd);
+out:
+	free(spath);
+	return r;
+}
+
+/*
+ * Read one path ending in delim into buf (size n).  Returns 1 with a
+ * path, 0 at the end, -1 for a path too long (skipped to its end).
+ */
+static int
+read_path(FILE *fp, int delim, char *buf, size_t n)
+{
+	size_t len = 0;
+	int c, toolong = 0;
+
+	while ((c = getc(fp)) != EOF && c != delim) {
+		if (len + 1 < n)
+			buf[len++] = (char)c;
+		else
+			toolong = 1;
+	}
+	buf[len] = '\0';
+	if (c == EOF && len == 0 && !toolong)
+		return 0;
+	return toolong ? -1 : 1;
+}
+
+static int
+worse(int a, int b)
+{
+	if (a == CA_EX_FAIL || b == CA_EX_FAIL)
+		return CA_EX_FAIL;
+	return a != 0 ? a : b;
+}
+
+static long
+parse_expires(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < EXPIRES_MIN ||
+	    v > EXPIRES_MAX) {
+		ca_warn("--expires: %s is not a number of seconds from %ld "
+		    "to %ld", s, EXPIRES_MIN, EXPIRES_MAX);
+		usage(stderr, CA_EX_USAGE);
+	}
+	return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "null",	no_argument,		NULL, '0' },
+		{ "expires",	required_argument,	NULL, 'e' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "no-cache",	no_argument,		NULL, 'n' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "type",	required_argument,	NULL, 't' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	char buf[PATH_MAX + 1];
+	int ch, i, r, status = 0;
+
+	ca_setprog(argv[0]);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+0e:hnqt:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case '0':
+			opt.nul = 1;
+			break;
+		case 'e':
+			opt.expires = parse_expires(optarg);
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'n':
+			opt.nocache = 1;
+			break;
+		case 'q':
+			opt.quiet = 1;
+			break;
+		case 't':
+			if (!mime_ok(optarg)) {
+				ca_warn("-t: not a MIME type: %s", optarg);
+				usage(stderr, CA_EX_USAGE);
+			}
+			opt.type = optarg;
+			break;
+		case 'v':
+			ca_verbose++;
+			break;
+		default:
+			if (optopt != 0 && optopt != '?')
+				ca_warn(strchr("et", optopt) != NULL ?
+				    "option -%c needs an argument" :
+				    "unknown option -%c", optopt);
+			else
+				ca_warn("unknown or incomplete option %s",
+				    argv[optind - 1]);
+			usage(stderr, CA_EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (opt.nul && argc > 0) {
+		ca_warn("-0 is for paths on standard input; "
+		    "got path operands too");
+		usage(stderr, CA_EX_USAGE);
+	}
+	if (ca_api_init(&opt.api) != 0)
+		return CA_EX_USAGE;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		ca_die(CA_EX_FAIL, "cannot initialise libcurl");
+	/* One connection for all the files, not one each. */
+	if ((opt.share = curl_share_init()) != NULL)
+		curl_share_setopt(opt.share, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_CONNECT);
+	if (!opt.nocache && (opt.cachedir = cache_path()) == NULL)
+		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
+
+	if (argc > 0)
+		for (i = 0; i < argc; i++)
+			status = worse(status, do_path(argv[i]));
+	else
+		while ((r = read_path(stdin, opt.nul ? '\0' : '\n', buf,
+		    sizeof(buf))) != 0) {
+			if (r == -1) {
+				ca_warn("standard input: a path longer than "
+				    "%d bytes, skipped", PATH_MAX);
+				status = CA_EX_FAIL;
+			} else if (buf[0] != '\0')
+				status = worse(status, do_path(buf));
+		}
+	if (argc == 0 && ferror(stdin)) {
+		ca_warn("standard input: read error");
+		status = CA_EX_FAIL;
+	}
+
+	if (opt.share != NULL)
+		curl_share_cleanup(opt.share);
+	curl_global_cleanup();
+	ca_api_free(&opt.api);
+	free(opt.cachedir);
+	return ca_finish(status);
+}
