@@ -1,0 +1,640 @@
+#!/usr/bin/env bats
+# Tests of the local API emulator itself (emu/ca-emu.py), with curl and jq.
+# One emulator serves the whole file; each test starts from POST /_emu/reset
+# (faults and runtime config cleared, log truncated; files and containers stay).
+
+KEY=test-key-not-real
+
+setup_file() {
+	local py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	export EMU_PY=$py
+	export EMU_SCRIPT="$BATS_TEST_DIRNAME/../emu/ca-emu.py"
+	export EMU_DIR="$BATS_FILE_TMPDIR/emu"
+	mkdir -p "$EMU_DIR"
+	"$py" "$EMU_SCRIPT" --port 0 --port-file "$EMU_DIR/port" \
+		--log "$EMU_DIR/log" --state "$EMU_DIR/state" \
+		2>"$EMU_DIR/stderr" 3>&- &
+	echo $! >"$EMU_DIR/pid"
+	local i
+	for i in $(seq 100); do
+		[ -s "$EMU_DIR/port" ] && break
+		sleep 0.05
+	done
+	if [ ! -s "$EMU_DIR/port" ]; then
+		cat "$EMU_DIR/stderr" >&2
+		return 1
+	fi
+	export EMU="http://127.0.0.1:$(cat "$EMU_DIR/port")"
+	export EMU_LOG="$EMU_DIR/log"
+}
+
+teardown_file() {
+	local pid i
+	pid=$(cat "$EMU_DIR/pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+setup() {
+	curl -sS -f -X POST "$EMU/_emu/reset" >/dev/null
+	T=$BATS_TEST_TMPDIR
+}
+
+# call METHOD PATH [curl args...]: sets STATUS, BODY; headers in $T/hdr.
+call() {
+	local m=$1 p=$2
+	shift 2
+	STATUS=$(curl -sS -D "$T/hdr" -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$EMU$p")
+	BODY=$(cat "$T/body")
+}
+# api METHOD PATH [curl args...]: call with a key and API version.
+api() {
+	local m=$1 p=$2
+	shift 2
+	call "$m" "$p" -H "x-api-key: $KEY" -H "anthropic-version: 2026-10-21" "$@"
+}
+# post_msg JSON [curl args...]: POST /v1/messages.
+post_msg() {
+	local j=$1
+	shift
+	api POST /v1/messages -H 'content-type: application/json' --data-binary "$j" "$@"
+}
+# mkreq TEXT [TOOLTYPE|""]: a Messages request; the default tool is the newest.
+mkreq() {
+	jq -nc --arg t "$1" --arg v "${2-code_execution_20260521}" \
+		'{model: "claude-test", max_tokens: 1024,
+		  messages: [{role: "user", content: $t}]}
+		 + (if $v == "" then {} else {tools: [{type: $v, name: "code_execution"}]} end)'
+}
+fault() { curl -sS -f -X POST "$EMU/_emu/faults" --data-binary "$1" >/dev/null; }
+ctl() { curl -sS -f -X POST "$EMU/_emu/$1" --data-binary "$2"; }
+hdr() { grep -i "^$1:" "$T/hdr" | head -1 | cut -d: -f2- | tr -d ' \r'; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# The jq program that assembles an SSE transcript (data lines) into a Message.
+ASSEMBLE='reduce .[] as $e ({content: [], pj: []};
+	if $e.type == "message_start" then .msg = $e.message
+	elif $e.type == "content_block_start" then .content[$e.index] = $e.content_block | .pj[$e.index] = ""
+	elif $e.type == "content_block_delta" then
+		(if $e.delta.type == "text_delta" then .content[$e.index].text += $e.delta.text
+		 else .pj[$e.index] += $e.delta.partial_json end)
+	elif $e.type == "content_block_stop" then
+		(if .content[$e.index].type == "server_tool_use"
+		 then .content[$e.index].input = (.pj[$e.index] | fromjson) else . end)
+	elif $e.type == "message_delta" then
+		.msg.stop_reason = $e.delta.stop_reason | .msg.container = $e.delta.container
+		| .msg.usage.output_tokens = $e.usage.output_tokens
+		| .msg.usage.server_tool_use = $e.usage.server_tool_use
+	else . end) | .msg.content = .content | .msg'
+# Drop what differs between two runs of the same turn (ids, expiry times).
+NORM='walk(if type == "object" then del(.id, .tool_use_id, .file_id, .expires_at) else . end)'
+sse_data() { sed -n 's/^data: //p' "$1"; }
+
+@test "startup: prints the listening line; refuses non-loopback hosts" {
+	grep -qx "ca-emu: listening on http://127.0.0.1:$(cat "$EMU_DIR/port")" "$EMU_DIR/stderr"
+	run "$EMU_PY" "$EMU_SCRIPT" --host 0.0.0.0 --port 0
+	[ "$status" -ne 0 ]
+	[[ "$output" == *loopback* ]]
+	run "$EMU_PY" "$EMU_SCRIPT" --host 192.168.1.1 --port 0
+	[ "$status" -ne 0 ]
+}
+
+@test "startup: a second instance on 127.0.0.2 writes its port file and exits 0 on SIGTERM" {
+	"$EMU_PY" "$EMU_SCRIPT" --host 127.0.0.2 --port 0 --port-file "$T/p2" 2>"$T/e2" 3>&- &
+	local pid=$! i rc=0
+	for i in $(seq 100); do
+		[ -s "$T/p2" ] && break
+		sleep 0.05
+	done
+	grep -qx '[0-9][0-9]*' "$T/p2"
+	grep -qx "ca-emu: listening on http://127.0.0.2:$(cat "$T/p2")" "$T/e2"
+	run curl -sS "http://127.0.0.2:$(cat "$T/p2")/v1/files"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *authentication_error* ]]
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+}
+
+@test "auth: no key is 401 authentication_error, with request-id and JSON type" {
+	call POST /v1/messages -H 'anthropic-version: 2026-10-21' --data-binary "$(mkreq hi)"
+	[ "$STATUS" = 401 ]
+	[ "$(jq -r .type <<<"$BODY")" = error ]
+	[ "$(jq -r .error.type <<<"$BODY")" = authentication_error ]
+	[[ "$(jq -r .request_id <<<"$BODY")" == req_* ]]
+	[[ "$(hdr request-id)" == req_* ]]
+	[[ "$(hdr content-type)" == application/json* ]]
+	[ -n "$(hdr content-length)" ]
+	[ -n "$(hdr anthropic-ratelimit-requests-limit)" ]
+	call POST /v1/messages -H 'anthropic-version: 2026-10-21' -H 'Authorization: Bearer ' --data-binary "$(mkreq hi)"
+	[ "$STATUS" = 401 ]
+	call POST /v1/messages -H 'anthropic-version: 2026-10-21' -H "Authorization: Bearer $KEY" --data-binary "$(mkreq hi)"
+	[ "$STATUS" = 200 ]
+}
+
+@test "validation: anthropic-version missing or unknown is 400; 2023-06-01 is accepted" {
+	call POST /v1/messages -H "x-api-key: $KEY" --data-binary "$(mkreq hi)"
+	[ "$STATUS" = 400 ]
+	[ "$(jq -r .error.type <<<"$BODY")" = invalid_request_error ]
+	call POST /v1/messages -H "x-api-key: $KEY" -H 'anthropic-version: 2024-01-01' --data-binary "$(mkreq hi)"
+	[ "$STATUS" = 400 ]
+	call POST /v1/messages -H "x-api-key: $KEY" -H 'anthropic-version: 2023-06-01' --data-binary "$(mkreq hi)"
+	[ "$STATUS" = 200 ]
+}
+
+@test "validation: missing fields, bad JSON, unknown tools, unknown ids" {
+	post_msg "$(mkreq hi | jq -c 'del(.max_tokens)')"
+	[ "$STATUS" = 400 ]
+	[ "$(jq -r .error.message <<<"$BODY")" = "max_tokens: field required" ]
+	post_msg "$(mkreq hi | jq -c 'del(.model)')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi | jq -c 'del(.messages)')"
+	[ "$STATUS" = 400 ]
+	post_msg '{"model": "m", '
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi | jq -c '.tools = [{type: "web_search_20250305", name: "web_search"}]')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi | jq -c '.tools = [{name: "f", input_schema: {type: "object"}}]')"
+	[ "$STATUS" = 200 ]
+	post_msg "$(mkreq hi "" | jq -c '.messages[0].content = [{type: "container_upload", file_id: "file_x"}]')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi | jq -c '.messages[0].content = [{type: "container_upload", file_id: "file_nope"}]')"
+	[ "$STATUS" = 404 ]
+	[ "$(jq -r .error.type <<<"$BODY")" = not_found_error ]
+	post_msg "$(mkreq hi | jq -c '.container = "container_nope"')"
+	[ "$STATUS" = 404 ]
+	post_msg "$(mkreq hi | jq -c '.container = {id: "container_nope"}')"
+	[ "$STATUS" = 404 ]
+}
+
+@test "validation: temperature/top_p/top_k are 400 under 2026-10-21 only" {
+	post_msg "$(mkreq hi | jq -c '.temperature = 1')"
+	[ "$STATUS" = 400 ]
+	[ "$(jq -r .error.message <<<"$BODY")" = "temperature: Extra inputs are not permitted" ]
+	post_msg "$(mkreq hi | jq -c '.top_k = 5')"
+	[ "$STATUS" = 400 ]
+	call POST /v1/messages -H "x-api-key: $KEY" -H 'anthropic-version: 2023-06-01' \
+		--data-binary "$(mkreq hi | jq -c '.temperature = 1')"
+	[ "$STATUS" = 200 ]
+}
+
+@test "routing: unknown path 404, wrong method 405" {
+	api GET /v1/nothing
+	[ "$STATUS" = 404 ]
+	[ "$(jq -r .error.type <<<"$BODY")" = not_found_error ]
+	api GET /v1/messages
+	[ "$STATUS" = 405 ]
+}
+
+@test "messages: no code step echoes the prompt, one text block, no container" {
+	post_msg "$(mkreq 'hello there' "")"
+	[ "$STATUS" = 200 ]
+	jq -e '.type == "message" and .role == "assistant" and .model == "claude-test"
+		and (.id | startswith("msg_")) and .stop_reason == "end_turn"
+		and .stop_sequence == null and .stop_details == null and .container == null
+		and .diagnostics == null and .usage.service_tier == "standard"
+		and .content == [{type: "text", text: "You said: hello there", citations: null}]' <<<"$BODY"
+}
+
+@test "messages: a python step really runs; its output file downloads byte-exact" {
+	local code=$'```python\nimport os\nprint(6 * 7)\nopen(os.path.join(os.environ["OUTPUT_DIR"], "out.bin"), "wb").write(bytes(range(256)) * 3)\n```'
+	post_msg "$(mkreq "$code")"
+	[ "$STATUS" = 200 ]
+	jq -e '[.content[].type] == ["text", "server_tool_use", "code_execution_tool_result", "text"]' <<<"$BODY"
+	jq -e '.content[0].text == "I'"'"'ll run 1 code step(s)."' <<<"$BODY"
+	jq -e '.content[1] | .name == "code_execution" and (.id | startswith("srvtoolu_"))
+		and .caller == {type: "direct"} and (.input.code | contains("print(6 * 7)"))' <<<"$BODY"
+	jq -e '.content[2].tool_use_id == .content[1].id
+		and .content[2].content.type == "code_execution_result"
+		and .content[2].content.stdout == "42\n" and .content[2].content.return_code == 0' <<<"$BODY"
+	jq -e '.content[3].text == "Done: 1 step(s) ran; files: out.bin."' <<<"$BODY"
+	jq -e '(.container.id | startswith("container_")) and (.container.expires_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))
+		and .container.skills == null' <<<"$BODY"
+	jq -e '.usage.server_tool_use == {web_search_requests: 0, web_fetch_requests: 0, code_execution_requests: 1}' <<<"$BODY"
+	local fid
+	fid=$(jq -r '.content[2].content.content[0] | select(.type == "code_execution_output") | .file_id' <<<"$BODY")
+	[[ "$fid" == file_* ]]
+	api GET "/v1/files/$fid"
+	[ "$STATUS" = 200 ]
+	jq -e '.filename == "out.bin" and .downloadable == true and .size_bytes == 768 and .type == "file"' <<<"$BODY"
+	api GET "/v1/files/$fid/content"
+	[ "$STATUS" = 200 ]
+	[[ "$(hdr content-type)" == application/octet-stream* ]]
+	[ "$(hdr content-length)" = 768 ]
+	"$EMU_PY" -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 3)' >"$T/want"
+	cmp "$T/body" "$T/want"
+}
+
+@test "messages: step shapes of code_execution_20250825 (create + bash, view, str_replace, bash)" {
+	local s=$'```python\nopen("h.txt", "w").write("one\\ntwo\\n")\nprint("made")\n```\n```view h.txt```\n```str_replace /tmp/work/h.txt\ntwo\n---\nTWO\n```\n```bash\ncat h.txt\n```\n```view /etc/passwd\n```'
+	post_msg "$(mkreq "$s" code_execution_20250825)"
+	[ "$STATUS" = 200 ]
+	jq -e '[.content[] | select(.type == "server_tool_use") | [.name, (.input.command)]]
+		== [["text_editor_code_execution", "create"], ["bash_code_execution", "python3 step_1.py"],
+		    ["text_editor_code_execution", "view"], ["text_editor_code_execution", "str_replace"],
+		    ["bash_code_execution", "cat h.txt"], ["text_editor_code_execution", "view"]]' <<<"$BODY"
+	jq -e '[.content[] | select(.type | endswith("_tool_result")) | .content.type]
+		== ["text_editor_code_execution_create_result", "bash_code_execution_result",
+		    "text_editor_code_execution_view_result", "text_editor_code_execution_str_replace_result",
+		    "bash_code_execution_result", "text_editor_code_execution_tool_result_error"]' <<<"$BODY"
+	jq -e '[.content[] | select(.type == "bash_code_execution_tool_result") | .content.stdout] == ["made\n", "one\nTWO\n"]' <<<"$BODY"
+	jq -e '.content[] | select(.content.type? == "text_editor_code_execution_view_result") | .content
+		| .content == "one\ntwo\n" and .num_lines == 2 and .file_type == "text"' <<<"$BODY"
+	jq -e '.content[] | select(.content.type? == "text_editor_code_execution_str_replace_result") | .content
+		== {type: "text_editor_code_execution_str_replace_result", old_start: 2, old_lines: 1,
+		    new_start: 2, new_lines: 1, lines: ["-two", "+TWO"]}' <<<"$BODY"
+	jq -e '.content[-2].content.error_code == "file_not_found" and .usage.server_tool_use.code_execution_requests == 6' <<<"$BODY"
+}
+
+@test "messages: code_execution_20250522 shows a bash step as python; exit codes and stderr pass through" {
+	post_msg "$(mkreq $'```bash\necho oops >&2; exit 3\n```' code_execution_20250522)"
+	[ "$STATUS" = 200 ]
+	jq -e '.content[1].name == "code_execution" and (.content[1].input.code | startswith("import subprocess\n"))' <<<"$BODY"
+	jq -e '.content[2].content | .type == "code_execution_result" and .stderr == "oops\n" and .return_code == 3' <<<"$BODY"
+}
+
+@test "messages: a step over the time limit gives execution_time_exceeded" {
+	ctl config '{"exec_timeout": 0.5}' >/dev/null
+	post_msg "$(mkreq $'```bash\nsleep 5\n```')"
+	[ "$STATUS" = 200 ]
+	jq -e '.content[2].content == {type: "bash_code_execution_tool_result_error", error_code: "execution_time_exceeded"}' <<<"$BODY"
+}
+
+@test "files: upload, list (GA and beta shapes), ids[], metadata, delete" {
+	local a b c i
+	for i in 1 2 3; do printf 'file %s\n' "$i" >"$T/f$i.txt"; done
+	api POST /v1/files -F "file=@$T/f1.txt"
+	[ "$STATUS" = 200 ]
+	jq -e '.type == "file" and .filename == "f1.txt" and .mime_type == "text/plain" and .size_bytes == 7
+		and .downloadable == false and .expires_at == null and (.id | startswith("file_"))' <<<"$BODY"
+	a=$(jq -r .id <<<"$BODY")
+	api POST /v1/files -F "file=@$T/f2.txt;filename=../../dir/f2.txt" -F expires_in_seconds=3600
+	[ "$STATUS" = 200 ]
+	jq -e '.filename == "f2.txt" and (.expires_at | test("Z$"))' <<<"$BODY"
+	b=$(jq -r .id <<<"$BODY")
+	api POST /v1/files -F "file=@$T/f3.txt;type=application/octet-stream;filename="
+	[ "$STATUS" = 200 ]
+	jq -e '.filename | startswith("unnamed")' <<<"$BODY"
+	c=$(jq -r .id <<<"$BODY")
+	# GA: {data, next_page}, newest first, page cursors.
+	api GET '/v1/files?limit=2'
+	[ "$STATUS" = 200 ]
+	jq -e --arg b "$b" --arg c "$c" '[.data[].id] == [$c, $b] and (.next_page | type == "string") and (has("has_more") | not)' <<<"$BODY"
+	local next
+	next=$(jq -r .next_page <<<"$BODY")
+	api GET "/v1/files?limit=1&page=$next"
+	jq -e --arg a "$a" '[.data[].id] == [$a]' <<<"$BODY"
+	api GET "/v1/files?ids%5B%5D=$a&ids%5B%5D=file_unknown&ids%5B%5D=$c"
+	[ "$STATUS" = 200 ]
+	jq -e --arg a "$a" --arg c "$c" '[.data[].id] == [$a, $c] and .next_page == null' <<<"$BODY"
+	api GET "/v1/files?ids%5B%5D=$a&limit=2"
+	[ "$STATUS" = 400 ]
+	api GET "/v1/files?after_id=$c"
+	[ "$STATUS" = 400 ]
+	# Beta: {data, has_more, first_id, last_id}, before_id/after_id.
+	api GET '/v1/files?limit=2' -H 'anthropic-beta: foo-2025-01-01 , files-api-2025-04-14'
+	[ "$STATUS" = 200 ]
+	jq -e --arg b "$b" --arg c "$c" '[.data[].id] == [$c, $b] and .has_more == true
+		and .first_id == $c and .last_id == $b and (has("next_page") | not)' <<<"$BODY"
+	api GET "/v1/files?after_id=$c&limit=5" -H 'anthropic-beta: files-api-2025-04-14'
+	jq -e --arg b "$b" '.data[0].id == $b' <<<"$BODY"
+	api GET "/v1/files?before_id=$b&limit=1" -H 'anthropic-beta: x' -H 'anthropic-beta: files-api-2025-04-14'
+	jq -e --arg c "$c" '[.data[].id] == [$c] and .has_more == false' <<<"$BODY"
+	# Delete.
+	api DELETE "/v1/files/$b"
+	[ "$STATUS" = 200 ]
+	jq -e --arg b "$b" '. == {id: $b, type: "file_deleted"}' <<<"$BODY"
+	api GET "/v1/files/$b"
+	[ "$STATUS" = 404 ]
+	[ "$(jq -r .error.type <<<"$BODY")" = not_found_error ]
+	api GET "/v1/files?ids%5B%5D=$b"
+	jq -e '.data == []' <<<"$BODY"
+}
+
+@test "files: an uploaded file is 400 file_not_downloadable; expired is 404 file_expired" {
+	printf 'x' >"$T/u.txt"
+	api POST /v1/files -F "file=@$T/u.txt"
+	local id
+	id=$(jq -r .id <<<"$BODY")
+	api GET "/v1/files/$id/content"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error" and .error.details.error_code == "file_not_downloadable"' <<<"$BODY"
+	id=$(ctl files '{"filename": "gone.txt", "content_b64": "aGk=", "expired": true}' | jq -r .id)
+	api GET "/v1/files/$id/content"
+	[ "$STATUS" = 404 ]
+	jq -e '.error.type == "not_found_error" and .error.details.error_code == "file_expired"' <<<"$BODY"
+	api GET /v1/files/file_doesnotexist/content
+	[ "$STATUS" = 404 ]
+	jq -e '.error.details == null' <<<"$BODY"
+}
+
+@test "files: upload errors (no file field, bad expires_in_seconds, too large, not multipart)" {
+	printf 'abc' >"$T/x.txt"
+	api POST /v1/files -F "other=@$T/x.txt"
+	[ "$STATUS" = 400 ]
+	api POST /v1/files -F "file=@$T/x.txt" -F expires_in_seconds=10
+	[ "$STATUS" = 400 ]
+	api POST /v1/files -H 'content-type: application/json' --data-binary '{}'
+	[ "$STATUS" = 400 ]
+	ctl config '{"max_file_size": 1000}' >/dev/null
+	head -c 5000 /dev/zero >"$T/big.bin"
+	api POST /v1/files -F "file=@$T/big.bin"
+	[ "$STATUS" = 413 ]
+	[ "$(jq -r .error.type <<<"$BODY")" = request_too_large ]
+	api POST /v1/files -F "file=@$T/x.txt"
+	[ "$STATUS" = 200 ]
+}
+
+@test "control: /_emu/files makes hostile names and generated bytes" {
+	local j
+	j=$(ctl files "$(jq -nc '{filename: "../../x\n\u001b]0;t\u0007", size: 100}')")
+	jq -e '.filename == "../../x\n\u001b]0;t\u0007" and .downloadable == true and .size_bytes == 100' <<<"$j"
+	api GET "/v1/files/$(jq -r .id <<<"$j")/content"
+	[ "$STATUS" = 200 ]
+	yes 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!' | head -c 100 >"$T/want" || true
+	cmp "$T/body" "$T/want"
+	j=$(ctl "files/$(jq -r .id <<<"$j")" '{"filename": "/etc/passwd", "downloadable": false}')
+	jq -e '.filename == "/etc/passwd" and .downloadable == false' <<<"$j"
+}
+
+@test "stream: exact SSE framing; assembled stream equals the non-streaming message" {
+	local s=$'```python\nimport os\nprint("hi")\nopen(os.environ["OUTPUT_DIR"] + "/r.txt", "w").write("r")\n```\n```bash\necho two\n```'
+	post_msg "$(mkreq "$s")"
+	[ "$STATUS" = 200 ]
+	cp "$T/body" "$T/plain.json"
+	post_msg "$(mkreq "$s" | jq -c '.stream = true')" -N
+	[ "$STATUS" = 200 ]
+	[[ "$(hdr content-type)" == text/event-stream* ]]
+	[ "$(hdr transfer-encoding)" = chunked ]
+	cp "$T/body" "$T/sse"
+	# Strict triples: "event: NAME", "data: JSON", blank.
+	awk 'NR % 3 == 1 && !/^event: [a-z_]+$/ { bad = 1 }
+	     NR % 3 == 2 && !/^data: \{/ { bad = 1 }
+	     NR % 3 == 0 && !/^$/ { bad = 1 }
+	     END { exit bad || NR % 3 != 0 }' "$T/sse"
+	# Each event name equals its data type; the order is as in api-notes 5.3.
+	[ "$(sed -n 's/^event: //p' "$T/sse")" = "$(sse_data "$T/sse" | jq -r .type)" ]
+	[ "$(sed -n 's/^event: //p' "$T/sse" | head -1)" = message_start ]
+	[ "$(sed -n 's/^event: //p' "$T/sse" | tail -1)" = message_stop ]
+	[ "$(sed -n 's/^event: //p' "$T/sse" | tail -2 | head -1)" = message_delta ]
+	grep -qx 'event: ping' "$T/sse"
+	sse_data "$T/sse" | jq -se '.[0].message | .content == [] and .stop_reason == null and .container == null'
+	# Text in 2+ deltas; tool input starts {} then "" then 2+ fragments; results whole.
+	sse_data "$T/sse" | jq -se '[.[] | select(.type == "content_block_delta" and .index == 0)] | length >= 2'
+	sse_data "$T/sse" | jq -se '(.[] | select(.type == "content_block_start" and .index == 1) | .content_block.input == {})
+		and ([.[] | select(.type == "content_block_delta" and .index == 1) | .delta.partial_json] | .[0] == "" and length >= 3)
+		and ([.[] | select(.index == 2) | .type] == ["content_block_start", "content_block_stop"])'
+	sse_data "$T/sse" | jq -se "$ASSEMBLE" >"$T/assembled.json"
+	[ "$(jq -c "$NORM" "$T/assembled.json")" = "$(jq -c "$NORM" "$T/plain.json")" ]
+	jq -e '.content[-1].text == "Done: 2 step(s) ran; files: r.txt."' "$T/assembled.json"
+	jq -e '.usage.server_tool_use.code_execution_requests == 2 and .stop_reason == "end_turn"' "$T/assembled.json"
+}
+
+@test "stream: events are flushed while code runs (message_start long before message_stop)" {
+	curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
+		--data-binary "$(mkreq $'```bash\nsleep 1.2\n```' | jq -c '.stream = true')" |
+		while IFS= read -r line; do echo "$(now_ms) $line"; done >"$T/timed"
+	local t0 t1
+	t0=$(awk '$2 == "event:" && $3 == "message_start" { print $1; exit }' "$T/timed")
+	t1=$(awk '$2 == "event:" && $3 == "message_stop" { print $1 }' "$T/timed")
+	[ -n "$t0" ]
+	[ -n "$t1" ]
+	[ $((t1 - t0)) -ge 1000 ]
+}
+
+@test "pause_turn: one step per response, continuation counts server_tool_use blocks" {
+	ctl config '{"pause_each_step": true}' >/dev/null
+	local req r1 r2 r3 c
+	req=$(mkreq $'```bash\necho one > one.txt\n```\n```bash\ncat one.txt\n```')
+	post_msg "$req"
+	r1=$BODY
+	jq -e '.stop_reason == "pause_turn" and ([.content[].type] == ["text", "server_tool_use", "bash_code_execution_tool_result"])' <<<"$r1"
+	c=$(jq -r .container.id <<<"$r1")
+	post_msg "$(jq -c --argjson r "$r1" --arg c "$c" '.container = $c | .messages += [{role: "assistant", content: $r.content}]' <<<"$req")"
+	r2=$BODY
+	jq -e --arg c "$c" '.stop_reason == "pause_turn" and .container.id == $c
+		and ([.content[].type] == ["server_tool_use", "bash_code_execution_tool_result"])
+		and .content[1].content.stdout == "one\n"' <<<"$r2"
+	post_msg "$(jq -c --argjson r "$r1" --argjson r2 "$r2" --arg c "$c" \
+		'.container = $c | .messages += [{role: "assistant", content: ($r.content + $r2.content)}]' <<<"$req")"
+	r3=$BODY
+	jq -e '.stop_reason == "end_turn" and .content == [{type: "text", text: "Done: 2 step(s) ran; no files.", citations: null}]' <<<"$r3"
+	# Without pausing, the same script ends in one response.
+	ctl config '{"pause_each_step": false}' >/dev/null
+	post_msg "$req"
+	jq -e '.stop_reason == "end_turn" and ([.content[] | select(.type == "server_tool_use")] | length) == 2' <<<"$BODY"
+}
+
+@test "containers: a named container keeps files; container_upload copies files in; expiry is 400" {
+	printf 'uploaded data\n' >"$T/data.csv"
+	api POST /v1/files -F "file=@$T/data.csv"
+	local fid c
+	fid=$(jq -r .id <<<"$BODY")
+	post_msg "$(mkreq $'```bash\necho kept > keep.txt; cat data.csv\n```' |
+		jq -c --arg f "$fid" '.messages[0].content = [{type: "text", text: .messages[0].content}, {type: "container_upload", file_id: $f}]')"
+	[ "$STATUS" = 200 ]
+	jq -e '.content[2].content.stdout == "uploaded data\n"' <<<"$BODY"
+	c=$(jq -r .container.id <<<"$BODY")
+	post_msg "$(mkreq $'```bash\ncat keep.txt\n```' | jq -c --arg c "$c" '.container = $c')"
+	[ "$STATUS" = 200 ]
+	jq -e --arg c "$c" '.container.id == $c and .content[2].content.stdout == "kept\n"' <<<"$BODY"
+	post_msg "$(mkreq $'```bash\ncat keep.txt\n```' | jq -c --arg c "$c" '.container = {id: $c}')"
+	jq -e '.content[2].content.stdout == "kept\n"' <<<"$BODY"
+	post_msg "$(mkreq $'```bash\ncat keep.txt\n```')"
+	jq -e --arg c "$c" '.container.id != $c and .content[2].content.return_code != 0' <<<"$BODY"
+	ctl "containers/$c" '{"expired": true}' >/dev/null
+	post_msg "$(mkreq hi | jq -c --arg c "$c" '.container = $c')"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error" and .error.details.error_code == "container_expired"' <<<"$BODY"
+}
+
+@test "http: keep-alive reuses one connection for two requests" {
+	curl -sS -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' \
+		-w '%{num_connects}\n' -o /dev/null "$EMU/v1/files" -o /dev/null "$EMU/v1/files" >"$T/n"
+	[ "$(cat "$T/n" | tr '\n' ' ')" = "1 0 " ]
+	[ "$(jq -s '[.[].conn] | unique | length' "$EMU_LOG")" = 1 ]
+}
+
+@test "log: one NDJSON line per request, keys redacted everywhere" {
+	post_msg "$(mkreq hi)"
+	call GET "/v1/files?limit=3&key=$KEY" -H "Authorization: Bearer $KEY" -H 'anthropic-version: 2026-10-21'
+	[ "$STATUS" = 200 ]
+	[ "$(wc -l <"$EMU_LOG")" -eq 2 ]
+	[ "$(grep -c "$KEY" "$EMU_LOG")" -eq 0 ]
+	jq -se '.[0] | .method == "POST" and .path == "/v1/messages" and .status == 200
+		and .headers["x-api-key"] == "***" and .body.model == "claude-test" and .multipart == null
+		and (.t | type == "number") and .query == {}' "$EMU_LOG"
+	jq -se '.[1] | .path == "/v1/files" and .headers.authorization == "***"
+		and .query.limit == ["3"] and .query.key == ["***"] and .key_elsewhere == true' "$EMU_LOG"
+	printf 'm' >"$T/m.txt"
+	api POST /v1/files -F "file=@$T/m.txt"
+	tail -1 "$EMU_LOG" | jq -e '.multipart == [{name: "file", filename: "m.txt", content_type: "text/plain", size: 1}] and .body == null'
+}
+
+@test "faults: status with headers, default error bodies, times, method and glob paths" {
+	fault '[{"path": "/v1/messages", "times": 2, "status": 529, "headers": {"retry-after": "2"}},
+		{"path": "/v1/files*", "method": "POST", "status": 413}]'
+	post_msg "$(mkreq hi)"
+	[ "$STATUS" = 529 ]
+	[ "$(hdr retry-after)" = 2 ]
+	jq -e '.error.type == "overloaded_error" and (.request_id | startswith("req_"))' <<<"$BODY"
+	post_msg "$(mkreq hi)"
+	[ "$STATUS" = 529 ]
+	post_msg "$(mkreq hi)"
+	[ "$STATUS" = 200 ]
+	api GET /v1/files
+	[ "$STATUS" = 200 ]
+	printf 'a' >"$T/a.txt"
+	api POST /v1/files -F "file=@$T/a.txt"
+	[ "$STATUS" = 413 ]
+	[ "$(jq -r .error.type <<<"$BODY")" = request_too_large ]
+	fault '{"path": "/v1/files/*/content", "status": 200, "body": "<html>oops</html>", "headers": {"content-type": "text/html"}}'
+	api GET /v1/files/file_x/content
+	[ "$STATUS" = 200 ]
+	[ "$BODY" = "<html>oops</html>" ]
+	[[ "$(hdr content-type)" == text/html* ]]
+	fault '{"status": 500, "headers": {"x-should-retry": "false"}}'
+	api GET /v1/files
+	[ "$STATUS" = 500 ]
+	[ "$(jq -r .error.type <<<"$BODY")" = api_error ]
+	[ "$(hdr x-should-retry)" = false ]
+	jq -se '[.[].fault] | .[0] == "status:529" and (map(select(. == null)) | length) == 2' "$EMU_LOG"
+}
+
+@test "faults: reset before_headers is a TCP RST; after_headers cuts the body" {
+	fault '{"path": "/v1/messages", "reset": "before_headers"}'
+	run curl -sS -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" --data-binary "$(mkreq hi)"
+	[ "$status" -eq 56 ]
+	[[ "$output" == *reset* ]]
+	fault '{"path": "/v1/messages", "reset": "after_headers"}'
+	run curl -sS -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" --data-binary "$(mkreq hi)"
+	[ "$status" -eq 56 ] || [ "$status" -eq 18 ]
+	jq -se '[.[].status] == [0, 0] and [.[].fault] == ["reset:before_headers", "reset:after_headers"]' "$EMU_LOG"
+	post_msg "$(mkreq hi)"
+	[ "$STATUS" = 200 ]
+}
+
+@test "faults: latency_ms delays the answer" {
+	fault '{"path": "/v1/files", "latency_ms": 600}'
+	local t0 t1
+	t0=$(now_ms)
+	api GET /v1/files
+	t1=$(now_ms)
+	[ "$STATUS" = 200 ]
+	[ $((t1 - t0)) -ge 600 ]
+	t0=$(now_ms)
+	api GET /v1/files
+	t1=$(now_ms)
+	[ $((t1 - t0)) -lt 600 ]
+}
+
+@test "faults: stream error_after sends event: error and ends the body properly" {
+	fault '{"path": "/v1/messages", "stream": "error_after", "after": 3}'
+	run curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
+		--data-binary "$(mkreq hi | jq -c '.stream = true')"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/sse"
+	[ "$(grep -c '^event: ' "$T/sse")" -eq 4 ]
+	[ "$(sed -n 's/^event: //p' "$T/sse" | tail -1)" = error ]
+	sse_data "$T/sse" | tail -1 | jq -e '. == {type: "error", error: {type: "overloaded_error", message: "Overloaded"}}'
+}
+
+@test "faults: stream cut_after ends cleanly without message_stop; reset_after resets" {
+	fault '{"path": "/v1/messages", "stream": "cut_after", "after": 2}'
+	run curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
+		--data-binary "$(mkreq hi | jq -c '.stream = true')"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^event: ' <<<"$output")" -eq 2 ]
+	[ "$(grep -c message_stop <<<"$output")" -eq 0 ]
+	fault '{"path": "/v1/messages", "stream": "reset_after", "after": 4}'
+	run curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
+		--data-binary "$(mkreq hi | jq -c '.stream = true')"
+	[ "$status" -eq 56 ] || [ "$status" -eq 18 ]
+	[ "$(grep -c '^event: ' <<<"$output")" -eq 4 ]
+}
+
+@test "faults: stream stall_after pauses after K events; slow spaces every event" {
+	fault '{"path": "/v1/messages", "stream": "stall_after", "after": 2, "stall_ms": 1000}'
+	curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
+		--data-binary "$(mkreq hi | jq -c '.stream = true')" |
+		while IFS= read -r line; do echo "$(now_ms) $line"; done >"$T/timed"
+	local a b
+	a=$(awk '$2 == "event:" { n++; if (n == 2) print $1 }' "$T/timed")
+	b=$(awk '$2 == "event:" { n++; if (n == 3) print $1 }' "$T/timed")
+	[ $((b - a)) -ge 950 ]
+	grep -q 'event: message_stop' "$T/timed"
+	fault '{"path": "/v1/messages", "stream": "slow", "gap_ms": 60}'
+	local t0 t1 n
+	t0=$(now_ms)
+	post_msg "$(mkreq hi | jq -c '.stream = true')"
+	t1=$(now_ms)
+	n=$(grep -c '^event: ' "$T/body")
+	[ $((t1 - t0)) -ge $(((n - 1) * 60)) ]
+}
+
+@test "faults: content_length_lie, cut_body, redirect, huge_body on downloads" {
+	local id
+	id=$(ctl files '{"filename": "d.bin", "size": 200000}' | jq -r .id)
+	fault '{"path": "/v1/files/*/content", "content_length_lie": true}'
+	run curl -sS -o "$T/d1" -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/files/$id/content"
+	[ "$status" -eq 18 ]
+	[ "$(wc -c <"$T/d1")" -eq 200000 ]
+	fault '{"path": "/v1/files/*/content", "cut_body": true}'
+	run curl -sS -o "$T/d2" -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/files/$id/content"
+	[ "$status" -eq 18 ]
+	[ "$(wc -c <"$T/d2")" -eq 100000 ]
+	fault '{"path": "/v1/files/*/content", "redirect": "http://127.0.0.2:9/elsewhere"}'
+	api GET "/v1/files/$id/content"
+	[ "$STATUS" = 302 ]
+	[ "$(hdr location)" = "http://127.0.0.2:9/elsewhere" ]
+	fault '{"path": "/v1/files/*/content", "huge_body": 3000000}'
+	api GET "/v1/files/$id/content"
+	[ "$STATUS" = 200 ]
+	[ "$(hdr content-length)" = 3000000 ]
+	yes 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!' | head -c 3000000 >"$T/want" || true
+	cmp "$T/body" "$T/want"
+	api GET "/v1/files/$id/content"
+	[ "$STATUS" = 200 ]
+	[ "$(wc -c <"$T/body")" -eq 200000 ]
+}
+
+@test "faults: bad rules are rejected; DELETE clears the queue" {
+	run curl -sS -o /dev/null -w '%{http_code}' -X POST "$EMU/_emu/faults" --data-binary '{"path": "/v1/messages", "stauts": 500}'
+	[ "$output" = 400 ]
+	fault '{"path": "/v1/files", "status": 503}'
+	curl -sS -f -X DELETE "$EMU/_emu/faults" >/dev/null
+	api GET /v1/files
+	[ "$STATUS" = 200 ]
+}
+
+@test "faults (extensions): headers-only, hang_ms, raw SSE, partial-body reset" {
+	fault '{"path": "/v1/files", "headers": {"anthropic-ratelimit-requests-remaining": "0", "request-id": null}}'
+	api GET /v1/files
+	[ "$STATUS" = 200 ]
+	[ "$(hdr anthropic-ratelimit-requests-remaining)" = 0 ]
+	[ -z "$(hdr request-id)" ]
+	fault '{"path": "/v1/files", "hang_ms": 300}'
+	run curl -sS -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/files"
+	[ "$status" -eq 52 ]
+	fault '{"path": "/v1/messages", "stream": "raw", "sse": "event: ping\r\ndata:{\"type\":\"ping\"}\r\n\r\n", "chunk_bytes": 1}'
+	post_msg "$(mkreq hi)"
+	[ "$STATUS" = 200 ]
+	[ "$(cat "$T/body")" = "$(printf 'event: ping\r\ndata:{"type":"ping"}\r\n\r\n')" ]
+	head -c 300000 /dev/zero >"$T/up.bin"
+	fault '{"method": "POST", "path": "/v1/files", "reset": "before_headers", "read_body_bytes": 1000}'
+	run curl -sS -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' -F "file=@$T/up.bin" "$EMU/v1/files"
+	[ "$status" -ne 0 ]
+	jq -se '[.[].status] == [200, 0, 200, 0]' "$EMU_LOG"
+}
+
+@test "count_tokens: validated like messages, answers input_tokens" {
+	api POST /v1/messages/count_tokens --data-binary '{"model": "m", "messages": [{"role": "user", "content": "hello"}]}'
+	[ "$STATUS" = 200 ]
+	jq -e '.input_tokens > 0' <<<"$BODY"
+	api POST /v1/messages/count_tokens --data-binary '{"model": "m"}'
+	[ "$STATUS" = 400 ]
+}
