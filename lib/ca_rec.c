@@ -113,7 +113,8 @@ nextline(struct ca_reader *r, size_t *nl)
 	int toolong = 0;
 
 	for (;;) {
-		p = memchr(r->buf + r->scan, '\n', r->len - r->scan);
+		p = r->len > r->scan ? memchr(r->buf + r->scan, '\n',
+		    r->len - r->scan) : NULL;
 		if (p != NULL) {
 			size_t n = (size_t)(p - r->buf);
 

@@ -1,0 +1,771 @@
+#!/usr/bin/env bats
+# ca-render: shows records to a person (text, markdown, html, -r, --stdout).
+
+bats_require_minimum_version 1.5.0
+load test_helper
+
+FIX="$BATS_TEST_DIRNAME/fixtures/render"
+
+# A valid RGB PNG of W x H pixels: make_png W H PATH
+make_png() {
+	python3 - "$1" "$2" "$3" <<'EOF'
+import struct, sys, zlib
+w, h, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+rows = b''.join(b'\x00' + b''.join(bytes((x * 255 // w, y * 255 // h, 160)) for x in range(w))
+                for y in range(h))
+png = (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+       + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+open(path, 'wb').write(png)
+EOF
+}
+
+# The blocks fixture with its fetched files present and their sizes right.
+blocks_with_files() {
+	mkdir -p out
+	make_png 64 48 out/chart.png
+	printf 'wrote report\n' >out/report.txt
+	jq -c --argjson png "$(stat -c %s out/chart.png)" \
+		--argjson txt "$(stat -c %s out/report.txt)" '
+		if .type == "fetched" and .file.filename == "chart.png" then .size = $png
+		elif .type == "fetched" then .size = $txt else . end' \
+		"$FIX/blocks.ndjson" >blocks.ndjson
+}
+
+# One response record for turn $1 holding the content array $2.
+response() {
+	jq -cn --arg id "$1" --argjson c "$2" '{type: "response", custom_id: $id,
+		part: 1, request_id: "req_x", attempts: 1,
+		message: {id: "msg_x", type: "message", role: "assistant",
+			model: "claude-sonnet-4-5", content: $c,
+			stop_reason: "end_turn", container: null,
+			usage: {input_tokens: 10, output_tokens: 5}}}'
+}
+
+# ---- Options ----
+
+@test "--help and -h print the usage on stdout and exit 0" {
+	run --separate-stderr ca-render --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: ca-render [-hrsv] [-C when] [-f format]"* ]]
+	[ -z "$stderr" ]
+	run --separate-stderr ca-render -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:* ]]
+}
+
+@test "bad options, formats, colours, operands and combinations exit 2" {
+	run --separate-stderr ca-render -x </dev/null
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"usage: ca-render"* ]]
+	run --separate-stderr ca-render -f pdf </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-render: unknown format \"pdf\" (text, markdown or html)"* ]]
+	run --separate-stderr ca-render --color=sometimes </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-render: unknown --color value \"sometimes\" (auto, always or never)"* ]]
+	run --separate-stderr ca-render -r -f html </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-render: -r and --stdout go with the text format only"* ]]
+	run --separate-stderr ca-render -r --stdout </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-render: -r and --stdout exclude each other"* ]]
+	run --separate-stderr ca-render file.ndjson </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-render: unexpected operand \"file.ndjson\": records come on standard input"* ]]
+}
+
+@test "empty input shows nothing and exits 0 in every format" {
+	run --separate-stderr ca-render </dev/null
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run --separate-stderr ca-render -f markdown </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "# ca session report" ]
+	run --separate-stderr ca-render -f html </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == "<!DOCTYPE html>"*"</html>" ]]
+}
+
+# ---- Text: records ----
+
+@test "text: file, request, fetched, deleted and unknown records" {
+	run --separate-stderr ca-render <"$FIX/blocks.ndjson"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "uploaded sales.csv → file_011Upload0000000000000001 (1024 bytes)" ]
+	grep -qx '━━ turn r1 ━━' <<<"$output"
+	grep -qx 'request to claude-opus-5-5' <<<"$output"
+	grep -qx '> Plot monthly revenue from sales.csv' <<<"$output"
+	grep -qx 'attached file_011Upload0000000000000001 sales.csv' <<<"$output"
+	grep -qx 'fetched file_011Chart00000000000000001 → out/chart.png (67 bytes)' <<<"$output"
+	grep -qx 'fetched file_011Report0000000000000001 → out/report.txt (12 bytes)' <<<"$output"
+	grep -qx '\[unknown record: telemetry\]' <<<"$output"
+	grep -qx 'deleted file_011Upload0000000000000001 sales.csv' <<<"$output"
+}
+
+@test "text: python and bash calls, stdout and stderr apart, return codes, files" {
+	run --separate-stderr ca-render <"$FIX/blocks.ndjson"
+	[ "$status" -eq 0 ]
+	# The first python call and its result, in order.
+	diff -u - <(grep -A9 -x 'python:' <<<"$output" | head -10) <<'EOF'
+python:
+  import pandas as pd
+  print(len(pd.read_csv('sales.csv')))
+stdout:
+  100
+stderr:
+  DeprecationWarning: old pandas
+output file file_011Chart00000000000000001
+python:
+  search('revenue')
+EOF
+	grep -qx '(stdout encrypted: the code called web search)' <<<"$output"
+	grep -qx 'tool error execution_time_exceeded: the code ran past its time limit' <<<"$output"
+	diff -u - <(grep -A8 -x '  ls missing; python3 report.py' <<<"$output") <<'EOF'
+  ls missing; python3 report.py
+stdout:
+  wrote report.txt
+stderr:
+  ls: cannot access 'missing': No such file or directory
+return code 2
+output file file_011Report0000000000000001
+bash:
+  dd if=/dev/zero of=outputs/big bs=1M count=2000
+EOF
+	grep -qx 'tool error output_file_too_large: an output file was too large to keep' <<<"$output"
+	# A zero return code is not mentioned.
+	[ "$(grep -c '^return code' <<<"$output")" -eq 1 ]
+}
+
+@test "text: editor view, create, str_replace and error" {
+	run --separate-stderr ca-render <"$FIX/blocks.ndjson"
+	[ "$status" -eq 0 ]
+	diff -u - <(sed -n '/^editor view \/tmp\/data.csv$/,/^editor view \/tmp\/missing/p' <<<"$output") <<'EOF'
+editor view /tmp/data.csv
+view:
+       1  month,revenue
+       2  2026-01,100
+editor create /tmp/outputs/summary.txt
+file text:
+  rows=100
+  months=12
+created /tmp/outputs/summary.txt
+editor str_replace /tmp/config.json
+diff:
+  --- /tmp/config.json
+  +++ /tmp/config.json
+  -  "debug": true
+  +  "debug": false
+replaced: @@ -3,1 +3,1 @@
+lines:
+  -  "debug": true
+  +  "debug": false
+editor view /tmp/missing.txt
+EOF
+	grep -qx 'tool error file_not_found: the file does not exist in the container (No such file: /tmp/missing.txt)' <<<"$output"
+}
+
+@test "text: thinking, custom tools, web and tool search, uploads, unknown blocks" {
+	run --separate-stderr ca-render <"$FIX/blocks.ndjson"
+	[ "$status" -eq 0 ]
+	grep -qx 'thinking: The user wants monthly revenue. I should load sales.csv with pandas, group by month and plot it.' <<<"$output"
+	grep -qx '(redacted thinking)' <<<"$output"
+	grep -qx 'web search: retail revenue seasonality' <<<"$output"
+	grep -qx 'web search found 1 result' <<<"$output"
+	grep -qx '  Seasonality in retail https://example.com/seasonality' <<<"$output"
+	grep -qx 'web fetch: https://example.com/report' <<<"$output"
+	grep -qx 'web fetch found https://example.com/report' <<<"$output"
+	grep -qx 'tool search: weather' <<<"$output"
+	grep -qx 'tool search found get_weather' <<<"$output"
+	grep -qx 'tool error unavailable' <<<"$output"
+	grep -qx 'tool call get_weather (called from code)' <<<"$output"
+	grep -qx '  {"city":"Paris"}' <<<"$output"
+	grep -qx 'container upload file_011Upload0000000000000001 sales.csv' <<<"$output"
+	grep -qx '\[unknown block: fancy_new_block\]' <<<"$output"
+	# The model's words, first and last.
+	grep -qx "I'll look at the data first." <<<"$output"
+	grep -qx 'Revenue rises every month; the chart is attached.' <<<"$output"
+}
+
+@test "text: long thinking and long prompts are shown briefly" {
+	long=$(printf 'word %.0s' $(seq 200))
+	{
+		jq -cn --arg p "$(seq 1 30)" '{type: "request", custom_id: "b1",
+			params: {model: "claude-haiku-4-5", messages: [{role: "user", content: $p}]}}'
+		response b1 "$(jq -cn --arg t "$long" '[{type: "thinking", thinking: $t, signature: "s"}]')"
+	} >brief.ndjson
+	run --separate-stderr ca-render <brief.ndjson
+	[ "$status" -eq 0 ]
+	grep -qx '> 1' <<<"$output"
+	grep -qx '> 8' <<<"$output"
+	! grep -qx '> 9' <<<"$output"
+	grep -q '^thinking: word word.*\.\.\.$' <<<"$output"
+	t=$(grep '^thinking: ' <<<"$output")
+	[ "${#t}" -le 214 ]
+	# Reports keep the whole prompt.
+	run --separate-stderr ca-render -f markdown <brief.ndjson
+	grep -qx '> 30' <<<"$output"
+}
+
+@test "text: an error record shows status, type, message, request id and attempts; exit 1" {
+	run --separate-stderr ca-render <"$FIX/error.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	grep -qx 'error 400 invalid_request_error: max_tokens: field required' <<<"$output"
+	grep -qx 'request id req_011Bad, 1 attempt' <<<"$output"
+	grep -qx 'no response, 1 error' <<<"$output"
+}
+
+@test "text: only temporary error records exit 75" {
+	run --separate-stderr ca-render <"$FIX/overloaded.ndjson"
+	[ "$status" -eq 75 ]
+	grep -qx 'error 529 overloaded_error: Overloaded' <<<"$output"
+	grep -qx 'request id req_011Busy, 3 attempts' <<<"$output"
+	run --separate-stderr bash -c 'cat "$0"/overloaded.ndjson "$0"/error.ndjson | ca-render' "$FIX"
+	[ "$status" -eq 1 ]
+}
+
+@test "text: an empty turn says so and still ends with its stop reason" {
+	run --separate-stderr ca-render <"$FIX/empty.ndjson"
+	[ "$status" -eq 0 ]
+	diff -u - <(sed -n '/^> Say nothing$/,/^stop/p' <<<"$output") <<'EOF'
+> Say nothing
+(no content)
+stop reason end_turn, model claude-opus-5-5, 12 input + 0 output tokens
+EOF
+}
+
+@test "text: a pause_turn continuation is announced once, between the parts" {
+	run --separate-stderr ca-render <"$FIX/pause.ndjson"
+	[ "$status" -eq 0 ]
+	diff -u - <(sed -n '/^Starting a long job.$/,/^The job finished.$/p' <<<"$output") <<'EOF'
+Starting a long job.
+bash:
+  sleep 100; echo finished
+stop reason pause_turn, model claude-opus-5-5, 2000 input + 200 output tokens
+paused; continuing (part 2)
+stdout:
+  finished
+The job finished.
+EOF
+	[ "$(grep -c 'paused; continuing' <<<"$output")" -eq 1 ]
+	[ "$(grep -c '^─ Summary of turn r4$' <<<"$output")" -eq 1 ]
+	grep -qx 'tokens: 5000 input, 500 output, 0 cache write, 0 cache read' <<<"$output"
+	grep -qx '2 responses, 1 code run, 0 file edits, 0 errors' <<<"$output"
+}
+
+@test "text: interleaved turns get a heading whenever the turn changes" {
+	{
+		response a '[{"type":"text","text":"first of a"}]' | jq -c '.message.stop_reason = "pause_turn"'
+		response b '[{"type":"text","text":"only of b"}]'
+		response a '[{"type":"text","text":"second of a"}]' | jq -c '.part = 2'
+	} >inter.ndjson
+	run --separate-stderr ca-render <inter.ndjson
+	[ "$status" -eq 0 ]
+	diff -u - <(grep -e '^━━' -e '^first\|^second\|^only' <<<"$output") <<'EOF'
+━━ turn a ━━
+first of a
+━━ turn b ━━
+only of b
+━━ turn a ━━
+second of a
+EOF
+	# A report groups them by turn.
+	run --separate-stderr ca-render -f markdown <inter.ndjson
+	diff -u - <(grep -e '^##' -e ' of ' <<<"$output") <<'EOF'
+## Turn `a`
+first of a
+### Part 2
+second of a
+### Summary of turn `a`
+## Turn `b`
+only of b
+### Summary of turn `b`
+## Summary of 2 turns
+EOF
+}
+
+@test "text and reports: adjacent text blocks read as one, as cited text is split" {
+	response c1 '[{"type":"text","text":"Paris is "},{"type":"text","text":"the capital."}]' >c.ndjson
+	run --separate-stderr ca-render <c.ndjson
+	grep -qx 'Paris is the capital.' <<<"$output"
+	run --separate-stderr ca-render -f markdown <c.ndjson
+	grep -qx 'Paris is the capital.' <<<"$output"
+	run --separate-stderr ca-render -f html <c.ndjson
+	grep -qF '<div class="text">Paris is the capital.</div>' <<<"$output"
+}
+
+@test "-v reports what was read on stderr" {
+	run --separate-stderr ca-render -v <"$FIX/pause.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ca-render: 3 records, 1 turn, 0 bad lines" ]
+	run --separate-stderr ca-render <"$FIX/pause.ndjson"
+	[ -z "$stderr" ]
+}
+
+# ---- Summaries ----
+
+@test "summary: tokens, cache, runs, containers with expiry, estimated cost" {
+	run --separate-stderr ca-render <"$FIX/blocks.ndjson"
+	[ "$status" -eq 0 ]
+	diff -u - <(sed -n '/^─ Summary of turn r1$/,/^estimated/p' <<<"$output") <<'EOF'
+─ Summary of turn r1
+tokens: 5210 input, 412 output, 1000 cache write, 2000 cache read
+1 response, 5 code runs, 4 file edits, 0 errors
+container container_011CZkZaBF1tNoB5wlCeusgy expires 2026-11-18T13:04:05.123456Z
+estimated cost: $0.0478 (tokens $0.0436, container time $0.0042: 1 × 5-minute minimum)
+EOF
+	# One turn: no second, identical summary for the whole input.
+	! grep -q 'Summary of all' <<<"$output"
+}
+
+@test "summary: the whole input adds up turns and counts each container once" {
+	run --separate-stderr bash -c 'cat "$0"/pause.ndjson "$0"/stream.ndjson "$0"/error.ndjson | ca-render' "$FIX"
+	[ "$status" -eq 1 ]
+	diff -u - <(sed -n '/^─ Summary of all 3 turns$/,$p' <<<"$output") <<'EOF'
+─ Summary of all 3 turns
+tokens: 10210 input, 912 output, 0 cache write, 0 cache read
+3 responses, 3 code runs, 1 file edit, 1 error
+container container_011CZkZaBF1tNoB5wlCeusgy expires 2026-11-18T13:04:05.123456Z
+estimated cost: $0.0780 (tokens $0.0738, container time $0.0042: 1 × 5-minute minimum)
+EOF
+}
+
+@test "summary: a model missing from the price table makes the cost unknown" {
+	run --separate-stderr ca-render <"$FIX/unknown-model.ndjson"
+	[ "$status" -eq 0 ]
+	grep -qx 'estimated cost: unknown (no price for model claude-future-9)' <<<"$output"
+	! grep -q '\$' <<<"$output"
+}
+
+# ---- Bad input ----
+
+@test "a bad line is reported with its line number; the rest is still shown; exit 1" {
+	{ head -2 "$FIX/pause.ndjson"; echo 'not json'; echo '{"no":"type"}'; tail -1 "$FIX/pause.ndjson"; } >bad.ndjson
+	run --separate-stderr ca-render <bad.ndjson
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "ca-render: stdin:3: not a JSON object, skipped" ]
+	[ "${stderr_lines[1]}" = 'ca-render: stdin:4: record has no "type", skipped' ]
+	grep -qx 'The job finished.' <<<"$output"
+}
+
+# ---- Colour ----
+
+@test "colour: --color=always uses ANSI, even with NO_COLOR; never, a pipe and NO_COLOR do not" {
+	run --separate-stderr ca-render --color=always <"$FIX/error.ndjson"
+	[[ "$output" == *$'\e[31merror'* ]]
+	[[ "$output" == *$'\e[0m'* ]]
+	NO_COLOR=1 run --separate-stderr ca-render --color=always <"$FIX/pause.ndjson"
+	[[ "$output" == *$'\e['* ]]
+	run --separate-stderr ca-render -C always <"$FIX/pause.ndjson"
+	[[ "$output" == *$'\e['* ]]
+	run --separate-stderr ca-render --color <"$FIX/pause.ndjson"
+	[[ "$output" == *$'\e['* ]]
+	run --separate-stderr ca-render --color=never <"$FIX/pause.ndjson"
+	[[ "$output" != *$'\e'* ]]
+	run --separate-stderr ca-render <"$FIX/pause.ndjson"
+	[[ "$output" != *$'\e'* ]]
+	NO_COLOR=1 run --separate-stderr ca-render --color=auto <"$FIX/pause.ndjson"
+	[[ "$output" != *$'\e'* ]]
+	# Reports and raw modes never colour.
+	run --separate-stderr ca-render --color=always -f markdown <"$FIX/pause.ndjson"
+	[[ "$output" != *$'\e'* ]]
+	run --separate-stderr ca-render --color=always -r <"$FIX/pause.ndjson"
+	[ "$output" = "The job finished." ]
+}
+
+@test "colour: auto colours a terminal unless NO_COLOR is set or TERM is dumb" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	cp "$FIX/pause.ndjson" in.ndjson
+	TERM=xterm script -qec 'ca-render <in.ndjson' /dev/null >tty.out </dev/null
+	grep -q $'\e\\[' tty.out
+	NO_COLOR=1 TERM=xterm script -qec 'ca-render <in.ndjson' /dev/null >tty.out </dev/null
+	grep -q 'The job finished' tty.out
+	! grep -q $'\e' tty.out
+	TERM=dumb script -qec 'ca-render <in.ndjson' /dev/null >tty.out </dev/null
+	grep -q 'The job finished' tty.out
+	! grep -q $'\e' tty.out
+}
+
+# ---- Escaping ----
+
+@test "escaping: ESC and other controls from the model and the code never reach the terminal raw" {
+	run --separate-stderr ca-render --color=never <"$FIX/hostile.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *$'\a'* ]]
+	[[ "$output" != *$'\xc2\x9b'* ]]
+	grep -qxF 'Plain \x1b[31mred\x1b[0m text <b>bold</b> & "quotes"' <<<"$output"
+	grep -qxF '  title\x1b]0;owned\x07 clear\x1b[2J\u009b31m c1' <<<"$output"
+	grep -qxF '  bell\x07' <<<"$output"
+	# With colour on, every ESC left is one of our own SGR sequences.
+	run --separate-stderr ca-render --color=always <"$FIX/hostile.ndjson"
+	[[ "$output" == *$'\e['* ]]
+	stripped=$(sed $'s/\e\\[[0-9;]*m//g' <<<"$output")
+	[[ "$stripped" != *$'\e'* ]]
+	grep -qF '\x1b]0;owned\x07' <<<"$stripped"
+}
+
+@test "escaping: malformed UTF-8 and DEL are shown as bytes; good UTF-8 passes" {
+	response u1 "$(jq -cn '[{type: "text", text: "caf\u00e9 \u2713 del\u007f"}]')" >u.ndjson
+	run --separate-stderr ca-render <u.ndjson
+	grep -qxF 'café ✓ del\x7f' <<<"$output"
+	# A lone continuation byte cannot come through JSON text, but through
+	# a raw line it can: cJSON keeps it.
+	printf '{"type":"response","custom_id":"u2","part":1,"message":{"model":"x","content":[{"type":"text","text":"bad \x80\xff end"}],"stop_reason":"end_turn"}}\n' >bad8.ndjson
+	run --separate-stderr ca-render <bad8.ndjson
+	grep -qxF 'bad \x80\xff end' <<<"$output"
+}
+
+# ---- -r and --stdout ----
+
+@test "-r writes only the final text of each turn, raw" {
+	run --separate-stderr ca-render -r <"$FIX/blocks.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "I'll look at the data first.
+Revenue rises every month; the chart is attached." ]
+	run --separate-stderr bash -c 'cat "$0"/pause.ndjson "$0"/empty.ndjson "$0"/stream.ndjson "$0"/error.ndjson | ca-render -r | od -c' "$FIX"
+	[ "$status" -eq 0 ]
+	expected=$(printf 'The job finished.\nI%sll check the uploaded file.\nThe file has 100 data rows; the chart is attached.\n' "'" | od -c)
+	[ "$output" = "$expected" ]
+}
+
+@test "-r joins adjacent text blocks as written and keeps control bytes" {
+	response c1 '[{"type":"text","text":"Paris is "},{"type":"text","text":"the \u001b[1mcapital\u001b[0m"},{"type":"server_tool_use","id":"s","name":"web_search","input":{}},{"type":"text","text":"Done"}]' >c.ndjson
+	ca-render -r <c.ndjson >r.out
+	printf 'Paris is the \033[1mcapital\033[0m\nDone\n' | cmp - r.out
+}
+
+@test "-r writes a turn that never finished when the input ends" {
+	head -2 "$FIX/pause.ndjson" >paused.ndjson
+	run --separate-stderr ca-render -r <paused.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = "Starting a long job." ]
+}
+
+@test "--stdout writes exactly what the code printed, in order, raw" {
+	cat "$FIX/blocks.ndjson" "$FIX/pause.ndjson" "$FIX/stream.ndjson" "$FIX/hostile.ndjson" |
+		ca-render --stdout >s.out
+	{
+		printf '100\nwrote report.txt\nfinished\n101 data.csv\nsaved chart.png\n'
+		printf 'title\033]0;owned\007 clear\033[2J\302\23331m c1\n'
+		printf '%s\n' "<script>document.title='pwned'</script>" \
+			"<img src=x onerror=\"document.title='pwned2'\">"
+	} | cmp - s.out
+	ca-render -s <"$FIX/stream.ndjson" >s2.out
+	printf '101 data.csv\nsaved chart.png\n' | cmp - s2.out
+}
+
+# ---- Live streaming ----
+
+@test "live: text, calls and results appear as their events arrive, before the stream ends" {
+	mkfifo fifo
+	ca-render <fifo >live.out 2>live.err 3>&- &
+	pid=$!
+	exec 4>fifo
+	wait_for() {
+		local i
+		for i in $(seq 400); do
+			grep -qF -- "$1" live.out && return 0
+			sleep 0.05
+		done
+		echo "never saw: $1" >&2
+		cat live.out >&2
+		return 1
+	}
+	# Up to the command's last input_json_delta, before its stop.
+	sed -n '1,8p' "$FIX/stream.ndjson" >&4
+	wait_for "I'll check the uploaded file."
+	! grep -q 'wc -l' live.out
+	kill -0 "$pid"
+	# content_block_stop: the call is complete and shown.
+	sed -n '9p' "$FIX/stream.ndjson" >&4
+	wait_for '  wc -l data.csv'
+	! grep -q '101 data.csv' live.out
+	# The result arrives whole in its content_block_start.
+	sed -n '10p' "$FIX/stream.ndjson" >&4
+	wait_for '  101 data.csv'
+	kill -0 "$pid"
+	! grep -q 'stop reason' live.out
+	sed -n '11,$p' "$FIX/stream.ndjson" >&4
+	exec 4>&-
+	wait "$pid"
+	[ ! -s live.err ]
+	# The response record that follows adds only its stop reason and usage.
+	[ "$(grep -c "I'll check the uploaded file." live.out)" -eq 1 ]
+	[ "$(grep -c 'The file has 100 data rows; the chart is attached.' live.out)" -eq 1 ]
+	[ "$(grep -cx '  wc -l data.csv' live.out)" -eq 1 ]
+	[ "$(grep -cx '  101 data.csv' live.out)" -eq 1 ]
+	[ "$(grep -cx 'editor create /tmp/outputs/summary.txt' live.out)" -eq 1 ]
+	[ "$(grep -cx 'output file file_011CNha8iCJcU1wXNR6q4V8w' live.out)" -eq 1 ]
+	[ "$(grep -c '^stop reason end_turn' live.out)" -eq 1 ]
+	grep -qx 'tokens: 5210 input, 412 output, 0 cache write, 0 cache read' live.out
+}
+
+@test "live: a slow writer's first text is out before the writer finishes" {
+	# The writer pauses mid-stream (until woken, at most 30 s) and marks
+	# when it goes on; the text must be out while the mark is absent.
+	{
+		sed -n '1,3p' "$FIX/stream.ndjson"
+		sleep 30 &
+		echo $! >sleep.pid
+		wait
+		: >writer.resumed
+		sed -n '4,$p' "$FIX/stream.ndjson"
+	} | ca-render >slow.out 3>&- &
+	pid=$!
+	early=0
+	while [ ! -e writer.resumed ]; do
+		if grep -q "I'll check the uploaded file." slow.out; then
+			[ -e writer.resumed ] || early=1
+			break
+		fi
+		sleep 0.05
+	done
+	[ "$early" -eq 1 ]
+	! grep -q 'stop reason' slow.out
+	[ -s sleep.pid ] && kill "$(cat sleep.pid)" 2>/dev/null || true
+	wait "$pid"
+	[ "$(grep -c "I'll check the uploaded file." slow.out)" -eq 1 ]
+	grep -q '^stop reason end_turn' slow.out
+}
+
+@test "live: the streamed turn reads the same as the plain response, block for block" {
+	ca-render <"$FIX/stream.ndjson" >streamed.out
+	tail -1 "$FIX/stream.ndjson" | ca-render >plain.out
+	diff -u plain.out streamed.out
+}
+
+@test "live: a stream cut short shows the rest of its text from the response" {
+	# Text block 7 gets its start and no delta: the response supplies it.
+	grep -v '"index":7,"delta"' "$FIX/stream.ndjson" >cut.ndjson
+	run --separate-stderr ca-render <cut.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'The file has 100 data rows' <<<"$output")" -eq 1 ]
+}
+
+@test "reports: a stream without its response is assembled as far as it got" {
+	sed -n '1,11p' "$FIX/stream.ndjson" >broken.ndjson
+	run --separate-stderr ca-render -f markdown <broken.ndjson
+	[ "$status" -eq 0 ]
+	grep -qx 'the stream ended without a response; shown as far as it arrived' <<<"$output"
+	grep -qx "I'll check the uploaded file." <<<"$output"
+	grep -qx 'wc -l data.csv' <<<"$output"
+	grep -qx '101 data.csv' <<<"$output"
+	# The live view showed the same before the input ended.
+	run --separate-stderr ca-render <broken.ndjson
+	grep -qx '  101 data.csv' <<<"$output"
+}
+
+# ---- Markdown ----
+
+@test "markdown: headings, fenced code with language, labelled outputs, images in place" {
+	blocks_with_files
+	run --separate-stderr ca-render -f markdown <blocks.ndjson
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "# ca session report" ]
+	grep -qx '## Turn `r1`' <<<"$output"
+	diff -u - <(sed -n '/^\*\*python\*\*$/,$p' <<<"$output" | sed '/^$/d' | head -15) <<'EOF'
+**python**
+```python
+import pandas as pd
+print(len(pd.read_csv('sales.csv')))
+```
+**stdout**
+```text
+100
+```
+**stderr**
+```text
+DeprecationWarning: old pandas
+```
+![chart.png](out/chart.png)
+**python**
+EOF
+	grep -qx '```bash' <<<"$output"
+	grep -qx '\[report.txt\](out/report.txt)' <<<"$output"
+	grep -qx '```diff' <<<"$output"
+	grep -qx 'tool error `execution_time_exceeded`: the code ran past its time limit' <<<"$output"
+	grep -qx "I'll look at the data first." <<<"$output"
+	grep -qx '## Summary of 1 turn' <<<"$output"
+	grep -qx 'estimated cost: \$0.0478 (tokens \$0.0436, container time \$0.0042: 1 × 5-minute minimum)' <<<"$output"
+}
+
+@test "markdown: a fence outgrows backticks in the output; errors and requests show" {
+	response m1 '[{"type":"bash_code_execution_tool_result","tool_use_id":"s","content":{"type":"bash_code_execution_result","stdout":"```\nnot a fence\n````\n","stderr":"","return_code":0,"content":[]}}]' >m.ndjson
+	cat "$FIX/error.ndjson" >>m.ndjson
+	run --separate-stderr ca-render -f markdown <m.ndjson
+	[ "$status" -eq 1 ]
+	diff -u - <(sed -n '/^\*\*stdout\*\*$/,/^`````$/p' <<<"$output") <<'EOF'
+**stdout**
+
+`````text
+```
+not a fence
+````
+`````
+EOF
+	grep -qx '## Turn `r2`' <<<"$output"
+	grep -qx '> Summarise the data' <<<"$output"
+	grep -qx 'error 400 `invalid_request_error`: max\\_tokens: field required' <<<"$output"
+}
+
+# ---- HTML ----
+
+@test "html: one self-contained document with a CSP and no script" {
+	blocks_with_files
+	run --separate-stderr ca-render -f html <blocks.ndjson
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "<!DOCTYPE html>" ]
+	[ "${lines[-1]}" = "</html>" ]
+	grep -qF "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">" <<<"$output"
+	! grep -qi '<script' <<<"$output"
+	! grep -qi '<link' <<<"$output"
+	# Nothing is loaded from anywhere: every src is a data: URI.
+	[ "$(grep -o 'src="[^"]*' <<<"$output" | grep -vc '^src="data:')" -eq 0 ]
+	grep -qF '<h2>Turn <code>r1</code></h2>' <<<"$output"
+	grep -qF '<code class="language-python">import pandas as pd' <<<"$output"
+	grep -qF '<code class="language-bash">ls missing; python3 report.py</code>' <<<"$output"
+	grep -qF '<div class="blk stderr"><div class="label">stderr</div><pre><code>DeprecationWarning: old pandas' <<<"$output"
+	grep -qF '<p class="note err">return code 2</p>' <<<"$output"
+	grep -qF '<a href="out/report.txt">report.txt</a>' <<<"$output"
+	grep -qF '<div class="text">Revenue rises every month; the chart is attached.</div>' <<<"$output"
+	grep -qF '<h2>Summary of 1 turn</h2>' <<<"$output"
+}
+
+@test "html: a fetched image is embedded as a base64 data: URI after its result" {
+	blocks_with_files
+	ca-render -f html <blocks.ndjson >r.html
+	b64=$(base64 -w0 out/chart.png)
+	grep -qF "<figure><img alt=\"chart.png\" src=\"data:image/png;base64,$b64\">" r.html
+	[ "$(grep -c '<img' r.html)" -eq 1 ]
+	# In place: after the first result's stderr, before the second call.
+	img=$(grep -n '<img' r.html | cut -d: -f1)
+	err=$(grep -n 'DeprecationWarning' r.html | cut -d: -f1)
+	enc=$(grep -n 'search(&#39;revenue&#39;)' r.html | cut -d: -f1)
+	[ "$err" -lt "$img" ] && [ "$img" -lt "$enc" ]
+}
+
+@test "html: images that are missing, too large, changed or symlinks are linked, not embedded" {
+	blocks_with_files
+	mv out/chart.png real.png
+	ln -s ../real.png out/chart.png
+	run --separate-stderr ca-render -f html <blocks.ndjson
+	! grep -q '<img' <<<"$output"
+	grep -qF '<a href="out/chart.png">' <<<"$output"
+	rm out/chart.png
+	cp real.png out/chart.png
+	printf 'x' >>out/chart.png
+	run --separate-stderr ca-render -f html <blocks.ndjson
+	grep -qF '<p class="note warn">changed since it was fetched; not embedded: <a href="out/chart.png">' <<<"$output"
+	rm out/chart.png
+	run --separate-stderr ca-render -f html <blocks.ndjson
+	grep -qF '<p class="note warn">No such file or directory: <a href="out/chart.png">' <<<"$output"
+	[ "$status" -eq 0 ]
+	head -c $((21 * 1024 * 1024)) /dev/zero >out/chart.png
+	jq -c 'if .file.filename == "chart.png" then .size = 22020096 else . end' blocks.ndjson >big.ndjson
+	run --separate-stderr ca-render -f html <big.ndjson
+	grep -qF '<p class="note warn">too large to embed: <a href="out/chart.png">' <<<"$output"
+	[ "${#output}" -lt 100000 ]
+}
+
+@test "html: parts of a paused turn, and an SVG known by its extension" {
+	mkdir -p out
+	printf '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>' >out/plot.svg
+	{
+		cat "$FIX/pause.ndjson"
+		jq -cn --argjson n "$(stat -c %s out/plot.svg)" '{type: "fetched", custom_id: "r4",
+			file: {id: "file_svg", filename: "plot.svg"}, path: "out/plot.svg", sha256: "00", size: $n}'
+	} >svg.ndjson
+	run --separate-stderr ca-render -f html <svg.ndjson
+	[ "$status" -eq 0 ]
+	grep -qF '<h3>Part 2</h3>' <<<"$output"
+	grep -qF '<p class="note warn">paused; continuing (part 2)</p>' <<<"$output"
+	grep -qF "<img alt=\"plot.svg\" src=\"data:image/svg+xml;base64,$(base64 -w0 out/plot.svg)\">" <<<"$output"
+}
+
+@test "html: everything from the model, code, server and files is escaped" {
+	run --separate-stderr ca-render -f html <"$FIX/hostile.ndjson"
+	[ "$status" -eq 0 ]
+	! grep -qi '<script' <<<"$output"
+	! grep -qi '<img src=x' <<<"$output"
+	! grep -q '<b>' <<<"$output"
+	grep -qF '&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;' <<<"$output"
+	grep -qF '&lt;img src=x onerror=&quot;document.title=&#39;pwned2&#39;&quot;&gt;' <<<"$output"
+	grep -qF '<div class="text">Plain \x1b[31mred\x1b[0m text &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quotes&quot;</div>' <<<"$output"
+	grep -qF '<h2>Turn <code>h1&lt;script&gt;</code></h2>' <<<"$output"
+	grep -qF 'show &lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;' <<<"$output"
+	# A hostile path stays inside its attribute.
+	grep -qF '<a href="out/x%22%3E%3Cscript%3Ealert%284%29%3C/script%3E.png">' <<<"$output"
+	[[ "$output" != *$'\e'* ]]
+}
+
+# ---- In a browser ----
+
+chromium_run() {
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic \
+		--no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync \
+		--user-data-dir="$(mktemp -d "$BATS_TEST_TMPDIR/chrome.XXXXXX")" \
+		"$@" 2>/dev/null </dev/null
+}
+
+# A page that loads a report in a frame and writes what it finds there.
+write_probe() {
+	cat >"$1" <<EOF
+<!DOCTYPE html>
+<html><head><title>probe</title></head><body><pre id="result">pending</pre>
+<iframe id="f" src="$2" width="1000" height="800"></iframe>
+<script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, out = [], i;
+  if (!d) { document.getElementById('result').textContent = 'no-access'; return; }
+  out.push('title=' + d.title);
+  out.push('scripts=' + d.getElementsByTagName('script').length);
+  out.push('images=' + d.images.length);
+  for (i = 0; i < d.images.length; i++)
+    out.push('img' + i + '=' + d.images[i].naturalWidth + 'x' + d.images[i].naturalHeight);
+  document.getElementById('result').textContent = out.join(' ');
+});
+</script></body></html>
+EOF
+}
+
+@test "browser: the report renders, its image loads and no script runs" {
+	[ -x /usr/bin/chromium ] || skip "chromium is not installed (tools/deps.sh installs it)"
+	blocks_with_files
+	cat blocks.ndjson "$FIX/hostile.ndjson" | ca-render -f html >report.html || true
+	# A screenshot: the page renders at all.
+	chromium_run --screenshot="$PWD/shot.png" --window-size=1024,2000 "file://$PWD/report.html"
+	[ "$(head -c 8 shot.png | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]
+	[ "$(stat -c %s shot.png)" -gt 20000 ]
+	# The DOM as served: the injected script is text, the title ours.
+	chromium_run --run-all-compositor-stages-before-draw --virtual-time-budget=2000 \
+		--dump-dom "file://$PWD/report.html" >dom.html
+	grep -qF '<title>ca session report</title>' dom.html
+	grep -qF '&lt;script&gt;document.title=\x27pwned\x27&lt;/script&gt;' dom.html ||
+		grep -qF "&lt;script&gt;document.title='pwned'&lt;/script&gt;" dom.html
+	! grep -qi '<script' dom.html
+	# From outside: the image decoded, no script element, the title unchanged.
+	write_probe probe.html report.html
+	chromium_run --allow-file-access-from-files --run-all-compositor-stages-before-draw \
+		--virtual-time-budget=3000 --dump-dom "file://$PWD/probe.html" >probe.out
+	grep -qF 'title=ca session report scripts=0 images=1 img0=64x48' probe.out
+}
+
+@test "browser: the probe sees a script run and a broken image when there is one" {
+	[ -x /usr/bin/chromium ] || skip "chromium is not installed (tools/deps.sh installs it)"
+	# The same probe against a bad page must fail the checks above, or
+	# they prove nothing.
+	cat >bad.html <<'EOF'
+<!DOCTYPE html><html><head><title>ca session report</title></head><body>
+<img src="data:image/png;base64,AAAA"><script>document.title='pwned'</script></body></html>
+EOF
+	write_probe probe.html bad.html
+	chromium_run --allow-file-access-from-files --run-all-compositor-stages-before-draw \
+		--virtual-time-budget=3000 --dump-dom "file://$PWD/probe.html" >probe.out
+	grep -qF 'title=pwned scripts=1 images=1 img0=0x0' probe.out
+}
