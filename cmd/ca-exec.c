@@ -103,15 +103,6 @@ usage(int status)
 	exit(status);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 out(const char *p, size_t n)
 {
@@ -399,7 +390,7 @@ continue_turn(struct job *j, const cJSON *msg)
 	j->part++;
 	j->attempt = 0;
 	j->state = J_WAIT;
-	j->due = now();
+	j->due = ca_now();
 	return 0;
 }
 
@@ -424,15 +415,6 @@ got_message(struct job *j, cJSON *msg)
 	j->state = J_DONE;
 }
 
-static int
-temporary_type(const char *type)
-{
-	return type != NULL && (strcmp(type, "overloaded_error") == 0 ||
-	    strcmp(type, "rate_limit_error") == 0 ||
-	    strcmp(type, "api_error") == 0 ||
-	    strcmp(type, "timeout_error") == 0);
-}
-
 static void
 stream_done(struct job *j)
 {
@@ -442,8 +424,8 @@ stream_done(struct job *j)
 		cJSON *e = j->serrobj;
 
 		j->serrobj = NULL;
-		job_fail(j, j->resp.status, e, temporary_type(ca_jstr(e,
-		    "type")));
+		job_fail(j, j->resp.status, e, ca_error_temporary(0,
+		    ca_jstr(e, "type")));
 	} else if (j->serr[0] != '\0')
 		job_fail(j, j->resp.status, errobj("stream_error", j->serr), 0);
 	else if (j->resp.cc != CURLE_OK) {
@@ -485,7 +467,7 @@ maybe_retry(struct job *j)
 	ca_resp_errmsg(&j->resp, m, sizeof(m));
 	ca_note("%s: %s; retry %d of %d in %.2f s", j->id ? j->id : "request",
 	    m, j->attempt, j->retry.max, d / 1000.0);
-	j->due = now() + d / 1000.0;
+	j->due = ca_now() + d / 1000.0;
 	if (j->resp.status == 429 && j->due > g.hold_until)
 		g.hold_until = j->due;
 	j->state = J_WAIT;
@@ -573,7 +555,7 @@ add_request(const struct ca_rec *rec, struct slot *s)
 	}
 	j->params = cJSON_Duplicate(p, 1);
 	j->state = J_WAIT;
-	j->due = now();
+	j->due = ca_now();
 }
 
 static int
@@ -622,7 +604,7 @@ static long
 launch(void)
 {
 	struct job *j;
-	double t = now(), next = -1;
+	double t = ca_now(), next = -1;
 
 	for (j = g.jlist; j != NULL; j = j->next) {
 		if (j->state != J_WAIT)
@@ -699,30 +681,6 @@ loop(void)
 	ca_reader_free(r);
 }
 
-static double
-seconds(const char *s, const char *what)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*s == '\0' || *end != '\0' || !(v >= 0) || v > 1e7)
-		ca_die(CA_EX_USAGE, "%s must be a number of seconds: %s", what,
-		    s);
-	return v;
-}
-
-static int
-count(const char *s, const char *what, int lo, int hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
-		ca_die(CA_EX_USAGE, "%s must be a number from %d to %d: %s",
-		    what, lo, hi, s);
-	return (int)v;
-}
-
 static void
 parse_opts(int argc, char **argv)
 {
@@ -751,16 +709,16 @@ parse_opts(int argc, char **argv)
 			usage(0);
 			break;
 		case 'j':
-			g.jobs = count(optarg, "jobs", 1, 1000);
+			g.jobs = (int)ca_strtonum(optarg, 1, 1000, "jobs");
 			break;
 		case 'r':
-			g.retries = count(optarg, "retries", 0, 100);
+			g.retries = (int)ca_strtonum(optarg, 0, 100, "retries");
 			break;
 		case 's':
 			g.stream = 1;
 			break;
 		case 't':
-			g.timeout_ms = (long)(seconds(optarg, "timeout") *
+			g.timeout_ms = (long)(ca_seconds(optarg, "timeout") *
 			    1000);
 			break;
 		case 'u':
@@ -775,19 +733,19 @@ parse_opts(int argc, char **argv)
 			g.version = optarg;
 			break;
 		case O_CONN:
-			g.connect_ms = (long)(seconds(optarg,
+			g.connect_ms = (long)(ca_seconds(optarg,
 			    "connect timeout") * 1000);
 			break;
 		case O_IDLE:
-			g.idle_ms = (long)(seconds(optarg,
+			g.idle_ms = (long)(ca_seconds(optarg,
 			    "idle timeout") * 1000);
 			break;
 		case O_MAXC:
-			g.max_parts = count(optarg, "max continues", 0,
-			    1000) + 1;
+			g.max_parts = (int)ca_strtonum(optarg, 0, 1000,
+			    "max continues") + 1;
 			break;
 		case O_BUDGET:
-			g.budget = seconds(optarg, "retry max time");
+			g.budget = ca_seconds(optarg, "retry max time");
 			break;
 		default:
 			usage(CA_EX_USAGE);

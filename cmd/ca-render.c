@@ -1890,16 +1890,8 @@ show_request(const cJSON *rec)
 static int
 temporary(const cJSON *rec)
 {
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
-	const char *t = nz(ca_jstr(ca_jobj(rec, "error"), "type"));
-	double s = cJSON_IsNumber(st) ? st->valuedouble : 0;
-
-	if (s > 0)
-		return s == 408 || s == 409 || s == 429 || s >= 500;
-	return strcmp(t, "overloaded_error") == 0 ||
-	    strcmp(t, "rate_limit_error") == 0 ||
-	    strcmp(t, "api_error") == 0 || strcmp(t, "timeout_error") == 0 ||
-	    strcmp(t, "connection_error") == 0;
+	return ca_error_temporary((long)ca_jnum(rec, "status", 0),
+	    ca_jstr(ca_jobj(rec, "error"), "type"));
 }
 
 static void

@@ -122,18 +122,6 @@ join(int argc, char **argv)
 	return b.p;
 }
 
-static long
-number(const char *s, const char *what, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
-		ca_die(CA_EX_USAGE, "%s must be a number from %ld to %ld: %s",
-		    what, lo, hi, s);
-	return v;
-}
-
 /* Remember the last request and the assistant content answering it. */
 static void
 take_transcript(struct input *in, const char *type, const cJSON *rec)
@@ -485,8 +473,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 			o->id = optarg;
 			break;
 		case 'M':
-			o->max_tokens = number(optarg, "max tokens", 1,
-			    1000000);
+			o->max_tokens = ca_strtonum(optarg, 1, 1000000,
+			    "max tokens");
 			break;
 		case 'm':
 			o->model = optarg;

@@ -509,6 +509,7 @@ class Emu:
         self.file_order = []            # ids, oldest first (deleted ones too)
         self.containers = {}
         self.faults = []
+        self.generation = 0
         self.config = self.default_config()
         self.log = Log(args.log)
         self.org_id = str(uuid.uuid4())
@@ -1183,6 +1184,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def write_log(self, status):
         if self.logged or self.control:
             return
+        # A request that began before the last reset belongs to an
+        # earlier test: logging it now would pollute the next one.
+        if getattr(self, "gen", None) != self.emu.generation:
+            return
         self.logged = True
         rec = self.rec
         rec["status"] = status
@@ -1349,6 +1354,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.url_path = u.path
         self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         self.control = self.url_path.startswith("/_emu/") or self.url_path == "/_emu"
+        self.gen = self.emu.generation
         self.rec = {"t": getattr(self, "t0", time.time()), "method": self.command,
                     "path": self.url_path, "query": self.query,
                     "headers": self.redacted_headers(), "body": None, "multipart": None,
@@ -1878,6 +1884,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with emu.lock:
                 emu.faults = []
                 emu.config = emu.default_config()
+                emu.generation += 1
             emu.log.truncate()
             self.respond_json(200, {"ok": True})
         elif p == "/_emu/faults" and m == "POST":

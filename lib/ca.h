@@ -47,6 +47,10 @@ void	*ca_xrealloc(void *p, size_t n);
 char	*ca_xstrdup(const char *s);
 /* Printable copy of untrusted text for a terminal: controls become \xNN. */
 char	*ca_sanitize(const char *s, size_t maxlen);
+/* A number from lo to hi, or die with a usage error naming what. */
+long	 ca_strtonum(const char *s, long lo, long hi, const char *what);
+/* A number of seconds (fractions allowed), or die likewise. */
+double	 ca_seconds(const char *s, const char *what);
 
 /* ca_buf.c: a growable byte buffer with a hard cap. */
 struct ca_buf {
@@ -217,6 +221,10 @@ int	 ca_retryable(const struct ca_resp *resp);
 long	 ca_retry_delay_ms(const struct ca_resp *resp, int n);
 /* Is this failure temporary (overloaded, rate limited, unreachable)? */
 int	 ca_resp_temporary(const struct ca_resp *resp);
+/* Is an error of this HTTP status (0: none) and type worth a later try? */
+int	 ca_error_temporary(long status, const char *type);
+/* Monotonic seconds, for deadlines. */
+double	 ca_now(void);
 /* Sleep ms milliseconds; returns -1 if a signal asked us to stop. */
 int	 ca_sleep_ms(long ms);
 /*

@@ -1,5 +1,6 @@
 /* ca_err.c: one way to complain, for every tool. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +139,30 @@ ca_sanitize(const char *s, size_t maxlen)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+long
+ca_strtonum(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+		ca_die(CA_EX_USAGE, "%s must be a number from %ld to %ld: %s",
+		    what, lo, hi, s);
+	return v;
+}
+
+double
+ca_seconds(const char *s, const char *what)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*s == '\0' || *end != '\0' || !isfinite(v) || v < 0 || v > 1e7)
+		ca_die(CA_EX_USAGE, "%s must be a number of seconds: %s", what,
+		    s);
+	return v;
 }

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "ca.h"
 
@@ -234,15 +233,6 @@ on_body(char *p, size_t size, size_t nmemb, void *ctx)
 	return size * nmemb;
 }
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * libcurl's low-speed limit averages over seconds, so a burst followed by
  * silence goes unnoticed; this counts the silence itself.  libcurl calls
@@ -254,7 +244,7 @@ on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
 {
 	struct ca_resp *r = ctx;
 	long long moved = (long long)dlnow + (long long)ulnow;
-	double t = mono();
+	double t = ca_now();
 
 	(void)dltotal;
 	(void)ultotal;
