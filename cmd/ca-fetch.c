@@ -1,0 +1,1364 @@
+/*
+ * ca-fetch: download the files that code execution produced.
+ *
+ * Every record passes through unchanged; after each response record the
+ * files its code execution results name are fetched into a directory.
+ * The names come from the server, so they are never trusted: only a
+ * cleaned base name is used, the bytes go to a temporary file created
+ * with O_EXCL|O_NOFOLLOW inside an open directory, and the file appears
+ * under its final name only once it is complete and synced.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca.h"
+
+#define NAME_MAX_BYTES	200		/* a saved name, at most */
+#define EXT_MAX_BYTES	16		/* an extension worth keeping */
+#define META_MAX	((size_t)1 << 20)	/* one metadata body */
+#define IDLE_S		60L		/* abort a download stalled this long */
+#define PROGRESS_MIN	((long long)1 << 20)
+
+/*
+ * SHA-256 (FIPS 180-4).  ca-upload carries the same block; it belongs
+ * in lib/ca_sha256.c once both tools are in.
+ */
+struct sha256 {
+	uint32_t	 h[8];
+	uint64_t	 len;
+	unsigned char	 buf[64];
+	size_t		 n;
+};
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROR(x, n)	(((x) >> (n)) | ((x) << (32 - (n))))
+
+static void
+sha256_init(struct sha256 *c)
+{
+	static const uint32_t h0[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+	};
+
+	memcpy(c->h, h0, sizeof(h0));
+	c->len = 0;
+	c->n = 0;
+}
+
+static void
+sha256_block(struct sha256 *c, const unsigned char *p)
+{
+	uint32_t w[64], a, b, d, e, f, g, h, cc, t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		    (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 64; i++)
+		w[i] = (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
+		    (w[i - 2] >> 10)) + w[i - 7] + (ROR(w[i - 15], 7) ^
+		    ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
+	a = c->h[0]; b = c->h[1]; cc = c->h[2]; d = c->h[3];
+	e = c->h[4]; f = c->h[5]; g = c->h[6]; h = c->h[7];
+	for (i = 0; i < 64; i++) {
+		t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
+		    ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
+		    ((a & b) ^ (a & cc) ^ (b & cc));
+		h = g; g = f; f = e; e = d + t1;
+		d = cc; cc = b; b = a; a = t1 + t2;
+	}
+	c->h[0] += a; c->h[1] += b; c->h[2] += cc; c->h[3] += d;
+	c->h[4] += e; c->h[5] += f; c->h[6] += g; c->h[7] += h;
+}
+
+static void
+sha256_update(struct sha256 *c, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t k;
+
+	c->len += n;
+	if (c->n > 0) {
+		k = 64 - c->n < n ? 64 - c->n : n;
+		memcpy(c->buf + c->n, p, k);
+		c->n += k;
+		p += k;
+		n -= k;
+		if (c->n < 64)
+			return;
+		sha256_block(c, c->buf);
+		c->n = 0;
+	}
+	for (; n >= 64; p += 64, n -= 64)
+		sha256_block(c, p);
+	memcpy(c->buf, p, n);
+	c->n = n;
+}
+
+/* Finish and write the digest as 64 lower-case hex digits. */
+static void
+sha256_hex(struct sha256 *c, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t bits = c->len * 8;
+	unsigned char pad[72];
+	size_t padlen = (c->n < 56 ? 56 : 120) - c->n;
+	int i;
+
+	memset(pad, 0, sizeof(pad));
+	pad[0] = 0x80;
+	for (i = 0; i < 8; i++)
+		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(c, pad, padlen + 8);
+	for (i = 0; i < 32; i++) {
+		unsigned char b = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+
+		out[2 * i] = hex[b >> 4];
+		out[2 * i + 1] = hex[b & 15];
+	}
+	out[64] = '\0';
+}
+
+/*
+ * The temporary file of the download in progress, for the signal
+ * handler: it may only look at these.
+ */
+static volatile sig_atomic_t tmp_live;
+static int tmp_dirfd = -1;
+static char tmp_name[32];
+
+static void
+on_signal(int sig)
+{
+	if (tmp_live)
+		unlinkat(tmp_dirfd, tmp_name, 0);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Clean up on the signals a user or a job runner sends, unless ignored. */
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+struct fetch {
+	struct ca_api	 api;
+	CURLSH		*share;		/* one connection for all requests */
+	struct curl_slist *hdrs;	/* metadata requests */
+	struct curl_slist *chdrs;	/* content requests */
+	const char	*dir;		/* as the user named it */
+	int		 dirfd;
+	const char	*outpath;	/* -o, or NULL */
+	const char	*outname;	/* its last component */
+	int		 tostdout;	/* -o - */
+	int		 fflag;
+	int		 qflag;
+	mode_t		 mode;		/* of published files */
+	char		**seen;		/* ids fetched (or tried) this run */
+	size_t		 nseen;
+	int		 failed;	/* a permanent failure happened */
+	int		 tempfailed;	/* a temporary one did */
+};
+
+/* Where a download's bytes go, and what we know about them. */
+struct sink {
+	CURL		*h;
+	struct ca_resp	*resp;
+	int		 fd;
+	int		 tostdout;
+	struct sha256	 sha;
+	long long	 got;
+	long long	 want;		/* size from the metadata, -1 unknown */
+	long long	 max;		/* abort past this */
+	int		 started;	/* the first body bytes were seen */
+	int		 ok;		/* this response is a 2xx */
+	int		 err;		/* errno of a failed write */
+	char		 why[160];	/* why the transfer was aborted */
+	/* progress */
+	int		 progress;
+	const char	*shown;
+	struct timespec	 last;
+};
+
+static void
+note_status(struct fetch *f, int rc)
+{
+	if (rc == CA_EX_TEMPFAIL)
+		f->tempfailed = 1;
+	else if (rc != 0)
+		f->failed = 1;
+}
+
+static int
+seen(struct fetch *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->nseen; i++)
+		if (strcmp(f->seen[i], id) == 0)
+			return 1;
+	if ((f->nseen & (f->nseen - 1)) == 0)
+		f->seen = ca_xrealloc(f->seen,
+		    (f->nseen ? f->nseen * 2 : 8) * sizeof(*f->seen));
+	f->seen[f->nseen++] = ca_xstrdup(id);
+	return 0;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (at most n bytes), or 0.
+ * Overlong forms, surrogates and C1 controls count as invalid: a
+ * terminal may act on the latter.
+ */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return len;
+}
+
+/*
+ * A printable copy of untrusted text for messages: like ca_sanitize, but
+ * C1 controls and invalid UTF-8 are escaped too, since some terminals
+ * act on them.  (ca_sanitize should learn this; then this goes.)
+ */
+static char *
+show(const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), i, l, o = 0;
+	char *out;
+
+	if (max && n > max)
+		n = max;
+	out = ca_xmalloc(n * 4 + 4);
+	for (i = 0; i < n; i += l) {
+		l = utf8_len(p + i, n - i);
+		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 15];
+			l = 1;
+		} else {
+			memcpy(out + o, p + i, l);
+			o += l;
+		}
+	}
+	if (p[n] != '\0') {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static const struct {
+	const char *mime, *ext;
+} mime_exts[] = {
+	{ "application/json", ".json" },
+	{ "application/pdf", ".pdf" },
+	{ "application/vnd.ms-excel", ".xls" },
+	{ "application/vnd.openxmlformats-officedocument.presentationml."
+	    "presentation", ".pptx" },
+	{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	    ".xlsx" },
+	{ "application/vnd.openxmlformats-officedocument.wordprocessingml."
+	    "document", ".docx" },
+	{ "application/zip", ".zip" },
+	{ "image/gif", ".gif" },
+	{ "image/jpeg", ".jpg" },
+	{ "image/png", ".png" },
+	{ "image/svg+xml", ".svg" },
+	{ "image/webp", ".webp" },
+	{ "text/csv", ".csv" },
+	{ "text/html", ".html" },
+	{ "text/markdown", ".md" },
+	{ "text/plain", ".txt" },
+};
+
+/* A name made from the file id, for when the server's cannot be used. */
+static char *
+generated_name(const char *id, const char *mime)
+{
+	const char *ext = "";
+	char *out, *o;
+	size_t i;
+
+	for (i = 0; mime != NULL && i < sizeof(mime_exts) /
+	    sizeof(mime_exts[0]); i++)
+		if (strcmp(mime_exts[i].mime, mime) == 0)
+			ext = mime_exts[i].ext;
+	o = out = ca_xmalloc(strlen(id) + 32);
+	if (strncmp(id, "file_", 5) != 0)
+		o += sprintf(o, "file_");
+	for (i = 0; id[i] != '\0' && i < 100; i++)
+		*o++ = (strchr("-_", id[i]) != NULL ||
+		    (id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'z') ||
+		    (id[i] >= 'A' && id[i] <= 'Z')) ? id[i] : '_';
+	strcpy(o, ext);
+	return out;
+}
+
+/* Cut s to at most max bytes without splitting a UTF-8 sequence. */
+static size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+/*
+ * The base name to save a server-named file under, or NULL if nothing
+ * safe is left of it: only the last component, no control bytes or
+ * invalid UTF-8, no leading dots (no dotfiles, no "." or ".."), bounded
+ * length with the extension kept.
+ */
+static char *
+clean_name(const char *fname)
+{
+	const unsigned char *p, *b;
+	char *out, *ext;
+	size_t n, k, extlen, stem;
+	int blank = 1;
+
+	if (fname == NULL)
+		return NULL;
+	for (b = p = (const unsigned char *)fname; *p != '\0'; p++)
+		if (*p == '/' || *p == '\\')
+			b = p + 1;
+	while (*b == '.')
+		b++;
+	n = strlen((const char *)b);
+	out = ca_xmalloc(n + 1);
+	for (p = b, k = 0; *p != '\0'; ) {
+		size_t l = utf8_len(p, n - (size_t)(p - b));
+
+		if (l == 0 || (l == 1 && (*p < 0x20 || *p == 0x7f ||
+		    *p == ':'))) {
+			out[k++] = '_';
+			p++;
+			continue;
+		}
+		if (*p != ' ')
+			blank = 0;
+		memcpy(out + k, p, l);
+		k += l;
+		p += l;
+	}
+	out[k] = '\0';
+	if (k == 0 || blank) {
+		free(out);
+		return NULL;
+	}
+	if (k > NAME_MAX_BYTES) {
+		ext = strrchr(out, '.');
+		extlen = ext != NULL ? strlen(ext) : 0;
+		if (ext == NULL || ext == out || extlen > EXT_MAX_BYTES)
+			extlen = 0;
+		stem = utf8_cut(out, k - extlen, NAME_MAX_BYTES - extlen);
+		memmove(out + stem, out + k - extlen, extlen + 1);
+	}
+	return out;
+}
+
+/* "DIR/NAME" as records and messages show it. */
+static char *
+shown_path(const struct fetch *f, const char *name)
+{
+	size_t n = strlen(f->dir);
+	char *s;
+
+	if (f->outpath != NULL)
+		return ca_xstrdup(f->outpath);
+	s = ca_xmalloc(n + strlen(name) + 2);
+	memcpy(s, f->dir, n);
+	if (n == 0 || f->dir[n - 1] != '/')
+		s[n++] = '/';
+	strcpy(s + n, name);
+	return s;
+}
+
+/* Create dir and its parents, as mkdir -p does, with mode 0755. */
+static int
+mkdirs(const char *dir)
+{
+	char *p = ca_xstrdup(dir), *s;
+	int rc = 0;
+
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		if (s[-1] != '/') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0755) == -1 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			*s = c;
+		}
+		if (*s == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/*
+ * Open the directory the user named.  It may itself be a symbolic link
+ * the user chose; names inside it are never followed.
+ */
+static int
+open_dir(const char *dir, int create)
+{
+	int fd;
+
+	if (create && mkdirs(dir) == -1) {
+		char *s = show(dir, 0);
+
+		ca_warn("mkdir %s:", s);
+		free(s);
+		return -1;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		char *s = show(dir, 0);
+
+		ca_warn("%s:", s);
+		free(s);
+	}
+	return fd;
+}
+
+static void
+tmp_newname(void)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	static unsigned long ctr;
+	unsigned char r[12];
+	unsigned long x;
+	int fd, i, ok = 0;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		ok = read(fd, r, sizeof(r)) == (ssize_t)sizeof(r);
+		close(fd);
+	}
+	if (!ok) {
+		x = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16)
+		    ^ ++ctr * 2654435761UL;
+		for (i = 0; i < (int)sizeof(r); i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			r[i] = (unsigned char)(x >> 33);
+		}
+	}
+	memcpy(tmp_name, ".ca-fetch.", 10);
+	for (i = 0; i < (int)sizeof(r); i++)
+		tmp_name[10 + i] = chars[r[i] % (sizeof(chars) - 1)];
+	tmp_name[10 + sizeof(r)] = '\0';
+}
+
+/*
+ * Create the temporary file in dirfd.  O_EXCL|O_NOFOLLOW: a name
+ * planted there, symbolic link or not, makes us pick another one.
+ * tmp_live is set first, so a signal from here on removes it.
+ */
+static int
+tmp_open(int dirfd)
+{
+	int fd, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		tmp_newname();
+		tmp_dirfd = dirfd;
+		tmp_live = 1;
+		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd != -1)
+			return fd;
+		tmp_live = 0;
+		if (errno != EEXIST)
+			break;
+	}
+	return -1;
+}
+
+static void
+tmp_remove(void)
+{
+	if (tmp_live)
+		unlinkat(tmp_dirfd, tmp_name, 0);
+	tmp_live = 0;
+}
+
+/* Write all of p, retrying short writes; -1 with errno on failure. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static double
+elapsed(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	    (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void
+progress_line(struct sink *s, int done)
+{
+	double mib = (double)s->got / (1 << 20);
+
+	if (s->want > 0)
+		fprintf(stderr, "\r%s: %s %3d%% %.1f/%.1f MiB", ca_prog,
+		    s->shown, (int)(100.0 * (double)s->got / (double)s->want),
+		    mib, (double)s->want / (1 << 20));
+	else
+		fprintf(stderr, "\r%s: %s %.1f MiB", ca_prog, s->shown, mib);
+	if (done)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int
+on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct sink *s = ctx;
+	struct timespec now;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (!s->progress || !s->ok || s->got == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (elapsed(&s->last, &now) >= 0.2) {
+		s->last = now;
+		progress_line(s, 0);
+	}
+	return 0;
+}
+
+/*
+ * The body of the first response decides: a 2xx goes to the file (after
+ * its Content-Length is checked against the metadata), anything else is
+ * an error body kept for the message.  Returning short aborts.
+ */
+static size_t
+on_data(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct sink *s = ctx;
+	size_t n = size * nmemb;
+	long long cl;
+
+	if (!s->started) {
+		long st = 0;
+
+		s->started = 1;
+		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &st);
+		s->ok = st >= 200 && st < 300;
+		cl = s->resp->content_length;
+		if (s->ok && cl >= 0 && s->want >= 0 && cl != s->want) {
+			snprintf(s->why, sizeof(s->why), "the server announced "
+			    "%lld bytes, the file's metadata says %lld",
+			    cl, s->want);
+			return 0;
+		}
+		if (s->ok && cl > s->max) {
+			snprintf(s->why, sizeof(s->why), "the server announced "
+			    "%lld bytes, over the limit of %lld", cl, s->max);
+			return 0;
+		}
+	}
+	if (!s->ok)
+		return ca_buf_add(&s->resp->body, p, n) == -1 ? 0 : n;
+	if ((long long)n > s->max - s->got) {
+		if (s->want >= 0)
+			snprintf(s->why, sizeof(s->why), "the server sent more "
+			    "than the %lld bytes the file's metadata says",
+			    s->want);
+		else
+			snprintf(s->why, sizeof(s->why), "the server sent more "
+			    "than %lld bytes", s->max);
+		return 0;
+	}
+	if (write_all(s->fd, p, n) == -1) {
+		s->err = errno;
+		return 0;
+	}
+	sha256_update(&s->sha, p, n);
+	s->got += (long long)n;
+	return n;
+}
+
+/* Before a retry: start the file over, or refuse if it is stdout. */
+static int
+sink_rewind(void *ctx)
+{
+	struct sink *s = ctx;
+
+	if (s->tostdout && s->got > 0)
+		return -1;
+	if (!s->tostdout && (ftruncate(s->fd, 0) == -1 ||
+	    lseek(s->fd, 0, SEEK_SET) == -1))
+		return -1;
+	sha256_init(&s->sha);
+	s->got = 0;
+	s->started = s->ok = 0;
+	s->why[0] = '\0';
+	return 0;
+}
+
+static CURL *
+new_easy(struct fetch *f, const char *path, struct curl_slist *hdrs,
+    struct ca_resp *resp)
+{
+	CURL *h = ca_api_easy(&f->api, "GET", path, hdrs, resp);
+
+	if (f->share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, f->share);
+	return h;
+}
+
+/*
+ * The stable code of an API error (error.details.error_code), such as
+ * file_expired: messages change wording, codes do not.
+ */
+static char *
+error_code(const struct ca_resp *resp)
+{
+	cJSON *b;
+	const char *c;
+	char *s = NULL;
+
+	if (resp->cc != CURLE_OK || resp->body.p == NULL)
+		return NULL;
+	b = ca_jparse(resp->body.p, resp->body.len);
+	c = ca_jstr(ca_jobj(ca_jobj(b, "error"), "details"), "error_code");
+	if (c != NULL)
+		s = show(c, 64);
+	cJSON_Delete(b);
+	return s;
+}
+
+/* Report a failed request the way every tool does, plus redirects. */
+static void
+report(const char *id, const char *what, const struct ca_resp *resp)
+{
+	char msg[700];
+	char *sid = show(id, 100), *code;
+
+	ca_resp_errmsg(resp, msg, sizeof(msg));
+	if (resp->cc == CURLE_OK && resp->status >= 300 &&
+	    resp->status < 400) {
+		char *loc = show(resp->location, 200);
+
+		ca_warn("%s: %s: redirected (%ld) to %s; redirects are not "
+		    "followed", sid, what, resp->status, *loc ? loc : "nowhere");
+		free(loc);
+	} else if ((code = error_code(resp)) != NULL) {
+		ca_warn("%s: %s: %s [%s]", sid, what, msg, code);
+		free(code);
+	} else
+		ca_warn("%s: %s: %s", sid, what, msg);
+	free(sid);
+}
+
+/* GET /v1/files/ID: the metadata, or NULL after reporting why. */
+static cJSON *
+get_meta(struct fetch *f, const char *id, const char *esc)
+{
+	struct ca_resp resp;
+	struct ca_retry rp;
+	char *path;
+	CURL *h;
+	cJSON *m = NULL;
+	int rc;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.body.max = META_MAX;
+	ca_resp_reset(&resp);
+	path = ca_xmalloc(strlen(esc) + 16);
+	sprintf(path, "/v1/files/%s", esc);
+	h = new_easy(f, path, f->hdrs, &resp);
+	ca_retry_init(&rp);
+	if ((rc = ca_perform(h, &resp, &rp, NULL, NULL)) != 0) {
+		report(id, "metadata", &resp);
+		note_status(f, rc);
+	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
+	    !cJSON_IsObject(m)) {
+		char *sid = show(id, 100);
+		char *rid = show(resp.request_id, 100);
+
+		ca_warn("%s: metadata: malformed response (request-id %s)",
+		    sid, *rid ? rid : "none");
+		free(sid);
+		free(rid);
+		cJSON_Delete(m);
+		m = NULL;
+		f->failed = 1;
+	}
+	curl_easy_cleanup(h);
+	ca_buf_free(&resp.body);
+	free(path);
+	return m;
+}
+
+/* Does the regular file name in dirfd hold exactly these bytes? */
+static int
+same_bytes(int dirfd, const char *name, const struct stat *st,
+    long long size, const char *hex)
+{
+	struct sha256 c;
+	struct stat st2;
+	char buf[65536], h[65];
+	ssize_t n;
+	int fd, same = 0;
+
+	if (!S_ISREG(st->st_mode) || st->st_size != size)
+		return 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st2) == 0 && st2.st_dev == st->st_dev &&
+	    st2.st_ino == st->st_ino) {
+		sha256_init(&c);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			sha256_update(&c, buf, (size_t)n);
+		if (n == 0) {
+			sha256_hex(&c, h);
+			same = strcmp(h, hex) == 0;
+		}
+	}
+	close(fd);
+	return same;
+}
+
+/*
+ * Give the complete temporary file its final name.  Without -f an
+ * existing name (a symbolic link included) is an error, and linkat
+ * makes that check atomic; with -f renameat replaces the name itself,
+ * never what a link there points to.  A file that already holds the
+ * same bytes is left alone, so make sees nothing new.
+ */
+static int
+publish(struct fetch *f, int dirfd, const char *name, const char *shown,
+    const char *hex, long long size, int *unchanged)
+{
+	struct stat st;
+	char *s;
+
+	*unchanged = 0;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (same_bytes(dirfd, name, &st, size, hex)) {
+			*unchanged = 1;
+			tmp_remove();
+			return 0;
+		}
+		if (!f->fflag)
+			goto exists;
+		if (renameat(dirfd, tmp_name, dirfd, name) == -1)
+			goto fail;
+	} else if (errno != ENOENT)
+		goto fail;
+	else if (linkat(dirfd, tmp_name, dirfd, name, 0) == 0)
+		tmp_remove();
+	else if (errno == EEXIST)
+		goto exists;
+	else if ((errno == EPERM || errno == ENOTSUP || errno == ENOSYS ||
+	    errno == EMLINK) && renameat(dirfd, tmp_name, dirfd, name) == 0)
+		;	/* no hard links here: a plain rename will do */
+	else
+		goto fail;
+	tmp_live = 0;
+	/* The new name must survive a crash too. */
+	fsync(dirfd);
+	return 0;
+exists:
+	s = show(shown, 0);
+	ca_warn("%s exists (use -f to overwrite)", s);
+	free(s);
+	tmp_remove();
+	return -1;
+fail:
+	s = show(shown, 0);
+	ca_warn("%s:", s);
+	free(s);
+	tmp_remove();
+	return -1;
+}
+
+static void
+emit_fetched(const char *custom_id, const cJSON *meta, const char *shown,
+    const char *hex, long long size, int unchanged)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(r, "type", "fetched");
+	if (custom_id != NULL)
+		cJSON_AddStringToObject(r, "custom_id", custom_id);
+	else
+		cJSON_AddNullToObject(r, "custom_id");
+	cJSON_AddItemToObject(r, "file", cJSON_Duplicate(meta, 1));
+	cJSON_AddStringToObject(r, "path", shown);
+	cJSON_AddStringToObject(r, "sha256", hex);
+	cJSON_AddNumberToObject(r, "size", (double)size);
+	if (unchanged)
+		cJSON_AddTrueToObject(r, "unchanged");
+	ca_emit(r);
+	cJSON_Delete(r);
+}
+
+/*
+ * Refuse early, before downloading anything, when the name is taken
+ * by something that cannot be the same file.
+ */
+static int
+taken(struct fetch *f, int dirfd, const char *name, const char *shown,
+    long long want)
+{
+	struct stat st;
+	char *s;
+
+	if (f->fflag || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	if (S_ISREG(st.st_mode) && (want < 0 || st.st_size == want))
+		return 0;
+	s = show(shown, 0);
+	ca_warn("%s exists (use -f to overwrite)", s);
+	free(s);
+	return 1;
+}
+
+/* Report a download that did not complete; the temporary is gone. */
+static void
+download_failed(struct fetch *f, const char *id, struct sink *s,
+    struct ca_resp *resp, int rc)
+{
+	char *sid = show(id, 100), *shown;
+
+	if (s->err == EPIPE && s->tostdout)
+		f->failed = 1;	/* the reader went away: nothing to say */
+	else if (s->err != 0) {
+		shown = show(s->shown, 0);
+		errno = s->err;
+		ca_warn("%s: write %s:", sid, shown);
+		free(shown);
+		f->failed = 1;
+	} else if (s->why[0] != '\0') {
+		ca_warn("%s: content: %s", sid, s->why);
+		f->failed = 1;
+	} else if (rc == 0) {
+		ca_warn("%s: content: received %lld bytes, the file's metadata "
+		    "says %lld", sid, s->got, s->want);
+		f->failed = 1;
+	} else {
+		report(id, "content", resp);
+		note_status(f, rc);
+	}
+	free(sid);
+}
+
+/* Finish the temporary file: mode, data on disk, descriptor closed. */
+static int
+tmp_finish(struct fetch *f, struct sink *s, const char *id)
+{
+	char *sid, *shown;
+	int rc = 0;
+
+	if (fchmod(s->fd, f->mode) == -1 || fsync(s->fd) == -1)
+		rc = -1;
+	if (close(s->fd) == -1 && rc == 0)
+		rc = -1;
+	s->fd = -1;
+	if (rc == -1) {
+		sid = show(id, 100);
+		shown = show(s->shown, 0);
+		ca_warn("%s: write %s:", sid, shown);
+		free(sid);
+		free(shown);
+		f->failed = 1;
+		tmp_remove();
+	}
+	return rc;
+}
+
+/* GET the content of one file into dirfd/name (or stdout). */
+static int
+download(struct fetch *f, const char *id, const char *esc, int dirfd,
+    const char *shown, long long want, struct sink *s)
+{
+	struct ca_resp resp;
+	struct ca_retry rp;
+	char *path;
+	CURL *h;
+	int rc;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.body.max = META_MAX;
+	ca_resp_reset(&resp);
+	memset(s, 0, sizeof(*s));
+	s->resp = &resp;
+	s->want = want;
+	s->max = want >= 0 ? want : CA_FILE_MAX;
+	s->shown = shown;
+	s->tostdout = f->tostdout;
+	sha256_init(&s->sha);
+	if (f->tostdout)
+		s->fd = STDOUT_FILENO;
+	else if ((s->fd = tmp_open(dirfd)) == -1) {
+		char *sd = show(f->outpath ? f->outpath : f->dir, 0);
+
+		ca_warn("cannot create a temporary file in %s:", sd);
+		free(sd);
+		f->failed = 1;
+		return -1;
+	}
+	path = ca_xmalloc(strlen(esc) + 24);
+	sprintf(path, "/v1/files/%s/content", esc);
+	s->h = h = new_easy(f, path, f->chdrs, &resp);
+	/* Big files take long: only a stalled transfer is cut off. */
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, IDLE_S);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	if (!f->qflag && isatty(STDERR_FILENO) &&
+	    (want < 0 || want >= PROGRESS_MIN)) {
+		s->progress = 1;
+		clock_gettime(CLOCK_MONOTONIC, &s->last);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
+	ca_retry_init(&rp);
+	rc = ca_perform(h, &resp, &rp, sink_rewind, s);
+	if (s->progress && s->got > 0)
+		progress_line(s, 1);
+	if (rc != 0 || s->err != 0 || s->why[0] != '\0' ||
+	    (want >= 0 && s->got != want)) {
+		download_failed(f, id, s, &resp, rc);
+		if (!f->tostdout) {
+			close(s->fd);
+			tmp_remove();
+		}
+		rc = -1;
+	} else if (!f->tostdout)
+		rc = tmp_finish(f, s, id);
+	curl_easy_cleanup(h);
+	ca_buf_free(&resp.body);
+	free(path);
+	return rc;
+}
+
+/* Fetch one file: metadata, then the bytes, then the fetched record. */
+static void
+fetch_one(struct fetch *f, const char *id, const char *custom_id)
+{
+	struct sink s;
+	cJSON *meta;
+	char *esc, *name = NULL, *shown = NULL, hex[65];
+	const char *fname;
+	long long want = -1;
+	double sz;
+	int dirfd = f->dirfd, unchanged = 0;
+
+	if ((esc = ca_path_escape(id)) == NULL) {
+		char *sid = show(id, 100);
+
+		ca_warn("invalid file id \"%s\"", sid);
+		free(sid);
+		f->failed = 1;
+		return;
+	}
+	if ((meta = get_meta(f, id, esc)) == NULL)
+		goto done;
+	sz = ca_jnum(meta, "size_bytes", -1);
+	if (sz >= 0 && sz < 9e15)
+		want = (long long)sz;
+	fname = ca_jstr(meta, "filename");
+	if (f->outpath != NULL)
+		name = ca_xstrdup(f->outname);
+	else if ((name = clean_name(fname)) == NULL)
+		name = generated_name(id, ca_jstr(meta, "mime_type"));
+	shown = shown_path(f, name);
+	if (ca_verbose) {
+		char *a = show(fname, 0), *b = show(shown, 0);
+		char *c = show(id, 100);
+
+		ca_note("%s: \"%s\", %lld bytes -> %s", c, a, want, b);
+		free(a);
+		free(b);
+		free(c);
+	}
+	if (!f->tostdout && taken(f, dirfd, name, shown, want)) {
+		f->failed = 1;
+		goto done;
+	}
+	if (download(f, id, esc, dirfd, shown, want, &s) == -1)
+		goto done;
+	sha256_hex(&s.sha, hex);
+	if (f->tostdout)
+		goto done;
+	if (publish(f, dirfd, name, shown, hex, s.got, &unchanged) == -1) {
+		f->failed = 1;
+		goto done;
+	}
+	if (unchanged) {
+		char *b = show(shown, 0);
+
+		ca_note("%s: unchanged", b);
+		free(b);
+	}
+	emit_fetched(custom_id, meta, shown, hex, s.got, unchanged);
+done:
+	cJSON_Delete(meta);
+	free(esc);
+	free(name);
+	free(shown);
+}
+
+struct pending {
+	char	*id;
+	char	*custom_id;
+};
+
+struct collect {
+	struct fetch	*f;
+	struct pending	*p;
+	size_t		 n;
+};
+
+static void
+on_file(void *ctx, const char *id, const cJSON *block)
+{
+	struct collect *c = ctx;
+
+	(void)block;
+	if (seen(c->f, id)) {
+		char *sid = show(id, 100);
+
+		ca_note("%s: already fetched in this run, skipped", sid);
+		free(sid);
+		return;
+	}
+	c->p = ca_xrealloc(c->p, (c->n + 1) * sizeof(*c->p));
+	c->p[c->n].id = ca_xstrdup(id);
+	c->p[c->n].custom_id = NULL;
+	c->n++;
+}
+
+static void
+pending_free(struct collect *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->p[i].id);
+		free(c->p[i].custom_id);
+	}
+	free(c->p);
+	c->p = NULL;
+	c->n = 0;
+}
+
+/*
+ * Read records, pass them on and fetch after each response.  With -o
+ * the one file is fetched at the end, once it is known to be one.
+ */
+static int
+run_records(struct fetch *f)
+{
+	struct ca_reader *r = ca_reader_new(stdin, "stdin");
+	struct collect c;
+	struct ca_rec rec;
+	const char *cid;
+	size_t i, before;
+	int n, bad = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	while ((n = ca_reader_next(r, &rec)) != 0) {
+		if (n == -1) {
+			bad = 1;
+			continue;
+		}
+		if (!f->tostdout)
+			ca_emit_raw(&rec);
+		if (strcmp(rec.type, "response") != 0)
+			continue;
+		before = c.n;
+		ca_walk_files(ca_jobj(rec.json, "message"), on_file, &c);
+		cid = ca_jstr(rec.json, "custom_id");
+		for (i = before; i < c.n; i++)
+			c.p[i].custom_id = cid ? ca_xstrdup(cid) : NULL;
+		if (f->outpath != NULL)
+			continue;
+		for (i = 0; i < c.n; i++)
+			fetch_one(f, c.p[i].id, c.p[i].custom_id);
+		pending_free(&c);
+	}
+	if (ca_reader_failed(r))
+		bad = 1;
+	ca_reader_free(r);
+	if (bad)
+		f->failed = 1;
+	if (f->outpath != NULL) {
+		if (c.n > 1) {
+			ca_warn("-o takes one file; the input has %zu", c.n);
+			pending_free(&c);
+			return CA_EX_USAGE;
+		}
+		if (c.n == 0) {
+			ca_warn("no file in the input");
+			f->failed = 1;
+		} else
+			fetch_one(f, c.p[0].id, c.p[0].custom_id);
+		pending_free(&c);
+	}
+	return 0;
+}
+
+static void CA_NORETURN
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]\n");
+	exit(status);
+}
+
+static int
+setup(struct fetch *f)
+{
+	mode_t um;
+	int rc;
+
+	if ((rc = ca_api_init(&f->api)) != 0)
+		return rc;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		ca_warn("cannot initialise libcurl");
+		return CA_EX_USAGE;
+	}
+	if ((f->share = curl_share_init()) != NULL) {
+		curl_share_setopt(f->share, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_CONNECT);
+		curl_share_setopt(f->share, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_SSL_SESSION);
+		curl_share_setopt(f->share, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_DNS);
+	}
+	f->hdrs = ca_api_headers(&f->api, NULL);
+	f->chdrs = ca_api_headers(&f->api, NULL);
+	f->chdrs = curl_slist_append(f->chdrs, "Accept: application/binary");
+	um = umask(022);
+	umask(um);
+	f->mode = 0644 & ~um;
+	if (f->tostdout) {
+		f->dirfd = -1;
+		f->outname = "-";
+	} else if (f->outpath != NULL) {
+		const char *sl = strrchr(f->outpath, '/');
+		char *d;
+
+		f->outname = sl != NULL ? sl + 1 : f->outpath;
+		if (*f->outname == '\0' || strcmp(f->outname, ".") == 0 ||
+		    strcmp(f->outname, "..") == 0) {
+			char *s = show(f->outpath, 0);
+
+			ca_warn("-o %s: not a file name", s);
+			free(s);
+			return CA_EX_USAGE;
+		}
+		d = sl == NULL ? ca_xstrdup(".") : sl == f->outpath ?
+		    ca_xstrdup("/") : ca_xstrdup(f->outpath);
+		if (sl != NULL && sl != f->outpath)
+			d[sl - f->outpath] = '\0';
+		f->dirfd = open_dir(d, 0);
+		free(d);
+	} else
+		f->dirfd = open_dir(f->dir, 1);
+	if (!f->tostdout && f->dirfd == -1)
+		return CA_EX_USAGE;
+	catch_signals();
+	return 0;
+}
+
+static void
+cleanup(struct fetch *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nseen; i++)
+		free(f->seen[i]);
+	free(f->seen);
+	curl_slist_free_all(f->hdrs);
+	curl_slist_free_all(f->chdrs);
+	if (f->share != NULL)
+		curl_share_cleanup(f->share);
+	if (f->dirfd != -1)
+		close(f->dirfd);
+	ca_api_free(&f->api);
+	curl_global_cleanup();
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fetch f;
+	const char **ids = NULL;
+	size_t nids = 0, i;
+	int ch, rc, dflag = 0;
+
+	ca_setprog(argv[0]);
+	memset(&f, 0, sizeof(f));
+	f.dir = ".";
+	f.dirfd = -1;
+	while ((ch = getopt_long(argc, argv, "d:fhi:o:qv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			f.dir = optarg;
+			dflag = 1;
+			break;
+		case 'f':
+			f.fflag = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'i':
+			ids = ca_xrealloc(ids, (nids + 1) * sizeof(*ids));
+			ids[nids++] = optarg;
+			break;
+		case 'o':
+			f.outpath = optarg;
+			break;
+		case 'q':
+			f.qflag = 1;
+			break;
+		case 'v':
+			ca_verbose++;
+			break;
+		default:
+			usage(CA_EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0)
+		usage(CA_EX_USAGE);
+	if (*f.dir == '\0') {
+		ca_warn("-d: empty directory name");
+		usage(CA_EX_USAGE);
+	}
+	if (f.outpath != NULL && dflag) {
+		ca_warn("-d and -o cannot be used together");
+		usage(CA_EX_USAGE);
+	}
+	if (f.outpath != NULL && nids > 1) {
+		ca_warn("-o takes one file; %zu ids given", nids);
+		free(ids);
+		return CA_EX_USAGE;
+	}
+	if (f.outpath != NULL && strcmp(f.outpath, "-") == 0)
+		f.tostdout = 1;
+	if ((rc = setup(&f)) != 0) {
+		free(ids);
+		cleanup(&f);
+		return rc;
+	}
+	if (nids > 0) {
+		for (i = 0; i < nids; i++)
+			if (!seen(&f, ids[i]))
+				fetch_one(&f, ids[i], NULL);
+	} else
+		rc = run_records(&f);
+	free(ids);
+	cleanup(&f);
+	if (rc == 0)
+		rc = f.failed ? CA_EX_FAIL : f.tempfailed ? CA_EX_TEMPFAIL : 0;
+	return ca_finish(rc);
+}
