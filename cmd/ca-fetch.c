@@ -29,121 +29,6 @@
 #define PROGRESS_MIN	((long long)1 << 20)
 
 /*
- * SHA-256 (FIPS 180-4).  ca-upload carries the same block; it belongs
- * in lib/ca_sha256.c once both tools are in.
- */
-struct sha256 {
-	uint32_t	 h[8];
-	uint64_t	 len;
-	unsigned char	 buf[64];
-	size_t		 n;
-};
-
-static const uint32_t sha_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
-};
-
-#define ROR(x, n)	(((x) >> (n)) | ((x) << (32 - (n))))
-
-static void
-sha256_init(struct sha256 *c)
-{
-	static const uint32_t h0[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
-	};
-
-	memcpy(c->h, h0, sizeof(h0));
-	c->len = 0;
-	c->n = 0;
-}
-
-static void
-sha256_block(struct sha256 *c, const unsigned char *p)
-{
-	uint32_t w[64], a, b, d, e, f, g, h, cc, t1, t2;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		    (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 64; i++)
-		w[i] = (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
-		    (w[i - 2] >> 10)) + w[i - 7] + (ROR(w[i - 15], 7) ^
-		    ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
-	a = c->h[0]; b = c->h[1]; cc = c->h[2]; d = c->h[3];
-	e = c->h[4]; f = c->h[5]; g = c->h[6]; h = c->h[7];
-	for (i = 0; i < 64; i++) {
-		t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
-		    ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
-		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
-		    ((a & b) ^ (a & cc) ^ (b & cc));
-		h = g; g = f; f = e; e = d + t1;
-		d = cc; cc = b; b = a; a = t1 + t2;
-	}
-	c->h[0] += a; c->h[1] += b; c->h[2] += cc; c->h[3] += d;
-	c->h[4] += e; c->h[5] += f; c->h[6] += g; c->h[7] += h;
-}
-
-static void
-sha256_update(struct sha256 *c, const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	size_t k;
-
-	c->len += n;
-	if (c->n > 0) {
-		k = 64 - c->n < n ? 64 - c->n : n;
-		memcpy(c->buf + c->n, p, k);
-		c->n += k;
-		p += k;
-		n -= k;
-		if (c->n < 64)
-			return;
-		sha256_block(c, c->buf);
-		c->n = 0;
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		sha256_block(c, p);
-	memcpy(c->buf, p, n);
-	c->n = n;
-}
-
-/* Finish and write the digest as 64 lower-case hex digits. */
-static void
-sha256_hex(struct sha256 *c, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	uint64_t bits = c->len * 8;
-	unsigned char pad[72];
-	size_t padlen = (c->n < 56 ? 56 : 120) - c->n;
-	int i;
-
-	memset(pad, 0, sizeof(pad));
-	pad[0] = 0x80;
-	for (i = 0; i < 8; i++)
-		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(c, pad, padlen + 8);
-	for (i = 0; i < 32; i++) {
-		unsigned char b = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
-
-		out[2 * i] = hex[b >> 4];
-		out[2 * i + 1] = hex[b & 15];
-	}
-	out[64] = '\0';
-}
-
-/*
  * The temporary file of the download in progress, for the signal
  * handler: it may only look at these.
  */
@@ -194,8 +79,7 @@ struct fetch {
 	int		 fflag;
 	int		 qflag;
 	mode_t		 mode;		/* of published files */
-	char		**seen;		/* ids fetched (or tried) this run */
-	size_t		 nseen;
+	struct ca_strset seen;		/* ids fetched (or tried) this run */
 	int		 failed;	/* a permanent failure happened */
 	int		 tempfailed;	/* a temporary one did */
 };
@@ -206,7 +90,7 @@ struct sink {
 	struct ca_resp	*resp;
 	int		 fd;
 	int		 tostdout;
-	struct sha256	 sha;
+	struct ca_sha256	 sha;
 	long long	 got;
 	long long	 want;		/* size from the metadata, -1 unknown */
 	long long	 max;		/* abort past this */
@@ -227,93 +111,6 @@ note_status(struct fetch *f, int rc)
 		f->tempfailed = 1;
 	else if (rc != 0)
 		f->failed = 1;
-}
-
-static int
-seen(struct fetch *f, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < f->nseen; i++)
-		if (strcmp(f->seen[i], id) == 0)
-			return 1;
-	if ((f->nseen & (f->nseen - 1)) == 0)
-		f->seen = ca_xrealloc(f->seen,
-		    (f->nseen ? f->nseen * 2 : 8) * sizeof(*f->seen));
-	f->seen[f->nseen++] = ca_xstrdup(id);
-	return 0;
-}
-
-/*
- * Length of the valid UTF-8 sequence at p (at most n bytes), or 0.
- * Overlong forms, surrogates and C1 controls count as invalid: a
- * terminal may act on the latter.
- */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return len;
-}
-
-/*
- * A printable copy of untrusted text for messages: like ca_sanitize, but
- * C1 controls and invalid UTF-8 are escaped too, since some terminals
- * act on them.  (ca_sanitize should learn this; then this goes.)
- */
-static char *
-show(const char *s, size_t max)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p), i, l, o = 0;
-	char *out;
-
-	if (max && n > max)
-		n = max;
-	out = ca_xmalloc(n * 4 + 4);
-	for (i = 0; i < n; i += l) {
-		l = utf8_len(p + i, n - i);
-		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[p[i] >> 4];
-			out[o++] = hex[p[i] & 15];
-			l = 1;
-		} else {
-			memcpy(out + o, p + i, l);
-			o += l;
-		}
-	}
-	if (p[n] != '\0') {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
 }
 
 static const struct {
@@ -399,10 +196,11 @@ clean_name(const char *fname)
 	n = strlen((const char *)b);
 	out = ca_xmalloc(n + 1);
 	for (p = b, k = 0; *p != '\0'; ) {
-		size_t l = utf8_len(p, n - (size_t)(p - b));
+		size_t l = ca_utf8_len(p, n - (size_t)(p - b));
 
 		if (l == 0 || (l == 1 && (*p < 0x20 || *p == 0x7f ||
-		    *p == ':'))) {
+		    *p == ':')) || (l == 2 && *p == 0xc2 && p[1] < 0xa0)) {
+			/* Controls, C1 included, and broken UTF-8. */
 			out[k++] = '_';
 			p++;
 			continue;
@@ -483,14 +281,14 @@ open_dir(const char *dir, int create)
 	int fd;
 
 	if (create && mkdirs(dir) == -1) {
-		char *s = show(dir, 0);
+		char *s = ca_sanitize(dir, 0);
 
 		ca_warn("mkdir %s:", s);
 		free(s);
 		return -1;
 	}
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		char *s = show(dir, 0);
+		char *s = ca_sanitize(dir, 0);
 
 		ca_warn("%s:", s);
 		free(s);
@@ -664,7 +462,7 @@ on_data(char *p, size_t size, size_t nmemb, void *ctx)
 		s->err = errno;
 		return 0;
 	}
-	sha256_update(&s->sha, p, n);
+	ca_sha256_update(&s->sha, p, n);
 	s->got += (long long)n;
 	return n;
 }
@@ -680,7 +478,7 @@ sink_rewind(void *ctx)
 	if (!s->tostdout && (ftruncate(s->fd, 0) == -1 ||
 	    lseek(s->fd, 0, SEEK_SET) == -1))
 		return -1;
-	sha256_init(&s->sha);
+	ca_sha256_init(&s->sha);
 	s->got = 0;
 	s->started = s->ok = 0;
 	s->why[0] = '\0';
@@ -714,7 +512,7 @@ error_code(const struct ca_resp *resp)
 	b = ca_jparse(resp->body.p, resp->body.len);
 	c = ca_jstr(ca_jobj(ca_jobj(b, "error"), "details"), "error_code");
 	if (c != NULL)
-		s = show(c, 64);
+		s = ca_sanitize(c, 64);
 	cJSON_Delete(b);
 	return s;
 }
@@ -724,12 +522,12 @@ static void
 report(const char *id, const char *what, const struct ca_resp *resp)
 {
 	char msg[700];
-	char *sid = show(id, 100), *code;
+	char *sid = ca_sanitize(id, 100), *code;
 
 	ca_resp_errmsg(resp, msg, sizeof(msg));
 	if (resp->cc == CURLE_OK && resp->status >= 300 &&
 	    resp->status < 400) {
-		char *loc = show(resp->location, 200);
+		char *loc = ca_sanitize(resp->location, 200);
 
 		ca_warn("%s: %s: redirected (%ld) to %s; redirects are not "
 		    "followed", sid, what, resp->status, *loc ? loc : "nowhere");
@@ -765,8 +563,8 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 		note_status(f, rc);
 	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
 	    !cJSON_IsObject(m)) {
-		char *sid = show(id, 100);
-		char *rid = show(resp.request_id, 100);
+		char *sid = ca_sanitize(id, 100);
+		char *rid = ca_sanitize(resp.request_id, 100);
 
 		ca_warn("%s: metadata: malformed response (request-id %s)",
 		    sid, *rid ? rid : "none");
@@ -787,7 +585,7 @@ static int
 same_bytes(int dirfd, const char *name, const struct stat *st,
     long long size, const char *hex)
 {
-	struct sha256 c;
+	struct ca_sha256 c;
 	struct stat st2;
 	char buf[65536], h[65];
 	ssize_t n;
@@ -801,11 +599,11 @@ same_bytes(int dirfd, const char *name, const struct stat *st,
 		return 0;
 	if (fstat(fd, &st2) == 0 && st2.st_dev == st->st_dev &&
 	    st2.st_ino == st->st_ino) {
-		sha256_init(&c);
+		ca_sha256_init(&c);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			sha256_update(&c, buf, (size_t)n);
+			ca_sha256_update(&c, buf, (size_t)n);
 		if (n == 0) {
-			sha256_hex(&c, h);
+			ca_sha256_final(&c, h);
 			same = strcmp(h, hex) == 0;
 		}
 	}
@@ -854,13 +652,13 @@ publish(struct fetch *f, int dirfd, const char *name, const char *shown,
 	fsync(dirfd);
 	return 0;
 exists:
-	s = show(shown, 0);
+	s = ca_sanitize(shown, 0);
 	ca_warn("%s exists (use -f to overwrite)", s);
 	free(s);
 	tmp_remove();
 	return -1;
 fail:
-	s = show(shown, 0);
+	s = ca_sanitize(shown, 0);
 	ca_warn("%s:", s);
 	free(s);
 	tmp_remove();
@@ -903,7 +701,7 @@ taken(struct fetch *f, int dirfd, const char *name, const char *shown,
 		return 0;
 	if (S_ISREG(st.st_mode) && (want < 0 || st.st_size == want))
 		return 0;
-	s = show(shown, 0);
+	s = ca_sanitize(shown, 0);
 	ca_warn("%s exists (use -f to overwrite)", s);
 	free(s);
 	return 1;
@@ -914,12 +712,12 @@ static void
 download_failed(struct fetch *f, const char *id, struct sink *s,
     struct ca_resp *resp, int rc)
 {
-	char *sid = show(id, 100), *shown;
+	char *sid = ca_sanitize(id, 100), *shown;
 
 	if (s->err == EPIPE && s->tostdout)
 		f->failed = 1;	/* the reader went away: nothing to say */
 	else if (s->err != 0) {
-		shown = show(s->shown, 0);
+		shown = ca_sanitize(s->shown, 0);
 		errno = s->err;
 		ca_warn("%s: write %s:", sid, shown);
 		free(shown);
@@ -951,8 +749,8 @@ tmp_finish(struct fetch *f, struct sink *s, const char *id)
 		rc = -1;
 	s->fd = -1;
 	if (rc == -1) {
-		sid = show(id, 100);
-		shown = show(s->shown, 0);
+		sid = ca_sanitize(id, 100);
+		shown = ca_sanitize(s->shown, 0);
 		ca_warn("%s: write %s:", sid, shown);
 		free(sid);
 		free(shown);
@@ -982,11 +780,11 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	s->max = want >= 0 ? want : CA_FILE_MAX;
 	s->shown = shown;
 	s->tostdout = f->tostdout;
-	sha256_init(&s->sha);
+	ca_sha256_init(&s->sha);
 	if (f->tostdout)
 		s->fd = STDOUT_FILENO;
 	else if ((s->fd = tmp_open(dirfd)) == -1) {
-		char *sd = show(f->outpath ? f->outpath : f->dir, 0);
+		char *sd = ca_sanitize(f->outpath ? f->outpath : f->dir, 0);
 
 		ca_warn("cannot create a temporary file in %s:", sd);
 		free(sd);
@@ -1043,7 +841,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	int dirfd = f->dirfd, unchanged = 0;
 
 	if ((esc = ca_path_escape(id)) == NULL) {
-		char *sid = show(id, 100);
+		char *sid = ca_sanitize(id, 100);
 
 		ca_warn("invalid file id \"%s\"", sid);
 		free(sid);
@@ -1062,8 +860,8 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		name = generated_name(id, ca_jstr(meta, "mime_type"));
 	shown = shown_path(f, name);
 	if (ca_verbose) {
-		char *a = show(fname, 0), *b = show(shown, 0);
-		char *c = show(id, 100);
+		char *a = ca_sanitize(fname, 0), *b = ca_sanitize(shown, 0);
+		char *c = ca_sanitize(id, 100);
 
 		ca_note("%s: \"%s\", %lld bytes -> %s", c, a, want, b);
 		free(a);
@@ -1076,7 +874,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	}
 	if (download(f, id, esc, dirfd, shown, want, &s) == -1)
 		goto done;
-	sha256_hex(&s.sha, hex);
+	ca_sha256_final(&s.sha, hex);
 	if (f->tostdout)
 		goto done;
 	if (publish(f, dirfd, name, shown, hex, s.got, &unchanged) == -1) {
@@ -1084,7 +882,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		goto done;
 	}
 	if (unchanged) {
-		char *b = show(shown, 0);
+		char *b = ca_sanitize(shown, 0);
 
 		ca_note("%s: unchanged", b);
 		free(b);
@@ -1114,8 +912,8 @@ on_file(void *ctx, const char *id, const cJSON *block)
 	struct collect *c = ctx;
 
 	(void)block;
-	if (seen(c->f, id)) {
-		char *sid = show(id, 100);
+	if (ca_strset_add(&c->f->seen, id)) {
+		char *sid = ca_sanitize(id, 100);
 
 		ca_note("%s: already fetched in this run, skipped", sid);
 		free(sid);
@@ -1218,14 +1016,7 @@ setup(struct fetch *f)
 		ca_warn("cannot initialise libcurl");
 		return CA_EX_USAGE;
 	}
-	if ((f->share = curl_share_init()) != NULL) {
-		curl_share_setopt(f->share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_CONNECT);
-		curl_share_setopt(f->share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_SSL_SESSION);
-		curl_share_setopt(f->share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_DNS);
-	}
+	f->share = ca_api_share();
 	f->hdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = curl_slist_append(f->chdrs, "Accept: application/binary");
@@ -1242,7 +1033,7 @@ setup(struct fetch *f)
 		f->outname = sl != NULL ? sl + 1 : f->outpath;
 		if (*f->outname == '\0' || strcmp(f->outname, ".") == 0 ||
 		    strcmp(f->outname, "..") == 0) {
-			char *s = show(f->outpath, 0);
+			char *s = ca_sanitize(f->outpath, 0);
 
 			ca_warn("-o %s: not a file name", s);
 			free(s);
@@ -1265,11 +1056,7 @@ setup(struct fetch *f)
 static void
 cleanup(struct fetch *f)
 {
-	size_t i;
-
-	for (i = 0; i < f->nseen; i++)
-		free(f->seen[i]);
-	free(f->seen);
+	ca_strset_free(&f->seen);
 	curl_slist_free_all(f->hdrs);
 	curl_slist_free_all(f->chdrs);
 	if (f->share != NULL)
@@ -1352,7 +1139,7 @@ main(int argc, char *argv[])
 	}
 	if (nids > 0) {
 		for (i = 0; i < nids; i++)
-			if (!seen(&f, ids[i]))
+			if (!ca_strset_add(&f.seen, ids[i]))
 				fetch_one(&f, ids[i], NULL);
 	} else
 		rc = run_records(&f);

@@ -18,8 +18,7 @@ struct files {
 	struct curl_slist *hdrs;
 	const char	*betas;		/* anthropic-beta, or NULL */
 	long		 limit;
-	char		**seen;
-	size_t		 nseen;
+	struct ca_strset	 seen;
 	int		 failed;
 	int		 tempfailed;
 };
@@ -31,21 +30,6 @@ note_status(struct files *f, int rc)
 		f->tempfailed = 1;
 	else if (rc != 0)
 		f->failed = 1;
-}
-
-static int
-seen(struct files *f, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < f->nseen; i++)
-		if (strcmp(f->seen[i], id) == 0)
-			return 1;
-	if ((f->nseen & (f->nseen - 1)) == 0)
-		f->seen = ca_xrealloc(f->seen,
-		    (f->nseen ? f->nseen * 2 : 8) * sizeof(*f->seen));
-	f->seen[f->nseen++] = ca_xstrdup(id);
-	return 0;
 }
 
 /*
@@ -229,7 +213,7 @@ delete_records(struct files *f)
 			f->failed = 1;
 			continue;
 		}
-		if (seen(f, id))
+		if (ca_strset_add(&f->seen, id))
 			continue;
 		delete(f, id, cJSON_GetObjectItemCaseSensitive(rec.json,
 		    "path"));
@@ -260,14 +244,7 @@ setup(struct files *f)
 		ca_warn("cannot initialise libcurl");
 		return CA_EX_USAGE;
 	}
-	if ((f->share = curl_share_init()) != NULL) {
-		curl_share_setopt(f->share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_CONNECT);
-		curl_share_setopt(f->share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_SSL_SESSION);
-		curl_share_setopt(f->share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_DNS);
-	}
+	f->share = ca_api_share();
 	f->hdrs = ca_api_headers(&f->api, f->betas);
 	return 0;
 }
@@ -275,11 +252,7 @@ setup(struct files *f)
 static void
 cleanup(struct files *f)
 {
-	size_t i;
-
-	for (i = 0; i < f->nseen; i++)
-		free(f->seen[i]);
-	free(f->seen);
+	ca_strset_free(&f->seen);
 	curl_slist_free_all(f->hdrs);
 	if (f->share != NULL)
 		curl_share_cleanup(f->share);

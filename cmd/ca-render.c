@@ -218,32 +218,6 @@ blankline(void)
 		out("\n", 1);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8len(const unsigned char *p, size_t n)
-{
-	unsigned long cp;
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	if (n < len)
-		return 0;
-	cp = p[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 ||
-	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /*
  * Pass untrusted text to put with every byte that could act on a
  * terminal made visible: C0 and C1 controls, DEL and malformed UTF-8
@@ -261,7 +235,7 @@ clean(const char *s, size_t n, int oneline, sink_fn put)
 	while (i < n) {
 		unsigned char c = p[i];
 
-		len = utf8len(p + i, n - i);
+		len = ca_utf8_len(p + i, n - i);
 		if (len > 1 && !(c == 0xc2 && p[i + 1] < 0xa0)) {
 			i += len;
 			continue;

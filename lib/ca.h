@@ -6,6 +6,7 @@
 #define CA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -45,8 +46,13 @@ void	*ca_xmalloc(size_t n);
 void	*ca_xcalloc(size_t n, size_t size);
 void	*ca_xrealloc(void *p, size_t n);
 char	*ca_xstrdup(const char *s);
-/* Printable copy of untrusted text for a terminal: controls become \xNN. */
+/*
+ * Printable copy of untrusted text for a terminal: C0 and C1 controls,
+ * DEL and malformed UTF-8 become \xNN; cut at maxlen bytes (0: no cut).
+ */
 char	*ca_sanitize(const char *s, size_t maxlen);
+/* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
+size_t	 ca_utf8_len(const unsigned char *p, size_t n);
 /* A number from lo to hi, or die with a usage error naming what. */
 long	 ca_strtonum(const char *s, long lo, long hi, const char *what);
 /* A number of seconds (fractions allowed), or die likewise. */
@@ -63,6 +69,13 @@ int	 ca_buf_add(struct ca_buf *b, const void *p, size_t n); /* -1 past max */
 int	 ca_buf_addstr(struct ca_buf *b, const char *s);
 void	 ca_buf_reset(struct ca_buf *b);
 void	 ca_buf_free(struct ca_buf *b);
+/* A set of strings, for "each id once per run". */
+struct ca_strset {
+	char	**v;
+	size_t	 n;
+};
+int	 ca_strset_add(struct ca_strset *s, const char *str); /* 1: was in */
+void	 ca_strset_free(struct ca_strset *s);
 
 /* ca_rec.c: NDJSON records in and out. */
 struct ca_rec {
@@ -201,6 +214,11 @@ CURL	*ca_api_easy(const struct ca_api *api, const char *method,
 	    const char *path, struct curl_slist *hdrs, struct ca_resp *resp);
 /* A transfer's outcome, with an idle abort reported as a timeout. */
 CURLcode ca_resp_result(struct ca_resp *resp, CURLcode cc);
+/*
+ * A share handle so that successive easy handles reuse connections, TLS
+ * sessions and DNS answers (set it with CURLOPT_SHARE); may be NULL.
+ */
+CURLSH	*ca_api_share(void);
 /* The headers every API request carries, plus anthropic-beta if any. */
 struct curl_slist *ca_api_headers(const struct ca_api *api,
 	    const char *betas);
@@ -235,6 +253,18 @@ int	 ca_sleep_ms(long ms);
  */
 int	 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	    int (*rewind)(void *ctx), void *ctx);
+
+/* ca_sha256.c: SHA-256, fed in pieces. */
+struct ca_sha256 {
+	uint32_t	 h[8];
+	uint64_t	 len;		/* bytes hashed so far */
+	unsigned char	 buf[64];
+	size_t		 n;		/* bytes waiting in buf */
+};
+void	 ca_sha256_init(struct ca_sha256 *s);
+void	 ca_sha256_update(struct ca_sha256 *s, const void *p, size_t n);
+/* Finish: the digest as 64 lower-case hex digits and a NUL. */
+void	 ca_sha256_final(struct ca_sha256 *s, char hex[65]);
 
 /* ca_sse.c: a text/event-stream parser (any framing, any chunking). */
 struct ca_sse;

@@ -1,4 +1,7 @@
-/* ca_buf.c: growable byte buffers that refuse to grow past a cap. */
+/*
+ * ca_buf.c: growable byte buffers that refuse to grow past a cap, and a
+ * small set of strings.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,4 +49,31 @@ ca_buf_free(struct ca_buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+}
+
+int
+ca_strset_add(struct ca_strset *s, const char *str)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return 1;
+	if ((s->n & (s->n - 1)) == 0)
+		s->v = ca_xrealloc(s->v, (s->n ? s->n * 2 : 8) *
+		    sizeof(*s->v));
+	s->v[s->n++] = ca_xstrdup(str);
+	return 0;
+}
+
+void
+ca_strset_free(struct ca_strset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
 }

@@ -105,35 +105,67 @@ ca_xstrdup(const char *s)
 	return memcpy(ca_xmalloc(n), s, n);
 }
 
+size_t
+ca_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned long cp;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	cp = p[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 ||
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 /*
  * Text from the server or the model can carry terminal escapes; anything
- * we echo to stderr goes through here first.
+ * we echo to stderr goes through here first.  C0 and C1 controls, DEL
+ * and malformed UTF-8 become \xNN; some terminals act on C1 (U+009B is
+ * a CSI), so valid UTF-8 is not enough.
  */
 char *
 ca_sanitize(const char *s, size_t maxlen)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0, n;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), i, l, k, o = 0;
 	char *out;
 
-	if (s == NULL)
-		s = "";
-	n = strlen(s);
 	if (maxlen && n > maxlen)
 		n = maxlen;
 	out = ca_xmalloc(n * 4 + 4);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f) {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else
-			out[o++] = (char)c;
+	for (i = 0; i < n; i += l) {
+		l = ca_utf8_len(p + i, n - i);
+		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
+		    (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			for (k = 0; k < (l ? l : 1); k++) {
+				out[o++] = '\\';
+				out[o++] = 'x';
+				out[o++] = hex[p[i + k] >> 4];
+				out[o++] = hex[p[i + k] & 15];
+			}
+			l = l ? l : 1;
+		} else {
+			memcpy(out + o, p + i, l);
+			o += l;
+		}
 	}
-	if (strlen(s) > n) {
+	if (p[n] != '\0') {
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}

@@ -271,6 +271,19 @@ ca_resp_result(struct ca_resp *r, CURLcode cc)
 	return cc;
 }
 
+CURLSH *
+ca_api_share(void)
+{
+	CURLSH *sh;
+
+	if ((sh = curl_share_init()) == NULL)
+		return NULL;
+	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return sh;
+}
+
 struct curl_slist *
 ca_api_headers(const struct ca_api *api, const char *betas)
 {
