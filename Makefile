@@ -61,7 +61,7 @@ valgrind: deps
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
-	shellcheck -s bash t/*.bash ca-chat tools/*.sh bench/*.sh .ci/run
+	shellcheck -x t/*.bash ca-chat tools/*.sh bench/*.sh .ci/run
 	python3 -m py_compile emu/ca-emu.py
 
 demo: deps

@@ -3,6 +3,7 @@
 # for a fixed latency, as a slow model would.  The ratio is what
 # concurrency buys; the baseline is measured in the same run.
 set -eu
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 n=${CA_BENCH_REQUESTS:-64}

@@ -2,28 +2,11 @@
 # shellcheck shell=sh
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/ca-bench.XXXXXX")
-emu_pid=""
-cleanup() {
-	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
+# shellcheck source=tools/emu.sh
+. "$root/tools/emu.sh"
+emu_session ca-bench
 emu_start() {
-	python3 "$root/emu/ca-emu.py" --port 0 --port-file "$work/port" \
-		--log /dev/null --state "$work/state" "$@" 2>"$work/emu.err" &
-	emu_pid=$!
-	i=0
-	while [ ! -s "$work/port" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 100 ] || { cat "$work/emu.err" >&2; exit 1; }
-		sleep 0.1
-	done
-	ANTHROPIC_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
-	ANTHROPIC_API_KEY=bench-key-not-real
-	PATH="$root:$PATH"
-	export ANTHROPIC_BASE_URL ANTHROPIC_API_KEY PATH
+	emu_up "$root" "$@"
 }
 
 # Wall-clock seconds of a command, to the millisecond.

@@ -7,13 +7,6 @@ bats_require_minimum_version 1.5.0
 setup_file() { emu_start; }
 teardown_file() { emu_stop; }
 
-setup() {
-	export HOME="$BATS_TEST_TMPDIR/home"
-	mkdir -p "$HOME"
-	cd "$BATS_TEST_TMPDIR" || return 1
-	emu_reset
-}
-
 # A request record whose prompt runs the given python code.
 pyreq() {
 	local code=$1 id=${2:-r1}
@@ -50,7 +43,7 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	[ "$(jq -r '.headers | has("authorization")' <<<"$log")" = false ]
 	json_eq "$(jq -c .body <<<"$log")" "$(jq -c .params req)"
 	# The key appears nowhere in what the emulator logged.
-	! grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
+	refute grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
 }
 
 @test "betas go out comma-joined in one anthropic-beta header" {

@@ -7,13 +7,6 @@ bats_require_minimum_version 1.5.0
 setup_file() { emu_start; }
 teardown_file() { emu_stop; }
 
-setup() {
-	export HOME="$BATS_TEST_TMPDIR/home"
-	mkdir -p "$HOME"
-	cd "$BATS_TEST_TMPDIR" || return 1
-	emu_reset
-}
-
 teardown() {
 	# Mounts some tests made; nothing else is ever mounted here.
 	local m
@@ -64,9 +57,6 @@ resp() {
 	   content: map({type: "bash_code_execution_output", file_id: .})}}]}}'
 }
 
-# A negated assertion: bats does not fail a test on a false `! cmd`.
-not() { ! "$@"; }
-
 content_gets() { emu_log | jq -r 'select(.path | endswith("/content")) | .path' | wc -l; }
 
 # Every record passes through byte for byte; three files arrive.
@@ -116,7 +106,7 @@ GET /v1/files/$c
 GET /v1/files/$c/content" ]
 	[ "$(emu_log | jq -r '.headers["x-api-key"]' | sort -u)" = '***' ]
 	[ "$(emu_log | jq -r '.headers["anthropic-version"]' | sort -u)" = 2026-10-21 ]
-	not grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
+	refute grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
 	# The metadata is the API's, unchanged.
 	json_eq "$(sed -n 3p <<<"$output" | jq -c .file)" \
 		"$(curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' "$EMU_URL/v1/files/$a")"
@@ -204,9 +194,9 @@ GET /v1/files/$c/content" ]
 	[ -z "$(ls -A "$HOME")" ]
 	[ "$(sha256sum </etc/passwd)" = "$passwd_sum" ]
 	# No terminal escape reached stdout or stderr; the names were shown.
-	not grep -q $'\e' <<<"$output"
-	not grep -q $'\e' <<<"$stderr"
-	not grep -q $'\xc2\x9b' <<<"$stderr"
+	refute grep -q $'\e' <<<"$output"
+	refute grep -q $'\e' <<<"$stderr"
+	refute grep -q $'\xc2\x9b' <<<"$stderr"
 	grep -qF '"\x1b]0;pwned\x07.txt"' <<<"$stderr"
 }
 
@@ -641,8 +631,8 @@ ca-fetch: out/v.txt: unchanged" ]
 	run --separate-stderr ca-fetch -v -d out --id "$a" --id file_nope
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"401 authentication_error"* ]]
-	not grep -q "$CA_TEST_KEY" <<<"$output$stderr"
-	not grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
+	refute grep -q "$CA_TEST_KEY" <<<"$output$stderr"
+	refute grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
 }
 
 @test "files the emulator's code execution really made are fetched" {

@@ -8,10 +8,7 @@ setup_file() { emu_start; }
 teardown_file() { emu_stop; }
 
 setup() {
-	export HOME="$BATS_TEST_TMPDIR/home"
-	mkdir -p "$HOME"
-	cd "$BATS_TEST_TMPDIR" || return 1
-	emu_reset
+	ca_test_setup
 	clear_files
 	emu_reset
 }
@@ -36,9 +33,6 @@ mkfiles() {
 	done
 	printf '%s\n' "${made[@]}"
 }
-
-# A negated assertion: bats does not fail a test on a false `! cmd`.
-not() { ! "$@"; }
 
 list_gets() { emu_log /v1/files | jq -c 'select(.method == "GET")'; }
 
@@ -141,7 +135,7 @@ list_gets() { emu_log /v1/files | jq -c 'select(.method == "GET")'; }
 	run --separate-stderr ca-files
 	[ "$status" -eq 75 ]
 	[[ "$stderr" =~ ^"ca-files: list: 529 overloaded_error: Overloaded (request-id req_" ]]
-	not grep -q "$CA_TEST_KEY" <<<"$stderr"
+	refute grep -q "$CA_TEST_KEY" <<<"$stderr"
 }
 
 @test "listing does not read stdin" {

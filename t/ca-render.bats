@@ -201,7 +201,7 @@ EOF
 	[ "$status" -eq 0 ]
 	grep -qx '> 1' <<<"$output"
 	grep -qx '> 8' <<<"$output"
-	! grep -qx '> 9' <<<"$output"
+	refute grep -qx '> 9' <<<"$output"
 	grep -q '^thinking: word word.*\.\.\.$' <<<"$output"
 	t=$(grep '^thinking: ' <<<"$output")
 	[ "${#t}" -le 214 ]
@@ -319,7 +319,7 @@ container container_011CZkZaBF1tNoB5wlCeusgy expires 2026-11-18T13:04:05.123456Z
 estimated cost: $0.0478 (tokens $0.0436, container time $0.0042: 1 × 5-minute minimum)
 EOF
 	# One turn: no second, identical summary for the whole input.
-	! grep -q 'Summary of all' <<<"$output"
+	refute grep -q 'Summary of all' <<<"$output"
 }
 
 @test "summary: the whole input adds up turns and counts each container once" {
@@ -338,7 +338,7 @@ EOF
 	run --separate-stderr ca-render <"$FIX/unknown-model.ndjson"
 	[ "$status" -eq 0 ]
 	grep -qx 'estimated cost: unknown (no price for model claude-future-9)' <<<"$output"
-	! grep -q '\$' <<<"$output"
+	refute grep -q '\$' <<<"$output"
 }
 
 # ---- Bad input ----
@@ -384,10 +384,10 @@ EOF
 	grep -q $'\e\\[' tty.out
 	NO_COLOR=1 TERM=xterm script -qec 'ca-render <in.ndjson' /dev/null >tty.out </dev/null
 	grep -q 'The job finished' tty.out
-	! grep -q $'\e' tty.out
+	refute grep -q $'\e' tty.out
 	TERM=dumb script -qec 'ca-render <in.ndjson' /dev/null >tty.out </dev/null
 	grep -q 'The job finished' tty.out
-	! grep -q $'\e' tty.out
+	refute grep -q $'\e' tty.out
 }
 
 # ---- Escaping ----
@@ -479,17 +479,17 @@ Revenue rises every month; the chart is attached." ]
 	# Up to the command's last input_json_delta, before its stop.
 	sed -n '1,8p' "$FIX/stream.ndjson" >&4
 	wait_for "I'll check the uploaded file."
-	! grep -q 'wc -l' live.out
+	refute grep -q 'wc -l' live.out
 	kill -0 "$pid"
 	# content_block_stop: the call is complete and shown.
 	sed -n '9p' "$FIX/stream.ndjson" >&4
 	wait_for '  wc -l data.csv'
-	! grep -q '101 data.csv' live.out
+	refute grep -q '101 data.csv' live.out
 	# The result arrives whole in its content_block_start.
 	sed -n '10p' "$FIX/stream.ndjson" >&4
 	wait_for '  101 data.csv'
 	kill -0 "$pid"
-	! grep -q 'stop reason' live.out
+	refute grep -q 'stop reason' live.out
 	sed -n '11,$p' "$FIX/stream.ndjson" >&4
 	exec 4>&-
 	wait "$pid"
@@ -526,7 +526,7 @@ Revenue rises every month; the chart is attached." ]
 		sleep 0.05
 	done
 	[ "$early" -eq 1 ]
-	! grep -q 'stop reason' slow.out
+	refute grep -q 'stop reason' slow.out
 	[ -s sleep.pid ] && kill "$(cat sleep.pid)" 2>/dev/null || true
 	wait "$pid"
 	[ "$(grep -c "I'll check the uploaded file." slow.out)" -eq 1 ]
@@ -622,8 +622,8 @@ EOF
 	[ "${lines[0]}" = "<!DOCTYPE html>" ]
 	[ "${lines[-1]}" = "</html>" ]
 	grep -qF "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">" <<<"$output"
-	! grep -qi '<script' <<<"$output"
-	! grep -qi '<link' <<<"$output"
+	refute grep -qi '<script' <<<"$output"
+	refute grep -qi '<link' <<<"$output"
 	# Nothing is loaded from anywhere: every src is a data: URI.
 	[ "$(grep -o 'src="[^"]*' <<<"$output" | grep -vc '^src="data:')" -eq 0 ]
 	grep -qF '<h2>Turn <code>r1</code></h2>' <<<"$output"
@@ -654,7 +654,7 @@ EOF
 	mv out/chart.png real.png
 	ln -s ../real.png out/chart.png
 	run --separate-stderr ca-render -f html <blocks.ndjson
-	! grep -q '<img' <<<"$output"
+	refute grep -q '<img' <<<"$output"
 	grep -qF '<a href="out/chart.png">' <<<"$output"
 	rm out/chart.png
 	cp real.png out/chart.png
@@ -690,9 +690,9 @@ EOF
 @test "html: everything from the model, code, server and files is escaped" {
 	run --separate-stderr ca-render -f html <"$FIX/hostile.ndjson"
 	[ "$status" -eq 0 ]
-	! grep -qi '<script' <<<"$output"
-	! grep -qi '<img src=x' <<<"$output"
-	! grep -q '<b>' <<<"$output"
+	refute grep -qi '<script' <<<"$output"
+	refute grep -qi '<img src=x' <<<"$output"
+	refute grep -q '<b>' <<<"$output"
 	grep -qF '&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;' <<<"$output"
 	grep -qF '&lt;img src=x onerror=&quot;document.title=&#39;pwned2&#39;&quot;&gt;' <<<"$output"
 	grep -qF '<div class="text">Plain \x1b[31mred\x1b[0m text &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quotes&quot;</div>' <<<"$output"
@@ -748,7 +748,7 @@ EOF
 	grep -qF '<title>ca session report</title>' dom.html
 	grep -qF '&lt;script&gt;document.title=\x27pwned\x27&lt;/script&gt;' dom.html ||
 		grep -qF "&lt;script&gt;document.title='pwned'&lt;/script&gt;" dom.html
-	! grep -qi '<script' dom.html
+	refute grep -qi '<script' dom.html
 	# From outside: the image decoded, no script element, the title unchanged.
 	write_probe probe.html report.html
 	chromium_run --allow-file-access-from-files --run-all-compositor-stages-before-draw \

@@ -7,14 +7,6 @@ bats_require_minimum_version 1.5.0
 setup_file() { emu_start; }
 teardown_file() { emu_stop; }
 
-setup() {
-	export HOME="$BATS_TEST_TMPDIR/home"
-	mkdir -p "$HOME"
-	export XDG_CACHE_HOME="$HOME/.cache"
-	cd "$BATS_TEST_TMPDIR" || return 1
-	emu_reset
-}
-
 posts() { emu_log /v1/files | jq -s '[.[] | select(.method == "POST")] | length'; }
 # The multipart parts of the Nth (1-based) POST /v1/files.
 parts() { emu_log /v1/files | jq -s -c "[.[] | select(.method == \"POST\")][$1 - 1].multipart"; }
@@ -522,8 +514,8 @@ application/vnd.apache.parquet"
 		ANTHROPIC_BASE_URL=http://example.com ca-upload -v a.txt
 	} >all 2>&1 || true
 	[ -s all ]
-	! grep -qF "$CA_TEST_KEY" all
-	! grep -rqF "$CA_TEST_KEY" "$XDG_CACHE_HOME"
+	refute grep -qF "$CA_TEST_KEY" all
+	refute grep -rqF "$CA_TEST_KEY" "$XDG_CACHE_HOME"
 }
 
 @test "a file over the 500 MB limit is refused before sending" {
@@ -568,10 +560,10 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 	[ -z "$(tr '\r' '\n' <tty | tail -1 | tr -d ' \n')" ]
 	script -qec "ca-upload -n -q three.bin >out" /dev/null >tty
 	[ "$(jq -r .path out)" = three.bin ]
-	! grep -q 'MiB' tty
+	refute grep -q 'MiB' tty
 	echo small >small.txt
 	script -qec "ca-upload -n small.txt >out" /dev/null >tty
-	! grep -q 'MiB' tty
+	refute grep -q 'MiB' tty
 }
 
 @test "--help lists every option on stdout and exits 0" {

@@ -8,11 +8,7 @@ setup_file() { emu_start; }
 teardown_file() { emu_stop; }
 
 setup() {
-	export HOME="$BATS_TEST_TMPDIR/home"
-	mkdir -p "$HOME"
-	export XDG_CACHE_HOME="$HOME/.cache"
-	cd "$BATS_TEST_TMPDIR" || return 1
-	emu_reset
+	ca_test_setup
 	printf 'month,revenue\n2026-01,10\n2026-02,30\n2026-03,20\n' >sales.csv
 	printf 'month,target\n2026-01,15\n2026-02,15\n2026-03,15\n' >targets.csv
 	cat >prompt.md <<-'EOT'

@@ -31,11 +31,21 @@ if [ -n "${CA_VALGRIND:-}" ]; then
 	done
 fi
 
-setup() {
+# Each test: its own HOME and cache, its own directory, and a fresh
+# emulator log when the file runs one.  A file with more to set up
+# defines setup() and calls this first.
+ca_test_setup() {
 	export HOME="$BATS_TEST_TMPDIR/home"
 	mkdir -p "$HOME"
 	export XDG_CACHE_HOME="$HOME/.cache"
 	cd "$BATS_TEST_TMPDIR" || return 1
+	if [ -n "${EMU_URL:-}" ]; then
+		emu_reset
+	fi
+}
+
+setup() {
+	ca_test_setup
 }
 
 # Start one emulator for the whole file (call from setup_file).
@@ -46,8 +56,8 @@ emu_start() {
 		--log "$EMU_DIR/log.ndjson" --state "$EMU_DIR/state" "$@" \
 		</dev/null >"$EMU_DIR/stdout" 2>"$EMU_DIR/stderr" 3>&- &
 	echo $! >"$EMU_DIR/pid"
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		[ -s "$EMU_DIR/port" ] && break
 		sleep 0.1
 	done
@@ -107,4 +117,13 @@ json_eq() {
 		echo "actual:   $1" >&2
 		return 1
 	}
+}
+
+# Fail unless the command fails.  A bare "! cmd" does not fail a bats
+# test unless it is the last command, so tests use this instead.
+refute() {
+	if "$@"; then
+		echo "unexpectedly succeeded: $*" >&2
+		return 1
+	fi
 }

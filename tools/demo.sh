@@ -7,28 +7,10 @@ set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${CA_DEMO_OUT:-$root/out/demo}
-work=$(mktemp -d "${TMPDIR:-/tmp}/ca-demo.XXXXXX")
-emu_pid=""
-cleanup() {
-	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-python3 "$root/emu/ca-emu.py" --port 0 --port-file "$work/port" \
-	--log "$work/emu.log" --state "$work/state" 2>"$work/emu.err" &
-emu_pid=$!
-i=0
-while [ ! -s "$work/port" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || { cat "$work/emu.err" >&2; exit 1; }
-	sleep 0.1
-done
-
-ANTHROPIC_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
-ANTHROPIC_API_KEY=demo-key-not-real
-PATH="$root:$PATH"
-export ANTHROPIC_BASE_URL ANTHROPIC_API_KEY PATH
+# shellcheck source=tools/emu.sh
+. "$root/tools/emu.sh"
+emu_session ca-demo
+emu_up "$root"
 
 rm -rf "$out"
 mkdir -p "$out"
