@@ -20,6 +20,7 @@ have_cmd mandoc || need="$need mandoc"
 have_cmd shellcheck || need="$need shellcheck"
 have_cmd valgrind || need="$need valgrind"
 have_cmd file || need="$need file"
+[ -x /usr/bin/time ] || need="$need time"
 [ -n "${CA_NO_BROWSER:-}" ] || have_cmd chromium || need="$need chromium"
 
 [ -n "$need" ] || exit 0
