@@ -51,7 +51,8 @@ check: deps
 
 asan:
 	$(MAKE) clean
-	$(MAKE) CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer' all
+	$(MAKE) CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer' \
+	    LDFLAGS='-fsanitize=address,undefined' all
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(BATS) t
 	$(MAKE) clean
 
