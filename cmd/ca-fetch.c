@@ -999,8 +999,22 @@ run_records(struct fetch *f)
 static void CA_NORETURN
 usage(int status)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]\n");
+	FILE *fp = status ? stderr : stdout;
+
+	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]\n",
+	    fp);
+	if (status == 0)
+		fputs("  -d DIR              write the files into DIR "
+		    "(default .)\n"
+		    "  -f                  overwrite an existing file that "
+		    "differs\n"
+		    "  -i, --id FILE_ID    fetch this file; stdin is not "
+		    "read\n"
+		    "  -o FILE             write the one file to FILE "
+		    "(- for stdout)\n"
+		    "  -q                  no progress bar\n"
+		    "  -v                  notes on standard error\n"
+		    "  -h, --help          this text\n", fp);
 	exit(status);
 }
 

@@ -227,9 +227,19 @@ delete_records(struct files *f)
 static void CA_NORETURN
 usage(int status)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: ca-files [-v] [-l limit] [--betas list]\n"
-	    "       ca-files -d [-v]\n");
+	FILE *fp = status ? stderr : stdout;
+
+	fputs("usage: ca-files [-v] [-l limit] [--betas list]\n"
+	    "       ca-files -d [-v]\n", fp);
+	if (status == 0)
+		fputs("  -d                  delete the files named by the "
+		    "records on stdin\n"
+		    "      --betas LIST    legacy (the files beta's list "
+		    "shape) or beta names\n"
+		    "  -l LIMIT            files per page when listing "
+		    "(default 100)\n"
+		    "  -v                  notes on standard error\n"
+		    "  -h, --help          this text\n", fp);
 	exit(status);
 }
 
