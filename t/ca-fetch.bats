@@ -609,9 +609,12 @@ ca-fetch: out/v.txt: unchanged" ]
 @test "usage: --help, unknown options, -d with -o, no key" {
 	run --separate-stderr ca-fetch --help
 	[ "$status" -eq 0 ]
-	[ "$output" = "usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]" ]
+	[ "$(head -1 <<<"$output")" = "usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]" ]
+	[ -z "$stderr" ]
+	help=$output
 	run --separate-stderr ca-fetch -h
 	[ "$status" -eq 0 ]
+	[ "$output" = "$help" ]
 	run --separate-stderr ca-fetch -x
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]" ]]
