@@ -449,3 +449,15 @@ print(2)
 		[[ "$output" == *"$f"* ]] || { echo "missing $f"; return 1; }
 	done
 }
+
+@test "a container that expired on the server: the API's error, exit 1" {
+	pyreq 'print(1)' >req
+	cid=$(ca-exec <req | jq -r 'select(.type == "response") | .message.container.id')
+	curl -sf -X POST -H 'content-type: application/json' -d '{"expired":true}' \
+		"$EMU_URL/_emu/containers/$cid" >/dev/null
+	ca-request -n -c "$cid" 'again' >req2
+	run --separate-stderr ca-exec <req2
+	[ "$status" -eq 1 ]
+	[ "$(tail -1 <<<"$output" | jq -r '[.status, .error.type] | join(" ")')" = "400 invalid_request_error" ]
+	[[ "$stderr" == *"$cid"*"expired"* ]]
+}
