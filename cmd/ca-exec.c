@@ -4,6 +4,7 @@
  * of the turn, pause_turn continuations included) or an error record.
  * All transfers run on one libcurl multi handle.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
@@ -106,8 +107,12 @@ usage(int status)
 static void
 out(const char *p, size_t n)
 {
-	if (fwrite(p, 1, n, stdout) != n || fflush(stdout) == EOF)
+	if (fwrite(p, 1, n, stdout) != n || fflush(stdout) == EOF) {
+		/* The reader went away (ca-exec | head): stop quietly. */
+		if (errno == EPIPE)
+			exit(CA_EX_FAIL);
 		ca_die(CA_EX_FAIL, "write error on standard output:");
+	}
 }
 
 static struct slot *

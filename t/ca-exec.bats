@@ -461,3 +461,11 @@ print(2)
 	[ "$(tail -1 <<<"$output" | jq -r '[.status, .error.type] | join(" ")')" = "400 invalid_request_error" ]
 	[[ "$stderr" == *"$cid"*"expired"* ]]
 }
+
+@test "a reader that goes away early stops ca-exec quietly" {
+	pyreq 'print(1)' >req
+	run --separate-stderr bash -c 'ca-exec --stream <req | head -1'
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .type <<<"$output")" = request ]
+	[ -z "$stderr" ]
+}
