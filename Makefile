@@ -47,18 +47,18 @@ deps:
 
 check: deps
 	$(MAKE) all
-	$(BATS) t
+	$(BATS) t </dev/null
 
 asan:
 	$(MAKE) clean
 	$(MAKE) CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer' \
 	    LDFLAGS='-fsanitize=address,undefined' all
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(BATS) t
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(BATS) t </dev/null
 	$(MAKE) clean
 
 valgrind: deps
 	$(MAKE) all
-	CA_VALGRIND=1 $(BATS) t
+	CA_VALGRIND=1 $(BATS) t </dev/null
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
