@@ -3,6 +3,7 @@
  * file records on stdin and, with --continue, the transcript of earlier
  * turns.  Sends nothing; ca-exec does that.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,7 +543,9 @@ main(int argc, char *argv[])
 		ca_die(CA_EX_USAGE, "no prompt: give it as operands or with -f");
 
 	in.files = cJSON_CreateArray();
-	if (!o.nostdin && !isatty(STDIN_FILENO))
+	/* A closed standard input (cron, some CI) is no input, not an error. */
+	if (!o.nostdin && fcntl(STDIN_FILENO, F_GETFD) != -1 &&
+	    !isatty(STDIN_FILENO))
 		read_input(&in, &o);
 	else if (o.cont)
 		ca_die(CA_EX_USAGE, "--continue reads the transcript on "

@@ -258,3 +258,10 @@ EOT
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-request: --continue: the last turn (r9) has no response to continue from" ]
 }
+
+@test "a closed standard input is no input, not an error" {
+	run --separate-stderr ca-request hi 0<&-
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(jq -r .custom_id <<<"$output")" = r1 ]
+}
