@@ -260,7 +260,7 @@ EOT
 }
 
 @test "a closed standard input is no input, not an error" {
-	run --separate-stderr ca-request hi 0<&-
+	run --separate-stderr bash -c 'exec 0<&-; ca-request hi'
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "$(jq -r .custom_id <<<"$output")" = r1 ]
