@@ -47,18 +47,19 @@ deps:
 
 check: deps
 	$(MAKE) all
-	$(BATS) t </dev/null
+	BATS=$(BATS) sh tools/runtests.sh t
 
 asan:
 	$(MAKE) clean
 	$(MAKE) CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer' \
 	    LDFLAGS='-fsanitize=address,undefined' all
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(BATS) t </dev/null
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	    BATS=$(BATS) sh tools/runtests.sh t
 	$(MAKE) clean
 
 valgrind: deps
 	$(MAKE) all
-	CA_VALGRIND=1 $(BATS) t </dev/null
+	CA_VALGRIND=1 BATS=$(BATS) sh tools/runtests.sh t
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
