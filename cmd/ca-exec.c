@@ -95,7 +95,7 @@ usage(int status)
 		    "2026-10-21)\n"
 		    "      --connect-timeout S   time to connect (default "
 		    "10)\n"
-		    "      --idle-timeout S      silence that ends an attempt "
+		    "      --idle-timeout S      silence that ends a stream "
 		    "(default 120)\n"
 		    "      --max-continues N     pause_turn continuations "
 		    "(default 10)\n"
@@ -783,7 +783,9 @@ main(int argc, char *argv[])
 	g.api.version = g.version;
 	g.api.connect_ms = g.connect_ms;
 	g.api.timeout_ms = g.timeout_ms;
-	g.api.idle_ms = g.idle_ms;
+	/* A plain request is silent until it is done; only a stream can
+	 * be told idle, since the server pings it. */
+	g.api.idle_ms = g.stream ? g.idle_ms : 0;
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	g.multi = curl_multi_init();

@@ -469,3 +469,11 @@ print(2)
 	[ "$(jq -r .type <<<"$output")" = request ]
 	[ -z "$stderr" ]
 }
+
+@test "--idle-timeout is for streams: a plain request may be silent longer" {
+	emu_fault '[{"path":"/v1/messages","latency_ms":2500,"times":1}]'
+	ca-request -n hi >req
+	run --separate-stderr ca-exec --idle-timeout 1 <req
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 <<<"$output" | jq -r '.type + " " + (.attempts|tostring)')" = "response 1" ]
+}
