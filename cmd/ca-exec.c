@@ -399,6 +399,19 @@ continue_turn(struct job *j, const cJSON *msg)
 	return 0;
 }
 
+/* The rate limit is spent: hold every new attempt until it resets. */
+static void
+pace(const struct job *j)
+{
+	double w = ca_ratelimit_wait(&j->resp);
+
+	if (w > 0 && ca_now() + w > g.hold_until) {
+		g.hold_until = ca_now() + w;
+		ca_note("%s: request rate limit reached; holding new requests "
+		    "for %.0f s", j->id ? j->id : "request", w);
+	}
+}
+
 static void
 got_message(struct job *j, cJSON *msg)
 {
@@ -486,6 +499,7 @@ finished(struct job *j, CURLcode cc)
 
 	j->resp.cc = ca_resp_result(&j->resp, cc);
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->resp.status);
+	pace(j);
 	curl_multi_remove_handle(g.multi, j->h);
 	curl_easy_cleanup(j->h);
 	j->h = NULL;

@@ -196,6 +196,8 @@ struct ca_resp {
 	char		 should_retry[16];	/* x-should-retry */
 	char		 content_type[128];
 	char		 location[512];
+	char		 rl_remaining[32];	/* anthropic-ratelimit-requests-* */
+	char		 rl_reset[64];
 	long long	 content_length;	/* -1 unknown */
 	long		 idle_ms;	/* the idle limit in force */
 	long long	 idle_bytes;	/* bytes moved when last checked */
@@ -237,6 +239,11 @@ void	 ca_retry_init(struct ca_retry *rp);
 int	 ca_retryable(const struct ca_resp *resp);
 /* Delay before retry number n (0-based), from the headers or backoff. */
 long	 ca_retry_delay_ms(const struct ca_resp *resp, int n);
+/*
+ * Seconds to hold new requests back because the response said the
+ * request rate limit is spent until its reset time (0: no need).
+ */
+double	 ca_ratelimit_wait(const struct ca_resp *resp);
 /* Is this failure temporary (overloaded, rate limited, unreachable)? */
 int	 ca_resp_temporary(const struct ca_resp *resp);
 /* Is an error of this HTTP status (0: none) and type worth a later try? */

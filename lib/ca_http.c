@@ -195,6 +195,8 @@ on_header(char *p, size_t size, size_t nmemb, void *ctx)
 		F("x-should-retry", should_retry),
 		F("content-type", content_type),
 		F("location", location),
+		F("anthropic-ratelimit-requests-remaining", rl_remaining),
+		F("anthropic-ratelimit-requests-reset", rl_reset),
 #undef F
 	};
 	size_t i;
@@ -204,6 +206,7 @@ on_header(char *p, size_t size, size_t nmemb, void *ctx)
 		r->request_id[0] = r->retry_after[0] = '\0';
 		r->retry_after_ms[0] = r->should_retry[0] = '\0';
 		r->content_type[0] = r->location[0] = '\0';
+		r->rl_remaining[0] = r->rl_reset[0] = '\0';
 		r->content_length = -1;
 		return n;
 	}

@@ -66,6 +66,26 @@ ca_resp_temporary(const struct ca_resp *r)
 	    r->status >= 500;
 }
 
+double
+ca_ratelimit_wait(const struct ca_resp *r)
+{
+	struct tm tm;
+	char *end;
+	double d;
+
+	if (r->rl_remaining[0] == '\0' || strtol(r->rl_remaining, &end, 10)
+	    != 0 || *end != '\0' || r->rl_reset[0] == '\0')
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(r->rl_reset, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return 0;
+	d = difftime(timegm(&tm), time(NULL));
+	/* Fractions and zones other than Z are not worth the trouble. */
+	if (!(d > 0))
+		return 0;
+	return d > MAX_SERVER_DELAY_MS / 1000 ? MAX_SERVER_DELAY_MS / 1000 : d;
+}
+
 /* The server's wish in ms: >0 valid, 0 none, -1 longer than we wait. */
 static long
 server_delay(const struct ca_resp *r)

@@ -477,3 +477,14 @@ print(2)
 	[ "$status" -eq 0 ]
 	[ "$(tail -1 <<<"$output" | jq -r '.type + " " + (.attempts|tostring)')" = "response 1" ]
 }
+
+@test "a spent request rate limit holds new requests until it resets" {
+	reset=$(date -u -d '+3 seconds' '+%Y-%m-%dT%H:%M:%SZ')
+	emu_fault "[{\"path\":\"/v1/messages\",\"times\":1,\"headers\":{\"anthropic-ratelimit-requests-remaining\":\"0\",\"anthropic-ratelimit-requests-reset\":\"$reset\"}}]"
+	for i in 1 2; do ca-request -n -i "q$i" "hi $i"; done >req
+	run --separate-stderr ca-exec -v <req
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"q1: request rate limit reached; holding new requests for "* ]]
+	run jq -s '[.[] | select(.path == "/v1/messages") | .t] | .[1] - .[0] >= 1.9' "$EMU_DIR/log.ndjson"
+	[ "$output" = true ]
+}
