@@ -152,7 +152,7 @@ generated_name(const char *id, const char *mime)
 	o = out = ca_xmalloc(strlen(id) + 32);
 	if (strncmp(id, "file_", 5) != 0)
 		o += sprintf(o, "file_");
-	for (i = 0; id[i] != '\0' && i < 100; i++)
+	for (i = 0; i < 100 && id[i] != '\0'; i++)
 		*o++ = (strchr("-_", id[i]) != NULL ||
 		    (id[i] >= '0' && id[i] <= '9') ||
 		    (id[i] >= 'a' && id[i] <= 'z') ||
