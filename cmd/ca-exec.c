@@ -17,6 +17,9 @@
 
 enum jstate { J_WAIT, J_RUN, J_DONE };
 
+/* Input records held behind an unfinished one, beyond the jobs. */
+#define SLOTS_MAX	4096
+
 /* Output of one input record, kept in input order. */
 struct slot {
 	struct ca_buf	 out;
@@ -62,6 +65,7 @@ static struct {
 	long		 connect_ms, timeout_ms, idle_ms;
 	double		 hold_until;	/* a 429 pauses every new attempt */
 	struct slot	*head, *tail;
+	int		 nslots;	/* input records not yet written */
 	struct job	*jlist;
 	int		 active;
 	int		 nfail, ntemp;
@@ -121,6 +125,7 @@ slot_new(void)
 	struct slot *s = ca_xcalloc(1, sizeof(*s));
 
 	s->out.max = (size_t)-1 / 2;
+	g.nslots++;
 	if (g.tail != NULL)
 		g.tail->next = s;
 	else
@@ -158,6 +163,7 @@ slot_done(struct slot *s)
 		n = g.head->next;
 		ca_buf_free(&g.head->out);
 		free(g.head);
+		g.nslots--;
 		g.head = n;
 		if (n == NULL)
 			g.tail = NULL;
@@ -178,6 +184,36 @@ emit(struct job *j, cJSON *rec)
 	slot_write(j->slot, s, n + 1);
 	free(s);
 	cJSON_Delete(rec);
+}
+
+/*
+ * Write head (a record without its last field) with key set to the
+ * server's own JSON text, minified but otherwise as it came: cJSON
+ * cannot hold a \u0000 inside a string, so a reprint could cut it.
+ */
+static void
+emit_wrapped(struct job *j, cJSON *head, const char *key, const char *json,
+    size_t len)
+{
+	struct ca_buf b = { NULL, 0, 0, (size_t)-1 / 2 };
+	char *h = ca_jprint(head), *raw;
+
+	raw = ca_xmalloc(len + 1);
+	memcpy(raw, json, len);
+	raw[len] = '\0';
+	cJSON_Minify(raw);
+	h[strlen(h) - 1] = '\0';	/* drop the closing brace */
+	ca_buf_addstr(&b, h);
+	ca_buf_addstr(&b, ",\"");
+	ca_buf_addstr(&b, key);
+	ca_buf_addstr(&b, "\":");
+	ca_buf_addstr(&b, raw);
+	ca_buf_addstr(&b, "}\n");
+	slot_write(j->slot, b.p, b.len);
+	ca_buf_free(&b);
+	free(raw);
+	free(h);
+	cJSON_Delete(head);
 }
 
 static cJSON *
@@ -265,10 +301,10 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 		return 1;
 	}
 	rv = ca_msg_event(j->msg, event, d);
+	cJSON_Delete(d);
 	r = record("event", j);
 	cJSON_AddNumberToObject(r, "part", j->part);
-	cJSON_AddItemToObject(r, "event", d);
-	emit(j, r);
+	emit_wrapped(j, r, "event", data, len);
 	j->emitted = 1;
 	if (rv == 1)
 		j->stopped = 1;
@@ -412,8 +448,10 @@ pace(const struct job *j)
 	}
 }
 
+/* A message arrived: write it (from raw, the body as it came, when there
+ * is one), then continue a paused turn or finish. */
 static void
-got_message(struct job *j, cJSON *msg)
+got_message(struct job *j, cJSON *msg, const char *raw, size_t rawlen)
 {
 	cJSON *r = record("response", j);
 	const char *stop = ca_jstr(msg, "stop_reason");
@@ -422,15 +460,18 @@ got_message(struct job *j, cJSON *msg)
 	cJSON_AddNumberToObject(r, "part", j->part);
 	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
-	cJSON_AddItemToObject(r, "message", msg);
-	if (pause && continue_turn(j, msg) == 0) {
+	if (raw != NULL)
+		emit_wrapped(j, r, "message", raw, rawlen);
+	else {
+		cJSON_AddItemToObject(r, "message", cJSON_Duplicate(msg, 1));
 		emit(j, r);
-		return;
 	}
-	emit(j, r);
-	if (pause)
-		g.nfail++;
-	j->state = J_DONE;
+	if (!(pause && continue_turn(j, msg) == 0)) {
+		if (pause)
+			g.nfail++;
+		j->state = J_DONE;
+	}
+	cJSON_Delete(msg);
 }
 
 static void
@@ -446,18 +487,22 @@ stream_done(struct job *j)
 		    ca_jstr(e, "type")));
 	} else if (j->serr[0] != '\0')
 		job_fail(j, j->resp.status, errobj("stream_error", j->serr), 0);
-	else if (j->resp.cc != CURLE_OK) {
+	else if (j->stopped) {
+		/* Everything arrived; a fault after message_stop loses nothing. */
+		if (j->resp.cc != CURLE_OK)
+			ca_note("%s: after message_stop: %s", j->id ? j->id :
+			    "request", curl_easy_strerror(j->resp.cc));
+		got_message(j, ca_msg_take(j->msg), NULL, 0);
+	} else if (j->resp.cc != CURLE_OK) {
 		snprintf(m, sizeof(m), "stream interrupted: %s",
 		    j->resp.errbuf[0] ? j->resp.errbuf :
 		    curl_easy_strerror(j->resp.cc));
 		job_fail(j, j->resp.status, errobj(j->resp.cc ==
 		    CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
 		    "connection_error", m), 1);
-	} else if (!j->stopped)
-		job_fail(j, j->resp.status, errobj("stream_error",
-		    "stream ended before message_stop"), 0);
-	else
-		got_message(j, ca_msg_take(j->msg));
+	} else
+		job_fail(j, j->resp.status, errobj("incomplete_stream",
+		    "stream ended before message_stop"), 1);
 }
 
 /* Retry when the policy allows and nothing of this attempt was written. */
@@ -515,7 +560,7 @@ finished(struct job *j, CURLcode cc)
 			    "the response is not a message"), 0);
 			return;
 		}
-		got_message(j, msg);
+		got_message(j, msg, j->resp.body.p, j->resp.body.len);
 		return;
 	}
 	if (maybe_retry(j))
@@ -585,16 +630,27 @@ stdin_ready(void)
 	return poll(&pfd, 1, 0) > 0;
 }
 
-/* Take input records while there is room for more requests. */
+/*
+ * Take input records while there is room for more requests.  Only whole
+ * lines are taken, and stdin is read once per call at most, so a writer
+ * that stalls mid-line never stalls the transfers.  Records waiting
+ * behind a slow request are bounded too.
+ */
 static int
 admit(struct ca_reader *r, int *eof)
 {
 	struct ca_rec rec;
 	struct slot *s;
-	int rv, bad = 0;
+	int rv, bad = 0, filled = 0;
 
-	while (!*eof && g.active < g.jobs &&
-	    (ca_reader_pending(r) || stdin_ready())) {
+	while (!*eof && g.active < g.jobs && g.nslots < g.jobs + SLOTS_MAX) {
+		if (!ca_reader_pending(r)) {
+			if (filled || !stdin_ready())
+				break;
+			ca_reader_fill(r);
+			filled = 1;
+			continue;
+		}
 		rv = ca_reader_next(r, &rec);
 		if (rv == 0) {
 			*eof = 1;
@@ -664,12 +720,12 @@ loop(void)
 	struct ca_reader *r = ca_reader_new(stdin, "<stdin>");
 	struct curl_waitfd wfd;
 	CURLMsg *m;
-	int eof = 0, running, left, bad = 0;
+	int eof = 0, running, left, bad = 0, want;
 	long wait;
 
 	for (;;) {
 		bad |= admit(r, &eof);
-		wait = launch();
+		launch();
 		if (eof && g.jlist == NULL)
 			break;
 		curl_multi_perform(g.multi, &running);
@@ -685,15 +741,19 @@ loop(void)
 		reap();
 		if (eof && g.jlist == NULL)
 			break;
+		/* Start what finishing made due (a continuation, a retry
+		 * without delay); wake for the next one. */
+		wait = launch();
 		if (wait < 0 || wait > 1000)
 			wait = 1000;
+		want = !eof && g.active < g.jobs &&
+		    g.nslots < g.jobs + SLOTS_MAX;
+		if (want && ca_reader_pending(r))
+			wait = 0;
 		wfd.fd = STDIN_FILENO;
 		wfd.events = CURL_WAIT_POLLIN;
 		wfd.revents = 0;
-		if (!eof && g.active < g.jobs && ca_reader_pending(r))
-			wait = 0;
-		curl_multi_poll(g.multi, &wfd,
-		    !eof && g.active < g.jobs ? 1 : 0, (int)wait, NULL);
+		curl_multi_poll(g.multi, &wfd, want ? 1 : 0, (int)wait, NULL);
 	}
 	if (bad)
 		g.nfail++;

@@ -97,6 +97,12 @@ int	 ca_reader_next(struct ca_reader *r, struct ca_rec *rec);
 int	 ca_reader_failed(const struct ca_reader *r);
 /* Can ca_reader_next return without reading (a whole line, or EOF)? */
 int	 ca_reader_pending(const struct ca_reader *r);
+/*
+ * Read once, as much as is there (after poll(2) said so, this does not
+ * block): for a caller that must not wait for the rest of a line.
+ * Returns the bytes read, 0 at end of input.
+ */
+int	 ca_reader_fill(struct ca_reader *r);
 void	 ca_reader_free(struct ca_reader *r);
 /* Write one record, compact, and flush it.  Dies on a write error. */
 void	 ca_emit(const cJSON *rec);

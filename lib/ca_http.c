@@ -363,9 +363,12 @@ ca_resp_error(const struct ca_resp *r)
 
 	if (r->cc != CURLE_OK) {
 		err = cJSON_CreateObject();
+		/* The type says whether trying later may help, as for
+		 * ca_error_temporary: a bad certificate will not mend. */
 		cJSON_AddStringToObject(err, "type",
 		    r->cc == CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
-		    "connection_error");
+		    ca_resp_temporary(r) ? "connection_error" :
+		    "transport_error");
 		snprintf(msg, sizeof(msg), "%s",
 		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->cc));
 		cJSON_AddStringToObject(err, "message", msg);

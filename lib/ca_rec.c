@@ -38,6 +38,9 @@ ca_reader_pending(const struct ca_reader *r)
 {
 	if (r->buf == NULL)
 		return r->eof;
+	/* An overlong line is for ca_reader_next to report and skip. */
+	if (r->len - r->consumed > CA_LINE_MAX)
+		return 1;
 	return r->eof || memchr(r->buf + r->consumed, '\n',
 	    r->len - r->consumed) != NULL;
 }
@@ -99,6 +102,13 @@ fill(struct ca_reader *r)
 	}
 	r->len += (size_t)n;
 	return (int)n;
+}
+
+int
+ca_reader_fill(struct ca_reader *r)
+{
+	compact(r);
+	return fill(r);
 }
 
 /*

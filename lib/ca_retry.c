@@ -139,7 +139,7 @@ ca_error_temporary(long status, const char *type)
 {
 	static const char *const temp[] = {
 		"overloaded_error", "rate_limit_error", "api_error",
-		"timeout_error", "connection_error"
+		"timeout_error", "connection_error", "incomplete_stream"
 	};
 	size_t i;
 

@@ -321,12 +321,12 @@ strip_ids() {
 	[ "$(msgs_posted)" -eq 1 ]
 }
 
-@test "a stream cut before message_stop is an error" {
+@test "a stream cut before message_stop is a temporary error" {
 	emu_fault '[{"path":"/v1/messages","stream":"cut_after","after":4,"times":1}]'
 	pyreq 'print(1)' >req
 	run --separate-stderr ca-exec -s <req
-	[ "$status" -eq 1 ]
-	[ "$(tail -1 <<<"$output" | jq -r '.error.message')" = "stream ended before message_stop" ]
+	[ "$status" -eq 75 ]
+	[ "$(tail -1 <<<"$output" | jq -r '.error.type + ": " + .error.message')" = "incomplete_stream: stream ended before message_stop" ]
 	[ "$(msgs_posted)" -eq 1 ]
 }
 
@@ -487,4 +487,33 @@ print(2)
 	[[ "$stderr" == *"q1: request rate limit reached; holding new requests for "* ]]
 	run jq -s '[.[] | select(.path == "/v1/messages") | .t] | .[1] - .[0] >= 1.9' "$EMU_DIR/log.ndjson"
 	[ "$output" = true ]
+}
+
+@test "a fault after message_stop loses nothing: the response stands" {
+	# A prompt without code streams 7 events, message_stop last.
+	emu_fault '[{"path":"/v1/messages","stream":"reset_after","after":7,"times":1}]'
+	ca-request -n 'just talk' >req
+	run --separate-stderr ca-exec -s <req
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 <<<"$output" | jq -r '.type + " " + .message.stop_reason')" = "response end_turn" ]
+}
+
+@test "a NUL in the code's output reaches the records whole" {
+	pyreq 'import sys; sys.stdout.write("before\0after\n")' >req
+	run --separate-stderr ca-exec <req
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 <<<"$output" | jq -r '.message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' | od -c | head -1)" = "$(printf 'before\0after\n\n' | od -c | head -1)" ]
+	run --separate-stderr ca-exec -s <req
+	[ "$(jq -r 'select(.type == "event") | .event.content_block.content.stdout // empty' <<<"$output" | od -c | head -1)" = "$(printf 'before\0after\n\n' | od -c | head -1)" ]
+}
+
+@test "a writer that stalls mid-line does not stall the transfers" {
+	pyreq 'print(1)' >req
+	# The writer finishes its line only once the response is out: a
+	# ca-exec that waited for the whole line would never write it.
+	run --separate-stderr timeout 30 bash -c '{ cat req; printf "{\"type\":\"note\",";
+		until grep -q "\"type\":\"response\"" out 2>/dev/null; do sleep 0.1; done
+		echo "\"x\":1}"; } | ca-exec -s >out'
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 out)" = '{"type":"note","x":1}' ]
 }
