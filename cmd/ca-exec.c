@@ -360,7 +360,7 @@ start(struct job *j)
 	curl_easy_setopt(j->h, CURLOPT_PRIVATE, j);
 	/* Over TLS, wait to multiplex on HTTP/2 rather than open more
 	 * connections; plain HTTP/1.1 has nothing to wait for. */
-	if (strncmp(g.api.base, "https:", 6) == 0)
+	if (!g.api.plain)
 		curl_easy_setopt(j->h, CURLOPT_PIPEWAIT, 1L);
 	if (g.stream) {
 		ca_sse_free(j->sse);
@@ -860,7 +860,6 @@ main(int argc, char *argv[])
 	/* A plain request is silent until it is done; only a stream can
 	 * be told idle, since the server pings it. */
 	g.api.idle_ms = g.stream ? g.idle_ms : 0;
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	g.multi = curl_multi_init();
 	curl_multi_setopt(g.multi, CURLMOPT_MAX_HOST_CONNECTIONS,

@@ -26,6 +26,8 @@
 #define EXT_MAX_BYTES	16		/* an extension worth keeping */
 #define META_MAX	((size_t)1 << 20)	/* one metadata body */
 #define IDLE_S		60L		/* abort a download stalled this long */
+/* No generated file is larger than a container's 5 GiB of disk. */
+#define FETCH_MAX	((long long)5 << 30)
 #define PROGRESS_MIN	((long long)1 << 20)
 
 /*
@@ -216,6 +218,8 @@ clean_name(const char *fname)
 		free(out);
 		return NULL;
 	}
+	if (out[0] == '-')
+		out[0] = '_';	/* "rm *" in the directory must not see -rf */
 	if (k > NAME_MAX_BYTES) {
 		ext = strrchr(out, '.');
 		extlen = ext != NULL ? strlen(ext) : 0;
@@ -851,7 +855,18 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	if ((meta = get_meta(f, id, esc)) == NULL)
 		goto done;
 	sz = ca_jnum(meta, "size_bytes", -1);
-	if (sz >= 0 && sz < 9e15)
+	if (sz > (double)FETCH_MAX) {
+		char *sid = ca_sanitize(id, 100);
+
+		/* Trusting it would let a server fill the disk. */
+		ca_warn("%s: the metadata claims %.0f bytes, more than the "
+		    "%lld a container can hold; not fetched", sid, sz,
+		    FETCH_MAX);
+		free(sid);
+		f->failed = 1;
+		goto done;
+	}
+	if (sz >= 0)
 		want = (long long)sz;
 	fname = ca_jstr(meta, "filename");
 	if (f->outpath != NULL)
@@ -1064,6 +1079,8 @@ setup(struct fetch *f)
 	if (!f->tostdout && f->dirfd == -1)
 		return CA_EX_USAGE;
 	catch_signals();
+	/* ca_die paths (out of memory) must not leave a temporary behind. */
+	atexit(tmp_remove);
 	return 0;
 }
 

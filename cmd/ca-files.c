@@ -93,6 +93,7 @@ static int
 list(struct files *f)
 {
 	struct ca_resp resp;
+	struct ca_strset cursors = { NULL, 0 };
 	char *cursor = NULL, *path;
 	const char *key = NULL, *next;
 	const cJSON *m;
@@ -139,7 +140,14 @@ list(struct files *f)
 			cJSON_Delete(rec);
 		}
 		next = next_cursor(page, &key);
-		if (next != NULL && cursor != NULL && strcmp(next, cursor) == 0) {
+		if (next == NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		    page, "has_more")) && cJSON_GetObjectItemCaseSensitive(page,
+		    "next_page") == NULL) {
+			ca_warn("list: has_more without a last_id; stopping");
+			f->failed = 1;
+		}
+		/* A cursor seen before means a loop, however long. */
+		if (next != NULL && ca_strset_add(&cursors, next)) {
 			ca_warn("list: the server repeats the cursor; stopping");
 			f->failed = 1;
 			next = NULL;
@@ -151,6 +159,7 @@ list(struct files *f)
 			break;
 	}
 	free(cursor);
+	ca_strset_free(&cursors);
 	ca_buf_free(&resp.body);
 	return 0;
 }

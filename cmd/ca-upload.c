@@ -756,9 +756,11 @@ open_regular(const char *spath, const char *path, struct stat *st)
 
 static int
 cached_or_upload(const char *spath, const char *path, int fd,
-    long long size, const char *name, const char *type, const char *digest,
-    const char *key)
+    const struct stat *before, const char *name, const char *type,
+    const char *digest, const char *key)
 {
+	long long size = (long long)before->st_size;
+	struct stat after;
 	cJSON *meta = NULL;
 	const char *why;
 	char *id;
@@ -789,6 +791,20 @@ cached_or_upload(const char *spath, const char *path, int fd,
 	}
 	if ((st = upload(spath, fd, size, name, type, &meta)) != 0)
 		return st;
+	/*
+	 * Rewritten in place between the hash and the upload, the file
+	 * sent may not be the file hashed: say so rather than cache a lie.
+	 */
+	if (fstat(fd, &after) == -1 || after.st_size != before->st_size ||
+	    after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
+	    after.st_ctim.tv_sec != before->st_ctim.tv_sec ||
+	    after.st_ctim.tv_nsec != before->st_ctim.tv_nsec) {
+		ca_warn("%s: the file changed while it was being uploaded; "
+		    "upload it again", spath);
+		cJSON_Delete(meta);
+		return CA_EX_FAIL;
+	}
 	if (ca_verbose) {
 		char *sid = ca_sanitize(ca_jstr(meta, "id"), 100);
 
@@ -842,8 +858,8 @@ do_path(const char *path)
 		    (long long)sniffn < (long long)st.st_size);
 	if (opt.cachedir != NULL)
 		cache_key(digest, name, type, key);
-	r = cached_or_upload(spath, path, fd, (long long)st.st_size, name,
-	    type, digest, opt.cachedir != NULL ? key : NULL);
+	r = cached_or_upload(spath, path, fd, &st, name, type, digest,
+	    opt.cachedir != NULL ? key : NULL);
 close:
 	close(fd);
 out:

@@ -462,7 +462,8 @@ class FileRec:
     def meta(self):
         return {
             "id": self.id, "type": "file", "filename": self.filename,
-            "mime_type": self.mime_type, "size_bytes": self.size,
+            "mime_type": self.mime_type,
+            "size_bytes": getattr(self, "claimed_size", None) or self.size,
             "created_at": rfc3339(self.created),
             "downloadable": self.downloadable,
             "expires_at": rfc3339(self.expires_at) if self.expires_at is not None else None,
@@ -1976,6 +1977,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rec.filename = body["filename"]
         if "mime_type" in body:
             rec.mime_type = str(body["mime_type"])
+        if "size_bytes" in body:
+            # A lie in the metadata only; the content stays as it is.
+            rec.claimed_size = int(body["size_bytes"])
         if "downloadable" in body:
             rec.downloadable = bool(body["downloadable"])
         if "expired" in body:

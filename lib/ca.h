@@ -179,6 +179,7 @@ struct ca_api {
 	long	 connect_ms;	/* connect timeout */
 	long	 timeout_ms;	/* per attempt; 0 none */
 	long	 idle_ms;	/* abort when no byte arrives for this long */
+	int	 plain;		/* plain http (to loopback only) */
 };
 /*
  * Read ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN.
@@ -256,7 +257,7 @@ int	 ca_resp_temporary(const struct ca_resp *resp);
 int	 ca_error_temporary(long status, const char *type);
 /* Monotonic seconds, for deadlines. */
 double	 ca_now(void);
-/* Sleep ms milliseconds; returns -1 if a signal asked us to stop. */
+/* Sleep ms milliseconds, through interruptions; -1 on a real error. */
 int	 ca_sleep_ms(long ms);
 /*
  * Perform a prepared easy handle with retries.  rewind(ctx) is called

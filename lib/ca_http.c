@@ -45,7 +45,7 @@ ca_header_safe(const char *s)
 }
 
 static int
-check_base(const char *base)
+check_base(const char *base, int *plain)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
@@ -63,7 +63,7 @@ check_base(const char *base)
 		ca_warn("refusing to send the API key over plain http to %s; "
 		    "use https (plain http is for loopback hosts only)", host);
 	else
-		ok = 1;
+		ok = *plain = 1;
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -84,7 +84,7 @@ ca_api_init(struct ca_api *api)
 	api->timeout_ms = 600000;
 	if (base == NULL || *base == '\0')
 		base = DEFAULT_BASE;
-	if (!ca_header_safe(base) || !check_base(base))
+	if (!ca_header_safe(base) || !check_base(base, &api->plain))
 		return CA_EX_USAGE;
 	api->base = ca_xstrdup(base);
 	n = strlen(api->base);
@@ -323,8 +323,11 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	strcat(url, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	free(url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-	    strncmp(api->base, "http:", 5) == 0 ? "http" : "https");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, api->plain ? "http" :
+	    "https");
+	/* A proxy would carry plain http, key and all, off this machine. */
+	if (api->plain)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, api->connect_ms);
@@ -336,6 +339,12 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, resp);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		/* A backstop for callers that install a progress function
+		 * of their own (a progress bar): libcurl's own, coarser
+		 * averaging check, a little later. */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+		    (api->idle_ms + 999) / 1000 + 5);
 	}
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 60L);

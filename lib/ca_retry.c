@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ca.h"
 
@@ -122,11 +123,20 @@ server_delay(const struct ca_resp *r)
 long
 ca_retry_delay_ms(const struct ca_resp *r, int n)
 {
+	static int seeded;
 	long d = server_delay(r);
 	double s;
 
 	if (d != 0)
 		return d;
+	if (!seeded) {
+		/* Jitter only helps if parallel jobs draw different numbers. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		srand((unsigned)ts.tv_nsec ^ (unsigned)getpid() << 16);
+		seeded = 1;
+	}
 	s = 0.5 * pow(2, n);
 	if (s > 8)
 		s = 8;

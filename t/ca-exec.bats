@@ -517,3 +517,20 @@ print(2)
 	[ "$status" -eq 0 ]
 	[ "$(tail -1 out)" = '{"type":"note","x":1}' ]
 }
+
+@test "plain http to loopback never goes through a proxy" {
+	ca-request -n hi >req
+	# A proxy on a closed port: using it would fail the request.
+	run --separate-stderr env http_proxy=http://127.0.0.1:9 \
+		HTTP_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9 ca-exec -r 0 <req
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 <<<"$output" | jq -r .type)" = response ]
+}
+
+@test "the scheme of the base URL is case-blind" {
+	ca-request -n hi >req
+	run --separate-stderr env ANTHROPIC_BASE_URL="HTTP://${EMU_URL#http://}" ca-exec <req
+	[ "$status" -eq 0 ]
+	run --separate-stderr env ANTHROPIC_BASE_URL=HTTP://example.com ca-exec <req
+	[ "$status" -eq 2 ]
+}

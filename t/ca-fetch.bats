@@ -654,3 +654,22 @@ out/n.txt" ]
 	printf 'a,b\n1,2\n' | cmp - out/data.csv
 	seq 1000 | cmp - out/n.txt
 }
+
+@test "a name that would read as an option gets a leading underscore" {
+	a=$(emu_file '-rf' 'x')
+	resp r1 "$a" >in
+	run --separate-stderr ca-fetch -d out <in
+	[ "$status" -eq 0 ]
+	[ "$(ls out)" = _rf ]
+}
+
+@test "metadata claiming more than a container holds is refused" {
+	a=$(emu_file big.bin 'x')
+	curl -sf -X POST -H 'content-type: application/json' \
+		-d '{"size_bytes": 6000000000}' "$EMU_URL/_emu/files/$a" >/dev/null
+	resp r1 "$a" >in
+	run --separate-stderr ca-fetch -d out <in
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the metadata claims 6000000000 bytes, more than the 5368709120 a container can hold; not fetched" ]]
+	[ -z "$(ls -A out)" ]
+}

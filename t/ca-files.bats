@@ -265,3 +265,20 @@ ca-files: stdin:2: not a JSON object, skipped' ]
 	[[ "$stderr" == "ca-files: no API key"* ]]
 	[ -z "$(emu_log)" ]
 }
+
+@test "a cursor loop, however long, stops the listing" {
+	emu_fault '[{"method":"GET","path":"/v1/files","status":200,"body":{"data":[],"next_page":"A"},"times":1},
+		{"method":"GET","path":"/v1/files","status":200,"body":{"data":[],"next_page":"B"},"times":1},
+		{"method":"GET","path":"/v1/files","status":200,"body":{"data":[],"next_page":"A"},"times":1}]'
+	run --separate-stderr ca-files
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-files: list: the server repeats the cursor; stopping" ]
+	[ "$(list_gets | wc -l)" -eq 3 ]
+}
+
+@test "has_more without a last_id is an error, not a silent end" {
+	emu_fault '[{"method":"GET","path":"/v1/files","status":200,"body":{"data":[],"has_more":true,"first_id":null,"last_id":null},"times":1}]'
+	run --separate-stderr ca-files --betas legacy
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-files: list: has_more without a last_id; stopping" ]
+}

@@ -612,3 +612,18 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 	[[ "$stderr" == "ca-upload: write error on standard output: Bad file descriptor" ]]
 	[ "$(posts)" -eq 1 ]
 }
+
+@test "a file rewritten during its upload is reported, not cached" {
+	printf 'a,b\n1,2\n' >data.csv
+	emu_fault '[{"method":"POST","path":"/v1/files","latency_ms":2000,"times":1}]'
+	ca-upload data.csv >out 2>err &
+	pid=$!
+	sleep 0.5
+	touch -d '2021-01-01' data.csv
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 1 ]
+	[ "$(cat err)" = "ca-upload: data.csv: the file changed while it was being uploaded; upload it again" ]
+	[ ! -s out ]
+	[ -z "$(ls -A "$XDG_CACHE_HOME/ca/files" 2>/dev/null)" ]
+}
