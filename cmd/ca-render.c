@@ -823,6 +823,30 @@ html_note(const char *why, const struct finfo *fi)
  * regular file the record's size describes is read; a symlink or a
  * file changed since ca-fetch wrote it is linked instead.
  */
+/* Do the first bytes of fd look like an image of this type? */
+static int
+image_bytes(int fd, const char *mime)
+{
+	unsigned char b[1024];
+	ssize_t n = pread(fd, b, sizeof(b), 0);
+	size_t i;
+
+	if (n < 12)
+		return 0;
+	if (strcmp(mime, "image/png") == 0)
+		return memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;
+	if (strcmp(mime, "image/jpeg") == 0)
+		return memcmp(b, "\xff\xd8\xff", 3) == 0;
+	if (strcmp(mime, "image/gif") == 0)
+		return memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0;
+	if (strcmp(mime, "image/webp") == 0)
+		return memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0;
+	for (i = 0; i + 4 <= (size_t)n; i++)	/* image/svg+xml */
+		if (memcmp(b + i, "<svg", 4) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 html_image(const struct finfo *fi, const char *mime)
 {
@@ -848,6 +872,12 @@ html_image(const struct finfo *fi, const char *mime)
 	}
 	if (fi->size >= 0 && (long long)st.st_size != fi->size) {
 		html_note("changed since it was fetched; not embedded", fi);
+		close(fd);
+		return;
+	}
+	if (!image_bytes(fd, mime)) {
+		/* A record may name any file: embed only what is one. */
+		html_note("not an image of its type; not embedded", fi);
 		close(fd);
 		return;
 	}
@@ -2244,7 +2274,9 @@ live_stop(struct turn *tn, struct lblk *lb)
 		    cJSON_CreateObject();
 		if (in == NULL)
 			break;		/* the response will show it */
-		cJSON_ReplaceItemInObjectCaseSensitive(lb->start, "input", in);
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(lb->start, "input",
+		    in))
+			cJSON_AddItemToObject(lb->start, "input", in);
 		enter(tn);
 		show_block(lb->start);
 		lb->shown = 1;

@@ -163,8 +163,9 @@ is_transcript(const char *type)
 /*
  * Without --continue every record passes through and file records are
  * attached.  With it, stdin is a transcript: its turns are history and
- * are not passed on; only file records after the last request are new
- * attachments (held back, then passed on with the new request).
+ * are not passed on; only the records after the last request are new
+ * (file records among them are attached), held back, then passed on in
+ * order before the new request.
  */
 static void
 read_input(struct input *in, const struct opts *o)
@@ -200,11 +201,13 @@ read_input(struct input *in, const struct opts *o)
 				continue;
 			}
 			cJSON_AddItemToArray(in->files, cJSON_Duplicate(f, 1));
-			if (o->cont) {
-				ca_buf_add(&in->held, rec.raw, rec.len);
-				ca_buf_add(&in->held, "\n", 1);
-				continue;
-			}
+		}
+		if (o->cont) {
+			/* Held, in order, until we know it follows the last
+			 * request; a later request makes it history. */
+			ca_buf_add(&in->held, rec.raw, rec.len);
+			ca_buf_add(&in->held, "\n", 1);
+			continue;
 		}
 		ca_emit_raw(&rec);
 	}

@@ -769,3 +769,27 @@ EOF
 		--virtual-time-budget=3000 --dump-dom "file://$PWD/probe.html" >probe.out
 	grep -qF 'title=pwned scripts=1 images=1 img0=0x0' probe.out
 }
+
+@test "html embeds only files whose bytes are an image of their type" {
+	printf 'root:x:0:0:not an image\n' >secret.png
+	n=$(wc -c <secret.png)
+	rec=$(jq -cn --argjson n "$n" '{type: "fetched", custom_id: "r1", path: "secret.png", sha256: "0", size: $n,
+		file: {id: "file_s", filename: "secret.png", mime_type: "image/png", size_bytes: $n}}')
+	run --separate-stderr ca-render --format html <<<"$rec"
+	[ "$status" -eq 0 ]
+	refute grep -q 'data:image/png' <<<"$output"
+	grep -q 'not an image of its type; not embedded' <<<"$output"
+}
+
+@test "a streamed tool call that starts without an input key is still shown" {
+	ev() { jq -cn --argjson e "$1" '{type: "event", custom_id: "r1", part: 1, event: $e}'; }
+	{
+		ev '{"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-opus-5-5","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":1}}}'
+		ev '{"type":"content_block_start","index":0,"content_block":{"type":"server_tool_use","id":"s1","name":"code_execution"}}'
+		ev '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"code\":\"print(42)\"}"}}'
+		ev '{"type":"content_block_stop","index":0}'
+	} >in
+	run --separate-stderr ca-render --color=never <in
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"print(42)"* ]]
+}

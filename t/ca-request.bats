@@ -265,3 +265,10 @@ EOT
 	[ -z "$stderr" ]
 	[ "$(jq -r .custom_id <<<"$output")" = r1 ]
 }
+
+@test "--continue passes on what follows the last turn, in order" {
+	run --separate-stderr ca-request -C next < <(echo '{"type":"old-note"}'; transcript; echo '{"type":"note"}'; echo "$FILE_PNG"; echo '{"type":"note2"}')
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .type <<<"$output" | tr '\n' ' ')" = "note file note2 request " ]
+	[ "$(tail -1 <<<"$output" | jq -r '.params.messages[-1].content[1].file_id')" = file_png ]
+}
