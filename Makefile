@@ -49,6 +49,24 @@ check: deps
 	$(MAKE) all
 	BATS=$(BATS) sh tools/runtests.sh t
 
+# Coverage-guided fuzzing of the parsers (clang's libFuzzer), each for
+# FUZZ_SECONDS; not part of check.
+FUZZ = fuzz/sse-fuzz fuzz/text-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c99 \
+	-D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Ilib \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+
+fuzz: deps
+	for f in $(FUZZ); do \
+		clang $(FUZZ_CFLAGS) -o $$f $$f.c $(LIBSRC) $(LDLIBS) || exit 1; \
+		mkdir -p $$f.corpus; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=$$f- $$f.corpus fuzz/corpus/$${f#fuzz/} \
+		    >$$f.log 2>&1; rc=$$?; tail -n 6 $$f.log; \
+		[ $$rc -eq 0 ] || { echo "$$f: see $$f.log" >&2; exit 1; }; \
+	done
+
 asan:
 	$(MAKE) clean
 	$(MAKE) CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer' \
@@ -86,6 +104,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/ca.7
 
 clean:
-	rm -f $(BIN) $(UNIT) cmd/*.o lib/*.o lib/libca.a
+	rm -f $(BIN) $(UNIT) $(FUZZ) cmd/*.o lib/*.o lib/libca.a
+	rm -rf fuzz/*.corpus fuzz/*.log
 
-.PHONY: all deps check asan valgrind lint demo bench install uninstall clean
+.PHONY: all deps check fuzz asan valgrind lint demo bench install uninstall clean
