@@ -509,24 +509,19 @@ stream_done(struct job *j)
 static int
 maybe_retry(struct job *j)
 {
-	char m[512];
+	char m[512], why[128] = "";
 	long d;
 
-	if (j->emitted || j->attempt > j->retry.max || !ca_retryable(&j->resp))
+	if (j->emitted)
 		return 0;
-	d = ca_retry_delay_ms(&j->resp, j->attempt - 1);
+	d = ca_retry_next(&j->retry, &j->resp, j->attempt - 1, why,
+	    sizeof(why));
 	if (d < 0) {
-		ca_note("%s: not retrying: the server asks to wait over a "
-		    "minute", j->id ? j->id : "request");
+		if (why[0] != '\0')
+			ca_note("%s: not retrying: %s", j->id ? j->id :
+			    "request", why);
 		return 0;
 	}
-	if (j->retry.budget_s > 0 &&
-	    j->retry.waited_s + d / 1000.0 > j->retry.budget_s) {
-		ca_note("%s: not retrying: retry budget of %g s spent",
-		    j->id ? j->id : "request", j->retry.budget_s);
-		return 0;
-	}
-	j->retry.waited_s += d / 1000.0;
 	ca_resp_errmsg(&j->resp, m, sizeof(m));
 	ca_note("%s: %s; retry %d of %d in %.2f s", j->id ? j->id : "request",
 	    m, j->attempt, j->retry.max, d / 1000.0);

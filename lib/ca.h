@@ -253,6 +253,13 @@ long	 ca_retry_delay_ms(const struct ca_resp *resp, int n);
 double	 ca_ratelimit_wait(const struct ca_resp *resp);
 /* Is this failure temporary (overloaded, rate limited, unreachable)? */
 int	 ca_resp_temporary(const struct ca_resp *resp);
+/*
+ * After failed attempt n (0-based): the delay before the next, charged
+ * to the budget, or -1 for none, with why (if it is not the plain
+ * policy's no) in why.
+ */
+long	 ca_retry_next(struct ca_retry *rp, const struct ca_resp *resp, int n,
+	    char *why, size_t whylen);
 /* Is an error of this HTTP status (0: none) and type worth a later try? */
 int	 ca_error_temporary(long status, const char *type);
 /* Monotonic seconds, for deadlines. */

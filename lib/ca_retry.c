@@ -182,13 +182,9 @@ ca_sleep_ms(long ms)
 	return 0;
 }
 
-/*
- * Decide about a failed attempt: returns the delay before the next one,
- * or -1 when there is to be none.
- */
-static long
-next_delay(struct ca_retry *rp, const struct ca_resp *r, int n, char *why,
-    size_t whylen)
+long
+ca_retry_next(struct ca_retry *rp, const struct ca_resp *r, int n,
+    char *why, size_t whylen)
 {
 	long d;
 
@@ -196,8 +192,7 @@ next_delay(struct ca_retry *rp, const struct ca_resp *r, int n, char *why,
 		return -1;
 	d = ca_retry_delay_ms(r, n);
 	if (d < 0) {
-		snprintf(why, whylen, "the server asks to wait over %ld s",
-		    MAX_SERVER_DELAY_MS / 1000);
+		snprintf(why, whylen, "the server asks to wait over a minute");
 		return -1;
 	}
 	if (rp->budget_s > 0 && rp->waited_s + d / 1000.0 > rp->budget_s) {
@@ -205,6 +200,7 @@ next_delay(struct ca_retry *rp, const struct ca_resp *r, int n, char *why,
 		    rp->budget_s);
 		return -1;
 	}
+	rp->waited_s += d / 1000.0;
 	return d;
 }
 
@@ -223,12 +219,11 @@ ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 		    resp->status < 300)
 			return 0;
 		why[0] = '\0';
-		if ((d = next_delay(rp, resp, n, why, sizeof(why))) < 0)
+		if ((d = ca_retry_next(rp, resp, n, why, sizeof(why))) < 0)
 			break;
 		ca_resp_errmsg(resp, msg, sizeof(msg));
 		ca_note("%s; retry %d of %d in %.2f s", msg, n + 1, rp->max,
 		    d / 1000.0);
-		rp->waited_s += d / 1000.0;
 		if (ca_sleep_ms(d) == -1)
 			break;
 		if (rewind != NULL && rewind(ctx) == -1)
