@@ -829,19 +829,15 @@ image_bytes(int fd, const char *mime)
 {
 	unsigned char b[1024];
 	ssize_t n = pread(fd, b, sizeof(b), 0);
+	const char *t;
 	size_t i;
 
 	if (n < 12)
 		return 0;
-	if (strcmp(mime, "image/png") == 0)
-		return memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;
-	if (strcmp(mime, "image/jpeg") == 0)
-		return memcmp(b, "\xff\xd8\xff", 3) == 0;
-	if (strcmp(mime, "image/gif") == 0)
-		return memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0;
-	if (strcmp(mime, "image/webp") == 0)
-		return memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0;
-	for (i = 0; i + 4 <= (size_t)n; i++)	/* image/svg+xml */
+	if (strcmp(mime, "image/svg+xml") != 0)
+		return (t = ca_magic_type(b, (size_t)n)) != NULL &&
+		    strcmp(t, mime) == 0;
+	for (i = 0; i + 4 <= (size_t)n; i++)	/* SVG has no magic */
 		if (memcmp(b + i, "<svg", 4) == 0)
 			return 1;
 	return 0;

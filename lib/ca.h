@@ -145,6 +145,9 @@ typedef void (*ca_file_fn)(void *ctx, const char *file_id,
 /* Call fn for each file_id any code execution result in msg produced. */
 int	 ca_walk_files(const cJSON *msg, ca_file_fn fn, void *ctx);
 
+/* ca_mime.c: the type a file's magic bytes announce, or NULL. */
+const char *ca_magic_type(const unsigned char *p, size_t n);
+
 /* ca_model.c: models, tool versions and beta headers, as data. */
 #define CA_T20250522	0x1u
 #define CA_T20250825	0x2u
