@@ -188,30 +188,27 @@ emit(struct job *j, cJSON *rec)
 
 /*
  * Write head (a record without its last field) with key set to the
- * server's own JSON text, minified but otherwise as it came: cJSON
- * cannot hold a \u0000 inside a string, so a reprint could cut it.
+ * server's own JSON text, compacted onto one line but otherwise as it
+ * came: cJSON cannot hold a \u0000 inside a string, so a reprint could
+ * cut it.  The text was parsed before, so it is one JSON value.
  */
 static void
 emit_wrapped(struct job *j, cJSON *head, const char *key, const char *json,
     size_t len)
 {
 	struct ca_buf b = { NULL, 0, 0, (size_t)-1 / 2 };
-	char *h = ca_jprint(head), *raw;
+	char *h = ca_jprint(head);
 
-	raw = ca_xmalloc(len + 1);
-	memcpy(raw, json, len);
-	raw[len] = '\0';
-	cJSON_Minify(raw);
 	h[strlen(h) - 1] = '\0';	/* drop the closing brace */
 	ca_buf_addstr(&b, h);
 	ca_buf_addstr(&b, ",\"");
 	ca_buf_addstr(&b, key);
 	ca_buf_addstr(&b, "\":");
-	ca_buf_addstr(&b, raw);
+	if (ca_jcompact(&b, json, len) == -1)
+		ca_die(CA_EX_FAIL, "cannot compact the server's JSON text");
 	ca_buf_addstr(&b, "}\n");
 	slot_write(j->slot, b.p, b.len);
 	ca_buf_free(&b);
-	free(raw);
 	free(h);
 	cJSON_Delete(head);
 }

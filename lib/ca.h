@@ -111,6 +111,37 @@ void	 ca_emit_raw(const struct ca_rec *rec);
 /* Flush and close stdout; a late error becomes CA_EX_FAIL. */
 int	 ca_finish(int status);
 
+/*
+ * ca_status.c: the one exit-status rule.  A tool exits 1 if any
+ * permanent failure happened in it or passed through it as an error
+ * record, else 75 if any temporary one did, else 0.
+ */
+struct ca_status {
+	int	 failed;	/* a permanent failure */
+	int	 tempfailed;	/* a temporary one */
+};
+/* Count an outcome: 0, CA_EX_TEMPFAIL, or anything else as permanent. */
+void	 ca_status_add(struct ca_status *s, int rc);
+/* Count rec if it is an error record (by its status and error.type). */
+void	 ca_status_rec(struct ca_status *s, const cJSON *rec);
+/* CA_EX_TEMPFAIL or CA_EX_FAIL for an error record. */
+int	 ca_error_rec_status(const cJSON *rec);
+/* Is an error of this HTTP status (0: none) and type worth a later try? */
+int	 ca_error_temporary(long status, const char *type);
+/* The exit status the rule gives. */
+int	 ca_status_exit(const struct ca_status *s);
+
+/* ca_jcompact.c */
+/*
+ * Append the JSON text src (n bytes) to out on one line with its value
+ * unchanged: white space between tokens dropped, strings copied escape
+ * by escape, raw control bytes in strings escaped.  -1 on text that
+ * cannot be JSON (a raw NUL outside a string, an unterminated string)
+ * or past out's cap; out then holds a partial result.  It does not
+ * validate: parse first where that matters.
+ */
+int	 ca_jcompact(struct ca_buf *out, const char *src, size_t n);
+
 /* ca_json.c: small cJSON conveniences. */
 cJSON	*ca_jparse(const char *p, size_t n);	/* NULL unless valid JSON */
 const char *ca_jstr(const cJSON *o, const char *key);	/* NULL if absent */
@@ -263,8 +294,6 @@ int	 ca_resp_temporary(const struct ca_resp *resp);
  */
 long	 ca_retry_next(struct ca_retry *rp, const struct ca_resp *resp, int n,
 	    char *why, size_t whylen);
-/* Is an error of this HTTP status (0: none) and type worth a later try? */
-int	 ca_error_temporary(long status, const char *type);
 /* Monotonic seconds, for deadlines. */
 double	 ca_now(void);
 /* Sleep ms milliseconds, through interruptions; -1 on a real error. */

@@ -144,22 +144,6 @@ ca_retry_delay_ms(const struct ca_resp *r, int n)
 	return (long)(s * 1000);
 }
 
-int
-ca_error_temporary(long status, const char *type)
-{
-	static const char *const temp[] = {
-		"overloaded_error", "rate_limit_error", "api_error",
-		"timeout_error", "connection_error", "incomplete_stream"
-	};
-	size_t i;
-
-	for (i = 0; type != NULL && i < sizeof(temp) / sizeof(temp[0]); i++)
-		if (strcmp(type, temp[i]) == 0)
-			return 1;
-	return status == 408 || status == 409 || status == 429 ||
-	    status >= 500;
-}
-
 double
 ca_now(void)
 {

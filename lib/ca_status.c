@@ -1,0 +1,62 @@
+/*
+ * ca_status.c: the toolkit's one exit-status rule (ca(7), EXIT STATUS).
+ *
+ * A tool exits 1 if any permanent failure happened in it or passed
+ * through it as an error record, else 75 if any temporary one did, else
+ * 0; so the last command of a pipeline tells the truth without
+ * pipefail.  Usage errors (2) never get this far.
+ */
+#include <string.h>
+
+#include "ca.h"
+
+int
+ca_error_temporary(long status, const char *type)
+{
+	static const char *const temp[] = {
+		"overloaded_error", "rate_limit_error", "api_error",
+		"timeout_error", "connection_error", "incomplete_stream"
+	};
+	size_t i;
+
+	for (i = 0; type != NULL && i < sizeof(temp) / sizeof(temp[0]); i++)
+		if (strcmp(type, temp[i]) == 0)
+			return 1;
+	return status == 408 || status == 409 || status == 429 ||
+	    status >= 500;
+}
+
+void
+ca_status_add(struct ca_status *s, int rc)
+{
+	if (rc == CA_EX_TEMPFAIL)
+		s->tempfailed = 1;
+	else if (rc != CA_EX_OK)
+		s->failed = 1;
+}
+
+int
+ca_error_rec_status(const cJSON *rec)
+{
+	const cJSON *e = ca_jobj(rec, "error");
+	const char *type = e != NULL ? ca_jstr(e, "type") : NULL;
+
+	return ca_error_temporary((long)ca_jnum(rec, "status", 0), type) ?
+	    CA_EX_TEMPFAIL : CA_EX_FAIL;
+}
+
+void
+ca_status_rec(struct ca_status *s, const cJSON *rec)
+{
+	const char *type = ca_jstr(rec, "type");
+
+	if (type != NULL && strcmp(type, "error") == 0)
+		ca_status_add(s, ca_error_rec_status(rec));
+}
+
+int
+ca_status_exit(const struct ca_status *s)
+{
+	return s->failed ? CA_EX_FAIL : s->tempfailed ? CA_EX_TEMPFAIL :
+	    CA_EX_OK;
+}
