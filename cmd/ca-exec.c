@@ -831,6 +831,7 @@ main(int argc, char *argv[])
 	int rv;
 
 	ca_setprog(argv[0]);
+	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
 	g.jobs = 1;
 	g.retries = 2;
 	g.budget = 60;

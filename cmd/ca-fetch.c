@@ -389,13 +389,15 @@ static void
 progress_line(struct sink *s, int done)
 {
 	double mib = (double)s->got / (1 << 20);
+	char *shown = ca_sanitize(s->shown, 0);	/* -d DIR: any bytes */
 
 	if (s->want > 0)
 		fprintf(stderr, "\r%s: %s %3d%% %.1f/%.1f MiB", ca_prog,
-		    s->shown, (int)(100.0 * (double)s->got / (double)s->want),
+		    shown, (int)(100.0 * (double)s->got / (double)s->want),
 		    mib, (double)s->want / (1 << 20));
 	else
-		fprintf(stderr, "\r%s: %s %.1f MiB", ca_prog, s->shown, mib);
+		fprintf(stderr, "\r%s: %s %.1f MiB", ca_prog, shown, mib);
+	free(shown);
 	if (done)
 		fputc('\n', stderr);
 	fflush(stderr);
@@ -1112,6 +1114,7 @@ main(int argc, char *argv[])
 	int ch, rc, dflag = 0;
 
 	ca_setprog(argv[0]);
+	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
 	memset(&f, 0, sizeof(f));
 	f.dir = ".";
 	f.dirfd = -1;

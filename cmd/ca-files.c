@@ -292,6 +292,7 @@ main(int argc, char *argv[])
 	int ch, rc, dflag = 0, lflag = 0;
 
 	ca_setprog(argv[0]);
+	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
 	memset(&f, 0, sizeof(f));
 	f.limit = 100;
 	while ((ch = getopt_long(argc, argv, "b:dhl:v", longopts,

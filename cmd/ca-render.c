@@ -2759,6 +2759,7 @@ main(int argc, char *argv[])
 	int r, doc, status;
 
 	ca_setprog(argv[0]);
+	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
 	options(argc, argv);
 	doc = F == &fmt_md || F == &fmt_html;
 	rd = ca_reader_new(stdin, "stdin");

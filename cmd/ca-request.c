@@ -530,6 +530,7 @@ main(int argc, char *argv[])
 	int status = CA_EX_OK;
 
 	ca_setprog(argv[0]);
+	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
 	memset(&o, 0, sizeof(o));
 	memset(&in, 0, sizeof(in));
 	o.max_tokens = 0;

@@ -15,24 +15,122 @@ void
 ca_setprog(const char *argv0)
 {
 	const char *p;
+	char *s;
 
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	p = strrchr(argv0, '/');
-	ca_prog = p != NULL ? p + 1 : argv0;
+	p = p != NULL ? p + 1 : argv0;
+	/* A link may give the program any name; usage lines print it too. */
+	s = ca_sanitize(p, 0);
+	if (strcmp(s, p) == 0) {
+		free(s);
+		ca_prog = p;
+	} else
+		ca_prog = s;	/* kept for the life of the process */
+}
+
+/*
+ * Messages name records, server answers, file names and environment
+ * variables; any of them may carry terminal escapes.  Rather than trust
+ * every call site, the whole line is made printable on its way out.
+ */
+struct safeout {
+	char	 b[512];
+	size_t	 n;
+};
+
+static void
+safe_flush(struct safeout *o)
+{
+	if (o->n > 0)
+		fwrite(o->b, 1, o->n, stderr);
+	o->n = 0;
+}
+
+/* Length of the character at p (of n bytes), and whether it is unsafe. */
+static size_t
+safe_char(const unsigned char *p, size_t n, int *bad)
+{
+	size_t l = ca_utf8_len(p, n);
+
+	*bad = l == 0 || (l == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
+	    (l == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+	return l ? l : 1;
+}
+
+/* Append s (n bytes) to out, unsafe bytes as \xNN; returns the length. */
+static size_t
+safe_copy(char *out, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, k, l, o = 0;
+	int bad;
+
+	for (i = 0; i < n; i += l) {
+		l = safe_char(p + i, n - i, &bad);
+		for (k = 0; bad && k < l; k++) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[p[i + k] >> 4];
+			out[o++] = hex[p[i + k] & 15];
+		}
+		if (!bad) {
+			memcpy(out + o, p + i, l);
+			o += l;
+		}
+	}
+	return o;
+}
+
+static void
+safe_puts(struct safeout *o, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i, l;
+	int bad;
+
+	for (i = 0; i < n; i += l) {
+		l = safe_char(p + i, n - i, &bad);
+		if (o->n + 4 * l > sizeof(o->b))
+			safe_flush(o);
+		o->n += safe_copy(o->b + o->n, p + i, l);
+	}
 }
 
 static void
 vwarn(const char *fmt, va_list ap)
 {
-	int saved = errno;
+	int saved = errno, len;
 	size_t n = strlen(fmt);
+	char small[1024], *msg = small, *big = NULL;
+	struct safeout o;
+	va_list cp;
 
-	fprintf(stderr, "%s: ", ca_prog);
-	vfprintf(stderr, fmt, ap);
-	if (n > 0 && fmt[n - 1] == ':')
-		fprintf(stderr, " %s", strerror(saved));
-	fputc('\n', stderr);
+	/* No ca_xmalloc here: it reports its own failure through us. */
+	va_copy(cp, ap);
+	len = vsnprintf(small, sizeof(small), fmt, cp);
+	va_end(cp);
+	if (len < 0)
+		small[0] = '\0';
+	else if ((size_t)len >= sizeof(small) &&
+	    (big = malloc((size_t)len + 1)) != NULL) {
+		vsnprintf(big, (size_t)len + 1, fmt, ap);
+		msg = big;
+	}
+	o.n = 0;
+	safe_puts(&o, ca_prog);
+	safe_puts(&o, ": ");
+	safe_puts(&o, msg);
+	if (n > 0 && fmt[n - 1] == ':') {
+		safe_puts(&o, " ");
+		safe_puts(&o, strerror(saved));
+	}
+	if (o.n == sizeof(o.b))
+		safe_flush(&o);
+	o.b[o.n++] = '\n';	/* the line in one write, if it fits */
+	safe_flush(&o);
+	free(big);
 	errno = saved;
 }
 
@@ -141,30 +239,14 @@ ca_utf8_len(const unsigned char *p, size_t n)
 char *
 ca_sanitize(const char *s, size_t maxlen)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p), i, l, k, o = 0;
+	size_t n = strlen((const char *)p), o;
 	char *out;
 
 	if (maxlen && n > maxlen)
 		n = maxlen;
 	out = ca_xmalloc(n * 4 + 4);
-	for (i = 0; i < n; i += l) {
-		l = ca_utf8_len(p + i, n - i);
-		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
-		    (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-			for (k = 0; k < (l ? l : 1); k++) {
-				out[o++] = '\\';
-				out[o++] = 'x';
-				out[o++] = hex[p[i + k] >> 4];
-				out[o++] = hex[p[i + k] & 15];
-			}
-			l = l ? l : 1;
-		} else {
-			memcpy(out + o, p + i, l);
-			o += l;
-		}
-	}
+	o = safe_copy(out, p, n);
 	if (p[n] != '\0') {
 		memcpy(out + o, "...", 3);
 		o += 3;
