@@ -819,41 +819,269 @@ html_note(const char *why, const struct finfo *fi)
 }
 
 /*
- * An image goes in as a data: URI so the report is one file.  Only a
- * regular file the record's size describes is read; a symlink or a
- * file changed since ca-fetch wrote it is linked instead.
+ * -d: the one directory whose files a report may embed.  A record may
+ * name any path ("../", "/home/u/.ssh/id_ed25519", a symbolic link out),
+ * and a report is made to be shared.
  */
-/* Do the first bytes of fd look like an image of this type? */
+static struct {
+	const char	*dir;		/* as given */
+	int		 fd;		/* -1: not opened (yet) */
+	int		 err;		/* why it could not be */
+	char		*real;		/* its canonical absolute name */
+	char		*lex;		/* the name the shell knows it by */
+	char		*cwd;		/* the current directory, both ways */
+	char		*pwd;
+} emb = { ".", -1, 0, NULL, NULL, NULL, NULL };
+
+/*
+ * Absolute a joined with b (NULL: none), without empty or "."
+ * components, so that prefixes compare as names; "/" becomes "".
+ * ".." stays, to be refused on the way down.
+ */
+static char *
+emb_norm(const char *a, const char *b)
+{
+	const char *part[2], *p, *e;
+	char *s = ca_xmalloc(strlen(a) + (b != NULL ? strlen(b) : 0) + 2);
+	size_t n, o = 0;
+	int i;
+
+	part[0] = a;
+	part[1] = b;
+	for (i = 0; i < 2 && part[i] != NULL; i++)
+		for (p = part[i]; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+			e = strchr(p, '/');
+			e = e != NULL ? e : p + strlen(p);
+			n = (size_t)(e - p);
+			if (n == 0 || (n == 1 && *p == '.'))
+				continue;
+			s[o++] = '/';
+			memcpy(s + o, p, n);
+			o += n;
+		}
+	s[o] = '\0';
+	return s;
+}
+
+static int
+emb_open(void)
+{
+	const char *pwd = getenv("PWD");
+	struct stat a, b;
+	char *r;
+
+	if (emb.fd != -1 || emb.err != 0)
+		return emb.fd;
+	if ((emb.fd = open(emb.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		emb.err = errno;
+		return -1;
+	}
+	if ((r = realpath(emb.dir, NULL)) != NULL) {
+		emb.real = emb_norm(r, NULL);
+		free(r);
+	}
+	if ((r = realpath(".", NULL)) != NULL) {
+		emb.cwd = emb_norm(r, NULL);
+		free(r);
+	}
+	/* Records carry names as ca-fetch was given them: maybe $PWD/... */
+	if (pwd != NULL && pwd[0] == '/' && stat(pwd, &a) == 0 &&
+	    stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		emb.pwd = emb_norm(pwd, NULL);
+	if (emb.dir[0] == '/')
+		emb.lex = emb_norm(emb.dir, NULL);
+	else if (emb.pwd != NULL)
+		emb.lex = emb_norm(emb.pwd, emb.dir);
+	return emb.fd;
+}
+
+static void
+emb_close(void)
+{
+	if (emb.fd != -1)
+		close(emb.fd);
+	free(emb.real);
+	free(emb.lex);
+	free(emb.cwd);
+	free(emb.pwd);
+	emb.fd = -1;
+	emb.err = 0;
+	emb.real = emb.lex = emb.cwd = emb.pwd = NULL;
+}
+
+/* The rest of path (normalized) under root, or NULL. */
+static const char *
+emb_under(const char *path, const char *root)
+{
+	size_t n;
+
+	if (root == NULL)
+		return NULL;
+	n = strlen(root);
+	return strncmp(path, root, n) == 0 && path[n] == '/' ? path + n + 1 :
+	    NULL;
+}
+
+/*
+ * path relative to the directory, or NULL if it does not lie under it.
+ * A relative path is taken from the current directory, as ca-fetch
+ * wrote it.
+ */
+static char *
+emb_rel(const char *path)
+{
+	const char *base[2], *r;
+	char *full, *rel = NULL;
+	int i;
+
+	base[0] = path[0] == '/' ? "/" : emb.cwd;
+	base[1] = path[0] == '/' ? NULL : emb.pwd;
+	for (i = 0; i < 2 && rel == NULL; i++) {
+		if (base[i] == NULL)
+			continue;
+		full = emb_norm(base[i], path);
+		if ((r = emb_under(full, emb.real)) != NULL ||
+		    (r = emb_under(full, emb.lex)) != NULL)
+			rel = ca_xstrdup(r);
+		free(full);
+	}
+	return rel;
+}
+
+/* Why component name of dir could not be opened. */
+static const char *
+emb_why(int dir, const char *name, int last)
+{
+	int saved = errno;
+	struct stat st;
+
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return last ? "a symbolic link; not embedded" :
+		    "a symbolic link in its path; not embedded";
+	return strerror(saved);
+}
+
+/* Close fd unless it is the directory itself; return next. */
+static int
+emb_next(int dir, int fd, int next)
+{
+	if (fd != dir)
+		close(fd);
+	return next;
+}
+
+/* One step down, from fd into the directory name; -1 with why. */
+static int
+emb_descend(int dir, int fd, const char *name, const char **why)
+{
+	int sub;
+
+	if (strcmp(name, "..") == 0) {
+		*why = "a .. in its path; not embedded";
+		return emb_next(dir, fd, -1);
+	}
+	if (*name == '\0' || strcmp(name, ".") == 0)
+		return fd;
+	sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (sub == -1)
+		*why = emb_why(fd, name, 0);
+	return emb_next(dir, fd, sub);
+}
+
+/* The last step: the regular file name in fd, or -1 with why. */
+static int
+emb_leaf(int dir, int fd, const char *name, const char **why)
+{
+	struct stat st;
+	int f = -1;
+
+	/* Look before opening: opening a device or a FIFO may act. */
+	if (strcmp(name, "..") == 0)
+		*why = "a .. in its path; not embedded";
+	else if (*name == '\0' || strcmp(name, ".") == 0)
+		*why = "not a regular file; not embedded";
+	else if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		*why = strerror(errno);
+	else if (S_ISLNK(st.st_mode))
+		*why = "a symbolic link; not embedded";
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a regular file; not embedded";
+	else if ((f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
+		*why = emb_why(fd, name, 1);
+	return emb_next(dir, fd, f);
+}
+
+/*
+ * Open path for embedding only if it lies inside the directory: relative
+ * to it, or absolute under it.  It is opened one component at a time
+ * with O_NOFOLLOW from the directory, so that no "..", no symbolic link
+ * and no rename of a parent leads out; only a regular file is opened.
+ * -1, with why set, otherwise.
+ */
+static int
+emb_file(const char *path, const char **why)
+{
+	char *rel, *c, *next;
+	int dir, fd;
+
+	if ((dir = emb_open()) == -1) {
+		*why = "the directory to embed from cannot be opened; "
+		    "not embedded";
+		return -1;
+	}
+	if ((rel = emb_rel(path)) == NULL) {
+		*why = "outside the directory to embed from; not embedded";
+		return -1;
+	}
+	fd = dir;
+	for (c = rel; fd != -1 && (next = strchr(c, '/')) != NULL;
+	    c = next + 1) {
+		*next = '\0';
+		fd = emb_descend(dir, fd, c, why);
+	}
+	if (fd != -1)
+		fd = emb_leaf(dir, fd, c, why);
+	free(rel);
+	return fd;
+}
+
+/*
+ * An image goes in as a data: URI so the report is one file.  Only a
+ * regular file inside the directory (emb_file) that the record's size
+ * describes is read; anything else is linked, with the reason.
+ */
+/* Do the first bytes of fd prove an image of this type? */
 static int
 image_bytes(int fd, const char *mime)
 {
 	unsigned char b[1024];
 	ssize_t n = pread(fd, b, sizeof(b), 0);
 	const char *t;
-	size_t i;
 
-	if (n < 12)
-		return 0;
-	if (strcmp(mime, "image/svg+xml") != 0)
-		return (t = ca_magic_type(b, (size_t)n)) != NULL &&
-		    strcmp(t, mime) == 0;
-	for (i = 0; i + 4 <= (size_t)n; i++)	/* SVG has no magic */
-		if (memcmp(b + i, "<svg", 4) == 0)
-			return 1;
-	return 0;
+	return n >= 12 && (t = ca_magic_type(b, (size_t)n)) != NULL &&
+	    strcmp(t, mime) == 0;
 }
 
 static void
 html_image(const struct finfo *fi, const char *mime)
 {
 	static unsigned char buf[3 * 16384];
+	const char *why = NULL;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	fd = open(fi->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-	if (fd == -1) {
-		html_note(strerror(errno), fi);
+	if (strcmp(mime, "image/svg+xml") == 0) {
+		/* SVG has no magic and may hold scripts: never inline it. */
+		html_note("an SVG image is linked, never embedded", fi);
+		return;
+	}
+	if ((fd = emb_file(fi->path, &why)) == -1) {
+		html_note(why, fi);
 		return;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -2632,9 +2860,11 @@ doc_render(void)
 static void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: %s [-hrsv] [-C when] [-f format]\n"
+	fprintf(fp, "usage: %s [-hrsv] [-C when] [-d dir] [-f format]\n"
 	    "  -f, --format=FORMAT  text (default), markdown or html\n"
 	    "  -C, --color=WHEN     auto (default), always or never\n"
+	    "  -d, --dir=DIR        html: embed only images inside DIR "
+	    "(default .)\n"
 	    "  -r, --raw            only the model's final text of each turn\n"
 	    "  -s, --stdout         only what the code printed\n"
 	    "  -v, --verbose        notes on standard error\n"
@@ -2680,6 +2910,7 @@ options(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "color", optional_argument, NULL, 'C' },
 		{ "colour", optional_argument, NULL, 'C' },
+		{ "dir", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "raw", no_argument, NULL, 'r' },
@@ -2694,11 +2925,20 @@ options(int argc, char *argv[])
 		if (strcmp(argv[i], "--help") == 0)
 			usage(stdout, 0);
 	F = &fmt_text;
-	while ((ch = getopt_long(argc, argv, "C:f:hrsv", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "C:d:f:hrsv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'C':
 			when = optarg != NULL ? optarg : "always";
+			break;
+		case 'd':
+			emb_close();
+			emb.dir = optarg;
+			if (emb_open() == -1) {
+				errno = emb.err;
+				ca_warn("-d %s:", optarg);
+				usage(stderr, CA_EX_USAGE);
+			}
 			break;
 		case 'f':
 			F = pick_format(optarg);
@@ -2744,6 +2984,7 @@ cleanup(void)
 	turns_free();
 	tally_free(&total);
 	finfo_freeall();
+	emb_close();
 	for (i = 0; i < EDIT_IDS; i++) {
 		free(edits[i].id);
 		free(edits[i].path);

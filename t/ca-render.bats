@@ -48,7 +48,7 @@ response() {
 @test "--help and -h print the usage on stdout and exit 0" {
 	run --separate-stderr ca-render --help
 	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ca-render [-hrsv] [-C when] [-f format]"* ]]
+	[[ "$output" == "usage: ca-render [-hrsv] [-C when] [-d dir] [-f format]"* ]]
 	[ -z "$stderr" ]
 	run --separate-stderr ca-render -h
 	[ "$status" -eq 0 ]
@@ -672,7 +672,7 @@ EOF
 	[ "${#output}" -lt 100000 ]
 }
 
-@test "html: parts of a paused turn, and an SVG known by its extension" {
+@test "html: parts of a paused turn, and an SVG known by its extension is linked, not embedded" {
 	mkdir -p out
 	printf '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>' >out/plot.svg
 	{
@@ -684,7 +684,10 @@ EOF
 	[ "$status" -eq 0 ]
 	grep -qF '<h3>Part 2</h3>' <<<"$output"
 	grep -qF '<p class="note warn">paused; continuing (part 2)</p>' <<<"$output"
-	grep -qF "<img alt=\"plot.svg\" src=\"data:image/svg+xml;base64,$(base64 -w0 out/plot.svg)\">" <<<"$output"
+	# SVG may hold scripts: it is linked, never embedded.
+	grep -qF '<p class="note warn">an SVG image is linked, never embedded: <a href="out/plot.svg">out/plot.svg</a></p>' <<<"$output"
+	refute grep -q 'data:image/svg' <<<"$output"
+	refute grep -q '<img' <<<"$output"
 }
 
 @test "html: everything from the model, code, server and files is escaped" {
@@ -779,6 +782,134 @@ EOF
 	[ "$status" -eq 0 ]
 	refute grep -q 'data:image/png' <<<"$output"
 	grep -q 'not an image of its type; not embedded' <<<"$output"
+}
+
+# A fetched record for path $2 under file id $1, with the size of the
+# file there (if it has one).
+fetched() {
+	local n=-1
+	[ -f "$2" ] && [ ! -L "$2" ] && n=$(stat -c %s "$2")
+	jq -cn --arg id "$1" --arg p "$2" --argjson n "$n" '{type: "fetched",
+		custom_id: "r1", file: {id: $id, filename: ($p | sub(".*/"; ""))},
+		path: $p, sha256: "00", size: $n} | if .size < 0 then del(.size) else . end'
+}
+
+# In rep/: good.png, and around it every way out a record may try.
+hostile_tree() {
+	make_png 8 8 secret.png
+	mkdir -p rep/d
+	make_png 4 4 rep/good.png
+	ln -s ../secret.png rep/link.png
+	ln -s .. rep/up
+	mkfifo rep/fifo.png
+	printf 'root:x:0:0:not an image\n' >'rep/fa<b>ke.png'
+	printf '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' >rep/plot.svg
+}
+
+# The note for a file not embedded: note WHY PATH (PATH as it is in href).
+note() {
+	grep -qF "<p class=\"note warn\">$1: <a href=\"$2\">" <<<"$output" || {
+		echo "no note \"$1\" for $2" >&2
+		return 1
+	}
+}
+
+@test "html embeds only regular image files inside the current directory" {
+	hostile_tree
+	cd rep
+	{
+		fetched f1 good.png
+		fetched f2 "$PWD/good.png"
+		fetched f3 ../secret.png
+		fetched f4 "$(cd .. && pwd)/secret.png"
+		fetched f5 link.png
+		fetched f6 up/secret.png
+		fetched f7 d/../good.png
+		fetched f8 fifo.png
+		fetched f9 'fa<b>ke.png'
+		fetched f10 plot.svg
+	} >in
+	run --separate-stderr timeout 10 ca-render -f html <in
+	[ "$status" -eq 0 ]
+	# The good PNG, by its relative and its absolute name; nothing else.
+	[ "$(grep -c '<img' <<<"$output")" -eq 2 ]
+	[ "$(grep -cF "src=\"data:image/png;base64,$(base64 -w0 good.png)\"" <<<"$output")" -eq 2 ]
+	refute grep -qF "$(base64 -w0 ../secret.png)" <<<"$output"
+	refute grep -qF "$(base64 -w0 'fa<b>ke.png')" <<<"$output"
+	refute grep -q 'data:image/svg' <<<"$output"
+	# Each of the others says why.
+	note 'a .. in its path; not embedded' ../secret.png
+	note 'outside the directory to embed from; not embedded' "$(cd .. && pwd)/secret.png"
+	note 'a symbolic link; not embedded' link.png
+	note 'a symbolic link in its path; not embedded' up/secret.png
+	note 'a .. in its path; not embedded' d/../good.png
+	note 'not a regular file; not embedded' fifo.png
+	note 'not an image of its type; not embedded' 'fa%3Cb%3Eke.png'
+	grep -qF '<a href="fa%3Cb%3Eke.png">fa&lt;b&gt;ke.png</a>' <<<"$output"
+	note 'an SVG image is linked, never embedded' plot.svg
+	refute grep -q '<script' <<<"$output"
+	[ -z "$stderr" ]
+}
+
+@test "html -d DIR embeds only from DIR, by relative and absolute names" {
+	hostile_tree
+	make_png 4 4 other.png
+	{
+		fetched f1 rep/good.png
+		fetched f2 "$PWD/rep/good.png"
+		fetched f3 other.png
+		fetched f4 "$PWD/other.png"
+		fetched f5 rep/../secret.png
+		fetched f6 rep/up/secret.png
+	} >in
+	run --separate-stderr ca-render -d rep -f html <in
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '<img' <<<"$output")" -eq 2 ]
+	[ "$(grep -cF "src=\"data:image/png;base64,$(base64 -w0 rep/good.png)\"" <<<"$output")" -eq 2 ]
+	note 'outside the directory to embed from; not embedded' other.png
+	note 'outside the directory to embed from; not embedded' "$PWD/other.png"
+	note 'a .. in its path; not embedded' rep/../secret.png
+	note 'a symbolic link in its path; not embedded' rep/up/secret.png
+	# An absolute DIR, and the long option, do the same.
+	run --separate-stderr ca-render --dir="$PWD/rep" -f html <in
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '<img' <<<"$output")" -eq 2 ]
+	# Without -d the current directory holds them all: other.png too.
+	run --separate-stderr ca-render -f html <in
+	[ "$(grep -c '<img' <<<"$output")" -eq 4 ]
+	refute grep -qF "$(base64 -w0 secret.png)" <<<"$output"
+}
+
+@test "html: a directory named by a symbolic link and \$PWD still matches absolute names" {
+	hostile_tree
+	ln -s rep alias
+	cd alias
+	fetched f1 "$BATS_TEST_TMPDIR/alias/good.png" >in
+	fetched f2 "$BATS_TEST_TMPDIR/rep/good.png" >>in
+	run --separate-stderr env PWD="$BATS_TEST_TMPDIR/alias" ca-render -f html <in
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '<img' <<<"$output")" -eq 2 ]
+}
+
+@test "-d with a directory that cannot be opened is a usage error" {
+	run --separate-stderr ca-render -d nowhere -f html </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-render: -d nowhere: No such file or directory"* ]]
+	: >plain
+	run --separate-stderr ca-render -d plain -f html </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-render: -d plain: Not a directory"* ]]
+}
+
+@test "markdown links fetched files and reads none of them" {
+	hostile_tree
+	cd rep
+	{ fetched f1 good.png; fetched f3 ../secret.png; fetched f8 fifo.png; } >in
+	run --separate-stderr timeout 10 ca-render -f markdown <in
+	[ "$status" -eq 0 ]
+	grep -qF '![good.png](good.png)' <<<"$output"
+	grep -qF '](../secret.png)' <<<"$output"
+	refute grep -q 'base64' <<<"$output"
 }
 
 @test "a streamed tool call that starts without an input key is still shown" {
