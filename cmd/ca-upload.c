@@ -503,6 +503,21 @@ bar_clear(struct src *s)
 	s->drawn = 0;
 }
 
+/* Bytes of s that fit in max without cutting a character in two. */
+static int
+name_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s), k, l;
+
+	for (k = 0; k < n; k += l) {
+		l = ca_utf8_len((const unsigned char *)s + k, n - k);
+		l = l ? l : 1;
+		if (k + l > max)
+			break;
+	}
+	return (int)k;
+}
+
 static int
 src_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
@@ -523,7 +538,8 @@ src_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
 		bar[i] = i < fill ? '#' : '.';
 	bar[30] = '\0';
 	/* At most 24 + 58 columns: one line on any terminal. */
-	i = fprintf(stderr, "\r%-.24s [%s] %3d%% %6.1f/%.1f MiB", s->name,
+	i = fprintf(stderr, "\r%.*s [%s] %3d%% %6.1f/%.1f MiB",
+	    name_cut(s->name, 24), s->name,
 	    bar, (int)(f * 100), (double)ulnow / 1048576.0,
 	    (double)ultotal / 1048576.0);
 	s->drawn = i > 1 ? i - 1 : 1;

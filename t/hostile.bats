@@ -267,3 +267,16 @@ transcript() {
 	shown_clean "400 invalid_request_error: $S (request-id $SH)"
 	printf '%s' "$output" | clean
 }
+
+@test "ca-upload: the progress bar shows a hostile file name escaped, cut between characters" {
+	head -c 2000000 /dev/zero >"$H.bin"
+	# 23 bytes, then a 2-byte character that a cut at 24 bytes would split.
+	head -c 2000000 /dev/zero >abcdefghijklmnopqrstuvwé.bin
+	# The bar is drawn only on a terminal: give it one.
+	export N="$H.bin"
+	run script -qec 'ca-upload -n "$N" abcdefghijklmnopqrstuvwé.bin >/dev/null' /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'A\x1b[31mB\x1b]52;c;aGk'* ]] || { printf '%s\n' "$output" | cat -v >&2; false; }
+	[[ "$output" == *'abcdefghijklmnopqrstuvw ['* ]]
+	printf '%s' "$output" | tr -d '\r' | clean
+}
