@@ -885,10 +885,14 @@ note() {
 	ln -s rep alias
 	cd alias
 	fetched f1 "$BATS_TEST_TMPDIR/alias/good.png" >in
-	fetched f2 "$BATS_TEST_TMPDIR/rep/good.png" >>in
+	fetched f2 "$(pwd -P)/good.png" >>in
 	run --separate-stderr env PWD="$BATS_TEST_TMPDIR/alias" ca-render -f html <in
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '<img' <<<"$output")" -eq 2 ]
+	# Without $PWD only the canonical name is known.
+	run --separate-stderr env -u PWD ca-render -f html <in
+	[ "$(grep -c '<img' <<<"$output")" -eq 1 ]
+	note 'outside the directory to embed from; not embedded' "$BATS_TEST_TMPDIR/alias/good.png"
 }
 
 @test "-d with a directory that cannot be opened is a usage error" {
