@@ -23,7 +23,7 @@ ca-upload sales.csv targets.csv |
 	ca-fetch -d "$out" |
 	tee "$out/session.ndjson" |
 	ca-render
-ca-render --format html <"$out/session.ndjson" >"$out/report.html"
+ca-render -d "$out" --format html <"$out/session.ndjson" >"$out/report.html"
 ca-render --format markdown <"$out/session.ndjson" >"$out/report.md"
 echo >&2
 echo "ca demo: files in $out:" >&2
