@@ -915,6 +915,7 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	char buf[PATH_MAX + 1];
+	long lineno = 0;
 	int ch, i, r, status = 0;
 
 	ca_setprog(argv[0]);
@@ -982,9 +983,10 @@ main(int argc, char *argv[])
 	else
 		while ((r = read_path(stdin, opt.nul ? '\0' : '\n', buf,
 		    sizeof(buf))) != 0) {
+			lineno++;
 			if (r == -1) {
-				ca_warn("standard input: a path longer than "
-				    "%d bytes, skipped", PATH_MAX);
+				ca_warn("standard input:%ld: a path longer "
+				    "than %d bytes, skipped", lineno, PATH_MAX);
 				status = CA_EX_FAIL;
 			} else if (buf[0] != '\0')
 				status = worse(status, do_path(buf));

@@ -96,7 +96,7 @@ struct ca_reader *ca_reader_new(FILE *fp, const char *name);
 int	 ca_reader_next(struct ca_reader *r, struct ca_rec *rec);
 int	 ca_reader_failed(const struct ca_reader *r);
 /* Can ca_reader_next return without reading (a whole line, or EOF)? */
-int	 ca_reader_pending(const struct ca_reader *r);
+int	 ca_reader_pending(struct ca_reader *r);
 /*
  * Read once, as much as is there (after poll(2) said so, this does not
  * block): for a caller that must not wait for the rest of a line.

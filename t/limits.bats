@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# Limits that hold however the input arrives: line length from a file or
+# a pipe, linear reading, memory held behind a slow request, file size
+# limits, idle servers, name collisions and files whose size lies.
+
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	emu_start
+	# Records 1 and 3 are fine; record 2 is one byte over 64 MiB.
+	local over=$(((64 << 20) + 1 - 24))
+	{
+		echo '{"type":"note","n":1}'
+		printf '{"type":"note","pad":"'
+		head -c "$over" /dev/zero | tr '\0' x
+		printf '"}\n'
+		echo '{"type":"note","n":3}'
+	} >"$BATS_FILE_TMPDIR/long.ndjson"
+}
+teardown_file() { emu_stop; }
+
+LONG() { echo "$BATS_FILE_TMPDIR/long.ndjson"; }
+
+# The record on line 2 of LONG is refused with one line naming the tool,
+# the input and the line; lines 1 and 3 still flow (as checked by the
+# caller); exit 1.
+refused_line2() {
+	local tool=$1 input=$2
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$tool: $input:2: record longer than 67108864 bytes, skipped" ]
+}
+
+@test "the long line is one byte over CA_LINE_MAX" {
+	[ "$(sed -n 2p "$(LONG)" | wc -c)" -eq $(((64 << 20) + 2)) ]
+}
+
+@test "line length: ca-exec refuses an overlong line from a file and from a pipe" {
+	run --separate-stderr ca-exec <"$(LONG)"
+	refused_line2 ca-exec '<stdin>'
+	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+	run --separate-stderr bash -c 'cat "$1" | ca-exec' _ "$(LONG)"
+	refused_line2 ca-exec '<stdin>'
+	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+}
+
+@test "line length: ca-fetch refuses an overlong line from a file and from a pipe" {
+	run --separate-stderr ca-fetch -d out <"$(LONG)"
+	refused_line2 ca-fetch stdin
+	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+	run --separate-stderr bash -c 'cat "$1" | ca-fetch -d out' _ "$(LONG)"
+	refused_line2 ca-fetch stdin
+	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+}
+
+@test "line length: ca-files -d refuses an overlong line from a file and from a pipe" {
+	run --separate-stderr ca-files -d <"$(LONG)"
+	refused_line2 ca-files stdin
+	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+	run --separate-stderr bash -c 'cat "$1" | ca-files -d' _ "$(LONG)"
+	refused_line2 ca-files stdin
+	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+}
+
+@test "line length: ca-request refuses an overlong line from a file and from a pipe" {
+	run --separate-stderr ca-request -i q hi <"$(LONG)"
+	refused_line2 ca-request '<stdin>'
+	[ "$(jq -c 'select(.type == "note")' <<<"$output")" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+	[ "$(jq -r 'select(.type == "request") | .custom_id' <<<"$output")" = q ]
+	run --separate-stderr bash -c 'cat "$1" | ca-request -i q hi' _ "$(LONG)"
+	refused_line2 ca-request '<stdin>'
+	[ "$(jq -c 'select(.type == "note")' <<<"$output")" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
+	[ "$(jq -r 'select(.type == "request") | .custom_id' <<<"$output")" = q ]
+}
+
+@test "line length: ca-render refuses an overlong line from a file and from a pipe" {
+	{ sed -n 1,2p "$(LONG)"; ca-request -n 'the prompt after the long line'; } >in
+	run --separate-stderr ca-render -C never <in
+	refused_line2 ca-render stdin
+	[[ "$output" == *"the prompt after the long line"* ]]
+	run --separate-stderr bash -c 'cat in | ca-render -C never'
+	refused_line2 ca-render stdin
+	[[ "$output" == *"the prompt after the long line"* ]]
+}
+
+@test "line length: ca-upload refuses an overlong path line and goes on" {
+	printf 'first' >a.txt
+	printf 'third' >c.txt
+	{ echo a.txt; head -c 5000 /dev/zero | tr '\0' y; echo; echo c.txt; } >paths
+	run --separate-stderr ca-upload -n <paths
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-upload: standard input:2: a path longer than 4096 bytes, skipped" ]
+	[ "$(jq -r .path <<<"$output")" = $'a.txt\nc.txt' ]
+	run --separate-stderr bash -c 'cat paths | ca-upload -n'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-upload: standard input:2: a path longer than 4096 bytes, skipped" ]
+	[ "$(jq -r .path <<<"$output")" = $'a.txt\nc.txt' ]
+}
+
+@test "a line of exactly CA_LINE_MAX bytes is a record like any other" {
+	{
+		printf '{"type":"note","pad":"'
+		head -c $(((64 << 20) - 24)) /dev/zero | tr '\0' x
+		printf '"}\n'
+		echo '{"type":"note","n":2}'
+	} >max.ndjson
+	[ "$(head -n 1 max.ndjson | wc -c)" -eq $(((64 << 20) + 1)) ]
+	run --separate-stderr ca-fetch -d out <max.ndjson
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	cmp <(echo "$output") max.ndjson
+}
+
+# rec-test counts the bytes the reader hands to memchr.  Reading the way
+# ca-exec does (a read, then "is a line there?"), a 16 MiB line through
+# a pipe arrives in hundreds of pieces; rescanning on each call would
+# look at some 2 GB, linear reading at about the input's size.
+@test "the reader scans a long line arriving in pieces in linear time" {
+	{
+		printf '{"type":"note","pad":"'
+		head -c $((16 << 20)) /dev/zero | tr '\0' x
+		printf '"}\n{"type":"note","n":2}\n'
+	} >in
+	size=$(wc -c <in)
+	run --separate-stderr bash -c 'cat in | "$CA_ROOT/t/unit/rec-test" -p'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'1 16777240 note\n2 21 note' ]
+	scanned=${stderr##*scanned }
+	echo "input $size, scanned $scanned" >&2
+	[ "$scanned" -ge "$size" ]
+	[ "$scanned" -le $((2 * size)) ]
+}
+
+@test "the reader refuses an overlong line that one read brings whole" {
+	run --separate-stderr "$CA_ROOT/t/unit/rec-test" -p <"$(LONG)"
+	[ "$output" = $'1 21 note\nbad\n3 21 note' ]
+	[ "$stderr" = $'rec-test: <stdin>:2: record longer than 67108864 bytes, skipped\n'"${stderr##*$'\n'}" ]
+}
+
