@@ -137,3 +137,27 @@ refused_line2() {
 	[ "$stderr" = $'rec-test: <stdin>:2: record longer than 67108864 bytes, skipped\n'"${stderr##*$'\n'}" ]
 }
 
+# With -j 2, 640 records of 1 MiB wait behind a request the server
+# answers only after 6 s.  Held without a bound they take 640 MiB; with
+# it, ca-exec stops reading at 256 MiB, and its peak memory (as time(1)
+# reports it) stays well under the 640.
+@test "ca-exec holds at most 256 MiB behind a slow request, then stops reading" {
+	emu_fault '{"path":"/v1/messages","latency_ms":6000}'
+	ca-request -n -i slow hi >req
+	python3 -c '
+import sys
+out = sys.stdout.buffer
+out.write(open("req", "rb").read())
+pad = b"x" * (1 << 20)
+for i in range(640):
+    out.write(b"{\"type\":\"note\",\"n\":%d,\"pad\":\"" % i + pad + b"\"}\n")
+' | /usr/bin/time -f '%M' -o rss "$CA_ROOT/ca-exec" -j 2 >out 2>err
+	[ ! -s err ]
+	# Everything came out, in input order.
+	[ "$(jq -r '.type + " " + (.n // .custom_id | tostring)' out | tr '\n' ' ')" = \
+	    "request slow response slow $(for i in $(seq 0 639); do printf 'note %d ' "$i"; done)" ]
+	kib=$(cat rss)
+	echo "peak RSS $kib KiB" >&2
+	[ "$kib" -lt $((480 << 10)) ]
+}
+
