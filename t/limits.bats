@@ -161,3 +161,87 @@ for i in range(640):
 	[ "$kib" -lt $((480 << 10)) ]
 }
 
+@test "ca-fetch past ulimit -f: EFBIG reported, not killed, no temporary left" {
+	a=$(curl -sf -X POST -H 'content-type: application/json' \
+		--data-binary '{"filename":"big.bin","size":200000}' \
+		"$EMU_URL/_emu/files" | jq -r .id)
+	mkdir out
+	# No trap: SIGXFSZ is at its default action, as in a plain shell.
+	run --separate-stderr bash -c "ulimit -f 64; ca-fetch -d out --id $a"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-fetch: $a: write out/big.bin: File too large" ]
+	[ -z "$output" ]
+	[ -z "$(ls -A out)" ]
+}
+
+@test "ca-fetch: a metadata GET that never answers is given up after the idle timeout" {
+	a=$(emu_file quiet.txt "the bytes")
+	# Every metadata attempt hangs far longer than the idle timeout.
+	emu_fault '{"path":"/v1/files/*","method":"GET","hang_ms":30000,"times":3}'
+	run --separate-stderr ca-fetch -d out --idle-timeout 1 --id "$a"
+	[ "$status" -eq 75 ]
+	[ "$stderr" = "ca-fetch: $a: metadata: timeout_error: no data received for 1 s" ]
+	[ -z "$output" ]
+	# All three attempts reached the server (the emulator logs a hung
+	# request only when it ends; its fault queue shows the rule used up).
+	[ "$(curl -sf "$EMU_URL/_emu/faults" | jq -c .faults)" = "[]" ]
+	[ -z "$(ls -A out)" ]
+}
+
+@test "ca-fetch: the metadata idle timeout lets a retry succeed" {
+	a=$(emu_file quiet.txt "the bytes")
+	emu_fault '{"path":"/v1/files/*","method":"GET","hang_ms":20000}'
+	run --separate-stderr ca-fetch -v -d out --idle-timeout 0.5 --id "$a"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no data received for 0.5 s; retry 1 of 2"* ]]
+	[ "$(jq -r .path <<<"$output")" = out/quiet.txt ]
+	[ "$(cat out/quiet.txt)" = "the bytes" ]
+	[ "$(curl -sf "$EMU_URL/_emu/faults" | jq -c .faults)" = "[]" ]
+}
+
+@test "--idle-timeout needs a number of seconds" {
+	run --separate-stderr ca-fetch --idle-timeout soon --id file_x
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"idle timeout"* ]]
+}
+
+# The code writes two charts with one base name in two directories of
+# outputs/; the server names both chart.png.
+two_charts() {
+	ca-request -n -i two 'make two charts:
+```python
+import os
+for d, c in (("a", "first"), ("b", "second")):
+    os.makedirs("outputs/" + d, exist_ok=True)
+    open("outputs/" + d + "/chart.png", "w").write(c + "\n")
+```' | ca-exec
+}
+
+@test "ca-fetch -f: two files with one base name in one run are both kept" {
+	two_charts >resp
+	[ "$(jq -r 'select(.type == "response") | [.message.content[] | .content.content[]?.file_id] | length' resp)" -eq 2 ]
+	run --separate-stderr ca-fetch -f -d out <resp
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(jq -r 'select(.type == "fetched") | .file.filename + " " + .path' <<<"$output")" = \
+	    $'chart.png out/chart.png\nchart.png out/chart-2.png' ]
+	[ "$(ls out)" = $'chart-2.png\nchart.png' ]
+	# Each record's path holds that record's bytes.
+	jq -r 'select(.type == "fetched") | .sha256 + "  " + .path' <<<"$output" | sha256sum -c
+	[ "$(cat out/chart.png out/chart-2.png | sort | tr '\n' ' ')" = "first second " ]
+	# The same input again gives the same names: nothing new, no -f needed.
+	run --separate-stderr ca-fetch -d out <resp
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "fetched") | .path + " " + (.unchanged | tostring)' <<<"$output")" = \
+	    $'out/chart.png true\nout/chart-2.png true' ]
+}
+
+@test "ca-fetch: a numbered name does not take a later file's own name" {
+	a=$(emu_file x.txt one)
+	b=$(emu_file x.txt two)
+	c=$(emu_file x-2.txt three)
+	run --separate-stderr ca-fetch -d out --id "$a" --id "$b" --id "$c"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .path <<<"$output")" = $'out/x.txt\nout/x-2.txt\nout/x-2-2.txt' ]
+	[ "$(cat out/x.txt out/x-2.txt out/x-2-2.txt)" = onetwothree ]
+}
