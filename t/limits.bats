@@ -245,3 +245,36 @@ for d, c in (("a", "first"), ("b", "second")):
 	[ "$(jq -r .path <<<"$output")" = $'out/x.txt\nout/x-2.txt\nout/x-2-2.txt' ]
 	[ "$(cat out/x.txt out/x-2.txt out/x-2-2.txt)" = onetwothree ]
 }
+
+@test "ca-upload /proc/self/status: a file that says 0 bytes is read to its end" {
+	[ "$(stat -c %s /proc/self/status)" -eq 0 ]
+	run --separate-stderr ca-upload -n /proc/self/status
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	size=$(jq -r .file.size_bytes <<<"$output")
+	[ "$size" -gt 100 ]
+	[ "$(jq -r '.file.filename + " " + .file.mime_type' <<<"$output")" = "status text/plain" ]
+	# The emulator received those bytes.
+	[ "$(emu_log /v1/files | jq -r '.multipart[] | select(.name == "file") | .size')" -eq "$size" ]
+	# -v says what happened.
+	run --separate-stderr ca-upload -n -v /proc/self/status
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"/proc/self/status: its size was not what the file system said; read to its end: "*" bytes"* ]]
+}
+
+@test "ca-upload: a /sys file shorter than its size is read to its end" {
+	f=""
+	for c in /sys/kernel/uevent_seqnum /sys/kernel/mm/transparent_hugepage/enabled; do
+		if [ -r "$c" ] && [ "$(stat -c %s "$c")" -ne "$(wc -c <"$c")" ]; then
+			f=$c
+			break
+		fi
+	done
+	[ -n "$f" ] || skip "no /sys file whose size lies"
+	cat "$f" >expected
+	run --separate-stderr ca-upload -n "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(jq -r .file.size_bytes <<<"$output")" -eq "$(wc -c <expected)" ]
+	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum <expected | cut -d' ' -f1)" ]
+}
