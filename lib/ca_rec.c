@@ -19,6 +19,7 @@ struct ca_reader {
 	long	 lineno;
 	int	 eof;
 	int	 failed;
+	int	 skipping;	/* the line at consumed began overlong */
 	cJSON	*json;
 	size_t	 consumed;	/* bytes of buf the last record used */
 };
@@ -45,12 +46,18 @@ ca_reader_pending(struct ca_reader *r)
 
 	if (r->buf == NULL)
 		return r->eof;
-	/* An overlong line is for ca_reader_next to report and skip. */
-	if (r->len - r->consumed > CA_LINE_MAX)
-		return 1;
 	from = r->scan > r->consumed ? r->scan : r->consumed;
 	p = from < r->len ? memchr(r->buf + from, '\n', r->len - from) : NULL;
 	r->scan = p != NULL ? (size_t)(p - r->buf) : r->len;
+	/*
+	 * An overlong line without its end yet: drop what there is and
+	 * remember, rather than make ca_reader_next wait for the end;
+	 * it reports the line once the end is there.
+	 */
+	if (p == NULL && r->len - r->consumed > CA_LINE_MAX) {
+		r->skipping = 1;
+		r->len = r->scan = r->consumed;
+	}
 	return r->eof || p != NULL;
 }
 
@@ -129,8 +136,9 @@ static long long
 nextline(struct ca_reader *r, size_t *nl)
 {
 	char *p;
-	int toolong = 0;
+	int toolong = r->skipping;
 
+	r->skipping = 0;
 	for (;;) {
 		p = r->len > r->scan ? memchr(r->buf + r->scan, '\n',
 		    r->len - r->scan) : NULL;

@@ -137,6 +137,29 @@ refused_line2() {
 	[ "$stderr" = $'rec-test: <stdin>:2: record longer than 67108864 bytes, skipped\n'"${stderr##*$'\n'}" ]
 }
 
+@test "the reader refuses an overlong line that arrives in pieces, asked whether a line is there" {
+	run --separate-stderr bash -c 'cat "$1" | "$CA_ROOT/t/unit/rec-test" -p' _ "$(LONG)"
+	[ "$output" = $'1 21 note\nbad\n3 21 note' ]
+	[ "${stderr%%$'\n'*}" = "rec-test: <stdin>:2: record longer than 67108864 bytes, skipped" ]
+}
+
+# With -j 2 the request is in flight while the writer sends more than
+# 64 MiB of a line and stops; it ends the line only once the response is
+# out.  A ca-exec that waited for the end of the overlong line would
+# never write the response (timeout 60 ends the wait).
+@test "ca-exec: a writer that stalls in an overlong line does not stall the transfers" {
+	emu_fault '{"path":"/v1/messages","latency_ms":2000}'
+	ca-request -n -i r1 hi >req
+	run --separate-stderr timeout 60 bash -c '{ cat req; printf "{\"type\":\"note\",\"pad\":\"";
+		head -c $(((64 << 20) + 100)) /dev/zero | tr "\0" x
+		until grep -q "\"type\":\"response\"" out 2>/dev/null; do sleep 0.1; done
+		echo "\"}"; echo "{\"type\":\"note\",\"n\":3}"; } | ca-exec -j 2 >out'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-exec: <stdin>:2: record longer than 67108864 bytes, skipped" ]
+	[ "$(jq -r .type out | tr '\n' ' ')" = "request response note " ]
+	[ "$(tail -1 out)" = '{"type":"note","n":3}' ]
+}
+
 # With -j 2, 640 records of 1 MiB wait behind a request the server
 # answers only after 6 s.  Held without a bound they take 640 MiB; with
 # it, ca-exec stops reading at 256 MiB, and its peak memory (as time(1)
