@@ -19,6 +19,12 @@ enum jstate { J_WAIT, J_RUN, J_DONE };
 
 /* Input records held behind an unfinished one, beyond the jobs. */
 #define SLOTS_MAX	4096
+/*
+ * Bytes of output held behind an unfinished request (ca-exec(1) says
+ * so): past this, input is not read until the head is done.  Records
+ * of up to CA_LINE_MAX each would otherwise pile up by the gigabyte.
+ */
+#define HOLD_MAX	((size_t)256 << 20)
 
 /* Output of one input record, kept in input order. */
 struct slot {
@@ -66,6 +72,7 @@ static struct {
 	double		 hold_until;	/* a 429 pauses every new attempt */
 	struct slot	*head, *tail;
 	int		 nslots;	/* input records not yet written */
+	size_t		 held;		/* bytes in the slots' buffers */
 	struct job	*jlist;
 	int		 active;
 	int		 nfail, ntemp;
@@ -144,8 +151,18 @@ slot_write(struct slot *s, const char *p, size_t n)
 {
 	if (s == g.head && !g.unordered)
 		out(p, n);
-	else
-		ca_buf_add(&s->out, p, n);
+	else if (ca_buf_add(&s->out, p, n) == 0)
+		g.held += n;
+}
+
+/* Write what a slot held, and let its memory go. */
+static void
+slot_flush(struct slot *s)
+{
+	if (s->out.len > 0)
+		out(s->out.p, s->out.len);
+	g.held -= s->out.len;
+	ca_buf_free(&s->out);
 }
 
 static void
@@ -154,23 +171,18 @@ slot_done(struct slot *s)
 	struct slot *n;
 
 	s->done = 1;
-	if (g.unordered) {
-		if (s->out.len > 0)
-			out(s->out.p, s->out.len);
-		ca_buf_free(&s->out);
-	}
+	if (g.unordered)
+		slot_flush(s);
 	while (g.head != NULL && g.head->done) {
 		n = g.head->next;
-		ca_buf_free(&g.head->out);
+		slot_flush(g.head);
 		free(g.head);
 		g.nslots--;
 		g.head = n;
 		if (n == NULL)
 			g.tail = NULL;
-		else if (n->out.len > 0 && !g.unordered) {
-			out(n->out.p, n->out.len);
-			ca_buf_reset(&n->out);
-		}
+		else if (!g.unordered)
+			slot_flush(n);
 	}
 }
 
@@ -614,6 +626,14 @@ add_request(const struct ca_rec *rec, struct slot *s)
 	j->due = ca_now();
 }
 
+/* Is there room to take another input record? */
+static int
+room(void)
+{
+	return g.active < g.jobs && g.nslots < g.jobs + SLOTS_MAX &&
+	    g.held < HOLD_MAX;
+}
+
 static int
 stdin_ready(void)
 {
@@ -626,7 +646,7 @@ stdin_ready(void)
  * Take input records while there is room for more requests.  Only whole
  * lines are taken, and stdin is read once per call at most, so a writer
  * that stalls mid-line never stalls the transfers.  Records waiting
- * behind a slow request are bounded too.
+ * behind a slow request are bounded too, in number and in bytes.
  */
 static int
 admit(struct ca_reader *r, int *eof)
@@ -635,7 +655,7 @@ admit(struct ca_reader *r, int *eof)
 	struct slot *s;
 	int rv, bad = 0, filled = 0;
 
-	while (!*eof && g.active < g.jobs && g.nslots < g.jobs + SLOTS_MAX) {
+	while (!*eof && room()) {
 		if (!ca_reader_pending(r)) {
 			if (filled || !stdin_ready())
 				break;
@@ -738,8 +758,7 @@ loop(void)
 		wait = launch();
 		if (wait < 0 || wait > 1000)
 			wait = 1000;
-		want = !eof && g.active < g.jobs &&
-		    g.nslots < g.jobs + SLOTS_MAX;
+		want = !eof && room();
 		if (want && ca_reader_pending(r))
 			wait = 0;
 		wfd.fd = STDIN_FILENO;

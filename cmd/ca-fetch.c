@@ -25,7 +25,7 @@
 #define NAME_MAX_BYTES	200		/* a saved name, at most */
 #define EXT_MAX_BYTES	16		/* an extension worth keeping */
 #define META_MAX	((size_t)1 << 20)	/* one metadata body */
-#define IDLE_S		60L		/* abort a download stalled this long */
+#define IDLE_MS		60000L		/* abort a request stalled this long */
 /* No generated file is larger than a container's 5 GiB of disk. */
 #define FETCH_MAX	((long long)5 << 30)
 #define PROGRESS_MIN	((long long)1 << 20)
@@ -66,6 +66,12 @@ catch_signals(void)
 			continue;
 		sigaction(sigs[i], &sa, NULL);
 	}
+	/*
+	 * Past a file size limit (ulimit -f) write(2) then fails with
+	 * EFBIG, which is reported and cleaned up like any write error,
+	 * instead of SIGXFSZ killing us with the temporary left behind.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 struct fetch {
@@ -82,6 +88,8 @@ struct fetch {
 	int		 qflag;
 	mode_t		 mode;		/* of published files */
 	struct ca_strset seen;		/* ids fetched (or tried) this run */
+	struct ca_strset names;		/* names given out this run */
+	long		 idle_ms;	/* --idle-timeout */
 	int		 failed;	/* a permanent failure happened */
 	int		 tempfailed;	/* a temporary one did */
 };
@@ -229,6 +237,34 @@ clean_name(const char *fname)
 		memmove(out + stem, out + k - extlen, extlen + 1);
 	}
 	return out;
+}
+
+/*
+ * A name not yet given out in this run: generated files in different
+ * directories of the container (outputs/a/chart.png, outputs/b/
+ * chart.png) reach us with the same base name, and the second must not
+ * replace the first.  It becomes chart-2.png (chart-3.png, ...), the
+ * same on every run over the same input.  Takes name; returns the one
+ * to use.
+ */
+static char *
+unique_name(struct fetch *f, char *name)
+{
+	const char *ext = strrchr(name, '.');
+	size_t stem = ext != NULL && ext != name ? (size_t)(ext - name) :
+	    strlen(name);
+	char *n = name;
+	long i;
+
+	for (i = 2; ca_strset_add(&f->names, n); i++) {
+		if (n != name)
+			free(n);
+		n = ca_xmalloc(strlen(name) + 24);
+		sprintf(n, "%.*s-%ld%s", (int)stem, name, i, name + stem);
+	}
+	if (n != name)
+		free(name);
+	return n;
 }
 
 /* "DIR/NAME" as records and messages show it. */
@@ -803,7 +839,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	/* Big files take long: only a stalled transfer is cut off. */
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, IDLE_S);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (f->idle_ms + 999) / 1000);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	if (!f->qflag && isatty(STDERR_FILENO) &&
@@ -875,6 +911,8 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		name = ca_xstrdup(f->outname);
 	else if ((name = clean_name(fname)) == NULL)
 		name = generated_name(id, ca_jstr(meta, "mime_type"));
+	if (f->outpath == NULL)
+		name = unique_name(f, name);
 	shown = shown_path(f, name);
 	if (ca_verbose) {
 		char *a = ca_sanitize(fname, 0), *b = ca_sanitize(shown, 0);
@@ -1018,8 +1056,9 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]\n",
-	    fp);
+	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout "
+	    "seconds]\n"
+	    "                [--id file_id ...]\n", fp);
 	if (status == 0)
 		fputs("  -d DIR              write the files into DIR "
 		    "(default .)\n"
@@ -1027,6 +1066,8 @@ usage(int status)
 		    "differs\n"
 		    "  -i, --id FILE_ID    fetch this file; stdin is not "
 		    "read\n"
+		    "      --idle-timeout S  give up a request silent this "
+		    "long (default 60)\n"
 		    "  -o FILE             write the one file to FILE "
 		    "(- for stdout)\n"
 		    "  -q                  no progress bar\n"
@@ -1043,6 +1084,9 @@ setup(struct fetch *f)
 
 	if ((rc = ca_api_init(&f->api)) != 0)
 		return rc;
+	/* The metadata GET too: a server that never answers must not
+	 * hold us for the whole request timeout. */
+	f->api.idle_ms = f->idle_ms;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		ca_warn("cannot initialise libcurl");
 		return CA_EX_USAGE;
@@ -1090,6 +1134,7 @@ static void
 cleanup(struct fetch *f)
 {
 	ca_strset_free(&f->seen);
+	ca_strset_free(&f->names);
 	curl_slist_free_all(f->hdrs);
 	curl_slist_free_all(f->chdrs);
 	if (f->share != NULL)
@@ -1106,6 +1151,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "id", required_argument, NULL, 'i' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct fetch f;
@@ -1118,6 +1164,7 @@ main(int argc, char *argv[])
 	memset(&f, 0, sizeof(f));
 	f.dir = ".";
 	f.dirfd = -1;
+	f.idle_ms = IDLE_MS;
 	while ((ch = getopt_long(argc, argv, "d:fhi:o:qv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -1133,6 +1180,10 @@ main(int argc, char *argv[])
 		case 'i':
 			ids = ca_xrealloc(ids, (nids + 1) * sizeof(*ids));
 			ids[nids++] = optarg;
+			break;
+		case 'I':
+			f.idle_ms = (long)(ca_seconds(optarg, "idle timeout") *
+			    1000);
 			break;
 		case 'o':
 			f.outpath = optarg;

@@ -230,6 +230,127 @@ scan_file(int fd, long long size, struct ca_sha256 *s, unsigned char *sniff,
 	return 0;
 }
 
+/*
+ * Does the file hold more than fstat said?  Files under /proc say 0
+ * bytes and /sys ones 4096, whatever they hold; a file being appended
+ * to has grown.  Reading exactly st_size bytes would send the wrong
+ * thing (for /proc, nothing at all).
+ */
+static int
+size_lies(int fd, const struct stat *st)
+{
+	char c;
+	ssize_t r;
+
+	do
+		r = pread(fd, &c, 1, st->st_size);
+	while (r == -1 && errno == EINTR);
+	return r == 1;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Copy fd, read to its end, into an unlinked temporary file, and close
+ * it: the copy's size is true, and the copy is what gets hashed and
+ * sent.  Returns the copy (st describes it), or -1 having said why.
+ */
+static int
+spool(const char *spath, int fd, struct stat *st)
+{
+	static unsigned char buf[CHUNK];
+	const char *dir = getenv("TMPDIR");
+	long long total = 0;
+	char *tmp;
+	ssize_t r;
+	int t;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	tmp = ca_xmalloc(strlen(dir) + 24);
+	sprintf(tmp, "%s/ca-upload.XXXXXX", dir);
+	if ((t = mkstemp(tmp)) == -1) {
+		ca_warn("%s: its size is not known, and no temporary copy "
+		    "can be made in %s:", spath, dir);
+		free(tmp);
+		close(fd);
+		return -1;
+	}
+	unlink(tmp);
+	free(tmp);
+	for (;;) {
+		if ((r = read(fd, buf, sizeof(buf))) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if ((total += r) > CA_FILE_MAX) {
+			ca_warn("%s: more than the Files API's limit of %lld "
+			    "bytes (500 MB)", spath, CA_FILE_MAX);
+			goto fail;
+		}
+		if (write_all(t, buf, (size_t)r) == -1) {
+			ca_warn("%s: temporary copy:", spath);
+			goto fail;
+		}
+	}
+	if (r == -1 || fstat(t, st) == -1) {
+		ca_warn("%s:", spath);
+		goto fail;
+	}
+	ca_note("%s: its size was not what the file system said; read to "
+	    "its end: %lld bytes", spath, total);
+	close(fd);
+	return t;
+fail:
+	close(t);
+	close(fd);
+	return -1;
+}
+
+/*
+ * Hash and sniff the file; one whose size lies is first copied, read to
+ * its end, and *fd and *st become the copy's.  0, or -1 having said why.
+ */
+static int
+scan_true(const char *spath, int *fd, struct stat *st, struct ca_sha256 *s,
+    unsigned char *sniff, size_t *sniffn)
+{
+	struct stat now;
+	int rc;
+
+	if (size_lies(*fd, st) && (*fd = spool(spath, *fd, st)) == -1)
+		return -1;
+	ca_sha256_init(s);
+	rc = scan_file(*fd, (long long)st->st_size, s, sniff, sniffn);
+	/* Shorter than it says, yet not shrunk: /sys says 4096. */
+	if (rc == -2 && fstat(*fd, &now) == 0 && now.st_size == st->st_size) {
+		if ((*fd = spool(spath, *fd, st)) == -1)
+			return -1;
+		ca_sha256_init(s);
+		rc = scan_file(*fd, (long long)st->st_size, s, sniff, sniffn);
+	}
+	if (rc == -1)
+		ca_warn("%s:", spath);
+	else if (rc == -2)
+		ca_warn("%s: the file changed while it was being read", spath);
+	return rc == 0 ? 0 : -1;
+}
+
 /* mkdir -p with mode 0700 for what we create. */
 static int
 mkdirs(char *path)
@@ -846,15 +967,8 @@ do_path(const char *path)
 	 * Hash even without the cache: the record carries the digest, so
 	 * that a round trip through ca-fetch can be checked.
 	 */
-	ca_sha256_init(&s);
-	switch (scan_file(fd, (long long)st.st_size, &s, sniff, &sniffn)) {
-	case -1:
-		ca_warn("%s:", spath);
+	if (scan_true(spath, &fd, &st, &s, sniff, &sniffn) == -1)
 		goto close;
-	case -2:
-		ca_warn("%s: the file changed while it was being read", spath);
-		goto close;
-	}
 	ca_sha256_final(&s, digest);
 	if ((type = opt.type) == NULL && (type = mime_by_ext(name)) == NULL)
 		type = mime_sniff(sniff, sniffn,
@@ -931,6 +1045,7 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	char buf[PATH_MAX + 1];
+	long lineno = 0;
 	int ch, i, r, status = 0;
 
 	ca_setprog(argv[0]);
@@ -998,9 +1113,10 @@ main(int argc, char *argv[])
 	else
 		while ((r = read_path(stdin, opt.nul ? '\0' : '\n', buf,
 		    sizeof(buf))) != 0) {
+			lineno++;
 			if (r == -1) {
-				ca_warn("standard input: a path longer than "
-				    "%d bytes, skipped", PATH_MAX);
+				ca_warn("standard input:%ld: a path longer "
+				    "than %d bytes, skipped", lineno, PATH_MAX);
 				status = CA_EX_FAIL;
 			} else if (buf[0] != '\0')
 				status = worse(status, do_path(buf));

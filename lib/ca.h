@@ -95,8 +95,12 @@ struct ca_reader *ca_reader_new(FILE *fp, const char *name);
  */
 int	 ca_reader_next(struct ca_reader *r, struct ca_rec *rec);
 int	 ca_reader_failed(const struct ca_reader *r);
-/* Can ca_reader_next return without reading (a whole line, or EOF)? */
-int	 ca_reader_pending(const struct ca_reader *r);
+/*
+ * Can ca_reader_next return without reading (a whole line, or EOF)?
+ * Looks only at bytes it has not seen before, and drops the bytes of
+ * an overlong line as they come (ca_reader_next reports it at its end).
+ */
+int	 ca_reader_pending(struct ca_reader *r);
 /*
  * Read once, as much as is there (after poll(2) said so, this does not
  * block): for a caller that must not wait for the rest of a line.

@@ -15,10 +15,11 @@ struct ca_reader {
 	char	*buf;		/* buf[0..len) holds unread bytes */
 	size_t	 len;
 	size_t	 cap;
-	size_t	 scan;		/* bytes of buf already known to hold no '\n' */
+	size_t	 scan;		/* buf[consumed..scan) holds no '\n' */
 	long	 lineno;
 	int	 eof;
 	int	 failed;
+	int	 skipping;	/* the line at consumed began overlong */
 	cJSON	*json;
 	size_t	 consumed;	/* bytes of buf the last record used */
 };
@@ -33,16 +34,31 @@ ca_reader_new(FILE *fp, const char *name)
 	return r;
 }
 
+/*
+ * Called after every read of a slow pipe: it looks only at the bytes
+ * it has not seen, so a long line costs linear time, not quadratic.
+ */
 int
-ca_reader_pending(const struct ca_reader *r)
+ca_reader_pending(struct ca_reader *r)
 {
+	size_t from;
+	char *p;
+
 	if (r->buf == NULL)
 		return r->eof;
-	/* An overlong line is for ca_reader_next to report and skip. */
-	if (r->len - r->consumed > CA_LINE_MAX)
-		return 1;
-	return r->eof || memchr(r->buf + r->consumed, '\n',
-	    r->len - r->consumed) != NULL;
+	from = r->scan > r->consumed ? r->scan : r->consumed;
+	p = from < r->len ? memchr(r->buf + from, '\n', r->len - from) : NULL;
+	r->scan = p != NULL ? (size_t)(p - r->buf) : r->len;
+	/*
+	 * An overlong line without its end yet: drop what there is and
+	 * remember, rather than make ca_reader_next wait for the end;
+	 * it reports the line once the end is there.
+	 */
+	if (p == NULL && r->len - r->consumed > CA_LINE_MAX) {
+		r->skipping = 1;
+		r->len = r->scan = r->consumed;
+	}
+	return r->eof || p != NULL;
 }
 
 int
@@ -70,8 +86,8 @@ compact(struct ca_reader *r)
 		return;
 	memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
 	r->len -= r->consumed;
+	r->scan = r->scan > r->consumed ? r->scan - r->consumed : 0;
 	r->consumed = 0;
-	r->scan = 0;
 }
 
 static int
@@ -120,8 +136,9 @@ static long long
 nextline(struct ca_reader *r, size_t *nl)
 {
 	char *p;
-	int toolong = 0;
+	int toolong = r->skipping;
 
+	r->skipping = 0;
 	for (;;) {
 		p = r->len > r->scan ? memchr(r->buf + r->scan, '\n',
 		    r->len - r->scan) : NULL;
@@ -129,7 +146,9 @@ nextline(struct ca_reader *r, size_t *nl)
 			size_t n = (size_t)(p - r->buf);
 
 			*nl = n + 1;
-			return toolong ? -1 : (long long)n;
+			/* One read(2) of a regular file can bring a whole
+			 * overlong line, '\n' and all. */
+			return toolong || n > CA_LINE_MAX ? -1 : (long long)n;
 		}
 		r->scan = r->len;
 		if (r->len > CA_LINE_MAX) {
@@ -140,7 +159,8 @@ nextline(struct ca_reader *r, size_t *nl)
 			if (r->len == 0)
 				return toolong ? -1 : -2;
 			*nl = r->len;		/* last line, no '\n' */
-			return toolong ? -1 : (long long)r->len;
+			return toolong || r->len > CA_LINE_MAX ? -1 :
+			    (long long)r->len;
 		}
 	}
 }

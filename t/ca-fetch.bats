@@ -425,7 +425,7 @@ GET /v1/files/$c/content" ]
 
 @test "a file size limit (EFBIG): clear error, temporary removed" {
 	a=$(mkfile '{"filename": "big.bin", "size": 100000}')
-	run --separate-stderr bash -c "trap '' XFSZ; ulimit -f 16; ca-fetch -d out --id $a"
+	run --separate-stderr bash -c "ulimit -f 16; ca-fetch -d out --id $a"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-fetch: $a: write out/big.bin: File too large" ]
 	[ -z "$(ls -A out)" ]
@@ -609,7 +609,8 @@ ca-fetch: out/v.txt: unchanged" ]
 @test "usage: --help, unknown options, -d with -o, no key" {
 	run --separate-stderr ca-fetch --help
 	[ "$status" -eq 0 ]
-	[ "$(head -1 <<<"$output")" = "usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]" ]
+	[ "$(head -2 <<<"$output")" = "usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout seconds]
+                [--id file_id ...]" ]
 	[ -z "$stderr" ]
 	help=$output
 	run --separate-stderr ca-fetch -h
@@ -617,7 +618,8 @@ ca-fetch: out/v.txt: unchanged" ]
 	[ "$output" = "$help" ]
 	run --separate-stderr ca-fetch -x
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]" ]]
+	[[ "$stderr" == *"usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout seconds]
+                [--id file_id ...]" ]]
 	run --separate-stderr ca-fetch extra
 	[ "$status" -eq 2 ]
 	run --separate-stderr ca-fetch -d out -o x
