@@ -88,7 +88,7 @@ sent_prompts() {
 	sed -i 's/"expires_at":"[^"]*"/"expires_at":"2020-01-01T00:00:00Z"/g' s.ndjson
 	run --separate-stderr ca-chat -t s.ndjson <<<'two'
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"use --fresh-container to start a new one"* ]]
+	[[ "$stderr" == *"use --fresh-container to start a new one"*"ca-chat: that prompt was not sent"* ]]
 	run --separate-stderr ca-chat --fresh-container -t s.ndjson <<<'three'
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"starting a fresh one"* ]]
