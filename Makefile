@@ -41,11 +41,13 @@ lib/libca.a: $(LIBOBJ)
 
 $(LIBOBJ) $(BIN:%=cmd/%.o): lib/ca.h
 
-# Install what is missing (Debian packages), then build and run every test.
+# Install what is missing (Debian packages): deps for every target below,
+# check and demo only what they need.  Then build and run every test.
 deps:
-	@sh tools/deps.sh
+	@sh tools/deps.sh all
 
-check: deps
+check:
+	@sh tools/deps.sh test
 	$(MAKE) all
 	BATS=$(BATS) sh tools/runtests.sh t
 
@@ -84,7 +86,8 @@ lint: deps
 	shellcheck -x t/*.bash ca-chat tools/*.sh bench/*.sh .ci/run
 	python3 -m py_compile emu/ca-emu.py
 
-demo: deps
+demo:
+	@sh tools/deps.sh build
 	$(MAKE) all
 	sh tools/demo.sh
 

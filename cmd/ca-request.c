@@ -43,6 +43,10 @@ struct input {
 	cJSON		*container;	/* the last response's container */
 	int		 nresp;		/* responses to last_req */
 	int		 bad;
+	cJSON		*base;		/* the last request with a response */
+	cJSON		*base_turn;	/* the assistant content answering it */
+	cJSON		*skipped;	/* requests after base without one */
+	cJSON		*again;		/* file blocks of the skipped turns */
 };
 
 static void
@@ -123,6 +127,30 @@ join(int argc, char **argv)
 	return b.p;
 }
 
+/*
+ * A request ends when the next one starts (or the input ends): if it was
+ * answered it becomes the base a continuation builds on, otherwise a
+ * failed turn to skip.
+ */
+static void
+settle(struct input *in)
+{
+	if (in->last_req == NULL)
+		return;
+	if (in->nresp > 0) {
+		cJSON_Delete(in->base);
+		cJSON_Delete(in->base_turn);
+		cJSON_Delete(in->skipped);
+		in->base = cJSON_Duplicate(in->last_req, 1);
+		in->base_turn = cJSON_Duplicate(in->turn, 1);
+		in->skipped = NULL;
+		return;
+	}
+	if (in->skipped == NULL)
+		in->skipped = cJSON_CreateArray();
+	cJSON_AddItemToArray(in->skipped, cJSON_Duplicate(in->last_req, 1));
+}
+
 /* Remember the last request and the assistant content answering it. */
 static void
 take_transcript(struct input *in, const char *type, const cJSON *rec)
@@ -130,6 +158,7 @@ take_transcript(struct input *in, const char *type, const cJSON *rec)
 	const cJSON *msg, *b, *c;
 
 	if (strcmp(type, "request") == 0) {
+		settle(in);
 		cJSON_Delete(in->last_req);
 		cJSON_Delete(in->turn);
 		in->last_req = cJSON_Duplicate(rec, 1);
@@ -341,6 +370,97 @@ expired(const char *when)
 	return strncmp(when, buf, 19) < 0;
 }
 
+/* The file id a user content block carries, or NULL. */
+static const char *
+block_file_id(const cJSON *b)
+{
+	const char *id = ca_jstr(b, "file_id");
+
+	return id != NULL ? id : ca_jstr(ca_jobj(b, "source"), "file_id");
+}
+
+static int
+has_file_block(const cJSON *blocks, const char *id)
+{
+	const cJSON *b;
+
+	cJSON_ArrayForEach(b, blocks)
+		if (block_file_id(b) != NULL &&
+		    strcmp(block_file_id(b), id) == 0)
+			return 1;
+	return 0;
+}
+
+static cJSON *
+last_message(const cJSON *params)
+{
+	const cJSON *msgs = ca_jarr(params, "messages");
+
+	return cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+}
+
+/*
+ * Skip the failed turns after the base: their prompts are dropped (the
+ * person asks again), but the files they attached never reached the
+ * model, so they ride along with the new turn.
+ */
+static void
+skip_failed(struct input *in)
+{
+	struct ca_buf ids = { NULL, 0, 0, 0 };
+	const cJSON *r, *m, *b;
+	char *s;
+
+	in->again = cJSON_CreateArray();
+	cJSON_ArrayForEach(r, in->skipped) {
+		s = ca_sanitize(ca_jstr(r, "custom_id") != NULL ?
+		    ca_jstr(r, "custom_id") : "?", 64);
+		if (ids.len > 0)
+			ca_buf_addstr(&ids, ", ");
+		ca_buf_addstr(&ids, s);
+		free(s);
+		m = last_message(ca_jobj(r, "params"));
+		if (ca_jstr(m, "role") == NULL ||
+		    strcmp(ca_jstr(m, "role"), "user") != 0)
+			continue;
+		cJSON_ArrayForEach(b, ca_jarr(m, "content"))
+			if (block_file_id(b) != NULL &&
+			    !has_file_block(in->again, block_file_id(b)))
+				cJSON_AddItemToArray(in->again,
+				    cJSON_Duplicate(b, 1));
+	}
+	if (ids.len > 0) {
+		s = ca_sanitize(in->base != NULL &&
+		    ca_jstr(in->base, "custom_id") != NULL ?
+		    ca_jstr(in->base, "custom_id") : "?", 64);
+		ca_warn("--continue: skipped the failed turn%s %s (no "
+		    "response); continuing from %s",
+		    cJSON_GetArraySize(in->skipped) > 1 ? "s" : "", ids.p,
+		    in->base != NULL ? s : "the start");
+		free(s);
+	}
+	ca_buf_free(&ids);
+}
+
+/* Attach the files of skipped turns that the new turn lacks. */
+static void
+reattach(cJSON *params, const struct input *in)
+{
+	cJSON *content = ca_jarr(last_message(params), "content");
+	const cJSON *b;
+
+	cJSON_ArrayForEach(b, in->again)
+		if (content != NULL &&
+		    !has_file_block(content, block_file_id(b)))
+			cJSON_AddItemToArray(content, cJSON_Duplicate(b, 1));
+}
+
+/*
+ * The params of the next turn: the last answered request's, with its
+ * answer as the assistant message.  When no turn was answered, the last
+ * request's settings with the history it was built on (its messages but
+ * the failed prompt).
+ */
 static cJSON *
 continue_params(struct input *in, const struct opts *o, const char **tool)
 {
@@ -350,23 +470,26 @@ continue_params(struct input *in, const struct opts *o, const char **tool)
 	if (in->last_req == NULL)
 		ca_die(CA_EX_USAGE, "--continue: no request record in the "
 		    "transcript on standard input");
-	if (in->nresp == 0)
-		ca_die(CA_EX_FAIL, "--continue: the last turn (%s) has no "
-		    "response to continue from",
-		    ca_jstr(in->last_req, "custom_id") ?
-		    ca_jstr(in->last_req, "custom_id") : "?");
-	params = cJSON_Duplicate(ca_jobj(in->last_req, "params"), 1);
+	settle(in);
+	skip_failed(in);
+	if (in->base != NULL)
+		params = cJSON_Duplicate(ca_jobj(in->base, "params"), 1);
+	else
+		params = cJSON_Duplicate(ca_jobj(in->last_req, "params"), 1);
 	if (params == NULL)
 		ca_die(CA_EX_FAIL, "--continue: the last request has no params");
 	cJSON_DeleteItemFromObject(params, "stream");
 	msgs = ca_jarr(params, "messages");
 	if (msgs == NULL)
 		msgs = cJSON_AddArrayToObject(params, "messages");
-	a = cJSON_CreateObject();
-	cJSON_AddStringToObject(a, "role", "assistant");
-	cJSON_AddItemToObject(a, "content", in->turn);
-	in->turn = NULL;
-	cJSON_AddItemToArray(msgs, a);
+	if (in->base != NULL) {
+		a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "role", "assistant");
+		cJSON_AddItemToObject(a, "content", in->base_turn);
+		in->base_turn = NULL;
+		cJSON_AddItemToArray(msgs, a);
+	} else if (cJSON_GetArraySize(msgs) > 0)
+		cJSON_DeleteItemFromArray(msgs, cJSON_GetArraySize(msgs) - 1);
 	*tool = NULL;
 	cJSON_ArrayForEach(t, ca_jarr(params, "tools")) {
 		const char *ty = ca_jstr(t, "type");
@@ -587,6 +710,7 @@ main(int argc, char *argv[])
 		cJSON_AddArrayToObject(params, "messages");
 	cJSON_AddItemToArray(ca_jarr(params, "messages"),
 	    user_message(prompt, in.files, o.inline_files));
+	reattach(params, &in);
 	set_tool(params, tool);
 
 	rec = cJSON_CreateObject();
@@ -609,6 +733,10 @@ main(int argc, char *argv[])
 	cJSON_Delete(in.last_req);
 	cJSON_Delete(in.turn);
 	cJSON_Delete(in.container);
+	cJSON_Delete(in.base);
+	cJSON_Delete(in.base_turn);
+	cJSON_Delete(in.skipped);
+	cJSON_Delete(in.again);
 	ca_buf_free(&in.held);
 	free(o.extra_betas);
 	free(prompt);

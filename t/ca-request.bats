@@ -250,13 +250,54 @@ EOT
 	[ "$stderr" = "ca-request: container container_1 expired at 2020-01-01T00:00:00Z; starting a fresh one (earlier files are gone)" ]
 }
 
-@test "--continue without a transcript, or without a response, fails clearly" {
+@test "--continue without a transcript is a usage error" {
 	run --separate-stderr ca-request -C next <<<"$FILE_CSV"
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "ca-request: --continue: no request record in the transcript on standard input" ]
-	run --separate-stderr ca-request -C next <<<'{"type":"request","custom_id":"r9","params":{"model":"claude-opus-5-5","messages":[]}}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ca-request: --continue: the last turn (r9) has no response to continue from" ]
+}
+
+# A turn that failed after the transcript's answered one: its request
+# (built on r1, attaching EXTRA) and an error record instead of a response.
+failed_turn() {
+	local id=$1 extra=${2:-}
+	jq -c --arg id "$id" --argjson extra "[${extra}]" '
+		select(.type == "request") | .custom_id = $id |
+		.params.messages += [{"role":"assistant","content":[{"type":"text","text":"A"}]},
+			{"role":"user","content":([{"type":"text","text":"lost"}] + $extra)}] |
+		.params.container = "container_1"' < <(transcript)
+	echo "{\"type\":\"error\",\"custom_id\":\"$id\",\"part\":1,\"status\":529,\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"
+}
+
+@test "--continue skips failed turns, says which, and builds on the last answer" {
+	run --separate-stderr ca-request -C 'and now?' < <(transcript; failed_turn r2; failed_turn r3)
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ca-request: --continue: skipped the failed turns r2, r3 (no response); continuing from r1" ]
+	# Exactly what the first test builds after r1 alone.
+	expected=$(ca-request --continue 'and now?' < <(transcript) 2>/dev/null | jq -c .params)
+	json_eq "$(jq -c .params <<<"$output")" "$expected"
+	[ "$(jq -r .params.container <<<"$output")" = container_1 ]
+}
+
+@test "--continue attaches again the files of the turns it skips, once" {
+	local png='{"type":"container_upload","file_id":"file_png"}'
+	run --separate-stderr ca-request -C again < <(transcript; failed_turn r2 "$png"; failed_turn r3 "$png"; echo "$FILE_TXT")
+	[ "$status" -eq 0 ]
+	json_eq "$(tail -1 <<<"$output" | jq -c '.params.messages[-1].content')" \
+		'[{"type":"text","text":"again"},{"type":"container_upload","file_id":"file_txt"},{"type":"container_upload","file_id":"file_png"}]'
+}
+
+@test "--continue when no turn was answered starts over with the same settings" {
+	run --separate-stderr ca-request -C next <<<'{"type":"request","custom_id":"r9","params":{"model":"claude-sonnet-4-6","max_tokens":500,"system":"sys","messages":[{"role":"user","content":[{"type":"text","text":"lost"},{"type":"container_upload","file_id":"file_csv"}]}]}}'
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ca-request: --continue: skipped the failed turn r9 (no response); continuing from the start" ]
+	json_eq "$(jq -c '.params | {model, max_tokens, system, messages}' <<<"$output")" \
+		'{"model":"claude-sonnet-4-6","max_tokens":500,"system":"sys","messages":[{"role":"user","content":[{"type":"text","text":"next"},{"type":"container_upload","file_id":"file_csv"}]}]}'
+}
+
+@test "--continue names a skipped turn safely" {
+	run --separate-stderr ca-request -C next <<<'{"type":"request","custom_id":"r\u001b[2J","params":{"model":"claude-opus-5-5","messages":[]}}'
+	[ "$status" -eq 0 ]
+	[ "$stderr" = 'ca-request: --continue: skipped the failed turn r\x1b[2J (no response); continuing from the start' ]
 }
 
 @test "a closed standard input is no input, not an error" {

@@ -1,34 +1,56 @@
 #!/bin/sh
-# Install, from Debian's packages, whatever the build and tests need and
-# this machine lacks.  Quiet when nothing is missing.
+# Install, from Debian's packages, what this machine lacks for one use:
+#   build  compile the tools and run the demo (the emulator is python3)
+#   test   build, plus what the tests run (bats, jq, curl, file, mandoc,
+#          and chromium for the HTML report's browser tests unless
+#          CA_NO_BROWSER is set)
+#   all    test, plus the tools of make lint, valgrind and bench
+# Quiet when nothing is missing.
 set -eu
+
+what=${1:-all}
+case $what in
+build | test | all) ;;
+*) echo "usage: tools/deps.sh [build|test|all]" >&2; exit 2 ;;
+esac
 
 need=""
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+# A compiler is not enough: gcc without recommends has no C library
+# headers (libc6-dev).
+have_cc() {
+	echo '#include <sys/stat.h>' | cc -E -x c - >/dev/null 2>&1
+}
 
-have_cmd cc || need="$need gcc"
+have_cc || need="$need gcc libc6-dev"
 have_cmd make || need="$need make"
 have_cmd pkg-config || need="$need pkg-config"
 have_pc libcurl || need="$need libcurl4-openssl-dev"
 have_pc libcjson || need="$need libcjson-dev"
-have_cmd bats || need="$need bats"
-have_cmd jq || need="$need jq"
-have_cmd curl || need="$need curl"
 have_cmd python3 || need="$need python3"
-have_cmd mandoc || need="$need mandoc"
-have_cmd shellcheck || need="$need shellcheck"
-have_cmd valgrind || need="$need valgrind"
-have_cmd file || need="$need file"
-[ -x /usr/bin/time ] || need="$need time"
-[ -n "${CA_NO_BROWSER:-}" ] || have_cmd chromium || need="$need chromium"
+
+if [ "$what" != build ]; then
+	have_cmd bats || need="$need bats"
+	have_cmd jq || need="$need jq"
+	have_cmd curl || need="$need curl"
+	have_cmd file || need="$need file"
+	have_cmd mandoc || need="$need mandoc"
+	[ -n "${CA_NO_BROWSER:-}" ] || have_cmd chromium ||
+		need="$need chromium"
+fi
+
+if [ "$what" = all ]; then
+	have_cmd shellcheck || need="$need shellcheck"
+	have_cmd valgrind || need="$need valgrind"
+	[ -x /usr/bin/time ] || need="$need time"
+fi
 
 [ -n "$need" ] || exit 0
 echo "deps: installing:$need" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
-# shellcheck disable=SC2086
 $sudo apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
