@@ -82,8 +82,7 @@ struct fetch {
 	int		 qflag;
 	mode_t		 mode;		/* of published files */
 	struct ca_strset seen;		/* ids fetched (or tried) this run */
-	int		 failed;	/* a permanent failure happened */
-	int		 tempfailed;	/* a temporary one did */
+	struct ca_status st;	/* the exit-status rule's tally */
 };
 
 /* Where a download's bytes go, and what we know about them. */
@@ -105,15 +104,6 @@ struct sink {
 	const char	*shown;
 	struct timespec	 last;
 };
-
-static void
-note_status(struct fetch *f, int rc)
-{
-	if (rc == CA_EX_TEMPFAIL)
-		f->tempfailed = 1;
-	else if (rc != 0)
-		f->failed = 1;
-}
 
 static const struct {
 	const char *mime, *ext;
@@ -564,7 +554,7 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	ca_retry_init(&rp);
 	if ((rc = ca_perform(h, &resp, &rp, NULL, NULL)) != 0) {
 		report(id, "metadata", &resp);
-		note_status(f, rc);
+		ca_status_add(&f->st, rc);
 	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
 	    !cJSON_IsObject(m)) {
 		char *sid = ca_sanitize(id, 100);
@@ -576,7 +566,7 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 		free(rid);
 		cJSON_Delete(m);
 		m = NULL;
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	}
 	curl_easy_cleanup(h);
 	ca_buf_free(&resp.body);
@@ -718,24 +708,24 @@ download_failed(struct fetch *f, const char *id, struct sink *s,
 {
 	char *sid = ca_sanitize(id, 100), *shown;
 
-	if (s->err == EPIPE && s->tostdout)
-		f->failed = 1;	/* the reader went away: nothing to say */
+	if (s->err == EPIPE && s->tostdout)	/* the reader went away */
+		ca_status_add(&f->st, CA_EX_FAIL);
 	else if (s->err != 0) {
 		shown = ca_sanitize(s->shown, 0);
 		errno = s->err;
 		ca_warn("%s: write %s:", sid, shown);
 		free(shown);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	} else if (s->why[0] != '\0') {
 		ca_warn("%s: content: %s", sid, s->why);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	} else if (rc == 0) {
 		ca_warn("%s: content: received %lld bytes, the file's metadata "
 		    "says %lld", sid, s->got, s->want);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	} else {
 		report(id, "content", resp);
-		note_status(f, rc);
+		ca_status_add(&f->st, rc);
 	}
 	free(sid);
 }
@@ -758,7 +748,7 @@ tmp_finish(struct fetch *f, struct sink *s, const char *id)
 		ca_warn("%s: write %s:", sid, shown);
 		free(sid);
 		free(shown);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		tmp_remove();
 	}
 	return rc;
@@ -792,7 +782,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 
 		ca_warn("cannot create a temporary file in %s:", sd);
 		free(sd);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		return -1;
 	}
 	path = ca_xmalloc(strlen(esc) + 24);
@@ -849,7 +839,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 
 		ca_warn("invalid file id \"%s\"", sid);
 		free(sid);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		return;
 	}
 	if ((meta = get_meta(f, id, esc)) == NULL)
@@ -863,7 +853,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		    "%lld a container can hold; not fetched", sid, sz,
 		    FETCH_MAX);
 		free(sid);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
 	if (sz >= 0)
@@ -884,7 +874,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		free(c);
 	}
 	if (!f->tostdout && taken(f, dirfd, name, shown, want)) {
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
 	if (download(f, id, esc, dirfd, shown, want, &s) == -1)
@@ -893,7 +883,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	if (f->tostdout)
 		goto done;
 	if (publish(f, dirfd, name, shown, hex, s.got, &unchanged) == -1) {
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
 	if (unchanged) {
@@ -977,6 +967,8 @@ run_records(struct fetch *f)
 		}
 		if (!f->tostdout)
 			ca_emit_raw(&rec);
+		/* An error that passes through is this tool's failure too. */
+		ca_status_rec(&f->st, rec.json);
 		if (strcmp(rec.type, "response") != 0)
 			continue;
 		before = c.n;
@@ -994,7 +986,7 @@ run_records(struct fetch *f)
 		bad = 1;
 	ca_reader_free(r);
 	if (bad)
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	if (f->outpath != NULL) {
 		if (c.n > 1) {
 			ca_warn("-o takes one file; the input has %zu", c.n);
@@ -1003,7 +995,7 @@ run_records(struct fetch *f)
 		}
 		if (c.n == 0) {
 			ca_warn("no file in the input");
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 		} else
 			fetch_one(f, c.p[0].id, c.p[0].custom_id);
 		pending_free(&c);
@@ -1177,6 +1169,6 @@ main(int argc, char *argv[])
 	free(ids);
 	cleanup(&f);
 	if (rc == 0)
-		rc = f.failed ? CA_EX_FAIL : f.tempfailed ? CA_EX_TEMPFAIL : 0;
+		rc = ca_status_exit(&f.st);
 	return ca_finish(rc);
 }

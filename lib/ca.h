@@ -131,6 +131,22 @@ int	 ca_error_temporary(long status, const char *type);
 /* The exit status the rule gives. */
 int	 ca_status_exit(const struct ca_status *s);
 
+/* ca_version.c: the toolkit's version and the ids it makes. */
+#ifndef CA_VERSION
+#define CA_VERSION	"0.9.0"
+#endif
+/* Print "prog VERSION (libcurl x, cJSON y)" on stdout and exit 0. */
+void	 ca_version(void) CA_NORETURN;
+/* Is id a custom_id the Message Batches API takes: [A-Za-z0-9_-]{1,64}? */
+int	 ca_id_ok(const char *id);
+/*
+ * A custom_id "PREFIX-TTTTTTTTTT-PPPP" unique across invocations: the
+ * time in microseconds and the process id (base 36), and a counter
+ * for more than one a microsecond.  buf has at least CA_ID_MAX bytes.
+ */
+#define CA_ID_MAX	65
+void	 ca_id_new(char *buf, const char *prefix);
+
 /* ca_jcompact.c */
 /*
  * Append the JSON text src (n bytes) to out on one line with its value
