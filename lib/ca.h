@@ -37,6 +37,8 @@
 /* ca_err.c: diagnostics on stderr, prefixed with the program name. */
 extern const char *ca_prog;
 extern int ca_verbose;		/* -v count; ca_note prints only when set */
+/* Called before each message, to clear a progress line; may be NULL. */
+extern void (*ca_warn_hook)(void);
 void	 ca_setprog(const char *argv0);
 /* "prog: msg"; a format ending in ':' appends strerror(errno). */
 void	 ca_warn(const char *fmt, ...) CA_PRINTF(1, 2);

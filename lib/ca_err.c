@@ -10,6 +10,7 @@
 
 const char *ca_prog = "ca";
 int ca_verbose;
+void (*ca_warn_hook)(void);
 
 void
 ca_setprog(const char *argv0)
@@ -28,6 +29,8 @@ vwarn(const char *fmt, va_list ap)
 	int saved = errno;
 	size_t n = strlen(fmt);
 
+	if (ca_warn_hook != NULL)
+		ca_warn_hook();
 	fprintf(stderr, "%s: ", ca_prog);
 	vfprintf(stderr, fmt, ap);
 	if (n > 0 && fmt[n - 1] == ':')
