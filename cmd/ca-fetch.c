@@ -1008,8 +1008,8 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]\n",
-	    fp);
+	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]\n"
+	    "       ca-fetch --version\n", fp);
 	if (status == 0)
 		fputs("  -d DIR              write the files into DIR "
 		    "(default .)\n"
@@ -1021,7 +1021,8 @@ usage(int status)
 		    "(- for stdout)\n"
 		    "  -q                  no progress bar\n"
 		    "  -v                  notes on standard error\n"
-		    "  -h, --help          this text\n", fp);
+		    "  -h, --help          this text\n"
+		    "      --version       print the version and exit\n", fp);
 	exit(status);
 }
 
@@ -1096,6 +1097,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "id", required_argument, NULL, 'i' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct fetch f;
@@ -1132,6 +1134,8 @@ main(int argc, char *argv[])
 		case 'v':
 			ca_verbose++;
 			break;
+		case 'V':
+			ca_version();
 		default:
 			usage(CA_EX_USAGE);
 		}
