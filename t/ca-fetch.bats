@@ -617,7 +617,8 @@ ca-fetch: out/v.txt: unchanged" ]
 	[ "$output" = "$help" ]
 	run --separate-stderr ca-fetch -x
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]" ]]
+	[[ "$stderr" == *"usage: ca-fetch [-fqv] [-d dir] [-o file] [--id file_id ...]
+       ca-fetch --version" ]]
 	run --separate-stderr ca-fetch extra
 	[ "$status" -eq 2 ]
 	run --separate-stderr ca-fetch -d out -o x
