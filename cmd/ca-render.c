@@ -69,6 +69,7 @@ struct tally {
 	double		 usd;		/* tokens at list prices */
 	char		*unknown;	/* first model not in the price table */
 	long		 responses, runs, edits, errors;
+	long		 toolerrs;	/* tool errors and non-zero exits shown */
 	struct container *c;
 	size_t		 nc;
 };
@@ -140,7 +141,8 @@ static struct turn *turns, **lastturn = &turns, *cur;
 static struct turn *thash[4096];
 static struct finfo *fhash[4096];
 static struct tally total;
-static long nturns, nfail, ntemp;
+static long nturns;
+static struct ca_status xst;	/* the exit-status rule's tally */
 static struct {
 	char	*id, *path;
 } edits[EDIT_IDS];
@@ -1232,9 +1234,15 @@ tally_message(struct tally *t, const cJSON *msg)
 		case CA_BLK_CODE_RESULT:
 		case CA_BLK_BASH_RESULT:
 			t->runs++;
+			/* Shown in red above: the summary must not say 0. */
+			if (ca_blk_error_code(b) != NULL ||
+			    jll(ca_jobj(b, "content"), "return_code", 0) != 0)
+				t->toolerrs++;
 			break;
 		case CA_BLK_EDITOR_RESULT:
 			t->edits++;
+			if (ca_blk_error_code(b) != NULL)
+				t->toolerrs++;
 			break;
 		default:
 			break;
@@ -1257,6 +1265,7 @@ tally_merge(struct tally *to, const struct tally *t)
 	to->runs += t->runs;
 	to->edits += t->edits;
 	to->errors += t->errors;
+	to->toolerrs += t->toolerrs;
 	if (to->unknown == NULL && t->unknown != NULL)
 		to->unknown = ca_xstrdup(t->unknown);
 	for (i = 0; i < t->nc; i++)
@@ -1280,8 +1289,9 @@ tally_free(struct tally *t)
 static void
 show_tally(const struct tally *t)
 {
-	char buf[256];
+	char buf[256], tool[64] = "";
 	double cusd = (double)t->nc * CONTAINER_MIN_H * CONTAINER_USD_H;
+	long nerr = t->errors + t->toolerrs;
 	size_t i;
 
 	if (t->responses == 0) {
@@ -1294,11 +1304,14 @@ show_tally(const struct tally *t)
 	    "%.0f cache write, %.0f cache read", t->in, t->out,
 	    t->cw5 + t->cw1h, t->cr);
 	line1(T_DIM, buf);
+	if (t->toolerrs > 0)
+		snprintf(tool, sizeof(tool), " (%ld in code execution)",
+		    t->toolerrs);
 	snprintf(buf, sizeof(buf), "%ld response%s, %ld code run%s, "
-	    "%ld file edit%s, %ld error%s", t->responses,
+	    "%ld file edit%s, %ld error%s%s", t->responses,
 	    t->responses == 1 ? "" : "s", t->runs, t->runs == 1 ? "" : "s",
-	    t->edits, t->edits == 1 ? "" : "s", t->errors,
-	    t->errors == 1 ? "" : "s");
+	    t->edits, t->edits == 1 ? "" : "s", nerr,
+	    nerr == 1 ? "" : "s", tool);
 	line1(T_DIM, buf);
 	for (i = 0; i < t->nc; i++) {
 		F->line(T_DIM);
@@ -1886,12 +1899,13 @@ show_request(const cJSON *rec)
 	}
 }
 
-/* Temporary as ca-exec judges it: worth running again later. */
+/* ca-upload's error record for a path: no turn's. */
 static int
-temporary(const cJSON *rec)
+upload_error(const cJSON *rec)
 {
-	return ca_error_temporary((long)ca_jnum(rec, "status", 0),
-	    ca_jstr(ca_jobj(rec, "error"), "type"));
+	return strcmp(nz(ca_jstr(rec, "type")), "error") == 0 &&
+	    ca_jstr(rec, "path") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(rec, "custom_id") == NULL;
 }
 
 static void
@@ -1903,6 +1917,11 @@ show_error(const cJSON *rec)
 	char buf[64];
 
 	F->line(T_ERR);
+	if (upload_error(rec)) {
+		F->lit("not uploaded ");
+		F->code(ca_jstr(rec, "path"));
+		F->lit(": ");
+	}
 	F->lit("error");
 	if (st > 0) {
 		snprintf(buf, sizeof(buf), " %.0f", st);
@@ -2365,17 +2384,15 @@ stream_record(const struct ca_rec *rec)
 	const cJSON *j = rec->json;
 	const char *t = rec->type, *cid = ca_jstr(j, "custom_id");
 
-	if (strcmp(t, "error") == 0) {
-		if (temporary(j))
-			ntemp++;
-		else
-			nfail++;
-	}
+	ca_status_rec(&xst, j);
 	if (strcmp(t, "event") == 0)
 		live_event(j);
 	else if (strcmp(t, "response") == 0)
 		stream_response(j);
-	else if (strcmp(t, "error") == 0)
+	else if (upload_error(j)) {
+		if (!rflag)
+			show_error(j);
+	} else if (strcmp(t, "error") == 0)
 		stream_error(j);
 	else if (rflag) {
 		if (strcmp(t, "file") == 0 || strcmp(t, "fetched") == 0)
@@ -2459,12 +2476,7 @@ doc_collect(const struct ca_rec *rec)
 	int part = (int)jll(j, "part", 1), fresh = 0, close = 0;
 	struct turn *tn;
 
-	if (strcmp(t, "error") == 0) {
-		if (temporary(j))
-			ntemp++;
-		else
-			nfail++;
-	}
+	ca_status_rec(&xst, j);
 	if (strcmp(t, "file") == 0)
 		finfo_note(j, 0);
 	else if (strcmp(t, "fetched") == 0)
@@ -2477,10 +2489,10 @@ doc_collect(const struct ca_rec *rec)
 	} else if (strcmp(t, "event") == 0)
 		fresh = part == 1 && strcmp(nz(ca_jstr(ca_jobj(j, "event"),
 		    "type")), "message_start") == 0;
-	else if (strcmp(t, "error") == 0)
+	else if (strcmp(t, "error") == 0 && !upload_error(j))
 		close = 1;
 	else if (strcmp(t, "file") == 0 || strcmp(t, "deleted") == 0 ||
-	    cidj == NULL) {
+	    cidj == NULL || upload_error(j)) {
 		push(&others, &nothers, &capothers, j);
 		return;
 	}
@@ -2595,10 +2607,14 @@ doc_render(void)
 
 	F->start();
 	for (i = 0; i < nothers; i++)
-		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0) {
+		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0 ||
+		    upload_error(others[i])) {
 			if (!files++)
 				F->heading(2, "Uploaded files", NULL);
-			show_filerec(others[i]);
+			if (upload_error(others[i]))
+				show_error(others[i]);
+			else
+				show_filerec(others[i]);
 		}
 	for (tn = turns; tn != NULL; tn = tn->next)
 		doc_turn(tn);
@@ -2606,7 +2622,7 @@ doc_render(void)
 		F->heading(2, "Other records", NULL);
 	for (i = 0; i < nothers; i++) {
 		t = nz(ca_jstr(others[i], "type"));
-		if (strcmp(t, "file") == 0)
+		if (strcmp(t, "file") == 0 || upload_error(others[i]))
 			continue;
 		if (strcmp(t, "fetched") == 0)
 			show_fetched(others[i]);
@@ -2615,7 +2631,8 @@ doc_render(void)
 		else
 			show_other(t);
 	}
-	if (nturns > 0) {
+	/* One turn has its own summary already: not a second, the same. */
+	if (nturns > 1) {
 		snprintf(buf, sizeof(buf), "Summary of %ld turn%s", nturns,
 		    nturns == 1 ? "" : "s");
 		F->heading(2, buf, NULL);
@@ -2633,12 +2650,15 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s [-hrsv] [-C when] [-f format]\n"
+	    "       %s --version\n"
 	    "  -f, --format=FORMAT  text (default), markdown or html\n"
 	    "  -C, --color=WHEN     auto (default), always or never\n"
 	    "  -r, --raw            only the model's final text of each turn\n"
 	    "  -s, --stdout         only what the code printed\n"
 	    "  -v, --verbose        notes on standard error\n"
-	    "  -h, --help           this help\n", ca_prog);
+	    "  -h, --help           this help\n"
+	    "      --version        print the version and exit\n", ca_prog,
+	    ca_prog);
 	exit(status);
 }
 
@@ -2685,6 +2705,7 @@ options(int argc, char *argv[])
 		{ "raw", no_argument, NULL, 'r' },
 		{ "stdout", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *when = "auto";
@@ -2714,6 +2735,8 @@ options(int argc, char *argv[])
 		case 'v':
 			ca_verbose++;
 			break;
+		case 'V':
+			ca_version();
 		default:
 			usage(stderr, CA_EX_USAGE);
 		}
@@ -2785,8 +2808,9 @@ main(int argc, char *argv[])
 	ca_note("%ld record%s, %ld turn%s, %ld bad line%s", nrec,
 	    nrec == 1 ? "" : "s", nturns, nturns == 1 ? "" : "s", nbad,
 	    nbad == 1 ? "" : "s");
-	status = nbad > 0 || nfail > 0 ? CA_EX_FAIL : ntemp > 0 ?
-	    CA_EX_TEMPFAIL : CA_EX_OK;
+	if (nbad > 0)
+		ca_status_add(&xst, CA_EX_FAIL);
+	status = ca_status_exit(&xst);
 	cleanup();
 	return ca_finish(status);
 }
