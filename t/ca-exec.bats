@@ -82,6 +82,13 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	[ "$status" -eq 2 ]
 }
 
+@test "a base URL that is no URL is shown, sanitised" {
+	run --separate-stderr env ANTHROPIC_BASE_URL=$'not a url\e]0;x\a' ca-exec </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'ca-exec: ANTHROPIC_BASE_URL is not a URL: "not a url\x1b]0;x\x07"' ]
+	[ -z "$output" ]
+}
+
 @test "an API error becomes an error record, exit 1, one line on stderr" {
 	ca-request -n -i r1 hi | jq -c '.params.temperature = 0.5' >req
 	run --separate-stderr ca-exec <req
