@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -132,6 +133,7 @@ typedef void (*sink_fn)(const char *, size_t);
 static const struct fmt *F;
 static int color;			/* ANSI colour on the terminal */
 static int rflag;			/* -r: the model's final text */
+static char *linkdir;			/* -o: the report's directory */
 static int sflag;			/* --stdout: what the code printed */
 static int trail = 2;			/* '\n's ending the output so far */
 static enum tone ltone;			/* text: the current line's tone */
@@ -545,15 +547,80 @@ md_block(enum bk k, const char *label, const char *lang, const char *s,
 }
 
 /*
+ * p made absolute (from the working directory) with "." and ".."
+ * resolved by name, as a list of components.  Caller frees *v and the
+ * returned buffer.
+ */
+static char *
+abs_parts(const char *p, char ***v, size_t *n)
+{
+	char cwd[PATH_MAX], *buf, *c, *save = NULL;
+
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	buf = ca_xmalloc(strlen(cwd) + strlen(p) + 2);
+	sprintf(buf, "%s/%s", cwd, p);
+	*v = ca_xcalloc(strlen(buf) / 2 + 2, sizeof(**v));
+	*n = 0;
+	for (c = strtok_r(buf, "/", &save); c != NULL;
+	    c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			if (*n > 0)
+				(*n)--;
+			continue;
+		}
+		(*v)[(*n)++] = c;
+	}
+	return buf;
+}
+
+/*
+ * A fetched file's path as a link from the report: with -o, relative
+ * to the report's directory; else as recorded (relative to the working
+ * directory, where a report on standard output is taken to be).
+ */
+static char *
+link_target(const char *p)
+{
+	char **d, **t, *bd, *bt;
+	size_t nd, nt, i, k;
+	struct ca_buf b = { NULL, 0, 0, 0 };
+
+	if (linkdir == NULL)
+		return ca_xstrdup(p);
+	bd = abs_parts(linkdir, &d, &nd);
+	bt = abs_parts(p, &t, &nt);
+	for (i = 0; i < nd && i < nt && strcmp(d[i], t[i]) == 0; i++)
+		;
+	for (k = i; k < nd; k++)
+		ca_buf_addstr(&b, "../");
+	for (k = i; k < nt; k++) {
+		ca_buf_addstr(&b, t[k]);
+		if (k + 1 < nt)
+			ca_buf_addstr(&b, "/");
+	}
+	if (b.p == NULL)
+		ca_buf_addstr(&b, ".");
+	free(d);
+	free(t);
+	free(bd);
+	free(bt);
+	return b.p;
+}
+
+/*
  * A link destination: anything but unreserved bytes and '/' encoded, so
  * no path can become a scheme ("javascript:") or, with a leading "//",
  * another host.
  */
 static void
-pct_path(const char *p)
+pct_path(const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char e[3];
+	char e[3], *rel = link_target(path);
+	const char *p = rel;
 
 	while (p[0] == '/' && p[1] == '/')
 		p++;
@@ -570,6 +637,7 @@ pct_path(const char *p)
 		e[2] = hex[c & 15];
 		out(e, 3);
 	}
+	free(rel);
 }
 
 static int	 is_image(const struct finfo *, const char **);
@@ -655,6 +723,7 @@ html_start(void)
 	    ".note.call{color:#2a7ab0}\n.note.ok{color:#280}\n"
 	    "code{font:13px ui-monospace,monospace;background:#f2f2f5;"
 	    "padding:0 .2rem}\n"
+	    "pre code{background:none;padding:0}\n"
 	    "figure{margin:.6rem 0}img{max-width:100%;border:1px solid #ddd}\n"
 	    "figcaption{font-size:.8rem;color:#556}\n"
 	    "</style>\n</head>\n<body>\n<h1>ca session report</h1>\n");
@@ -2649,10 +2718,11 @@ doc_render(void)
 static void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: %s [-hrsv] [-C when] [-f format]\n"
+	fprintf(fp, "usage: %s [-hrsv] [-C when] [-f format] [-o file]\n"
 	    "       %s --version\n"
 	    "  -f, --format=FORMAT  text (default), markdown or html\n"
 	    "  -C, --color=WHEN     auto (default), always or never\n"
+	    "  -o, --output=FILE    write to FILE; links are relative to it\n"
 	    "  -r, --raw            only the model's final text of each turn\n"
 	    "  -s, --stdout         only what the code printed\n"
 	    "  -v, --verbose        notes on standard error\n"
@@ -2693,6 +2763,25 @@ pick_color(const char *when)
 	    (term == NULL || strcmp(term, "dumb") != 0);
 }
 
+/* -o: write there, and link fetched files from there. */
+static void
+set_output(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+
+	if (*path == '\0' || freopen(path, "w", stdout) == NULL) {
+		char *sp = ca_sanitize(path, 0);
+
+		ca_die(CA_EX_USAGE, "-o %s:", sp);
+	}
+	if (sl == NULL)
+		linkdir = ca_xstrdup(".");
+	else {
+		linkdir = ca_xstrdup(path);
+		linkdir[sl - path + (sl == path)] = '\0';
+	}
+}
+
 /* Options; on return F, color, rflag and sflag are set. */
 static void
 options(int argc, char *argv[])
@@ -2702,21 +2791,22 @@ options(int argc, char *argv[])
 		{ "colour", optional_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "stdout", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *when = "auto";
+	const char *when = "auto", *opath = NULL;
 	int ch, i;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0)
 			usage(stdout, 0);
 	F = &fmt_text;
-	while ((ch = getopt_long(argc, argv, "C:f:hrsv", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "C:f:ho:rsv", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
 			when = optarg != NULL ? optarg : "always";
@@ -2726,6 +2816,9 @@ options(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout, 0);
+		case 'o':
+			opath = optarg;
+			break;
 		case 'r':
 			rflag = 1;
 			break;
@@ -2754,6 +2847,8 @@ options(int argc, char *argv[])
 		ca_warn("-r and --stdout exclude each other");
 		usage(stderr, CA_EX_USAGE);
 	}
+	if (opath != NULL)
+		set_output(opath);
 	color = pick_color(when) && F == &fmt_text && !rflag && !sflag;
 	if (sflag)
 		F = &fmt_raw;
@@ -2766,6 +2861,7 @@ cleanup(void)
 
 	turns_free();
 	tally_free(&total);
+	free(linkdir);
 	finfo_freeall();
 	for (i = 0; i < EDIT_IDS; i++) {
 		free(edits[i].id);

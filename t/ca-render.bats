@@ -811,3 +811,31 @@ EOF
 	grep -qF 'not uploaded `no\x1b[31msuch.csv`: error `file_error`: No such file or directory' <<<"$output"
 	refute grep -q 'Turn' <<<"$output"
 }
+
+@test "-o: the report's links to fetched files are relative to the report" {
+	blocks_with_files
+	run --separate-stderr ca-render -f html -o out/report.html <blocks.ndjson
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	grep -qF '<a href="report.txt">report.txt</a>' out/report.html
+	# The image is still found (from the working directory) and embedded.
+	[ "$(grep -c '<img' out/report.html)" -eq 1 ]
+	mkdir -p sub/deep
+	ca-render -f markdown --output=sub/deep/r.md <blocks.ndjson
+	grep -qx '\[report.txt\](../../out/report.txt)' sub/deep/r.md
+	ca-render -f html -o "$PWD/r.html" <blocks.ndjson
+	grep -qF '<a href="out/report.txt">report.txt</a>' r.html
+	# Without -o, the report is taken to be in the working directory.
+	run --separate-stderr ca-render -f html <blocks.ndjson
+	grep -qF '<a href="out/report.txt">report.txt</a>' <<<"$output"
+	run --separate-stderr ca-render -o nosuch/dir/r.html <blocks.ndjson
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-render: -o nosuch/dir/r.html: No such file or directory" ]
+}
+
+@test "html: code in a pre block has no inline-code padding or background" {
+	run --separate-stderr ca-render -f html <"$FIX/blocks.ndjson"
+	grep -qF 'pre code{background:none;padding:0}' <<<"$output"
+	# It comes after the inline rule, so it wins.
+	[ "$(grep -n 'pre code{' <<<"$output" | cut -d: -f1)" -gt "$(grep -n '^code{' <<<"$output" | cut -d: -f1)" ]
+}
