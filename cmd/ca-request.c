@@ -594,7 +594,7 @@ main(int argc, char *argv[])
 	cJSON *params, *rec, *prevbetas = NULL;
 	const char *tool = NULL, *model;
 	char *prompt, idbuf[CA_ID_MAX], pfx[32], *mcopy = NULL;
-	int status = CA_EX_OK;
+	int status;
 
 	ca_setprog(argv[0]);
 	memset(&o, 0, sizeof(o));
@@ -620,15 +620,15 @@ main(int argc, char *argv[])
 	else if (o.cont)
 		ca_die(CA_EX_USAGE, "--continue reads the transcript on "
 		    "standard input");
+	/* Bad lines, and the error records that came in, by the rule. */
 	if (in.bad)
-		status = CA_EX_FAIL;
+		ca_status_add(&in.up, CA_EX_FAIL);
+	status = ca_status_exit(&in.up);
 	/* Nothing is billed from incomplete input unless -k says so. */
 	if (in.errwhat != NULL) {
 		ca_warn("<stdin>:%ld: an error record came in (%s); %s",
 		    in.errline, in.errwhat, o.keep ? "building the request "
 		    "anyway" : "no request built (-k builds one anyway)");
-		status = ca_status_exit(&in.up) == CA_EX_FAIL ||
-		    status == CA_EX_FAIL ? CA_EX_FAIL : CA_EX_TEMPFAIL;
 		if (!o.keep)
 			return refuse(&in, status);
 	}
