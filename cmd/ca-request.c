@@ -576,14 +576,19 @@ parse_opts(struct opts *o, int argc, char **argv)
 	}
 }
 
-/* Pass on what --continue held back, build nothing, and exit. */
-static int
-refuse(struct input *in, int status)
+/* Pass on what --continue held back, and build nothing. */
+static void
+refuse(struct input *in)
 {
 	if (in->held.len > 0 && fwrite(in->held.p, 1, in->held.len,
 	    stdout) != in->held.len)
 		ca_die(CA_EX_FAIL, "write error on standard output:");
-	return ca_finish(status);
+	cJSON_Delete(in->files);
+	cJSON_Delete(in->last_req);
+	cJSON_Delete(in->turn);
+	cJSON_Delete(in->container);
+	ca_buf_free(&in->held);
+	free(in->errwhat);
 }
 
 int
@@ -629,8 +634,12 @@ main(int argc, char *argv[])
 		ca_warn("<stdin>:%ld: an error record came in (%s); %s",
 		    in.errline, in.errwhat, o.keep ? "building the request "
 		    "anyway" : "no request built (-k builds one anyway)");
-		if (!o.keep)
-			return refuse(&in, status);
+		if (!o.keep) {
+			refuse(&in);
+			free(o.extra_betas);
+			free(prompt);
+			return ca_finish(status);
+		}
 	}
 
 	if (o.cont) {
