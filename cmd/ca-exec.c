@@ -75,8 +75,17 @@ static struct {
 	size_t		 held;		/* bytes in the slots' buffers */
 	struct job	*jlist;
 	int		 active;
-	int		 nfail, ntemp;
+	struct ca_status st;	/* the exit-status rule's tally */
 } g;
+
+/* The progress line: for a person at a terminal, with more than one
+ * request; never where stderr is a file. */
+static struct {
+	int	 on;
+	long	 nreq, ndone, nfailed;
+	int	 shown;		/* a line is on the screen */
+	char	 last[160];	/* what it says */
+} prog;
 
 static void
 usage(int status)
@@ -87,8 +96,8 @@ usage(int status)
 	    "[--api-version version]\n"
 	    "               [--connect-timeout seconds] [--idle-timeout "
 	    "seconds]\n"
-	    "               [--max-continues n] [--retry-max-time seconds]\n",
-	    fp);
+	    "               [--max-continues n] [--retry-max-time seconds]\n"
+	    "       ca-exec --version\n", fp);
 	if (status == 0)
 		fputs("  -j, --jobs N              requests in flight at once "
 		    "(default 1)\n"
@@ -111,7 +120,9 @@ usage(int status)
 		    "      --max-continues N     pause_turn continuations "
 		    "(default 10)\n"
 		    "      --retry-max-time S    total retry wait (default "
-		    "60)\n", fp);
+		    "60)\n"
+		    "      --version             print the version and exit\n",
+		    fp);
 	exit(status);
 }
 
@@ -124,6 +135,42 @@ out(const char *p, size_t n)
 			exit(CA_EX_FAIL);
 		ca_die(CA_EX_FAIL, "write error on standard output:");
 	}
+}
+
+/* Take the progress line away, before a message or at the end. */
+static void
+progress_clear(void)
+{
+	if (prog.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		prog.shown = 0;
+		prog.last[0] = '\0';
+	}
+}
+
+/* Draw it again when what it says changed. */
+static void
+progress(int eof)
+{
+	const struct job *j;
+	long retrying = 0;
+	char buf[sizeof(prog.last)];
+
+	if (!prog.on || prog.nreq < 2)
+		return;
+	for (j = g.jlist; j != NULL; j = j->next)
+		if (j->state == J_WAIT && j->attempt > 0)
+			retrying++;
+	snprintf(buf, sizeof(buf), "%s: %ld/%ld%s done, %ld failed, %ld "
+	    "retrying", ca_prog, prog.ndone, prog.nreq, eof ? "" : "+",
+	    prog.nfailed, retrying);
+	if (strcmp(buf, prog.last) == 0)
+		return;
+	fprintf(stderr, "\r%s\033[K", buf);
+	fflush(stderr);
+	memcpy(prog.last, buf, sizeof(buf));
+	prog.shown = 1;
 }
 
 static struct slot *
@@ -267,10 +314,8 @@ job_fail(struct job *j, long status, cJSON *err, int temporary)
 	free(type);
 	free(msg);
 	emit(j, r);
-	if (temporary)
-		g.ntemp++;
-	else
-		g.nfail++;
+	ca_status_add(&g.st, temporary ? CA_EX_TEMPFAIL : CA_EX_FAIL);
+	prog.nfailed++;
 	j->state = J_DONE;
 }
 
@@ -476,8 +521,10 @@ got_message(struct job *j, cJSON *msg, const char *raw, size_t rawlen)
 		emit(j, r);
 	}
 	if (!(pause && continue_turn(j, msg) == 0)) {
-		if (pause)
-			g.nfail++;
+		if (pause) {
+			ca_status_add(&g.st, CA_EX_FAIL);
+			prog.nfailed++;
+		}
 		j->state = J_DONE;
 	}
 	cJSON_Delete(msg);
@@ -602,6 +649,7 @@ add_request(const struct ca_rec *rec, struct slot *s)
 
 	j->slot = s;
 	j->id = id != NULL ? ca_xstrdup(id) : NULL;
+	prog.nreq++;
 	j->part = 1;
 	j->turn = cJSON_CreateArray();
 	j->resp.content_length = -1;
@@ -675,6 +723,8 @@ admit(struct ca_reader *r, int *eof)
 			continue;
 		}
 		s = slot_new();
+		/* An error that passes through is this tool's failure too. */
+		ca_status_rec(&g.st, rec.json);
 		if (strcmp(rec.type, "request") == 0)
 			add_request(&rec, s);
 		else {
@@ -717,6 +767,7 @@ reap(void)
 
 	while ((j = *jp) != NULL) {
 		if (j->state == J_DONE) {
+			prog.ndone++;
 			*jp = j->next;
 			slot_done(j->slot);
 			job_free(j);
@@ -751,6 +802,7 @@ loop(void)
 			finished(j, m->data.result);
 		}
 		reap();
+		progress(eof);
 		if (eof && g.jlist == NULL)
 			break;
 		/* Start what finishing made due (a continuation, a retry
@@ -767,14 +819,15 @@ loop(void)
 		curl_multi_poll(g.multi, &wfd, want ? 1 : 0, (int)wait, NULL);
 	}
 	if (bad)
-		g.nfail++;
+		ca_status_add(&g.st, CA_EX_FAIL);
+	progress_clear();
 	ca_reader_free(r);
 }
 
 static void
 parse_opts(int argc, char **argv)
 {
-	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET };
+	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET, O_VERSION };
 	static const struct option lopts[] = {
 		{ "api-version",	required_argument, NULL, O_VER },
 		{ "connect-timeout",	required_argument, NULL, O_CONN },
@@ -788,6 +841,7 @@ parse_opts(int argc, char **argv)
 		{ "timeout",		required_argument, NULL, 't' },
 		{ "unordered",		no_argument,	   NULL, 'u' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "version",		no_argument,	   NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -837,6 +891,8 @@ parse_opts(int argc, char **argv)
 		case O_BUDGET:
 			g.budget = ca_seconds(optarg, "retry max time");
 			break;
+		case O_VERSION:
+			ca_version();
 		default:
 			usage(CA_EX_USAGE);
 		}
@@ -872,6 +928,9 @@ main(int argc, char *argv[])
 	/* A plain request is silent until it is done; only a stream can
 	 * be told idle, since the server pings it. */
 	g.api.idle_ms = g.stream ? g.idle_ms : 0;
+	prog.on = isatty(STDERR_FILENO);
+	/* Messages go on lines of their own, not after the progress. */
+	ca_warn_hook = progress_clear;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	g.multi = curl_multi_init();
 	curl_multi_setopt(g.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
@@ -880,6 +939,5 @@ main(int argc, char *argv[])
 	curl_multi_cleanup(g.multi);
 	curl_global_cleanup();
 	ca_api_free(&g.api);
-	return ca_finish(g.nfail ? CA_EX_FAIL : g.ntemp ? CA_EX_TEMPFAIL :
-	    CA_EX_OK);
+	return ca_finish(ca_status_exit(&g.st));
 }

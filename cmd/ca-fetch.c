@@ -90,8 +90,7 @@ struct fetch {
 	struct ca_strset seen;		/* ids fetched (or tried) this run */
 	struct ca_strset names;		/* names given out this run */
 	long		 idle_ms;	/* --idle-timeout */
-	int		 failed;	/* a permanent failure happened */
-	int		 tempfailed;	/* a temporary one did */
+	struct ca_status st;	/* the exit-status rule's tally */
 };
 
 /* Where a download's bytes go, and what we know about them. */
@@ -113,15 +112,6 @@ struct sink {
 	const char	*shown;
 	struct timespec	 last;
 };
-
-static void
-note_status(struct fetch *f, int rc)
-{
-	if (rc == CA_EX_TEMPFAIL)
-		f->tempfailed = 1;
-	else if (rc != 0)
-		f->failed = 1;
-}
 
 static const struct {
 	const char *mime, *ext;
@@ -602,7 +592,7 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	ca_retry_init(&rp);
 	if ((rc = ca_perform(h, &resp, &rp, NULL, NULL)) != 0) {
 		report(id, "metadata", &resp);
-		note_status(f, rc);
+		ca_status_add(&f->st, rc);
 	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
 	    !cJSON_IsObject(m)) {
 		char *sid = ca_sanitize(id, 100);
@@ -614,7 +604,7 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 		free(rid);
 		cJSON_Delete(m);
 		m = NULL;
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	}
 	curl_easy_cleanup(h);
 	ca_buf_free(&resp.body);
@@ -756,24 +746,24 @@ download_failed(struct fetch *f, const char *id, struct sink *s,
 {
 	char *sid = ca_sanitize(id, 100), *shown;
 
-	if (s->err == EPIPE && s->tostdout)
-		f->failed = 1;	/* the reader went away: nothing to say */
+	if (s->err == EPIPE && s->tostdout)	/* the reader went away */
+		ca_status_add(&f->st, CA_EX_FAIL);
 	else if (s->err != 0) {
 		shown = ca_sanitize(s->shown, 0);
 		errno = s->err;
 		ca_warn("%s: write %s:", sid, shown);
 		free(shown);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	} else if (s->why[0] != '\0') {
 		ca_warn("%s: content: %s", sid, s->why);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	} else if (rc == 0) {
 		ca_warn("%s: content: received %lld bytes, the file's metadata "
 		    "says %lld", sid, s->got, s->want);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	} else {
 		report(id, "content", resp);
-		note_status(f, rc);
+		ca_status_add(&f->st, rc);
 	}
 	free(sid);
 }
@@ -796,7 +786,7 @@ tmp_finish(struct fetch *f, struct sink *s, const char *id)
 		ca_warn("%s: write %s:", sid, shown);
 		free(sid);
 		free(shown);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		tmp_remove();
 	}
 	return rc;
@@ -830,7 +820,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 
 		ca_warn("cannot create a temporary file in %s:", sd);
 		free(sd);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		return -1;
 	}
 	path = ca_xmalloc(strlen(esc) + 24);
@@ -887,7 +877,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 
 		ca_warn("invalid file id \"%s\"", sid);
 		free(sid);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		return;
 	}
 	if ((meta = get_meta(f, id, esc)) == NULL)
@@ -901,7 +891,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		    "%lld a container can hold; not fetched", sid, sz,
 		    FETCH_MAX);
 		free(sid);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
 	if (sz >= 0)
@@ -924,7 +914,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		free(c);
 	}
 	if (!f->tostdout && taken(f, dirfd, name, shown, want)) {
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
 	if (download(f, id, esc, dirfd, shown, want, &s) == -1)
@@ -933,7 +923,7 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	if (f->tostdout)
 		goto done;
 	if (publish(f, dirfd, name, shown, hex, s.got, &unchanged) == -1) {
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
 	if (unchanged) {
@@ -1017,6 +1007,8 @@ run_records(struct fetch *f)
 		}
 		if (!f->tostdout)
 			ca_emit_raw(&rec);
+		/* An error that passes through is this tool's failure too. */
+		ca_status_rec(&f->st, rec.json);
 		if (strcmp(rec.type, "response") != 0)
 			continue;
 		before = c.n;
@@ -1034,7 +1026,7 @@ run_records(struct fetch *f)
 		bad = 1;
 	ca_reader_free(r);
 	if (bad)
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	if (f->outpath != NULL) {
 		if (c.n > 1) {
 			ca_warn("-o takes one file; the input has %zu", c.n);
@@ -1043,7 +1035,7 @@ run_records(struct fetch *f)
 		}
 		if (c.n == 0) {
 			ca_warn("no file in the input");
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 		} else
 			fetch_one(f, c.p[0].id, c.p[0].custom_id);
 		pending_free(&c);
@@ -1058,7 +1050,8 @@ usage(int status)
 
 	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout "
 	    "seconds]\n"
-	    "                [--id file_id ...]\n", fp);
+	    "                [--id file_id ...]\n"
+	    "       ca-fetch --version\n", fp);
 	if (status == 0)
 		fputs("  -d DIR              write the files into DIR "
 		    "(default .)\n"
@@ -1072,7 +1065,8 @@ usage(int status)
 		    "(- for stdout)\n"
 		    "  -q                  no progress bar\n"
 		    "  -v                  notes on standard error\n"
-		    "  -h, --help          this text\n", fp);
+		    "  -h, --help          this text\n"
+		    "      --version       print the version and exit\n", fp);
 	exit(status);
 }
 
@@ -1152,6 +1146,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct fetch f;
@@ -1194,6 +1189,8 @@ main(int argc, char *argv[])
 		case 'v':
 			ca_verbose++;
 			break;
+		case 'V':
+			ca_version();
 		default:
 			usage(CA_EX_USAGE);
 		}
@@ -1231,6 +1228,6 @@ main(int argc, char *argv[])
 	free(ids);
 	cleanup(&f);
 	if (rc == 0)
-		rc = f.failed ? CA_EX_FAIL : f.tempfailed ? CA_EX_TEMPFAIL : 0;
+		rc = ca_status_exit(&f.st);
 	return ca_finish(rc);
 }

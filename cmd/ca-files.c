@@ -19,18 +19,9 @@ struct files {
 	const char	*betas;		/* anthropic-beta, or NULL */
 	long		 limit;
 	struct ca_strset	 seen;
-	int		 failed;
-	int		 tempfailed;
+	int		 force;		/* -f: delete even after an error */
+	struct ca_status st;	/* the exit-status rule's tally */
 };
-
-static void
-note_status(struct files *f, int rc)
-{
-	if (rc == CA_EX_TEMPFAIL)
-		f->tempfailed = 1;
-	else if (rc != 0)
-		f->failed = 1;
-}
 
 /*
  * One request with retries.  Returns 0 and the body in resp, or the
@@ -61,7 +52,7 @@ request(struct files *f, const char *method, const char *path,
 			ca_warn("%s: %s", w, msg);
 		}
 		free(w);
-		note_status(f, rc);
+		ca_status_add(&f->st, rc);
 	}
 	curl_easy_cleanup(h);
 	return rc;
@@ -128,7 +119,7 @@ list(struct files *f)
 			    *rid ? rid : "none");
 			free(rid);
 			cJSON_Delete(page);
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 			break;
 		}
 		cJSON_ArrayForEach(m, ca_jarr(page, "data")) {
@@ -144,12 +135,12 @@ list(struct files *f)
 		    page, "has_more")) && cJSON_GetObjectItemCaseSensitive(page,
 		    "next_page") == NULL) {
 			ca_warn("list: has_more without a last_id; stopping");
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 		}
 		/* A cursor seen before means a loop, however long. */
 		if (next != NULL && ca_strset_add(&cursors, next)) {
 			ca_warn("list: the server repeats the cursor; stopping");
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 			next = NULL;
 		}
 		free(cursor);
@@ -176,7 +167,7 @@ delete(struct files *f, const char *id, const cJSON *path)
 		p = ca_sanitize(id, 100);
 		ca_warn("invalid file id \"%s\"", p);
 		free(p);
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 		return;
 	}
 	p = ca_xmalloc(strlen(esc) + 16);
@@ -199,37 +190,60 @@ delete(struct files *f, const char *id, const cJSON *path)
 	free(esc);
 }
 
+/*
+ * Pass every record on as it comes, and delete only once the input has
+ * ended: by then every tool upstream has finished with the files (a
+ * ca-exec still sending the request that attaches one, say).  An error
+ * record upstream means the work may have to be done again, so nothing
+ * is deleted then unless -f says so.
+ */
 static int
 delete_records(struct files *f)
 {
 	struct ca_reader *r = ca_reader_new(stdin, "stdin");
 	struct ca_rec rec;
+	struct ca_status up = { 0, 0 };
+	cJSON *todo = cJSON_CreateArray(), *e;
 	const char *id;
 	int n;
 
 	while ((n = ca_reader_next(r, &rec)) != 0) {
 		if (n == -1) {
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 			continue;
 		}
 		ca_emit_raw(&rec);
+		ca_status_rec(&up, rec.json);
 		if (strcmp(rec.type, "file") != 0 &&
 		    strcmp(rec.type, "fetched") != 0)
 			continue;
 		if ((id = ca_jstr(ca_jobj(rec.json, "file"), "id")) == NULL) {
 			ca_warn("stdin:%ld: %s record without file.id, skipped",
 			    rec.lineno, rec.type);
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 			continue;
 		}
 		if (ca_strset_add(&f->seen, id))
 			continue;
-		delete(f, id, cJSON_GetObjectItemCaseSensitive(rec.json,
-		    "path"));
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", id);
+		cJSON_AddItemToObject(e, "path", cJSON_Duplicate(
+		    cJSON_GetObjectItemCaseSensitive(rec.json, "path"), 1));
+		cJSON_AddItemToArray(todo, e);
 	}
 	if (ca_reader_failed(r))
-		f->failed = 1;
+		ca_status_add(&f->st, CA_EX_FAIL);
 	ca_reader_free(r);
+	ca_status_add(&f->st, ca_status_exit(&up));
+	if (ca_status_exit(&up) != CA_EX_OK && !f->force &&
+	    cJSON_GetArraySize(todo) > 0)
+		ca_warn("an error record came through; deleting nothing "
+		    "(-f deletes anyway)");
+	else
+		cJSON_ArrayForEach(e, todo)
+			delete(f, ca_jstr(e, "id"),
+			    cJSON_GetObjectItemCaseSensitive(e, "path"));
+	cJSON_Delete(todo);
 	return 0;
 }
 
@@ -239,16 +253,20 @@ usage(int status)
 	FILE *fp = status ? stderr : stdout;
 
 	fputs("usage: ca-files [-v] [-l limit] [--betas list]\n"
-	    "       ca-files -d [-v]\n", fp);
+	    "       ca-files -d [-fv]\n"
+	    "       ca-files --version\n", fp);
 	if (status == 0)
 		fputs("  -d                  delete the files named by the "
 		    "records on stdin\n"
+		    "  -f                  with -d, delete even after an "
+		    "error record\n"
 		    "      --betas LIST    legacy (the files beta's list "
 		    "shape) or beta names\n"
 		    "  -l LIMIT            files per page when listing "
 		    "(default 100)\n"
 		    "  -v                  notes on standard error\n"
-		    "  -h, --help          this text\n", fp);
+		    "  -h, --help          this text\n"
+		    "      --version       print the version and exit\n", fp);
 	exit(status);
 }
 
@@ -285,6 +303,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "betas", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct files f;
@@ -295,7 +314,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
 	memset(&f, 0, sizeof(f));
 	f.limit = 100;
-	while ((ch = getopt_long(argc, argv, "b:dhl:v", longopts,
+	while ((ch = getopt_long(argc, argv, "b:dfhl:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -304,6 +323,9 @@ main(int argc, char *argv[])
 			break;
 		case 'd':
 			dflag = 1;
+			break;
+		case 'f':
+			f.force = 1;
 			break;
 		case 'h':
 			usage(0);
@@ -320,6 +342,8 @@ main(int argc, char *argv[])
 		case 'v':
 			ca_verbose++;
 			break;
+		case 'V':
+			ca_version();
 		default:
 			usage(CA_EX_USAGE);
 		}
@@ -327,6 +351,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	if (argc > 0)
 		usage(CA_EX_USAGE);
+	if (f.force && !dflag) {
+		ca_warn("-f goes with -d");
+		usage(CA_EX_USAGE);
+	}
 	if (dflag && (lflag || f.betas != NULL)) {
 		ca_warn("-l and --betas are for listing, not with -d");
 		usage(CA_EX_USAGE);
@@ -343,6 +371,6 @@ main(int argc, char *argv[])
 	rc = dflag ? delete_records(&f) : list(&f);
 	cleanup(&f);
 	if (rc == 0)
-		rc = f.failed ? CA_EX_FAIL : f.tempfailed ? CA_EX_TEMPFAIL : 0;
+		rc = ca_status_exit(&f.st);
 	return ca_finish(rc);
 }

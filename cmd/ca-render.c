@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@ struct tally {
 	double		 usd;		/* tokens at list prices */
 	char		*unknown;	/* first model not in the price table */
 	long		 responses, runs, edits, errors;
+	long		 toolerrs;	/* tool errors and non-zero exits shown */
 	struct container *c;
 	size_t		 nc;
 };
@@ -131,6 +133,7 @@ typedef void (*sink_fn)(const char *, size_t);
 static const struct fmt *F;
 static int color;			/* ANSI colour on the terminal */
 static int rflag;			/* -r: the model's final text */
+static char *linkdir;			/* -o: the report's directory */
 static int sflag;			/* --stdout: what the code printed */
 static int trail = 2;			/* '\n's ending the output so far */
 static enum tone ltone;			/* text: the current line's tone */
@@ -140,7 +143,8 @@ static struct turn *turns, **lastturn = &turns, *cur;
 static struct turn *thash[4096];
 static struct finfo *fhash[4096];
 static struct tally total;
-static long nturns, nfail, ntemp;
+static long nturns;
+static struct ca_status xst;	/* the exit-status rule's tally */
 static struct {
 	char	*id, *path;
 } edits[EDIT_IDS];
@@ -543,15 +547,80 @@ md_block(enum bk k, const char *label, const char *lang, const char *s,
 }
 
 /*
+ * p made absolute (from the working directory) with "." and ".."
+ * resolved by name, as a list of components.  Caller frees *v and the
+ * returned buffer.
+ */
+static char *
+abs_parts(const char *p, char ***v, size_t *n)
+{
+	char cwd[PATH_MAX], *buf, *c, *save = NULL;
+
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	buf = ca_xmalloc(strlen(cwd) + strlen(p) + 2);
+	sprintf(buf, "%s/%s", cwd, p);
+	*v = ca_xcalloc(strlen(buf) / 2 + 2, sizeof(**v));
+	*n = 0;
+	for (c = strtok_r(buf, "/", &save); c != NULL;
+	    c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			if (*n > 0)
+				(*n)--;
+			continue;
+		}
+		(*v)[(*n)++] = c;
+	}
+	return buf;
+}
+
+/*
+ * A fetched file's path as a link from the report: with -o, relative
+ * to the report's directory; else as recorded (relative to the working
+ * directory, where a report on standard output is taken to be).
+ */
+static char *
+link_target(const char *p)
+{
+	char **d, **t, *bd, *bt;
+	size_t nd, nt, i, k;
+	struct ca_buf b = { NULL, 0, 0, 0 };
+
+	if (linkdir == NULL)
+		return ca_xstrdup(p);
+	bd = abs_parts(linkdir, &d, &nd);
+	bt = abs_parts(p, &t, &nt);
+	for (i = 0; i < nd && i < nt && strcmp(d[i], t[i]) == 0; i++)
+		;
+	for (k = i; k < nd; k++)
+		ca_buf_addstr(&b, "../");
+	for (k = i; k < nt; k++) {
+		ca_buf_addstr(&b, t[k]);
+		if (k + 1 < nt)
+			ca_buf_addstr(&b, "/");
+	}
+	if (b.p == NULL)
+		ca_buf_addstr(&b, ".");
+	free(d);
+	free(t);
+	free(bd);
+	free(bt);
+	return b.p;
+}
+
+/*
  * A link destination: anything but unreserved bytes and '/' encoded, so
  * no path can become a scheme ("javascript:") or, with a leading "//",
  * another host.
  */
 static void
-pct_path(const char *p)
+pct_path(const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char e[3];
+	char e[3], *rel = link_target(path);
+	const char *p = rel;
 
 	while (p[0] == '/' && p[1] == '/')
 		p++;
@@ -568,6 +637,7 @@ pct_path(const char *p)
 		e[2] = hex[c & 15];
 		out(e, 3);
 	}
+	free(rel);
 }
 
 static int	 is_image(const struct finfo *, const char **);
@@ -653,6 +723,7 @@ html_start(void)
 	    ".note.call{color:#2a7ab0}\n.note.ok{color:#280}\n"
 	    "code{font:13px ui-monospace,monospace;background:#f2f2f5;"
 	    "padding:0 .2rem}\n"
+	    "pre code{background:none;padding:0}\n"
 	    "figure{margin:.6rem 0}img{max-width:100%;border:1px solid #ddd}\n"
 	    "figcaption{font-size:.8rem;color:#556}\n"
 	    "</style>\n</head>\n<body>\n<h1>ca session report</h1>\n");
@@ -1460,9 +1531,15 @@ tally_message(struct tally *t, const cJSON *msg)
 		case CA_BLK_CODE_RESULT:
 		case CA_BLK_BASH_RESULT:
 			t->runs++;
+			/* Shown in red above: the summary must not say 0. */
+			if (ca_blk_error_code(b) != NULL ||
+			    jll(ca_jobj(b, "content"), "return_code", 0) != 0)
+				t->toolerrs++;
 			break;
 		case CA_BLK_EDITOR_RESULT:
 			t->edits++;
+			if (ca_blk_error_code(b) != NULL)
+				t->toolerrs++;
 			break;
 		default:
 			break;
@@ -1485,6 +1562,7 @@ tally_merge(struct tally *to, const struct tally *t)
 	to->runs += t->runs;
 	to->edits += t->edits;
 	to->errors += t->errors;
+	to->toolerrs += t->toolerrs;
 	if (to->unknown == NULL && t->unknown != NULL)
 		to->unknown = ca_xstrdup(t->unknown);
 	for (i = 0; i < t->nc; i++)
@@ -1508,8 +1586,9 @@ tally_free(struct tally *t)
 static void
 show_tally(const struct tally *t)
 {
-	char buf[256];
+	char buf[256], tool[64] = "";
 	double cusd = (double)t->nc * CONTAINER_MIN_H * CONTAINER_USD_H;
+	long nerr = t->errors + t->toolerrs;
 	size_t i;
 
 	if (t->responses == 0) {
@@ -1522,11 +1601,14 @@ show_tally(const struct tally *t)
 	    "%.0f cache write, %.0f cache read", t->in, t->out,
 	    t->cw5 + t->cw1h, t->cr);
 	line1(T_DIM, buf);
+	if (t->toolerrs > 0)
+		snprintf(tool, sizeof(tool), " (%ld in code execution)",
+		    t->toolerrs);
 	snprintf(buf, sizeof(buf), "%ld response%s, %ld code run%s, "
-	    "%ld file edit%s, %ld error%s", t->responses,
+	    "%ld file edit%s, %ld error%s%s", t->responses,
 	    t->responses == 1 ? "" : "s", t->runs, t->runs == 1 ? "" : "s",
-	    t->edits, t->edits == 1 ? "" : "s", t->errors,
-	    t->errors == 1 ? "" : "s");
+	    t->edits, t->edits == 1 ? "" : "s", nerr,
+	    nerr == 1 ? "" : "s", tool);
 	line1(T_DIM, buf);
 	for (i = 0; i < t->nc; i++) {
 		F->line(T_DIM);
@@ -2114,12 +2196,13 @@ show_request(const cJSON *rec)
 	}
 }
 
-/* Temporary as ca-exec judges it: worth running again later. */
+/* ca-upload's error record for a path: no turn's. */
 static int
-temporary(const cJSON *rec)
+upload_error(const cJSON *rec)
 {
-	return ca_error_temporary((long)ca_jnum(rec, "status", 0),
-	    ca_jstr(ca_jobj(rec, "error"), "type"));
+	return strcmp(nz(ca_jstr(rec, "type")), "error") == 0 &&
+	    ca_jstr(rec, "path") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(rec, "custom_id") == NULL;
 }
 
 static void
@@ -2131,6 +2214,11 @@ show_error(const cJSON *rec)
 	char buf[64];
 
 	F->line(T_ERR);
+	if (upload_error(rec)) {
+		F->lit("not uploaded ");
+		F->code(ca_jstr(rec, "path"));
+		F->lit(": ");
+	}
 	F->lit("error");
 	if (st > 0) {
 		snprintf(buf, sizeof(buf), " %.0f", st);
@@ -2593,17 +2681,15 @@ stream_record(const struct ca_rec *rec)
 	const cJSON *j = rec->json;
 	const char *t = rec->type, *cid = ca_jstr(j, "custom_id");
 
-	if (strcmp(t, "error") == 0) {
-		if (temporary(j))
-			ntemp++;
-		else
-			nfail++;
-	}
+	ca_status_rec(&xst, j);
 	if (strcmp(t, "event") == 0)
 		live_event(j);
 	else if (strcmp(t, "response") == 0)
 		stream_response(j);
-	else if (strcmp(t, "error") == 0)
+	else if (upload_error(j)) {
+		if (!rflag)
+			show_error(j);
+	} else if (strcmp(t, "error") == 0)
 		stream_error(j);
 	else if (rflag) {
 		if (strcmp(t, "file") == 0 || strcmp(t, "fetched") == 0)
@@ -2687,12 +2773,7 @@ doc_collect(const struct ca_rec *rec)
 	int part = (int)jll(j, "part", 1), fresh = 0, close = 0;
 	struct turn *tn;
 
-	if (strcmp(t, "error") == 0) {
-		if (temporary(j))
-			ntemp++;
-		else
-			nfail++;
-	}
+	ca_status_rec(&xst, j);
 	if (strcmp(t, "file") == 0)
 		finfo_note(j, 0);
 	else if (strcmp(t, "fetched") == 0)
@@ -2705,10 +2786,10 @@ doc_collect(const struct ca_rec *rec)
 	} else if (strcmp(t, "event") == 0)
 		fresh = part == 1 && strcmp(nz(ca_jstr(ca_jobj(j, "event"),
 		    "type")), "message_start") == 0;
-	else if (strcmp(t, "error") == 0)
+	else if (strcmp(t, "error") == 0 && !upload_error(j))
 		close = 1;
 	else if (strcmp(t, "file") == 0 || strcmp(t, "deleted") == 0 ||
-	    cidj == NULL) {
+	    cidj == NULL || upload_error(j)) {
 		push(&others, &nothers, &capothers, j);
 		return;
 	}
@@ -2823,10 +2904,14 @@ doc_render(void)
 
 	F->start();
 	for (i = 0; i < nothers; i++)
-		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0) {
+		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0 ||
+		    upload_error(others[i])) {
 			if (!files++)
 				F->heading(2, "Uploaded files", NULL);
-			show_filerec(others[i]);
+			if (upload_error(others[i]))
+				show_error(others[i]);
+			else
+				show_filerec(others[i]);
 		}
 	for (tn = turns; tn != NULL; tn = tn->next)
 		doc_turn(tn);
@@ -2834,7 +2919,7 @@ doc_render(void)
 		F->heading(2, "Other records", NULL);
 	for (i = 0; i < nothers; i++) {
 		t = nz(ca_jstr(others[i], "type"));
-		if (strcmp(t, "file") == 0)
+		if (strcmp(t, "file") == 0 || upload_error(others[i]))
 			continue;
 		if (strcmp(t, "fetched") == 0)
 			show_fetched(others[i]);
@@ -2843,7 +2928,8 @@ doc_render(void)
 		else
 			show_other(t);
 	}
-	if (nturns > 0) {
+	/* One turn has its own summary already: not a second, the same. */
+	if (nturns > 1) {
 		snprintf(buf, sizeof(buf), "Summary of %ld turn%s", nturns,
 		    nturns == 1 ? "" : "s");
 		F->heading(2, buf, NULL);
@@ -2860,15 +2946,19 @@ doc_render(void)
 static void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: %s [-hrsv] [-C when] [-d dir] [-f format]\n"
+	fprintf(fp, "usage: %s [-hrsv] [-C when] [-d dir] [-f format] [-o file]\n"
+	    "       %s --version\n"
 	    "  -f, --format=FORMAT  text (default), markdown or html\n"
 	    "  -C, --color=WHEN     auto (default), always or never\n"
 	    "  -d, --dir=DIR        html: embed only images inside DIR "
 	    "(default .)\n"
+	    "  -o, --output=FILE    write to FILE; links are relative to it\n"
 	    "  -r, --raw            only the model's final text of each turn\n"
 	    "  -s, --stdout         only what the code printed\n"
 	    "  -v, --verbose        notes on standard error\n"
-	    "  -h, --help           this help\n", ca_prog);
+	    "  -h, --help           this help\n"
+	    "      --version        print the version and exit\n", ca_prog,
+	    ca_prog);
 	exit(status);
 }
 
@@ -2903,6 +2993,25 @@ pick_color(const char *when)
 	    (term == NULL || strcmp(term, "dumb") != 0);
 }
 
+/* -o: write there, and link fetched files from there. */
+static void
+set_output(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+
+	if (*path == '\0' || freopen(path, "w", stdout) == NULL) {
+		char *sp = ca_sanitize(path, 0);
+
+		ca_die(CA_EX_USAGE, "-o %s:", sp);
+	}
+	if (sl == NULL)
+		linkdir = ca_xstrdup(".");
+	else {
+		linkdir = ca_xstrdup(path);
+		linkdir[sl - path + (sl == path)] = '\0';
+	}
+}
+
 /* Options; on return F, color, rflag and sflag are set. */
 static void
 options(int argc, char *argv[])
@@ -2913,20 +3022,22 @@ options(int argc, char *argv[])
 		{ "dir", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "stdout", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *when = "auto";
+	const char *when = "auto", *opath = NULL;
 	int ch, i;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0)
 			usage(stdout, 0);
 	F = &fmt_text;
-	while ((ch = getopt_long(argc, argv, "C:d:f:hrsv", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "C:d:f:ho:rsv", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
 			when = optarg != NULL ? optarg : "always";
@@ -2945,6 +3056,9 @@ options(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout, 0);
+		case 'o':
+			opath = optarg;
+			break;
 		case 'r':
 			rflag = 1;
 			break;
@@ -2954,6 +3068,8 @@ options(int argc, char *argv[])
 		case 'v':
 			ca_verbose++;
 			break;
+		case 'V':
+			ca_version();
 		default:
 			usage(stderr, CA_EX_USAGE);
 		}
@@ -2971,6 +3087,8 @@ options(int argc, char *argv[])
 		ca_warn("-r and --stdout exclude each other");
 		usage(stderr, CA_EX_USAGE);
 	}
+	if (opath != NULL)
+		set_output(opath);
 	color = pick_color(when) && F == &fmt_text && !rflag && !sflag;
 	if (sflag)
 		F = &fmt_raw;
@@ -2983,6 +3101,7 @@ cleanup(void)
 
 	turns_free();
 	tally_free(&total);
+	free(linkdir);
 	finfo_freeall();
 	emb_close();
 	for (i = 0; i < EDIT_IDS; i++) {
@@ -3027,8 +3146,9 @@ main(int argc, char *argv[])
 	ca_note("%ld record%s, %ld turn%s, %ld bad line%s", nrec,
 	    nrec == 1 ? "" : "s", nturns, nturns == 1 ? "" : "s", nbad,
 	    nbad == 1 ? "" : "s");
-	status = nbad > 0 || nfail > 0 ? CA_EX_FAIL : ntemp > 0 ?
-	    CA_EX_TEMPFAIL : CA_EX_OK;
+	if (nbad > 0)
+		ca_status_add(&xst, CA_EX_FAIL);
+	status = ca_status_exit(&xst);
 	cleanup();
 	return ca_finish(status);
 }

@@ -31,6 +31,7 @@ struct opts {
 	int		 cont;
 	int		 fresh;
 	int		 nostdin;
+	int		 keep;		/* -k: build even after an error record */
 };
 
 /* What the transcript and the stdin records told us. */
@@ -47,6 +48,9 @@ struct input {
 	cJSON		*base_turn;	/* the assistant content answering it */
 	cJSON		*skipped;	/* requests after base without one */
 	cJSON		*again;		/* file blocks of the skipped turns */
+	struct ca_status up;		/* error records in the new input */
+	long		 errline;	/* the first one's line, and what */
+	char		*errwhat;	/* it says, sanitised */
 };
 
 static void
@@ -54,12 +58,13 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-request [-CInv] [-b beta] [-c container] [-f file] "
+	fputs("usage: ca-request [-CIknv] [-b beta] [-c container] [-f file] "
 	    "[-i id] [-m model]\n"
 	    "                  [-M max_tokens] [-s system] [-T tool] "
 	    "[--betas auto|legacy|none]\n"
 	    "                  [--any-model] [--fresh-container] "
-	    "[prompt ...]\n", fp);
+	    "[prompt ...]\n"
+	    "       ca-request --version\n", fp);
 	if (status == 0)
 		fputs("  -b, --beta NAME         add an anthropic-beta name "
 		    "(repeatable)\n"
@@ -71,19 +76,24 @@ usage(int status)
 		    "  -f, --file FILE         read the prompt from FILE\n"
 		    "  -I, --inline            images, PDFs and text as "
 		    "image/document blocks\n"
-		    "  -i, --id ID             the custom_id (default r1, "
-		    "r2, ...)\n"
+		    "  -i, --id ID             the custom_id (default unique: "
+		    "r1-..., r2-...)\n"
+		    "  -k, --keep-going        build a request even after an "
+		    "error record\n"
 		    "  -M, --max-tokens N      max_tokens (default 4096)\n"
 		    "  -m, --model MODEL       the model (default "
 		    "claude-opus-5-5, or $CA_MODEL)\n"
-		    "  -n                      do not read standard input\n"
+		    "  -n                      do not read standard input "
+		    "(in a while read loop)\n"
 		    "  -s, --system TEXT       the system prompt\n"
 		    "  -T, --tool VERSION      code execution tool version\n"
 		    "  -v, --verbose           say more on standard error\n"
 		    "      --any-model         allow a model not in the "
 		    "table\n"
 		    "      --fresh-container   with -C, start afresh when "
-		    "the container expired\n", fp);
+		    "the container expired\n"
+		    "      --version           print the version and exit\n",
+		    fp);
 	exit(status);
 }
 
@@ -181,6 +191,31 @@ take_transcript(struct input *in, const char *type, const cJSON *rec)
 	in->nresp++;
 }
 
+/*
+ * An error record in the new input: a file that did not upload, a
+ * request that failed.  Remember the first for the message.
+ */
+static void
+take_error(struct input *in, const struct ca_rec *rec)
+{
+	const char *what = ca_jstr(rec->json, "path");
+	const char *msg = ca_jstr(ca_jobj(rec->json, "error"), "message");
+	char *sw, *sm;
+
+	ca_status_rec(&in->up, rec->json);
+	if (in->errwhat != NULL)
+		return;
+	if (what == NULL)
+		what = ca_jstr(rec->json, "custom_id");
+	sw = ca_sanitize(what != NULL ? what : "?", 200);
+	sm = ca_sanitize(msg != NULL ? msg : "?", 300);
+	in->errwhat = ca_xmalloc(strlen(sw) + strlen(sm) + 3);
+	sprintf(in->errwhat, "%s: %s", sw, sm);
+	free(sw);
+	free(sm);
+	in->errline = rec->lineno;
+}
+
 static int
 is_transcript(const char *type)
 {
@@ -214,9 +249,21 @@ read_input(struct input *in, const struct opts *o)
 				cJSON_Delete(in->files);
 				in->files = cJSON_CreateArray();
 				ca_buf_reset(&in->held);
+				/* Errors before it are history. */
+				memset(&in->up, 0, sizeof(in->up));
+				free(in->errwhat);
+				in->errwhat = NULL;
 			}
 		}
-		if (o->cont && is_transcript(rec.type)) {
+		/*
+		 * With --continue, an error of a turn (it has a custom_id)
+		 * is history; one without (an upload) is new input.
+		 */
+		if (strcmp(rec.type, "error") == 0 && (!o->cont ||
+		    !cJSON_IsString(cJSON_GetObjectItem(rec.json,
+		    "custom_id"))))
+			take_error(in, &rec);
+		else if (o->cont && is_transcript(rec.type)) {
 			take_transcript(in, rec.type, rec.json);
 			continue;
 		}
@@ -544,7 +591,7 @@ set_str(cJSON *o, const char *key, const char *v)
 static void
 parse_opts(struct opts *o, int argc, char **argv)
 {
-	enum { O_BETAS = 256, O_ANY, O_FRESH };
+	enum { O_BETAS = 256, O_ANY, O_FRESH, O_VERSION };
 	static const struct option lopts[] = {
 		{ "beta",		required_argument, NULL, 'b' },
 		{ "betas",		required_argument, NULL, O_BETAS },
@@ -554,6 +601,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "id",			required_argument, NULL, 'i' },
 		{ "inline",		no_argument,	   NULL, 'I' },
+		{ "keep-going",		no_argument,	   NULL, 'k' },
 		{ "model",		required_argument, NULL, 'm' },
 		{ "max-tokens",		required_argument, NULL, 'M' },
 		{ "system",		required_argument, NULL, 's' },
@@ -561,11 +609,12 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "any-model",		no_argument,	   NULL, O_ANY },
 		{ "fresh-container",	no_argument,	   NULL, O_FRESH },
 		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "version",		no_argument,	   NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "b:Cc:f:hIi:M:m:ns:T:v", lopts,
+	while ((ch = getopt_long(argc, argv, "b:Cc:f:hIi:kM:m:ns:T:v", lopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -595,9 +644,15 @@ parse_opts(struct opts *o, int argc, char **argv)
 			o->inline_files = 1;
 			break;
 		case 'i':
-			if (*optarg == '\0')
-				ca_die(CA_EX_USAGE, "empty --id");
+			/* The Message Batches API takes no other. */
+			if (!ca_id_ok(optarg))
+				ca_die(CA_EX_USAGE, "--id: 1 to 64 letters, "
+				    "digits, _ or -, not \"%s\"",
+				    ca_sanitize(optarg, 100));
 			o->id = optarg;
+			break;
+		case 'k':
+			o->keep = 1;
 			break;
 		case 'M':
 			o->max_tokens = ca_strtonum(optarg, 1, 1000000,
@@ -636,10 +691,27 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case O_FRESH:
 			o->fresh = 1;
 			break;
+		case O_VERSION:
+			ca_version();
 		default:
 			usage(CA_EX_USAGE);
 		}
 	}
+}
+
+/* Pass on what --continue held back, and build nothing. */
+static void
+refuse(struct input *in)
+{
+	if (in->held.len > 0 && fwrite(in->held.p, 1, in->held.len,
+	    stdout) != in->held.len)
+		ca_die(CA_EX_FAIL, "write error on standard output:");
+	cJSON_Delete(in->files);
+	cJSON_Delete(in->last_req);
+	cJSON_Delete(in->turn);
+	cJSON_Delete(in->container);
+	ca_buf_free(&in->held);
+	free(in->errwhat);
 }
 
 int
@@ -649,8 +721,8 @@ main(int argc, char *argv[])
 	struct input in;
 	cJSON *params, *rec, *prevbetas = NULL;
 	const char *tool = NULL, *model;
-	char *prompt, idbuf[32], *mcopy = NULL;
-	int status = CA_EX_OK;
+	char *prompt, idbuf[CA_ID_MAX], pfx[32], *mcopy = NULL;
+	int status;
 
 	ca_setprog(argv[0]);
 	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
@@ -677,8 +749,22 @@ main(int argc, char *argv[])
 	else if (o.cont)
 		ca_die(CA_EX_USAGE, "--continue reads the transcript on "
 		    "standard input");
+	/* Bad lines, and the error records that came in, by the rule. */
 	if (in.bad)
-		status = CA_EX_FAIL;
+		ca_status_add(&in.up, CA_EX_FAIL);
+	status = ca_status_exit(&in.up);
+	/* Nothing is billed from incomplete input unless -k says so. */
+	if (in.errwhat != NULL) {
+		ca_warn("<stdin>:%ld: an error record came in (%s); %s",
+		    in.errline, in.errwhat, o.keep ? "building the request "
+		    "anyway" : "no request built (-k builds one anyway)");
+		if (!o.keep) {
+			refuse(&in);
+			free(o.extra_betas);
+			free(prompt);
+			return ca_finish(status);
+		}
+	}
 
 	if (o.cont) {
 		params = continue_params(&in, &o, &tool);
@@ -716,7 +802,9 @@ main(int argc, char *argv[])
 	rec = cJSON_CreateObject();
 	cJSON_AddStringToObject(rec, "type", "request");
 	if (o.id == NULL) {
-		snprintf(idbuf, sizeof(idbuf), "r%ld", in.nrequests + 1);
+		/* Unique across invocations, so that streams can be joined. */
+		snprintf(pfx, sizeof(pfx), "r%ld", in.nrequests + 1);
+		ca_id_new(idbuf, pfx);
 		o.id = idbuf;
 	}
 	cJSON_AddStringToObject(rec, "custom_id", o.id);
@@ -738,6 +826,7 @@ main(int argc, char *argv[])
 	cJSON_Delete(in.skipped);
 	cJSON_Delete(in.again);
 	ca_buf_free(&in.held);
+	free(in.errwhat);
 	free(o.extra_betas);
 	free(prompt);
 	free(mcopy);

@@ -93,6 +93,7 @@ usage(FILE *fp, int status)
 	    "  -t, --type TYPE       send TYPE as the MIME type\n"
 	    "  -v, --verbose         notes on stderr (cache hits, retries)\n"
 	    "  -h, --help            this text\n"
+	    "      --version         print the version and exit\n"
 	    "Without paths, reads one path per line from standard input.\n",
 	    ca_prog, EXPIRES_MIN, EXPIRES_MAX);
 	exit(status);
@@ -322,6 +323,9 @@ fail:
 	return -1;
 }
 
+static void	lfail(const char *, const char *, const char *);
+static void	lfail_errno(const char *);
+
 /*
  * Hash and sniff the file; one whose size lies is first copied, read to
  * its end, and *fd and *st become the copy's.  0, or -1 having said why.
@@ -345,9 +349,10 @@ scan_true(const char *spath, int *fd, struct stat *st, struct ca_sha256 *s,
 		rc = scan_file(*fd, (long long)st->st_size, s, sniff, sniffn);
 	}
 	if (rc == -1)
-		ca_warn("%s:", spath);
+		lfail_errno(spath);
 	else if (rc == -2)
-		ca_warn("%s: the file changed while it was being read", spath);
+		lfail(spath, "file_error",
+		    "the file changed while it was being read");
 	return rc == 0 ? 0 : -1;
 }
 
@@ -700,6 +705,45 @@ metadata(const struct ca_resp *resp)
 	return j;
 }
 
+/*
+ * Why the path at hand failed, for its error record: the API's error
+ * object, or one made up here.  Set where the failure is reported.
+ */
+static struct {
+	cJSON	*err;
+	long	 status;		/* 0: no response */
+	char	 request_id[128];
+} fwhy;
+
+static void
+why_set(cJSON *err, const struct ca_resp *resp)
+{
+	cJSON_Delete(fwhy.err);
+	fwhy.err = err;
+	fwhy.status = resp != NULL && resp->cc == CURLE_OK ? resp->status : 0;
+	snprintf(fwhy.request_id, sizeof(fwhy.request_id), "%s",
+	    resp != NULL ? resp->request_id : "");
+}
+
+/* A local failure: say it on stderr, keep it for the record. */
+static void
+lfail(const char *spath, const char *type, const char *msg)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	ca_warn("%s: %s", spath, msg);
+	cJSON_AddStringToObject(e, "type", type);
+	cJSON_AddStringToObject(e, "message", msg);
+	why_set(e, NULL);
+}
+
+/* The same, for the failed call whose errno says why. */
+static void
+lfail_errno(const char *spath)
+{
+	lfail(spath, "file_error", strerror(errno));
+}
+
 static int
 fail(const char *path, int status, const char *what,
     const struct ca_resp *resp)
@@ -708,7 +752,39 @@ fail(const char *path, int status, const char *what,
 
 	ca_resp_errmsg(resp, msg, sizeof(msg));
 	ca_warn("%s: %s: %s", path, what, msg);
+	why_set(ca_resp_error(resp), resp);
 	return status;
+}
+
+/*
+ * The error record for a path that could not be uploaded, so that the
+ * tools downstream know the input is incomplete (ca-request then builds
+ * no request from it).
+ */
+static void
+emit_error(const char *path)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(rec, "type", "error");
+	cJSON_AddStringToObject(rec, "path", path);
+	if (fwhy.status > 0)
+		cJSON_AddNumberToObject(rec, "status", fwhy.status);
+	else
+		cJSON_AddNullToObject(rec, "status");
+	if (fwhy.request_id[0] != '\0')
+		cJSON_AddStringToObject(rec, "request_id", fwhy.request_id);
+	else
+		cJSON_AddNullToObject(rec, "request_id");
+	if (fwhy.err == NULL) {
+		fwhy.err = cJSON_CreateObject();
+		cJSON_AddStringToObject(fwhy.err, "type", "file_error");
+		cJSON_AddStringToObject(fwhy.err, "message", "not uploaded");
+	}
+	cJSON_AddItemToObject(rec, "error", fwhy.err);
+	fwhy.err = NULL;
+	ca_emit(rec);
+	cJSON_Delete(rec);
 }
 
 /*
@@ -766,8 +842,8 @@ upload(const char *spath, int fd, long long size, const char *name,
 	bar_clear(&src);
 	*meta = NULL;
 	if (src.changed) {
-		ca_warn("%s: the file changed while it was being uploaded",
-		    spath);
+		lfail(spath, "file_error",
+		    "the file changed while it was being uploaded");
 		st = CA_EX_FAIL;
 	} else if (st != 0)
 		fail(spath, st, "upload failed", &resp);
@@ -777,6 +853,10 @@ upload(const char *spath, int fd, long long size, const char *name,
 		ca_warn("%s: upload answered %ld with no file metadata: %s",
 		    spath, resp.status, snip);
 		free(snip);
+		why_set(cJSON_CreateObject(), &resp);
+		cJSON_AddStringToObject(fwhy.err, "type", "invalid_response");
+		cJSON_AddStringToObject(fwhy.err, "message",
+		    "no file metadata in the answer");
 		st = CA_EX_FAIL;
 	}
 	curl_easy_cleanup(h);
@@ -851,27 +931,30 @@ open_regular(const char *spath, const char *path, struct stat *st)
 	/* O_NONBLOCK: a FIFO must not hang us before we can refuse it. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC)) == -1) {
-		ca_warn("%s:", spath);
+		lfail_errno(spath);
 		return -1;
 	}
 	if (fstat(fd, st) == -1) {
-		ca_warn("%s:", spath);
+		lfail_errno(spath);
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st->st_mode)) {
 		errno = S_ISDIR(st->st_mode) ? EISDIR : 0;
 		if (errno != 0)
-			ca_warn("%s:", spath);
+			lfail_errno(spath);
 		else
-			ca_warn("%s: not a regular file", spath);
+			lfail(spath, "file_error", "not a regular file");
 		close(fd);
 		return -1;
 	}
 	if ((long long)st->st_size > CA_FILE_MAX) {
-		ca_warn("%s: %lld bytes is over the Files API's limit of "
-		    "%lld bytes (500 MB)", spath, (long long)st->st_size,
-		    CA_FILE_MAX);
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "%lld bytes is over the Files "
+		    "API's limit of %lld bytes (500 MB)",
+		    (long long)st->st_size, CA_FILE_MAX);
+		lfail(spath, "file_error", msg);
 		close(fd);
 		return -1;
 	}
@@ -924,8 +1007,8 @@ cached_or_upload(const char *spath, const char *path, int fd,
 	    after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
 	    after.st_ctim.tv_sec != before->st_ctim.tv_sec ||
 	    after.st_ctim.tv_nsec != before->st_ctim.tv_nsec) {
-		ca_warn("%s: the file changed while it was being uploaded; "
-		    "upload it again", spath);
+		lfail(spath, "file_error", "the file changed while it was "
+		    "being uploaded; upload it again");
 		cJSON_Delete(meta);
 		return CA_EX_FAIL;
 	}
@@ -955,8 +1038,8 @@ do_path(const char *path)
 	int fd, r = CA_EX_FAIL;
 
 	if (strcmp(path, "-") == 0) {
-		ca_warn("-: cannot upload standard input; save it to a file "
-		    "first");
+		lfail("-", "file_error", "cannot upload standard input; save "
+		    "it to a file first");
 		goto out;
 	}
 	if ((fd = open_regular(spath, path, &st)) == -1)
@@ -980,6 +1063,8 @@ do_path(const char *path)
 close:
 	close(fd);
 out:
+	if (r != 0)
+		emit_error(path);
 	free(spath);
 	return r;
 }
@@ -1004,14 +1089,6 @@ read_path(FILE *fp, int delim, char *buf, size_t n)
 	if (c == EOF && len == 0 && !toolong)
 		return 0;
 	return toolong ? -1 : 1;
-}
-
-static int
-worse(int a, int b)
-{
-	if (a == CA_EX_FAIL || b == CA_EX_FAIL)
-		return CA_EX_FAIL;
-	return a != 0 ? a : b;
 }
 
 static long
@@ -1042,11 +1119,13 @@ main(int argc, char *argv[])
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "type",	required_argument,	NULL, 't' },
 		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
+	struct ca_status st = { 0, 0 };
 	char buf[PATH_MAX + 1];
 	long lineno = 0;
-	int ch, i, r, status = 0;
+	int ch, i, r;
 
 	ca_setprog(argv[0]);
 	opterr = 0;
@@ -1078,6 +1157,8 @@ main(int argc, char *argv[])
 		case 'v':
 			ca_verbose++;
 			break;
+		case 'V':
+			ca_version();
 		default:
 			if (optopt != 0 && optopt != '?')
 				ca_warn(strchr("et", optopt) != NULL ?
@@ -1109,7 +1190,7 @@ main(int argc, char *argv[])
 
 	if (argc > 0)
 		for (i = 0; i < argc; i++)
-			status = worse(status, do_path(argv[i]));
+			ca_status_add(&st, do_path(argv[i]));
 	else
 		while ((r = read_path(stdin, opt.nul ? '\0' : '\n', buf,
 		    sizeof(buf))) != 0) {
@@ -1117,13 +1198,13 @@ main(int argc, char *argv[])
 			if (r == -1) {
 				ca_warn("standard input:%ld: a path longer "
 				    "than %d bytes, skipped", lineno, PATH_MAX);
-				status = CA_EX_FAIL;
+				ca_status_add(&st, CA_EX_FAIL);
 			} else if (buf[0] != '\0')
-				status = worse(status, do_path(buf));
+				ca_status_add(&st, do_path(buf));
 		}
 	if (argc == 0 && ferror(stdin)) {
 		ca_warn("standard input: read error");
-		status = CA_EX_FAIL;
+		ca_status_add(&st, CA_EX_FAIL);
 	}
 
 	if (opt.share != NULL)
@@ -1131,5 +1212,5 @@ main(int argc, char *argv[])
 	curl_global_cleanup();
 	ca_api_free(&opt.api);
 	free(opt.cachedir);
-	return ca_finish(status);
+	return ca_finish(ca_status_exit(&st));
 }

@@ -37,6 +37,8 @@
 /* ca_err.c: diagnostics on stderr, prefixed with the program name. */
 extern const char *ca_prog;
 extern int ca_verbose;		/* -v count; ca_note prints only when set */
+/* Called before each message, to clear a progress line; may be NULL. */
+extern void (*ca_warn_hook)(void);
 void	 ca_setprog(const char *argv0);
 /* "prog: msg"; a format ending in ':' appends strerror(errno). */
 void	 ca_warn(const char *fmt, ...) CA_PRINTF(1, 2);
@@ -134,6 +136,22 @@ int	 ca_error_rec_status(const cJSON *rec);
 int	 ca_error_temporary(long status, const char *type);
 /* The exit status the rule gives. */
 int	 ca_status_exit(const struct ca_status *s);
+
+/* ca_version.c: the toolkit's version and the ids it makes. */
+#ifndef CA_VERSION
+#define CA_VERSION	"0.9.0"
+#endif
+/* Print "prog VERSION (libcurl x, cJSON y)" on stdout and exit 0. */
+void	 ca_version(void) CA_NORETURN;
+/* Is id a custom_id the Message Batches API takes: [A-Za-z0-9_-]{1,64}? */
+int	 ca_id_ok(const char *id);
+/*
+ * A custom_id "PREFIX-TTTTTTTTTT-PPPP" unique across invocations: the
+ * time in microseconds and the process id (base 36), and a counter
+ * for more than one a microsecond.  buf has at least CA_ID_MAX bytes.
+ */
+#define CA_ID_MAX	65
+void	 ca_id_new(char *buf, const char *prefix);
 
 /* ca_jcompact.c */
 /*

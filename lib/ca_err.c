@@ -10,6 +10,7 @@
 
 const char *ca_prog = "ca";
 int ca_verbose;
+void (*ca_warn_hook)(void);
 
 void
 ca_setprog(const char *argv0)
@@ -107,6 +108,8 @@ vwarn(const char *fmt, va_list ap)
 	struct safeout o;
 	va_list cp;
 
+	if (ca_warn_hook != NULL)
+		ca_warn_hook();
 	/* No ca_xmalloc here: it reports its own failure through us. */
 	va_copy(cp, ap);
 	len = vsnprintf(small, sizeof(small), fmt, cp);

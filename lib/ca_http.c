@@ -53,9 +53,13 @@ check_base(const char *base, int *plain)
 
 	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		ca_warn("ANTHROPIC_BASE_URL is not a URL");
-	else if (strcmp(scheme, "https") == 0)
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		/* Show what was wrong; it is the user's own setting. */
+		char *sb = ca_sanitize(base, 200);
+
+		ca_warn("ANTHROPIC_BASE_URL is not a URL: \"%s\"", sb);
+		free(sb);
+	} else if (strcmp(scheme, "https") == 0)
 		ok = 1;
 	else if (strcmp(scheme, "http") != 0)
 		ca_warn("ANTHROPIC_BASE_URL: scheme %s is not supported", scheme);

@@ -82,8 +82,15 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	[ "$status" -eq 2 ]
 }
 
+@test "a base URL that is no URL is shown, sanitised" {
+	run --separate-stderr env ANTHROPIC_BASE_URL=$'not a url\e]0;x\a' ca-exec </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'ca-exec: ANTHROPIC_BASE_URL is not a URL: "not a url\x1b]0;x\x07"' ]
+	[ -z "$output" ]
+}
+
 @test "an API error becomes an error record, exit 1, one line on stderr" {
-	ca-request -n hi | jq -c '.params.temperature = 0.5' >req
+	ca-request -n -i r1 hi | jq -c '.params.temperature = 0.5' >req
 	run --separate-stderr ca-exec <req
 	[ "$status" -eq 1 ]
 	[ "$(sed -n 1p <<<"$output")" = "$(cat req)" ]
@@ -137,7 +144,7 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 
 @test "529 every time: exit 75 and an error record with the attempts" {
 	emu_fault '[{"path":"/v1/messages","status":529,"times":5}]'
-	ca-request -n hi >req
+	ca-request -n -i r1 hi >req
 	run --separate-stderr ca-exec <req
 	[ "$status" -eq 75 ]
 	[ "$(tail -1 <<<"$output" | jq -r '[.type, .status, .attempts, .error.type] | join(" ")')" = "error 529 3 overloaded_error" ]
@@ -266,7 +273,7 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 
 @test "-v says what is retried, why, after how long, with the request-id" {
 	emu_fault '[{"path":"/v1/messages","status":529,"times":1}]'
-	ca-request -n hi >req
+	ca-request -n -i r1 hi >req
 	run --separate-stderr ca-exec -v <req
 	[ "$status" -eq 0 ]
 	[[ "$stderr" =~ ^ca-exec:\ r1:\ 529\ overloaded_error:\ .*\(request-id\ req_[A-Za-z0-9]+\)\;\ retry\ 1\ of\ 2\ in\ 0\.[0-9]+\ s$ ]]
@@ -378,7 +385,7 @@ print("two")
 
 @test "--max-continues caps the continuations" {
 	emu_config '{"pause_each_step":true}'
-	ca-request -n 'steps:
+	ca-request -n -i r1 'steps:
 ```python
 print(1)
 ```
@@ -533,4 +540,56 @@ print(2)
 	[ "$status" -eq 0 ]
 	run --separate-stderr env ANTHROPIC_BASE_URL=HTTP://example.com ca-exec <req
 	[ "$status" -eq 2 ]
+}
+
+# Run ca-exec with standard error on a terminal (script(1) makes a pty);
+# what the terminal got goes to tty.log, the records to out.
+on_tty() {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	script -qec "ca-exec $* <reqs >out" /dev/null </dev/null >tty.log
+}
+
+@test "a terminal gets one progress line for more than one request, cleared at the end" {
+	for i in 1 2 3; do pyreq "print($i)" "q$i"; done >reqs
+	emu_fault '[{"path":"/v1/messages","status":400,"times":1}]'
+	run on_tty -j 2
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .type out | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" = "error=1 request=3 response=2 " ]
+	# Redrawn in place with \r, never a new line of its own; the last
+	# state counts all three, the failure too, and the line is erased.
+	tr '\r' '\n' <tty.log >lines
+	grep -qx $'ca-exec: 3/3 done, 1 failed, 0 retrying\e\\[K' lines
+	[ "$(tail -c 4 tty.log | od -An -c | tr -d ' ')" = '\r033[K' ]
+	# The failure's message stands on a line of its own: the progress
+	# line is erased first.
+	grep -qE $'^\e\\[Kca-exec: q[12]: 400 invalid_request_error' lines
+	# A retry shows while it waits.
+	emu_reset
+	emu_fault '[{"path":"/v1/messages","status":529,"times":1,"headers":{"retry-after":"1"}}]'
+	run on_tty -j 2
+	[ "$status" -eq 0 ]
+	tr '\r' '\n' <tty.log | grep -q ', 1 retrying'
+}
+
+@test "no progress line for one request, nor when stderr is not a terminal" {
+	pyreq 'print(1)' q1 >reqs
+	run on_tty
+	[ "$status" -eq 0 ]
+	[ ! -s tty.log ]
+	for i in 2 3; do pyreq "print($i)" "q$i"; done >>reqs
+	run --separate-stderr ca-exec -j 2 <reqs
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "an error record passing through sets the exit status" {
+	pyreq 'print(1)' q1 >reqs
+	echo '{"type":"error","custom_id":"q0","status":529,"error":{"type":"overloaded_error","message":"Overloaded"}}' >>reqs
+	run --separate-stderr ca-exec <reqs
+	[ "$status" -eq 75 ]
+	[ -z "$stderr" ]
+	[ "$(jq -r .type <<<"$output" | tr '\n' ' ')" = "request response error " ]
+	echo '{"type":"error","path":"x.csv","status":null,"error":{"type":"file_error","message":"No such file or directory"}}' >>reqs
+	run --separate-stderr ca-exec <reqs
+	[ "$status" -eq 1 ]
 }

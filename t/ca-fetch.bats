@@ -619,7 +619,8 @@ ca-fetch: out/v.txt: unchanged" ]
 	run --separate-stderr ca-fetch -x
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout seconds]
-                [--id file_id ...]" ]]
+                [--id file_id ...]
+       ca-fetch --version" ]]
 	run --separate-stderr ca-fetch extra
 	[ "$status" -eq 2 ]
 	run --separate-stderr ca-fetch -d out -o x
@@ -674,4 +675,19 @@ out/n.txt" ]
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"the metadata claims 6000000000 bytes, more than the 5368709120 a container can hold; not fetched" ]]
 	[ -z "$(ls -A out)" ]
+}
+
+@test "an error record that passes through sets the exit status by its kind" {
+	tmp='{"type":"error","custom_id":"r1","part":1,"status":529,"request_id":null,"attempts":3,"error":{"type":"overloaded_error","message":"Overloaded"}}'
+	perm='{"type":"error","path":"x.csv","status":null,"request_id":null,"error":{"type":"file_error","message":"No such file or directory"}}'
+	run --separate-stderr ca-fetch -d out <<<"$tmp"
+	[ "$status" -eq 75 ]
+	[ "$output" = "$tmp" ]
+	[ -z "$stderr" ]
+	run --separate-stderr ca-fetch -d out <<<"$tmp
+$perm"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$tmp
+$perm" ]
+	[ -z "$stderr" ]
 }

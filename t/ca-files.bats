@@ -146,7 +146,7 @@ list_gets() { emu_log /v1/files | jq -c 'select(.method == "GET")'; }
 	[ "${#lines[@]}" -eq 1 ]
 }
 
-@test "-d deletes the files of file and fetched records, passing them through" {
+@test "-d deletes the files of file and fetched records once its input ends" {
 	ids=$(mkfiles 3)
 	a=$(sed -n 1p <<<"$ids")
 	b=$(sed -n 2p <<<"$ids")
@@ -165,10 +165,10 @@ list_gets() { emu_log /v1/files | jq -c 'select(.method == "GET")'; }
 	# Every record passed through byte for byte, in order.
 	grep -v '^{"type":"deleted"' <<<"$output" >passed
 	cmp passed in
-	# A deleted record right after each record that named a new id.
-	[ "$(sed -n 2p <<<"$output")" = "{\"type\":\"deleted\",\"id\":\"$a\",\"path\":\"sales.csv\"}" ]
-	[ "$(sed -n 5p <<<"$output")" = "{\"type\":\"deleted\",\"id\":\"$b\",\"path\":\"out/chart.png\"}" ]
-	[ "$(sed -n 8p <<<"$output")" = "{\"type\":\"deleted\",\"id\":\"$c\"}" ]
+	# After the input ended, a deleted record for each id, in order.
+	[ "$(sed -n 7p <<<"$output")" = "{\"type\":\"deleted\",\"id\":\"$a\",\"path\":\"sales.csv\"}" ]
+	[ "$(sed -n 8p <<<"$output")" = "{\"type\":\"deleted\",\"id\":\"$b\",\"path\":\"out/chart.png\"}" ]
+	[ "$(sed -n 9p <<<"$output")" = "{\"type\":\"deleted\",\"id\":\"$c\"}" ]
 	[ "${#lines[@]}" -eq 9 ]
 	# One DELETE per id, in order; the files are gone.
 	[ "$(emu_log | jq -r 'select(.method == "DELETE") | .path')" = \
@@ -215,6 +215,27 @@ ca-files: stdin:2: not a JSON object, skipped' ]
 	[ -z "$(emu_log | jq -r 'select(.method == "DELETE")')" ]
 }
 
+@test "-d deletes nothing after an error record, unless -f" {
+	ids=$(mkfiles 2)
+	{
+		sed 's/.*/{"type":"file","file":{"id":"&"}}/' <<<"$ids"
+		echo '{"type":"error","custom_id":"r1","status":529,"error":{"type":"overloaded_error","message":"Overloaded"}}'
+	} >in
+	run --separate-stderr ca-files -d <in
+	[ "$status" -eq 75 ]
+	[ "$stderr" = "ca-files: an error record came through; deleting nothing (-f deletes anyway)" ]
+	cmp <(printf '%s\n' "$output") in
+	[ -z "$(emu_log | jq -r 'select(.method == "DELETE")')" ]
+	[ "$(api "$EMU_URL/v1/files" | jq -r '.data | length')" -eq 2 ]
+	# A permanent error upstream makes it exit 1; -f deletes all the same.
+	sed -i 's/"status":529/"status":400/; s/overloaded_error/invalid_request_error/' in
+	run --separate-stderr ca-files -d -f <in
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	[ "$(grep -c '"type":"deleted"' <<<"$output")" -eq 2 ]
+	[ -z "$(api "$EMU_URL/v1/files" | jq -r '.data[].id')" ]
+}
+
 @test "a listing piped into -d empties the workspace" {
 	mkfiles 4 >/dev/null
 	run --separate-stderr bash -c 'ca-files -l 3 | ca-files -d'
@@ -237,7 +258,7 @@ ca-files: stdin:2: not a JSON object, skipped' ]
 	run --separate-stderr ca-files --help
 	[ "$status" -eq 0 ]
 	[ "$(head -2 <<<"$output")" = "usage: ca-files [-v] [-l limit] [--betas list]
-       ca-files -d [-v]" ]
+       ca-files -d [-fv]" ]
 	[ -z "$stderr" ]
 	help=$output
 	run --separate-stderr ca-files -h
@@ -253,6 +274,9 @@ ca-files: stdin:2: not a JSON object, skipped' ]
 	run --separate-stderr ca-files -d --betas legacy
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ca-files: -l and --betas are for listing, not with -d"* ]]
+	run --separate-stderr ca-files -f
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ca-files: -f goes with -d"* ]]
 	run --separate-stderr ca-files --betas $'a\r\nx-evil: 1'
 	[ "$status" -eq 2 ]
 	run --separate-stderr ca-files -x

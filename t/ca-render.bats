@@ -314,12 +314,15 @@ EOF
 	diff -u - <(sed -n '/^─ Summary of turn r1$/,/^estimated/p' <<<"$output") <<'EOF'
 ─ Summary of turn r1
 tokens: 5210 input, 412 output, 1000 cache write, 2000 cache read
-1 response, 5 code runs, 4 file edits, 0 errors
+1 response, 5 code runs, 4 file edits, 4 errors (4 in code execution)
 container container_011CZkZaBF1tNoB5wlCeusgy expires 2026-11-18T13:04:05.123456Z
 estimated cost: $0.0478 (tokens $0.0436, container time $0.0042: 1 × 5-minute minimum)
 EOF
 	# One turn: no second, identical summary for the whole input.
 	refute grep -q 'Summary of all' <<<"$output"
+	# The errors counted are those shown in red above: a time-out, a
+	# non-zero return code, a file too large, a missing file.
+	[ "$(grep -cE '^(tool error (execution_time_exceeded|output_file_too_large|file_not_found)|return code 2)' <<<"$output")" -eq 4 ]
 }
 
 @test "summary: the whole input adds up turns and counts each container once" {
@@ -590,7 +593,9 @@ EOF
 	grep -qx '```diff' <<<"$output"
 	grep -qx 'tool error `execution_time_exceeded`: the code ran past its time limit' <<<"$output"
 	grep -qx "I'll look at the data first." <<<"$output"
-	grep -qx '## Summary of 1 turn' <<<"$output"
+	# One turn: its summary, not a second one for the whole input.
+	grep -qx '### Summary of turn `r1`' <<<"$output"
+	refute grep -q '^## Summary of' <<<"$output"
 	grep -qx 'estimated cost: \$0.0478 (tokens \$0.0436, container time \$0.0042: 1 × 5-minute minimum)' <<<"$output"
 }
 
@@ -633,7 +638,8 @@ EOF
 	grep -qF '<p class="note err">return code 2</p>' <<<"$output"
 	grep -qF '<a href="out/report.txt">report.txt</a>' <<<"$output"
 	grep -qF '<div class="text">Revenue rises every month; the chart is attached.</div>' <<<"$output"
-	grep -qF '<h2>Summary of 1 turn</h2>' <<<"$output"
+	grep -qF '<h3>Summary of turn <code>r1</code></h3>' <<<"$output"
+	refute grep -qF '<h2>Summary of' <<<"$output"
 }
 
 @test "html: a fetched image is embedded as a base64 data: URI after its result" {
@@ -927,4 +933,44 @@ note() {
 	run --separate-stderr ca-render --color=never <in
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"print(42)"* ]]
+}
+
+@test "an upload's error record is shown with its path, outside any turn" {
+	e='{"type":"error","path":"no\u001b[31msuch.csv","status":null,"request_id":null,"error":{"type":"file_error","message":"No such file or directory"}}'
+	run --separate-stderr ca-render --color=never <<<"$e"
+	[ "$status" -eq 1 ]
+	[ "$output" = 'not uploaded no\x1b[31msuch.csv: error file_error: No such file or directory' ]
+	run --separate-stderr ca-render -f markdown <<<"$e"
+	[ "$status" -eq 1 ]
+	grep -qx '## Uploaded files' <<<"$output"
+	grep -qF 'not uploaded `no\x1b[31msuch.csv`: error `file_error`: No such file or directory' <<<"$output"
+	refute grep -q 'Turn' <<<"$output"
+}
+
+@test "-o: the report's links to fetched files are relative to the report" {
+	blocks_with_files
+	run --separate-stderr ca-render -f html -o out/report.html <blocks.ndjson
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	grep -qF '<a href="report.txt">report.txt</a>' out/report.html
+	# The image is still found (from the working directory) and embedded.
+	[ "$(grep -c '<img' out/report.html)" -eq 1 ]
+	mkdir -p sub/deep
+	ca-render -f markdown --output=sub/deep/r.md <blocks.ndjson
+	grep -qx '\[report.txt\](../../out/report.txt)' sub/deep/r.md
+	ca-render -f html -o "$PWD/r.html" <blocks.ndjson
+	grep -qF '<a href="out/report.txt">report.txt</a>' r.html
+	# Without -o, the report is taken to be in the working directory.
+	run --separate-stderr ca-render -f html <blocks.ndjson
+	grep -qF '<a href="out/report.txt">report.txt</a>' <<<"$output"
+	run --separate-stderr ca-render -o nosuch/dir/r.html <blocks.ndjson
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ca-render: -o nosuch/dir/r.html: No such file or directory" ]
+}
+
+@test "html: code in a pre block has no inline-code padding or background" {
+	run --separate-stderr ca-render -f html <"$FIX/blocks.ndjson"
+	grep -qF 'pre code{background:none;padding:0}' <<<"$output"
+	# It comes after the inline rule, so it wins.
+	[ "$(grep -n 'pre code{' <<<"$output" | cut -d: -f1)" -gt "$(grep -n '^code{' <<<"$output" | cut -d: -f1)" ]
 }

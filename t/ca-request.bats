@@ -9,12 +9,21 @@ FILE_PNG='{"type":"file","path":"a.png","file":{"id":"file_png","type":"file","f
 FILE_PDF='{"type":"file","path":"r.pdf","file":{"id":"file_pdf","type":"file","filename":"r.pdf","mime_type":"application/pdf","size_bytes":10,"downloadable":false}}'
 FILE_TXT='{"type":"file","path":"n.txt","file":{"id":"file_txt","type":"file","filename":"n.txt","mime_type":"text/plain","size_bytes":10,"downloadable":false}}'
 
+# A generated custom_id is rN-<time>-<pid>[-<count>], as the Batches API
+# takes them; print each record with its id cut to rN.
+idcut() {
+	jq -ec 'if .type == "request" then
+		(.custom_id | test("^r[0-9]+-[a-z0-9]+-[a-z0-9]+(-[a-z0-9]+)?$")) as $ok
+		| if $ok and (.custom_id | length) <= 64 then .custom_id |= sub("-.*"; "") else error("bad id " + .custom_id) end
+		else . end'
+}
+
 @test "a prompt from operands becomes one request record with defaults" {
 	run --separate-stderr ca-request plot monthly revenue </dev/null
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "$(wc -l <<<"$output")" -eq 1 ]
-	json_eq "$output" '{"type":"request","custom_id":"r1","betas":[],"params":{"model":"claude-opus-5-5","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"plot monthly revenue"}]}],"tools":[{"type":"code_execution_20260521","name":"code_execution"}]}}'
+	json_eq "$(idcut <<<"$output")" '{"type":"request","custom_id":"r1","betas":[],"params":{"model":"claude-opus-5-5","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"plot monthly revenue"}]}],"tools":[{"type":"code_execution_20260521","name":"code_execution"}]}}'
 }
 
 @test "file records become container_upload blocks and pass through first" {
@@ -177,7 +186,8 @@ $FILE_TXT"
 
 @test "custom ids stay unique when requests are chained" {
 	run bash -c 'ca-request one </dev/null | ca-request two | ca-request three'
-	[ "$(jq -r .custom_id <<<"$output" | tr '\n' ' ')" = "r1 r2 r3 " ]
+	[ "$(idcut <<<"$output" | jq -r .custom_id | tr '\n' ' ')" = "r1 r2 r3 " ]
+	[ "$(jq -r .custom_id <<<"$output" | sort -u | wc -l)" -eq 3 ]
 }
 
 @test "a bad input line is reported with its line number; the rest flows" {
@@ -195,7 +205,7 @@ $FILE_PNG"
 @test "--help lists every flag and exits 0; unknown flags exit 2" {
 	run ca-request --help
 	[ "$status" -eq 0 ]
-	for f in -C -I -n -v -b -c -f -i -m -M -s -T --betas --any-model --fresh-container; do
+	for f in -C -I -k -n -v -b -c -f -i -m -M -s -T --betas --any-model --fresh-container --keep-going --version; do
 		[[ "$output" == *"$f"* ]] || { echo "missing $f"; return 1; }
 	done
 	run --separate-stderr ca-request --bogus hi
@@ -220,7 +230,7 @@ EOT
 	run --separate-stderr ca-request --continue 'and now?' < <(transcript)
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <<<"$output")" -eq 1 ]
-	json_eq "$output" '{"type":"request","custom_id":"r2","betas":["code-execution-2025-08-25"],"params":{"model":"claude-sonnet-4-6","max_tokens":500,"system":"sys","messages":[{"role":"user","content":[{"type":"text","text":"first"},{"type":"container_upload","file_id":"file_csv"}]},{"role":"assistant","content":[{"type":"text","text":"A"},{"type":"server_tool_use","id":"s1","name":"bash_code_execution","input":{"command":"ls"}},{"type":"bash_code_execution_tool_result","tool_use_id":"s1","content":{"type":"bash_code_execution_result","stdout":"x","stderr":"","return_code":0,"content":[]}},{"type":"text","text":"B"}]},{"role":"user","content":[{"type":"text","text":"and now?"}]}],"tools":[{"type":"code_execution_20250825","name":"code_execution"}],"container":"container_1"}}'
+	json_eq "$(idcut <<<"$output")" '{"type":"request","custom_id":"r2","betas":["code-execution-2025-08-25"],"params":{"model":"claude-sonnet-4-6","max_tokens":500,"system":"sys","messages":[{"role":"user","content":[{"type":"text","text":"first"},{"type":"container_upload","file_id":"file_csv"}]},{"role":"assistant","content":[{"type":"text","text":"A"},{"type":"server_tool_use","id":"s1","name":"bash_code_execution","input":{"command":"ls"}},{"type":"bash_code_execution_tool_result","tool_use_id":"s1","content":{"type":"bash_code_execution_result","stdout":"x","stderr":"","return_code":0,"content":[]}},{"type":"text","text":"B"}]},{"role":"user","content":[{"type":"text","text":"and now?"}]}],"tools":[{"type":"code_execution_20250825","name":"code_execution"}],"container":"container_1"}}'
 }
 
 @test "--continue attaches only files that come after the last turn" {
@@ -304,7 +314,7 @@ failed_turn() {
 	run --separate-stderr bash -c 'exec 0<&-; ca-request hi'
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "$(jq -r .custom_id <<<"$output")" = r1 ]
+	[ "$(idcut <<<"$output" | jq -r .custom_id)" = r1 ]
 }
 
 @test "--continue passes on what follows the last turn, in order" {
@@ -312,4 +322,70 @@ failed_turn() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .type <<<"$output" | tr '\n' ' ')" = "note file note2 request " ]
 	[ "$(tail -1 <<<"$output" | jq -r '.params.messages[-1].content[1].file_id')" = file_png ]
+}
+
+UPLOAD_ERR='{"type":"error","path":"nosuch.csv","status":null,"request_id":null,"error":{"type":"file_error","message":"No such file or directory"}}'
+EXEC_ERR='{"type":"error","custom_id":"r1","part":1,"status":529,"request_id":"req_1","attempts":3,"error":{"type":"overloaded_error","message":"Overloaded"}}'
+
+@test "an error record in the input: no request, the error passed on, exit by its kind" {
+	run --separate-stderr ca-request plot <<<"$FILE_CSV
+$UPLOAD_ERR"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$FILE_CSV
+$UPLOAD_ERR" ]
+	[ "$stderr" = "ca-request: <stdin>:2: an error record came in (nosuch.csv: No such file or directory); no request built (-k builds one anyway)" ]
+	# A temporary error upstream: 75, so that a retry later may do.
+	run --separate-stderr ca-request plot <<<"$EXEC_ERR"
+	[ "$status" -eq 75 ]
+	[ "$output" = "$EXEC_ERR" ]
+	[ "$stderr" = "ca-request: <stdin>:1: an error record came in (r1: Overloaded); no request built (-k builds one anyway)" ]
+}
+
+@test "-k builds the request all the same, and still exits by the rule" {
+	run --separate-stderr ca-request -k plot <<<"$FILE_CSV
+$UPLOAD_ERR"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .type <<<"$output" | tr '\n' ' ')" = "file error request " ]
+	[ "$(tail -1 <<<"$output" | jq -c '[.params.messages[0].content[].file_id]')" = '[null,"file_csv"]' ]
+	[ "$stderr" = "ca-request: <stdin>:2: an error record came in (nosuch.csv: No such file or directory); building the request anyway" ]
+	run --separate-stderr ca-request --keep-going plot <<<"$EXEC_ERR"
+	[ "$status" -eq 75 ]
+	[ "$(tail -1 <<<"$output" | jq -r .type)" = request ]
+}
+
+@test "--continue: an earlier turn's error is history; a new upload error is not" {
+	# A failed turn, then a good one: the transcript goes on.
+	run --separate-stderr ca-request -C 'and now?' < <(echo "$EXEC_ERR"; transcript)
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(jq -r .type <<<"$output")" = request ]
+	# An upload that failed after the last turn: nothing is built.
+	run --separate-stderr ca-request -C 'and now?' < <(transcript; echo "$UPLOAD_ERR")
+	[ "$status" -eq 1 ]
+	[ "$output" = "$UPLOAD_ERR" ]
+	[[ "$stderr" == *"an error record came in (nosuch.csv: No such file or directory); no request built"* ]]
+	# An upload error before the last turn is history too.
+	run --separate-stderr ca-request -C 'and now?' < <(echo "$UPLOAD_ERR"; transcript)
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .type <<<"$output")" = request ]
+}
+
+@test "--id must be a custom_id the Batches API takes" {
+	long=$(printf 'a%.0s' $(seq 65))
+	for id in '' 'a b' 'r1.x' 'é' "$long" $'a\nb'; do
+		run --separate-stderr ca-request -n -i "$id" hi
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "ca-request: --id: 1 to 64 letters, digits, _ or -, not "* ]]
+		[ -z "$output" ]
+	done
+	run --separate-stderr ca-request -n -i "${long%a}" hi
+	[ "$status" -eq 0 ]
+	run --separate-stderr ca-request -n --id A_z-09 hi
+	[ "$(jq -r .custom_id <<<"$output")" = A_z-09 ]
+}
+
+@test "generated ids differ between invocations and match the Batches pattern" {
+	for i in 1 2 3 4 5; do ca-request -n "q$i"; done >reqs
+	[ "$(jq -r .custom_id reqs | sort -u | wc -l)" -eq 5 ]
+	[ "$(jq -r .custom_id reqs | grep -cE '^[a-zA-Z0-9_-]{1,64}$')" -eq 5 ]
 }

@@ -95,7 +95,7 @@ plain.csv'
 @test "a stdin line is a path even when it looks like a record" {
 	run --separate-stderr ca-upload <<<'{"type":"file","path":"x"}'
 	[ "$status" -eq 1 ]
-	[ -z "$output" ]
+	json_eq "$output" '{"type":"error","path":"{\"type\":\"file\",\"path\":\"x\"}","status":null,"request_id":null,"error":{"type":"file_error","message":"No such file or directory"}}'
 	[ "$stderr" = 'ca-upload: {"type":"file","path":"x"}: No such file or directory' ]
 }
 
@@ -104,7 +104,9 @@ plain.csv'
 	run --separate-stderr ca-upload a.txt nosuch.csv b.txt
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-upload: nosuch.csv: No such file or directory" ]
-	[ "$(jq -r .path <<<"$output" | paste -sd ' ')" = "a.txt b.txt" ]
+	# In order: an error record for the path that failed.
+	[ "$(jq -r '.type + " " + .path' <<<"$output" | paste -sd ' ')" = "file a.txt error nosuch.csv file b.txt" ]
+	json_eq "$(sed -n 2p <<<"$output")" '{"type":"error","path":"nosuch.csv","status":null,"request_id":null,"error":{"type":"file_error","message":"No such file or directory"}}'
 	[ "$(posts)" -eq 2 ]
 }
 
@@ -114,7 +116,8 @@ plain.csv'
 	echo ok >ok.txt
 	run --separate-stderr timeout 10 ca-upload adir afifo - ok.txt
 	[ "$status" -eq 1 ]
-	[ "$(jq -r .path <<<"$output")" = ok.txt ]
+	[ "$(jq -r '.type + " " + .path' <<<"$output" | paste -sd ' ')" = "error adir error afifo error - file ok.txt" ]
+	[ "$(jq -r 'select(.type == "error") | .error.message' <<<"$output" | paste -sd '|')" = "Is a directory|not a regular file|cannot upload standard input; save it to a file first" ]
 	[ "$stderr" = "ca-upload: adir: Is a directory
 ca-upload: afifo: not a regular file
 ca-upload: -: cannot upload standard input; save it to a file first" ]
@@ -404,7 +407,9 @@ application/vnd.apache.parquet"
 	rid=$(emu_log /v1/files | head -1 | jq -r .request_id)
 	[[ "$rid" == req_* ]]
 	[ "$stderr" = "ca-upload: a.txt: upload failed: 400 invalid_request_error: filename: bad name (request-id $rid)" ]
-	[ "$(jq -r .path <<<"$output")" = b.txt ]
+	# The API's error object, its status and request-id, in the record.
+	json_eq "$(sed -n 1p <<<"$output")" "{\"type\":\"error\",\"path\":\"a.txt\",\"status\":400,\"request_id\":\"$rid\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"filename: bad name\"}}"
+	[ "$(sed -n 2p <<<"$output" | jq -r '.type + " " + .path')" = "file b.txt" ]
 	[ "$(posts)" -eq 2 ]
 }
 
@@ -451,7 +456,7 @@ application/vnd.apache.parquet"
 	emu_fault '[{"method":"POST","path":"/v1/files","status":529,"times":-1}]'
 	run --separate-stderr ca-upload a.txt
 	[ "$status" -eq 75 ]
-	[ -z "$output" ]
+	[ "$(jq -r '[.type, .path, .status, .error.type] | join(" ")' <<<"$output")" = "error a.txt 529 overloaded_error" ]
 	[[ "$stderr" == "ca-upload: a.txt: upload failed: 529 overloaded_error: Overloaded (request-id req_"* ]]
 	[ "$(posts)" -eq 3 ]
 }
@@ -526,7 +531,7 @@ application/vnd.apache.parquet"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-upload: big: 629145600 bytes is over the Files API's limit of 524288000 bytes (500 MB)
 ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 bytes (500 MB)" ]
-	[ "$(jq -r .path <<<"$output")" = a.txt ]
+	[ "$(jq -r '.type + " " + .path' <<<"$output" | paste -sd ' ')" = "error big error edge file a.txt" ]
 	[ "$(posts)" -eq 1 ]
 }
 
@@ -624,6 +629,6 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 1 ]
 	[ "$(cat err)" = "ca-upload: data.csv: the file changed while it was being uploaded; upload it again" ]
-	[ ! -s out ]
+	[ "$(jq -r '[.type, .path, .error.type] | join(" ")' out)" = "error data.csv file_error" ]
 	[ -z "$(ls -A "$XDG_CACHE_HOME/ca/files" 2>/dev/null)" ]
 }

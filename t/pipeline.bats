@@ -65,20 +65,24 @@ setup() {
 
 @test "ca-chat: two turns from a pipe share the container; resume later" {
 	printf '%s\n' 'hello there' 'and again' | ca-chat -t chat.ndjson -d files sales.csv >chat.out 2>chat.err
-	[ "$(jq -r 'select(.type == "request") | .custom_id' chat.ndjson | tr '\n' ' ')" = "r1 r2 " ]
+	# Generated ids are rN-<unique>: compare their rN.
+	ids() { jq -c 'if (.custom_id | type) == "string" then .custom_id |= sub("-.*"; "") else . end' chat.ndjson >chat.n; }
+	ids
+	[ "$(jq -r 'select(.type == "request") | .custom_id' chat.n | tr '\n' ' ')" = "r1 r2 " ]
 	# The second turn ran in the first turn's container, with the history.
-	c1=$(jq -r 'select(.type == "response" and .custom_id == "r1") | .message.container.id' chat.ndjson)
+	c1=$(jq -r 'select(.type == "response" and .custom_id == "r1") | .message.container.id' chat.n)
 	[[ "$c1" == container_* ]]
-	[ "$(jq -r 'select(.type == "request" and .custom_id == "r2") | .params.container' chat.ndjson)" = "$c1" ]
-	[ "$(jq -r 'select(.type == "request" and .custom_id == "r2") | .params.messages | length' chat.ndjson)" -eq 3 ]
+	[ "$(jq -r 'select(.type == "request" and .custom_id == "r2") | .params.container' chat.n)" = "$c1" ]
+	[ "$(jq -r 'select(.type == "request" and .custom_id == "r2") | .params.messages | length' chat.n)" -eq 3 ]
 	# The uploaded file went with the first turn only.
-	[ "$(jq -r 'select(.type == "request") | [.params.messages[-1].content[] | select(.type == "container_upload")] | length' chat.ndjson | tr '\n' ' ')" = "1 0 " ]
+	[ "$(jq -r 'select(.type == "request") | [.params.messages[-1].content[] | select(.type == "container_upload")] | length' chat.n | tr '\n' ' ')" = "1 0 " ]
 	[[ "$(cat chat.out)" == *"You said: hello there"* ]]
 	[[ "$(cat chat.out)" == *"You said: and again"* ]]
 	# Resume: a third turn continues the same transcript.
 	echo 'third' | ca-chat -t chat.ndjson -d files >/dev/null 2>&1
-	[ "$(jq -r 'select(.type == "request") | .custom_id' chat.ndjson | tr '\n' ' ')" = "r1 r2 r3 " ]
-	[ "$(jq -r 'select(.type == "request" and .custom_id == "r3") | .params.messages | length' chat.ndjson)" -eq 5 ]
+	ids
+	[ "$(jq -r 'select(.type == "request") | .custom_id' chat.n | tr '\n' ' ')" = "r1 r2 r3 " ]
+	[ "$(jq -r 'select(.type == "request" and .custom_id == "r3") | .params.messages | length' chat.n)" -eq 5 ]
 }
 
 @test "a second turn (--continue) sees the files of the first" {

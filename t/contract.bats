@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# The contract every tool keeps (ca(7)): the last command of a pipeline
+# tells the truth, failures travel as records, nothing is billed from
+# incomplete input, deletes wait for the pipeline, ids are unique.
+
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup_file() { emu_start; }
+teardown_file() { emu_stop; }
+
+setup() {
+	ca_test_setup
+	printf 'month,revenue\n2026-01,10\n2026-02,30\n' >sales.csv
+}
+
+@test "an upload that failed stops the pipeline: no request is sent, the end exits 1" {
+	run --separate-stderr bash -c "ca-upload nosuch.csv | ca-request 'plot' | ca-exec | ca-render --color=never"
+	[ "$status" -eq 1 ]
+	# Nothing was billed: the API never saw a message request.
+	[ -z "$(emu_log /v1/messages)" ]
+	[[ "$output" == *"not uploaded nosuch.csv: error file_error: No such file or directory"* ]]
+	[ "$stderr" = "ca-upload: nosuch.csv: No such file or directory
+ca-request: <stdin>:1: an error record came in (nosuch.csv: No such file or directory); no request built (-k builds one anyway)" ]
+	# Each tool on the way says so by its own status too.
+	run --separate-stderr bash -c "ca-upload nosuch.csv sales.csv | ca-request 'plot' | ca-exec | ca-fetch -d out"
+	[ "$status" -eq 1 ]
+	[ -z "$(emu_log /v1/messages)" ]
+	[ "$(jq -r .type <<<"$output" | tr '\n' ' ')" = "error file " ]
+}
+
+@test "three 529s: the Makefile recipe's last command exits 75" {
+	emu_fault '[{"path":"/v1/messages","status":529,"times":3}]'
+	echo 'plot it' >chart.md
+	run --separate-stderr bash -c 'ca-upload sales.csv | ca-request -f chart.md | ca-exec | ca-fetch -d out >session.ndjson'
+	[ "$status" -eq 75 ]
+	[ "$(emu_log /v1/messages | jq -r .status | tr '\n' ' ')" = "529 529 529 " ]
+	[ "$(jq -r 'select(.type == "error") | .error.type' session.ndjson)" = overloaded_error ]
+	# ca-render, at the end instead, says the same.
+	run --separate-stderr ca-render --color=never <session.ndjson
+	[ "$status" -eq 75 ]
+}
+
+@test "ca-files -d deletes only after its input has ended" {
+	ca-upload -n sales.csv >up.ndjson
+	id=$(jq -r .file.id up.ndjson)
+	# A slow upstream that still needs the file after its record went
+	# by: it lists the workspace just before it ends.
+	run --separate-stderr bash -c '{ cat up.ndjson; sleep 1; ca-files >listing; echo "{\"type\":\"note\"}"; } | ca-files -d'
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# The file was still there when upstream looked, and the DELETE
+	# came after that listing, with the records passed on first.
+	grep -qF "\"id\":\"$id\"" listing
+	[ "$(emu_log | jq -r 'select(.path | startswith("/v1/files")) | .method + " " + .path' | tr '\n' '|')" = "POST /v1/files|GET /v1/files|DELETE /v1/files/$id|" ]
+	[ "$(jq -r .type <<<"$output" | tr '\n' ' ')" = "file note deleted " ]
+}
+
+@test "the ca-files(1) clean-up example: the request is sent before the upload is deleted" {
+	run --separate-stderr bash -c "ca-upload -n sales.csv | ca-request 'count the rows' | ca-exec | ca-fetch -d out | ca-files -d"
+	[ "$status" -eq 0 ]
+	[ "$(emu_log | jq -r '.method + " " + (.path | sub("file_.*"; "ID")) + " " + (.status | tostring)' | tr '\n' '|')" = "POST /v1/files 200|POST /v1/messages 200|DELETE /v1/files/ID 200|" ]
+	[ "$(jq -r .type <<<"$output" | tail -1)" = deleted ]
+}
+
+@test "a while-read loop with ca-request -n sends every question, each with its own id" {
+	printf '%s\n' 'first?' 'second?' 'third?' >qs.txt
+	run --separate-stderr bash -c 'while read -r q; do ca-request -n "$q"; done <qs.txt | ca-exec -j 2'
+	[ "$status" -eq 0 ]
+	[ "$(emu_log /v1/messages | jq -r '.body.messages[0].content[0].text' | sort | tr '\n' ' ')" = "first? second? third? " ]
+	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | sort -u | wc -l)" -eq 3 ]
+}
+
+@test "ids made by separate invocations are unique and fit the Batches API" {
+	ca-request -n one >a.ndjson
+	ca-request -n two >b.ndjson
+	ca-request -n three </dev/null >c.ndjson
+	cat a.ndjson b.ndjson c.ndjson >all.ndjson
+	[ "$(jq -r .custom_id all.ndjson | sort -u | wc -l)" -eq 3 ]
+	[ "$(jq -r .custom_id all.ndjson | grep -cE '^[a-zA-Z0-9_-]{1,64}$')" -eq 3 ]
+	# The joined stream runs as one: three requests, three responses.
+	run --separate-stderr ca-exec <all.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | sort -u | wc -l)" -eq 3 ]
+}
+
+@test "every tool prints its version and its libraries' with --version" {
+	local versions=""
+	for t in ca-upload ca-request ca-exec ca-fetch ca-render ca-files; do
+		run --separate-stderr "$t" --version
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		[[ "$output" =~ ^$t\ [0-9]+\.[0-9]+\.[0-9]+\ \(libcurl\ [0-9][0-9.]*,\ cJSON\ [0-9][0-9.]*\)$ ]]
+		versions="$versions${output#"$t "}"$'\n'
+	done
+	# The same version everywhere.
+	[ "$(sort -u <<<"${versions%$'\n'}" | wc -l)" -eq 1 ]
+}
