@@ -42,8 +42,6 @@ marks() {
 	ca-fetch.1 :: ca-fetch -o - --id file_011C :: key: a file id of a real workspace
 	ca-fetch.1 :: out/report.pdf: :: make: a Makefile fragment with no prompt
 	ca-files.1 :: 0 3 * * * :: text: a crontab line
-	ca-exec.1 :: ca-exec -r 3 --retry-max-time :: broken: exits 1 when all went well ([ $? -eq 75 ] && ...)
-	ca-files.1 :: ca-upload data.csv | ca-request 'summarise' :: broken: ca-files -d deletes the upload before the request is sent, until it waits for the end of its input (part A)
 	EOT
 }
 
