@@ -197,9 +197,10 @@ ca_jparse(const char *p, size_t n)
 	j = cJSON_ParseWithLengthOpts(p, n, &end, 0);
 	if (j == NULL)
 		return NULL;
-	/* Trailing garbage other than white space makes it invalid. */
-	while (end != NULL && end < p + n && (*end == ' ' || *end == '\t' ||
-	    *end == '\r' || *end == '\n' || *end == '\0'))
+	/* Trailing garbage other than white space (any byte up to space,
+	 * as cJSON reads it between tokens) makes it invalid. */
+	while (end != NULL && end < p + n && *(const unsigned char *)end <=
+	    0x20)
 		end++;
 	if (end != NULL && end < p + n)
 		goto bad;
