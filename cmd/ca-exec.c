@@ -628,6 +628,10 @@ add_request(const struct ca_rec *rec, struct slot *s)
 	slot_write(s, rec->raw, rec->len);
 	slot_write(s, "\n", 1);
 	j->betas = join_betas(cJSON_GetObjectItem(rec->json, "betas"), &bad);
+	/* Never a prefix of the id for the id. */
+	if (ca_jnulstr(cJSON_GetObjectItemCaseSensitive(rec->json,
+	    "custom_id")))
+		bad = "a custom_id that holds a NUL (\\u0000)";
 	if (p == NULL || bad != NULL) {
 		ca_warn("<stdin>:%ld: %s", rec->lineno, p == NULL ?
 		    "request record without params" : bad);

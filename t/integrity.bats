@@ -256,6 +256,18 @@ deleted $other" ]
 	[ "$(jq -r 'select(.type == "fetched") | .custom_id' <<<"$output")" = r3 ]
 }
 
+@test "ca-exec refuses a request whose custom_id holds \\u0000, and goes on" {
+	{ req r1 | jq -c '.custom_id = "r\u0000x"'; req r2; } >req
+	grep -q '"r\\u0000x"' req
+	run --separate-stderr ca-exec <req
+	[ "$status" -eq 1 ]
+	[ "$(head -1 <<<"$stderr")" = 'ca-exec: <stdin>:1: a custom_id that holds a NUL (\u0000)' ]
+	[ "$(jq -r '.type + " " + (.custom_id // "null") + " " + (.error.type // "")' <<<"$output" | sed 1d)" = "error null invalid_record
+request r2 
+response r2 " ]
+	[ "$(emu_log /v1/messages | wc -l)" -eq 1 ]
+}
+
 @test "a container id holding \\u0000 is never continued in, nor cut short" {
 	body_once "$(message '[{"type":"text","text":"a"}],"container":{"id":"container_\u0000x","expires_at":"2099-01-01T00:00:00Z"}' pause_turn)"
 	req >req
