@@ -154,7 +154,10 @@ cJSON	*ca_jparse(const char *p, size_t n);
 int	 ca_jnulstr(const cJSON *v);
 /* Does any member named key, anywhere in j, hold such a string? */
 int	 ca_jnulkey(const cJSON *j, const char *key);
-/* Append the escaped JSON text of string v, without quotes; -1 if not. */
+/*
+ * Append the escaped JSON text of string v, without quotes, as strict
+ * JSON; -1 if v is not a string, holds malformed UTF-8, or out is full.
+ */
 int	 ca_jstr_esc(struct ca_buf *out, const cJSON *v);
 const char *ca_jstr(const cJSON *o, const char *key);	/* NULL if absent */
 double	 ca_jnum(const cJSON *o, const char *key, double dflt);

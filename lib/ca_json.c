@@ -227,6 +227,7 @@ bad:
 int
 ca_jstr_esc(struct ca_buf *out, const cJSON *v)
 {
+	size_t at = out->len;
 	char *s;
 	int rv;
 
@@ -235,10 +236,16 @@ ca_jstr_esc(struct ca_buf *out, const cJSON *v)
 		    strlen(v->valuestring) - 2);
 	if (!cJSON_IsString(v))
 		return -1;
+	/* Strict, as a raw node is: cJSON keeps malformed UTF-8. */
 	s = ca_jprint(v);
-	rv = ca_buf_add(out, s + 1, strlen(s) - 2);
+	rv = ca_jcompact(out, s, strlen(s));
 	free(s);
-	return rv;
+	if (rv == -1)
+		return -1;
+	memmove(out->p + at, out->p + at + 1, out->len - at - 2);
+	out->len -= 2;
+	out->p[out->len] = '\0';
+	return 0;
 }
 
 int

@@ -168,13 +168,13 @@ gather(struct ca_msg *m, struct blk *k, enum acc a, const cJSON *s)
 		cur = cJSON_GetObjectItemCaseSensitive(k->b, accfield(a));
 		if (ca_buf_add(&k->txt, "\"", 1) == -1 || ((cJSON_IsString(cur)
 		    || ca_jnulstr(cur)) && ca_jstr_esc(&k->txt, cur) == -1))
-			return fail(m, "%s larger than %zu bytes",
-			    accfield(a), CA_LINE_MAX);
+			return fail(m, "%s larger than %zu bytes, or not "
+			    "UTF-8", accfield(a), CA_LINE_MAX);
 	}
 	/* One byte is kept for the closing quote. */
 	if (ca_jstr_esc(&k->txt, s) == -1 || k->txt.len >= CA_LINE_MAX)
-		return fail(m, "%s larger than %zu bytes", accfield(a),
-		    CA_LINE_MAX);
+		return fail(m, "%s larger than %zu bytes, or not UTF-8",
+		    accfield(a), CA_LINE_MAX);
 	return 0;
 }
 
