@@ -247,13 +247,12 @@ emit(struct job *j, cJSON *rec)
 
 /*
  * Write head (a record without its last field) with key set to the
- * server's own JSON text, compacted onto one line but otherwise as it
- * came: cJSON cannot hold a \u0000 inside a string, so a reprint could
- * cut it.  The text was parsed before, so it is one JSON value.
+ * server's own JSON text, as ca_jcompact put it onto one line: cJSON
+ * cannot hold a \u0000 inside a string, so a reprint could cut it.
  */
 static void
-emit_wrapped(struct job *j, cJSON *head, const char *key, const char *json,
-    size_t len)
+emit_wrapped(struct job *j, cJSON *head, const char *key,
+    const struct ca_buf *json)
 {
 	struct ca_buf b = { NULL, 0, 0, (size_t)-1 / 2 };
 	char *h = ca_jprint(head);
@@ -263,13 +262,24 @@ emit_wrapped(struct job *j, cJSON *head, const char *key, const char *json,
 	ca_buf_addstr(&b, ",\"");
 	ca_buf_addstr(&b, key);
 	ca_buf_addstr(&b, "\":");
-	if (ca_jcompact(&b, json, len) == -1)
-		ca_die(CA_EX_FAIL, "cannot compact the server's JSON text");
+	ca_buf_add(&b, json->p, json->len);
 	ca_buf_addstr(&b, "}\n");
 	slot_write(j->slot, b.p, b.len);
 	ca_buf_free(&b);
 	free(h);
 	cJSON_Delete(head);
+}
+
+/*
+ * The server's text on one line, or -1 if it is not strict JSON: no
+ * text that another parser could read differently, or that could break
+ * a line, reaches stdout.
+ */
+static int
+compact(struct ca_buf *b, const char *json, size_t len)
+{
+	b->max = (size_t)-1 / 2;
+	return ca_jcompact(b, json, len);
 }
 
 static cJSON *
@@ -334,6 +344,7 @@ static int
 on_event(void *ctx, const char *event, const char *data, size_t len)
 {
 	struct job *j = ctx;
+	struct ca_buf b = { NULL, 0, 0, 0 };
 	cJSON *d, *r;
 	int rv;
 
@@ -349,7 +360,9 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 			    ca_msg_error(j->msg));
 		return rv == -1;
 	}
-	if ((d = ca_jparse(data, len)) == NULL) {
+	if (compact(&b, data, len) == -1 ||
+	    (d = ca_jparse(b.p, b.len)) == NULL) {
+		ca_buf_free(&b);
 		snprintf(j->serr, sizeof(j->serr), "invalid JSON in the data "
 		    "of a %.40s event", event);
 		return 1;
@@ -358,7 +371,8 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 	cJSON_Delete(d);
 	r = record("event", j);
 	cJSON_AddNumberToObject(r, "part", j->part);
-	emit_wrapped(j, r, "event", data, len);
+	emit_wrapped(j, r, "event", &b);
+	ca_buf_free(&b);
 	j->emitted = 1;
 	if (rv == 1)
 		j->stopped = 1;
@@ -457,6 +471,14 @@ continue_turn(struct job *j, const cJSON *msg)
 	cJSON *msgs = ca_jarr(j->params, "messages"), *last, *a, *b;
 	const char *cid = ca_jstr(ca_jobj(msg, "container"), "id");
 
+	/* Never continue in a container named by a prefix of its id. */
+	if (ca_jnulstr(cJSON_GetObjectItemCaseSensitive(ca_jobj(msg,
+	    "container"), "id"))) {
+		ca_warn("%s: the container id holds a NUL (\\u0000); not "
+		    "continuing", j->id ? j->id : "request");
+		return -1;
+	}
+
 	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
 		cJSON_AddItemToArray(j->turn, cJSON_Duplicate(b, 1));
 	if (j->part >= g.max_parts) {
@@ -502,10 +524,10 @@ pace(const struct job *j)
 	}
 }
 
-/* A message arrived: write it (from raw, the body as it came, when there
- * is one), then continue a paused turn or finish. */
+/* A message arrived: write it (from raw, the body as it came, compacted,
+ * when there is one), then continue a paused turn or finish. */
 static void
-got_message(struct job *j, cJSON *msg, const char *raw, size_t rawlen)
+got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 {
 	cJSON *r = record("response", j);
 	const char *stop = ca_jstr(msg, "stop_reason");
@@ -515,7 +537,7 @@ got_message(struct job *j, cJSON *msg, const char *raw, size_t rawlen)
 	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
 	if (raw != NULL)
-		emit_wrapped(j, r, "message", raw, rawlen);
+		emit_wrapped(j, r, "message", raw);
 	else {
 		cJSON_AddItemToObject(r, "message", cJSON_Duplicate(msg, 1));
 		emit(j, r);
@@ -548,7 +570,7 @@ stream_done(struct job *j)
 		if (j->resp.cc != CURLE_OK)
 			ca_note("%s: after message_stop: %s", j->id ? j->id :
 			    "request", curl_easy_strerror(j->resp.cc));
-		got_message(j, ca_msg_take(j->msg), NULL, 0);
+		got_message(j, ca_msg_take(j->msg), NULL);
 	} else if (j->resp.cc != CURLE_OK) {
 		snprintf(m, sizeof(m), "stream interrupted: %s",
 		    j->resp.errbuf[0] ? j->resp.errbuf :
@@ -591,7 +613,8 @@ maybe_retry(struct job *j)
 static void
 finished(struct job *j, CURLcode cc)
 {
-	cJSON *msg;
+	struct ca_buf b = { NULL, 0, 0, 0 };
+	cJSON *msg = NULL;
 
 	j->resp.cc = ca_resp_result(&j->resp, cc);
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->resp.status);
@@ -604,14 +627,17 @@ finished(struct job *j, CURLcode cc)
 		return;
 	}
 	if (cc == CURLE_OK && j->resp.status >= 200 && j->resp.status < 300) {
-		msg = ca_jparse(j->resp.body.p, j->resp.body.len);
-		if (msg == NULL || ca_jarr(msg, "content") == NULL) {
+		if (compact(&b, j->resp.body.p, j->resp.body.len) == -1 ||
+		    (msg = ca_jparse(b.p, b.len)) == NULL ||
+		    ca_jarr(msg, "content") == NULL) {
 			cJSON_Delete(msg);
+			ca_buf_free(&b);
 			job_fail(j, j->resp.status, errobj("invalid_response",
 			    "the response is not a message"), 0);
 			return;
 		}
-		got_message(j, msg, j->resp.body.p, j->resp.body.len);
+		got_message(j, msg, &b);
+		ca_buf_free(&b);
 		return;
 	}
 	if (maybe_retry(j))
@@ -662,6 +688,10 @@ add_request(const struct ca_rec *rec, struct slot *s)
 	slot_write(s, rec->raw, rec->len);
 	slot_write(s, "\n", 1);
 	j->betas = join_betas(cJSON_GetObjectItem(rec->json, "betas"), &bad);
+	/* Never a prefix of the id for the id. */
+	if (ca_jnulstr(cJSON_GetObjectItemCaseSensitive(rec->json,
+	    "custom_id")))
+		bad = "a custom_id that holds a NUL (\\u0000)";
 	if (p == NULL || bad != NULL) {
 		ca_warn("<stdin>:%ld: %s", rec->lineno, p == NULL ?
 		    "request record without params" : bad);

@@ -1011,6 +1011,16 @@ run_records(struct fetch *f)
 		ca_status_rec(&f->st, rec.json);
 		if (strcmp(rec.type, "response") != 0)
 			continue;
+		/* A prefix of an id could name another file or place. */
+		if (ca_jnulkey(ca_jobj(rec.json, "message"), "file_id") ||
+		    ca_jnulstr(cJSON_GetObjectItemCaseSensitive(rec.json,
+		    "custom_id"))) {
+			ca_warn("stdin:%ld: response record with a file_id or "
+			    "custom_id that holds a NUL (\\u0000), refused",
+			    rec.lineno);
+			bad = 1;
+			continue;
+		}
 		before = c.n;
 		ca_walk_files(ca_jobj(rec.json, "message"), on_file, &c);
 		cid = ca_jstr(rec.json, "custom_id");

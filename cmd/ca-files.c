@@ -217,6 +217,13 @@ delete_records(struct files *f)
 		if (strcmp(rec.type, "file") != 0 &&
 		    strcmp(rec.type, "fetched") != 0)
 			continue;
+		/* A prefix of the id could name another file. */
+		if (ca_jnulkey(ca_jobj(rec.json, "file"), "id")) {
+			ca_warn("stdin:%ld: %s record whose file.id holds a "
+			    "NUL (\\u0000), refused", rec.lineno, rec.type);
+			f->failed = 1;
+			continue;
+		}
 		if ((id = ca_jstr(ca_jobj(rec.json, "file"), "id")) == NULL) {
 			ca_warn("stdin:%ld: %s record without file.id, skipped",
 			    rec.lineno, rec.type);

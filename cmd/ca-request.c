@@ -544,6 +544,11 @@ continue_params(struct input *in, const struct opts *o, const char **tool)
 		if (ty != NULL && strncmp(ty, "code_execution_", 15) == 0)
 			*tool = ty;
 	}
+	/* Not a prefix of the id, nor silently a fresh container. */
+	if (o->container == NULL && ca_jnulstr(
+	    cJSON_GetObjectItemCaseSensitive(in->container, "id")))
+		ca_die(CA_EX_FAIL, "--continue: the transcript's container id "
+		    "holds a NUL (\\u0000)");
 	cid = ca_jstr(in->container, "id");
 	exp = ca_jstr(in->container, "expires_at");
 	cJSON_DeleteItemFromObject(params, "container");

@@ -156,16 +156,31 @@ void	 ca_id_new(char *buf, const char *prefix);
 /* ca_jcompact.c */
 /*
  * Append the JSON text src (n bytes) to out on one line with its value
- * unchanged: white space between tokens dropped, strings copied escape
- * by escape, raw control bytes in strings escaped.  -1 on text that
- * cannot be JSON (a raw NUL outside a string, an unterminated string)
- * or past out's cap; out then holds a partial result.  It does not
- * validate: parse first where that matters.
+ * unchanged: white space between tokens (any byte up to space, as cJSON
+ * reads it) dropped, strings copied escape by escape, raw control bytes
+ * in strings escaped.  -1, with out as it was, unless src is one strict
+ * JSON value (RFC 8259 numbers, escapes and UTF-8; 1000 levels deep at
+ * most) or past out's cap.  What it writes is strict JSON.
  */
 int	 ca_jcompact(struct ca_buf *out, const char *src, size_t n);
 
-/* ca_json.c: small cJSON conveniences. */
-cJSON	*ca_jparse(const char *p, size_t n);	/* NULL unless valid JSON */
+/*
+ * ca_json.c: small cJSON conveniences.
+ * ca_jparse gives NULL unless p is valid JSON.  Of duplicate keys the
+ * last wins.  A string that held a NUL (\u0000) becomes a raw node with
+ * its exact JSON text (ca_jnulstr), so that printing keeps it and
+ * ca_jstr never returns a prefix; a key that held one is refused.
+ */
+cJSON	*ca_jparse(const char *p, size_t n);
+/* Is v a string that held a NUL (kept as a raw node)? */
+int	 ca_jnulstr(const cJSON *v);
+/* Does any member named key, anywhere in j, hold such a string? */
+int	 ca_jnulkey(const cJSON *j, const char *key);
+/*
+ * Append the escaped JSON text of string v, without quotes, as strict
+ * JSON; -1 if v is not a string, holds malformed UTF-8, or out is full.
+ */
+int	 ca_jstr_esc(struct ca_buf *out, const cJSON *v);
 const char *ca_jstr(const cJSON *o, const char *key);	/* NULL if absent */
 double	 ca_jnum(const cJSON *o, const char *key, double dflt);
 cJSON	*ca_jobj(const cJSON *o, const char *key);	/* object or NULL */

@@ -2,79 +2,256 @@
  * ca_jcompact.c: one JSON text onto one line, its value unchanged.
  *
  * cJSON_Minify cannot be trusted with a server's text: it loses track of
- * a string that ends in a backslash and stops at a NUL.  This is a small
- * state machine instead: white space between tokens is dropped, strings
- * are copied escape by escape, and a raw control byte inside a string
- * (which a lenient parser would take as itself) is written as a \u00XX
- * escape, the same value, so no newline can ever reach the output.
+ * a string that ends in a backslash and stops at a NUL.  This is a
+ * recursive descent over the JSON grammar instead, so it knows at every
+ * byte whether it is inside a string.  It writes only what the grammar
+ * allows: white space between tokens is dropped, a raw control byte
+ * inside a string (which a lenient parser takes as itself) becomes its
+ * \u00XX escape, the same value, and anything else that is not strict
+ * JSON (a number such as +1 or 01, a bad escape, malformed UTF-8) makes
+ * it fail rather than pass on a line that another parser reads
+ * differently.  So no newline can reach the output, and what it writes
+ * is read the same by cJSON, jq and Python.
  */
 #include <string.h>
 
 #include "ca.h"
 
+/* As deep as cJSON nests, so what we accept it can read. */
+#define JDEPTH	1000
+
+struct jc {
+	const unsigned char	*p, *end;
+	struct ca_buf		*out;
+	int			 depth;
+};
+
+static int	value(struct jc *);
+
 static int
-ws(unsigned char c)
+put(struct jc *c, const void *p, size_t n)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	return ca_buf_add(c->out, p, n);
+}
+
+/* cJSON takes any byte up to space between tokens; so do we. */
+static void
+skipws(struct jc *c)
+{
+	while (c->p < c->end && *c->p <= 0x20)
+		c->p++;
+}
+
+static int
+peek(const struct jc *c)
+{
+	return c->p < c->end ? *c->p : -1;
+}
+
+static int
+ishex(int ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+	    (ch >= 'A' && ch <= 'F');
+}
+
+/* One escape at c->p (a backslash), copied as it is. */
+static int
+escape(struct jc *c)
+{
+	size_t n = 2, i;
+
+	if (c->end - c->p < 2)
+		return -1;
+	switch (c->p[1]) {
+	case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+	case 'r': case 't':
+		break;
+	case 'u':
+		n = 6;
+		if (c->end - c->p < 6)
+			return -1;
+		for (i = 2; i < 6; i++)
+			if (!ishex(c->p[i]))
+				return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (put(c, c->p, n) == -1)
+		return -1;
+	c->p += n;
+	return 0;
+}
+
+static int
+string(struct jc *c)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *run;
+	char esc[6];
+	size_t l;
+
+	if (put(c, "\"", 1) == -1)
+		return -1;
+	c->p++;
+	for (;;) {
+		/* Plain ASCII goes out in runs. */
+		for (run = c->p; c->p < c->end && *c->p >= 0x20 &&
+		    *c->p < 0x80 && *c->p != '"' && *c->p != '\\'; c->p++)
+			;
+		if (put(c, run, (size_t)(c->p - run)) == -1)
+			return -1;
+		if (c->p == c->end)
+			return -1;
+		if (*c->p == '"') {
+			c->p++;
+			return put(c, "\"", 1);
+		}
+		if (*c->p == '\\') {
+			if (escape(c) == -1)
+				return -1;
+		} else if (*c->p < 0x20) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[*c->p >> 4];
+			esc[5] = hex[*c->p & 0xf];
+			if (put(c, esc, 6) == -1)
+				return -1;
+			c->p++;
+		} else {
+			if ((l = ca_utf8_len(c->p, (size_t)(c->end -
+			    c->p))) == 0 || put(c, c->p, l) == -1)
+				return -1;
+			c->p += l;
+		}
+	}
+}
+
+static int
+digits(struct jc *c)
+{
+	const unsigned char *s = c->p;
+
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+		c->p++;
+	return c->p > s ? 0 : -1;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+number(struct jc *c)
+{
+	const unsigned char *s = c->p;
+
+	if (peek(c) == '-')
+		c->p++;
+	if (peek(c) == '0')
+		c->p++;
+	else if (digits(c) == -1)
+		return -1;
+	if (peek(c) == '.') {
+		c->p++;
+		if (digits(c) == -1)
+			return -1;
+	}
+	if (peek(c) == 'e' || peek(c) == 'E') {
+		c->p++;
+		if (peek(c) == '+' || peek(c) == '-')
+			c->p++;
+		if (digits(c) == -1)
+			return -1;
+	}
+	return put(c, s, (size_t)(c->p - s));
+}
+
+static int
+literal(struct jc *c, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+		return -1;
+	c->p += n;
+	return put(c, word, n);
+}
+
+/* An object or array: open, members separated by commas, close. */
+static int
+container(struct jc *c, int close)
+{
+	if (++c->depth > JDEPTH || put(c, c->p, 1) == -1)
+		return -1;
+	c->p++;
+	skipws(c);
+	if (peek(c) != close) {
+		for (;;) {
+			if (close == '}') {
+				if (peek(c) != '"' || string(c) == -1)
+					return -1;
+				skipws(c);
+				if (peek(c) != ':' || put(c, ":", 1) == -1)
+					return -1;
+				c->p++;
+				skipws(c);
+			}
+			if (value(c) == -1)
+				return -1;
+			skipws(c);
+			if (peek(c) != ',')
+				break;
+			if (put(c, ",", 1) == -1)
+				return -1;
+			c->p++;
+			skipws(c);
+		}
+		if (peek(c) != close)
+			return -1;
+	}
+	c->p++;
+	c->depth--;
+	return put(c, close == '}' ? "}" : "]", 1);
+}
+
+static int
+value(struct jc *c)
+{
+	switch (peek(c)) {
+	case '{':
+		return container(c, '}');
+	case '[':
+		return container(c, ']');
+	case '"':
+		return string(c);
+	case 't':
+		return literal(c, "true");
+	case 'f':
+		return literal(c, "false");
+	case 'n':
+		return literal(c, "null");
+	default:
+		return number(c);
+	}
 }
 
 int
 ca_jcompact(struct ca_buf *out, const char *src, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)src;
-	size_t i, run;
-	int instr = 0;
-	char esc[6];
+	struct jc c;
+	size_t len = out->len;
 
-	for (i = 0; i < n; ) {
-		if (!instr) {
-			if (ws(p[i])) {
-				i++;
-				continue;
-			}
-			if (p[i] == '\0')
-				return -1;
-			if (p[i] == '"')
-				instr = 1;
-			/* Copy a run of token bytes at once. */
-			for (run = i + 1; !instr && run < n && !ws(p[run]) &&
-			    p[run] != '"' && p[run] != '\0'; run++)
-				;
-			if (ca_buf_add(out, p + i, run - i) == -1)
-				return -1;
-			i = run;
-			continue;
-		}
-		/* Inside a string: copy up to a quote, backslash or control. */
-		for (run = i; run < n && p[run] != '"' && p[run] != '\\' &&
-		    p[run] >= 0x20; run++)
-			;
-		if (ca_buf_add(out, p + i, run - i) == -1)
-			return -1;
-		i = run;
-		if (i == n)
-			break;
-		if (p[i] == '"') {
-			instr = 0;
-			if (ca_buf_add(out, "\"", 1) == -1)
-				return -1;
-			i++;
-		} else if (p[i] == '\\') {
-			/* An escape is two bytes; \uXXXX's digits follow as text. */
-			if (i + 1 == n || p[i + 1] < 0x20)
-				return -1;
-			if (ca_buf_add(out, p + i, 2) == -1)
-				return -1;
-			i += 2;
-		} else {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[p[i] >> 4];
-			esc[5] = hex[p[i] & 0xf];
-			if (ca_buf_add(out, esc, 6) == -1)
-				return -1;
-			i++;
-		}
+	c.p = (const unsigned char *)src;
+	c.end = c.p + n;
+	c.out = out;
+	c.depth = 0;
+	skipws(&c);
+	if (value(&c) == 0) {
+		skipws(&c);
+		if (c.p == c.end)
+			return 0;
 	}
-	return instr ? -1 : 0;
+	/* Leave out as it was. */
+	out->len = len;
+	if (out->p != NULL)
+		out->p[len] = '\0';
+	return -1;
 }

@@ -7,7 +7,9 @@
  * to a cJSON string would copy the whole string every time, so each
  * block gathers its deltas in a buffer and writes them back when the
  * field being built changes, when the block stops, or when the message
- * is taken.
+ * is taken.  Text is gathered as JSON-escaped text, not as C strings,
+ * so that a \u0000 in it is kept: the events should be parsed with
+ * ca_jparse, which keeps such strings too.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,36 +134,47 @@ accfield(enum acc a)
 	return a == ACC_TEXT ? "text" : "thinking";
 }
 
-/* Write the text being gathered back into its block. */
+/*
+ * Write the text being gathered back into its block.  txt holds it
+ * JSON-escaped, as the deltas came, so a \u0000 in it survives: parsed
+ * again it is a string, or a raw node if it holds a NUL.
+ */
 static void
 flush(struct blk *k)
 {
+	cJSON *v;
+
 	if (k->acc == ACC_NONE)
 		return;
-	setitem(k->b, accfield(k->acc), xstring(k->txt.p != NULL ?
-	    k->txt.p : ""));
+	if (ca_buf_add(&k->txt, "\"", 1) == -1 ||
+	    (v = ca_jparse(k->txt.p, k->txt.len)) == NULL)
+		ca_die(CA_EX_FAIL, "cannot rebuild a %s field",
+		    accfield(k->acc));
+	setitem(k->b, accfield(k->acc), v);
 	ca_buf_free(&k->txt);
 	k->acc = ACC_NONE;
 }
 
-/* Start gathering a text field from its current value. */
+/* Start gathering a text field from its current value; add s to it. */
 static int
-gather(struct ca_msg *m, struct blk *k, enum acc a, const char *s)
+gather(struct ca_msg *m, struct blk *k, enum acc a, const cJSON *s)
 {
-	const char *cur;
+	const cJSON *cur;
 
 	if (k->acc != a) {
 		flush(k);
 		k->acc = a;
 		k->txt.max = CA_LINE_MAX;
-		cur = ca_jstr(k->b, accfield(a));
-		if (cur != NULL && ca_buf_addstr(&k->txt, cur) == -1)
-			return fail(m, "%s larger than %zu bytes",
-			    accfield(a), CA_LINE_MAX);
+		cur = cJSON_GetObjectItemCaseSensitive(k->b, accfield(a));
+		if (ca_buf_add(&k->txt, "\"", 1) == -1 || ((cJSON_IsString(cur)
+		    || ca_jnulstr(cur)) && ca_jstr_esc(&k->txt, cur) == -1))
+			return fail(m, "%s larger than %zu bytes, or not "
+			    "UTF-8", accfield(a), CA_LINE_MAX);
 	}
-	if (ca_buf_addstr(&k->txt, s) == -1)
-		return fail(m, "%s larger than %zu bytes", accfield(a),
-		    CA_LINE_MAX);
+	/* One byte is kept for the closing quote. */
+	if (ca_jstr_esc(&k->txt, s) == -1 || k->txt.len >= CA_LINE_MAX)
+		return fail(m, "%s larger than %zu bytes, or not UTF-8",
+		    accfield(a), CA_LINE_MAX);
 	return 0;
 }
 
@@ -287,6 +300,14 @@ citation(struct ca_msg *m, struct blk *k, const cJSON *delta)
 	return 0;
 }
 
+/* A string member, or one that held a NUL (ca_jparse kept it raw). */
+static int
+textval(const cJSON *o, const char *key, const cJSON **v)
+{
+	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(*v) || ca_jnulstr(*v);
+}
+
 /*
  * Apply one delta.  As in the SDK, a delta that does not fit its block's
  * type, or a delta type we do not know, changes nothing.
@@ -294,7 +315,7 @@ citation(struct ca_msg *m, struct blk *k, const cJSON *delta)
 static int
 block_delta(struct ca_msg *m, const cJSON *data)
 {
-	const cJSON *delta = ca_jobj(data, "delta");
+	const cJSON *delta = ca_jobj(data, "delta"), *v;
 	const char *btype, *dtype, *s;
 	struct blk *k;
 
@@ -308,16 +329,16 @@ block_delta(struct ca_msg *m, const cJSON *data)
 	if (strcmp(dtype, "text_delta") == 0) {
 		if (strcmp(btype, "text") != 0)
 			return 0;
-		if ((s = ca_jstr(delta, "text")) == NULL)
+		if (!textval(delta, "text", &v))
 			return fail(m, "text_delta without text");
-		return gather(m, k, ACC_TEXT, s);
+		return gather(m, k, ACC_TEXT, v);
 	}
 	if (strcmp(dtype, "thinking_delta") == 0) {
 		if (strcmp(btype, "thinking") != 0)
 			return 0;
-		if ((s = ca_jstr(delta, "thinking")) == NULL)
+		if (!textval(delta, "thinking", &v))
 			return fail(m, "thinking_delta without thinking");
-		return gather(m, k, ACC_THINKING, s);
+		return gather(m, k, ACC_THINKING, v);
 	}
 	if (strcmp(dtype, "signature_delta") == 0) {
 		if (strcmp(btype, "thinking") != 0)
