@@ -221,7 +221,7 @@ delete_records(struct files *f)
 		if (ca_jnulkey(ca_jobj(rec.json, "file"), "id")) {
 			ca_warn("stdin:%ld: %s record whose file.id holds a "
 			    "NUL (\\u0000), refused", rec.lineno, rec.type);
-			f->failed = 1;
+			ca_status_add(&f->st, CA_EX_FAIL);
 			continue;
 		}
 		if ((id = ca_jstr(ca_jobj(rec.json, "file"), "id")) == NULL) {
