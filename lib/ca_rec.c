@@ -12,6 +12,8 @@
 #define TYPE_MAX	64	/* longer types take the full parse */
 #define DEPTH_MAX	200	/* deeper records take the full parse */
 
+static void	out_flush(void);
+
 struct ca_reader {
 	FILE	*fp;
 	char	*name;
@@ -23,7 +25,7 @@ struct ca_reader {
 	int	 eof;
 	int	 failed;
 	cJSON	*json;
-	size_t	 consumed;	/* bytes of buf the last record used */
+	size_t	 consumed;	/* bytes of buf read as records already */
 	const char *const *own;	/* types to parse; NULL: all */
 	char	 type[TYPE_MAX + 1];	/* an unparsed record's type */
 };
@@ -81,8 +83,8 @@ compact(struct ca_reader *r)
 		return;
 	memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
 	r->len -= r->consumed;
+	r->scan = r->scan > r->consumed ? r->scan - r->consumed : 0;
 	r->consumed = 0;
-	r->scan = 0;
 }
 
 static int
@@ -118,14 +120,17 @@ fill(struct ca_reader *r)
 int
 ca_reader_fill(struct ca_reader *r)
 {
+	out_flush();
 	compact(r);
 	return fill(r);
 }
 
 /*
- * Find the next line; returns its length (without '\n') and sets *nl to
- * the bytes to consume, or -1 when the line is over the cap (it is then
- * discarded up to its end), or -2 at end of input.
+ * Find the next line, at r->buf + r->consumed on return; returns its
+ * length (without '\n') and sets *nl to the bytes to consume, or -1
+ * when the line is over the cap (it is then discarded up to its end),
+ * or -2 at end of input.  Unread bytes move to the front of the buffer
+ * only when it must be filled, not once per line.
  */
 static long long
 nextline(struct ca_reader *r, size_t *nl)
@@ -134,19 +139,24 @@ nextline(struct ca_reader *r, size_t *nl)
 	int toolong = 0;
 
 	for (;;) {
+		if (r->scan < r->consumed)
+			r->scan = r->consumed;
 		p = r->len > r->scan ? memchr(r->buf + r->scan, '\n',
 		    r->len - r->scan) : NULL;
 		if (p != NULL) {
-			size_t n = (size_t)(p - r->buf);
+			size_t n = (size_t)(p - (r->buf + r->consumed));
 
 			*nl = n + 1;
 			return toolong ? -1 : (long long)n;
 		}
 		r->scan = r->len;
-		if (r->len > CA_LINE_MAX) {
+		if (r->len - r->consumed > CA_LINE_MAX) {
 			toolong = 1;
-			r->len = r->scan = 0;	/* discard, keep looking */
+			/* discard, keep looking */
+			r->len = r->scan = r->consumed;
 		}
+		compact(r);
+		out_flush();
 		if (fill(r) == 0) {
 			if (r->len == 0)
 				return toolong ? -1 : -2;
@@ -222,6 +232,13 @@ surrogate(const unsigned char *p)
 	return 0;
 }
 
+/* Bytes that end the plain run of a string: '"', '\\' and controls. */
+static const unsigned char special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1
+};
+
 /* A string at s->p (its '"'); *plain: it had no escapes. */
 static int
 scan_string(struct scan *s, int *plain)
@@ -230,7 +247,11 @@ scan_string(struct scan *s, int *plain)
 
 	*plain = 1;
 	for (;;) {
-		while (p < s->end && *p != '"' && *p != '\\' && *p >= 0x20)
+		/* Most of a record is string bytes: this loop is the scan. */
+		while (s->end - p >= 4 && !special[p[0]] && !special[p[1]] &&
+		    !special[p[2]] && !special[p[3]])
+			p += 4;
+		while (p < s->end && !special[*p])
 			p++;
 		if (p >= s->end || *p < 0x20)
 			return 0;
@@ -467,34 +488,37 @@ ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 	long long n;
 	size_t nl = 0;
 	const cJSON *t;
+	char *line;
 
 	cJSON_Delete(r->json);
 	r->json = NULL;
 	for (;;) {
-		compact(r);
 		n = nextline(r, &nl);
 		if (n == -2)
 			return 0;
 		r->lineno++;
-		r->consumed = nl;
+		line = r->buf + r->consumed;
+		r->consumed += nl;
 		if (n == -1) {
 			ca_warn("%s:%ld: record longer than %zu bytes, skipped",
 			    r->name, r->lineno, CA_LINE_MAX);
 			return -1;
 		}
-		if (!blank(r->buf, (size_t)n))
+		if (!blank(line, (size_t)n))
 			break;
 	}
-	rec->raw = r->buf;
+	rec->raw = line;
 	rec->len = (size_t)n;
 	rec->lineno = r->lineno;
-	if (r->own != NULL && scan_type(r->buf, (size_t)n, r->type) &&
+	if (r->own != NULL && scan_type(line, (size_t)n, r->type) &&
 	    !owned(r, r->type)) {
 		rec->json = NULL;
 		rec->type = r->type;
 		return 1;
 	}
-	rec->json = r->json = ca_jparse(r->buf, (size_t)n);
+	/* Nothing passed through waits while the tool works. */
+	out_flush();
+	rec->json = r->json = ca_jparse(line, (size_t)n);
 	if (r->json == NULL || !cJSON_IsObject(r->json)) {
 		ca_warn("%s:%ld: not a JSON object, skipped", r->name,
 		    r->lineno);
@@ -511,13 +535,27 @@ ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 }
 
 static void
-out(const char *p, size_t n)
+out_error(void)
 {
-	if ((n > 0 && fwrite(p, 1, n, stdout) != n) || fflush(stdout) == EOF) {
-		if (errno == EPIPE)
-			exit(CA_EX_FAIL);
-		ca_die(CA_EX_FAIL, "write error on standard output:");
-	}
+	if (errno == EPIPE)
+		exit(CA_EX_FAIL);
+	ca_die(CA_EX_FAIL, "write error on standard output:");
+}
+
+static void
+out_flush(void)
+{
+	if (fflush(stdout) == EOF)
+		out_error();
+}
+
+static void
+out(const char *p, size_t n, int flush)
+{
+	if (n > 0 && fwrite(p, 1, n, stdout) != n)
+		out_error();
+	if (flush)
+		out_flush();
 }
 
 void
@@ -527,7 +565,7 @@ ca_emit(const cJSON *rec)
 	size_t n = strlen(s);
 
 	s[n] = '\n';		/* cJSON's buffer has room for its NUL */
-	out(s, n + 1);
+	out(s, n + 1, 1);
 	free(s);
 }
 
@@ -537,9 +575,14 @@ ca_emit_raw(const struct ca_rec *rec)
 	char *p = (char *)rec->raw;
 	char c = p[rec->len];
 
-	/* The line's own '\n' (or its end) follows it in the buffer. */
+	/*
+	 * The line's own '\n' (or its end) follows it in the buffer.  A
+	 * record the reader passed unparsed waits in stdio only while the
+	 * reader has the next line at hand: it flushes before it blocks
+	 * for input and before it hands over a record the tool acts on.
+	 */
 	p[rec->len] = '\n';
-	out(p, rec->len + 1);
+	out(p, rec->len + 1, rec->json != NULL);
 	p[rec->len] = c;
 }
 

@@ -92,3 +92,27 @@ for line in open("gen.ndjson"):
 	run -0 rt < <(printf '%s\n' '{"type":"a"}' '{"type":"b"}')
 	[ "$output" = "$(printf '%s\n' 'parsed a' 'parsed b')" ]
 }
+
+@test "records passed through unparsed are byte for byte, in order" {
+	printf '%s\n' '{"type":"a", "x" : 1}' '  {"type":"own"}' '{"type":"b","s":"é\u00e9"}' '' '{"type":"c"}' >in
+	run -0 rt -r own <in
+	[ "$output" = "$(grep -v '^$' in)" ]
+}
+
+@test "a record passed through unparsed is written before the reader waits for more" {
+	mkfifo in out
+	# The writer sends the second line only once the first came out:
+	# a record held back until more input arrived would hang this
+	# (timeout ends it, failing).
+	rt -r own <in >out &
+	exec 4>in 5<out
+	printf '%s\n' '{"type":"a"}' >&4
+	run -0 timeout 10 head -n 1 <&5
+	[ "$output" = '{"type":"a"}' ]
+	printf '%s\n' '{"type":"b"}' >&4
+	exec 4>&-
+	run -0 timeout 10 cat <&5
+	[ "$output" = '{"type":"b"}' ]
+	exec 5<&-
+	wait
+}

@@ -4,9 +4,11 @@
  * TYPE" or "passed TYPE", so tests can see which records the type scan
  * let through unparsed, and that bad lines are still refused.
  *
- * usage: rec-test [type ...]
+ * usage: rec-test [-r] [type ...]
+ *   -r  pass every record through with ca_emit_raw instead
  */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ca.h"
 
@@ -15,22 +17,28 @@ main(int argc, char *argv[])
 {
 	struct ca_reader *r;
 	struct ca_rec rec;
-	int n, bad = 0;
+	int n, ch, raw = 0, bad = 0;
 
 	ca_setprog(argv[0]);
-	if (argc < 1)
-		return CA_EX_USAGE;
+	while ((ch = getopt(argc, argv, "r")) != -1) {
+		if (ch != 'r') {
+			fprintf(stderr, "usage: %s [-r] [type ...]\n", ca_prog);
+			return CA_EX_USAGE;
+		}
+		raw = 1;
+	}
 	r = ca_reader_new(stdin, "stdin");
 	/* argv is NULL-terminated, as ca_reader_own wants. */
-	if (argc > 1)
-		ca_reader_own(r, (const char *const *)argv + 1);
+	if (optind < argc)
+		ca_reader_own(r, (const char *const *)argv + optind);
 	while ((n = ca_reader_next(r, &rec)) != 0) {
-		if (n == -1) {
+		if (n == -1)
 			bad = 1;
-			continue;
-		}
-		printf("%s %s\n", rec.json != NULL ? "parsed" : "passed",
-		    rec.type);
+		else if (raw)
+			ca_emit_raw(&rec);
+		else
+			printf("%s %s\n", rec.json != NULL ? "parsed" :
+			    "passed", rec.type);
 	}
 	ca_reader_free(r);
 	return ca_finish(bad ? CA_EX_FAIL : 0);
