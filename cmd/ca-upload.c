@@ -340,8 +340,9 @@ cache_load(const char *key)
 }
 
 /*
- * Temp file, fsync, rename: a crash leaves the old entry or the new one,
- * and concurrent writers cannot interleave; the last rename wins.
+ * Temp file, rename: concurrent writers cannot interleave; the last
+ * rename wins.  No fsync: after a crash an entry may be empty, and
+ * cache_load ignores a damaged entry, so the cost is one upload.
  */
 static void
 cache_store(const char *key, const cJSON *meta)
@@ -364,8 +365,7 @@ cache_store(const char *key, const cJSON *meta)
 	s = ca_jprint(meta);
 	n = strlen(s);
 	s[n] = '\n';
-	ok = fchmod(fd, 0600) == 0 && write(fd, s, n + 1) == (ssize_t)(n + 1) &&
-	    fsync(fd) == 0;
+	ok = fchmod(fd, 0600) == 0 && write(fd, s, n + 1) == (ssize_t)(n + 1);
 	free(s);
 	if (close(fd) == -1)
 		ok = 0;

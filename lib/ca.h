@@ -348,7 +348,8 @@ int	 ca_mkdirs(const char *path);
 int	 ca_stat_same(const struct stat *a, const struct stat *b);
 /*
  * The digest recorded for a regular file whose device, inode, size,
- * mtime and ctime are st's: 0 with hex set, -1 if there is none.
+ * mtime and ctime are st's: 0 with hex set, -1 if there is none.  Files
+ * under 1 MiB are not kept: reading them is as cheap as their entry.
  */
 int	 ca_statcache_get(const struct stat *st, char hex[65]);
 /*

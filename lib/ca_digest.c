@@ -24,6 +24,8 @@
  * files from a clock that lags by up to a jiffy), unseen by stat.
  */
 #define RACY_NS		50000000LL
+/* Smaller files are hashed faster than their entry is read and written. */
+#define STATCACHE_MIN	((off_t)1 << 20)
 
 void
 ca_sha256_init(struct ca_sha256 *s)
@@ -151,7 +153,8 @@ ca_statcache_get(const struct stat *st, char hex[65])
 	ssize_t n;
 	int fd;
 
-	if (!S_ISREG(st->st_mode) || (dir = ca_cache_dir("stat")) == NULL)
+	if (!S_ISREG(st->st_mode) || st->st_size < STATCACHE_MIN ||
+	    (dir = ca_cache_dir("stat")) == NULL)
 		return -1;
 	path = statcache_file(dir, st);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -180,7 +183,8 @@ ca_statcache_put(const struct stat *st, const char *hex,
 	int fd, ok;
 
 	/* Too fresh to trust: a later write could keep every field. */
-	if (!S_ISREG(st->st_mode) || ns(&st->st_ctim) > ns(read_at) - RACY_NS ||
+	if (!S_ISREG(st->st_mode) || st->st_size < STATCACHE_MIN ||
+	    ns(&st->st_ctim) > ns(read_at) - RACY_NS ||
 	    ns(&st->st_mtim) > ns(read_at) - RACY_NS ||
 	    (dir = ca_cache_dir("stat")) == NULL)
 		return;

@@ -631,7 +631,7 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 statentry() { find "$XDG_CACHE_HOME/ca/stat" -type f ! -name '.tmp.*' 2>/dev/null; }
 
 @test "an unchanged file is not read again: its digest comes from the stat cache" {
-	head -c 100000 /dev/urandom >data.bin
+	head -c 1048576 /dev/urandom >data.bin
 	sum=$(sha256sum data.bin | cut -c1-64)
 	# Timestamps only show changes a clock tick after the read.
 	sleep 0.2
@@ -649,10 +649,11 @@ statentry() { find "$XDG_CACHE_HOME/ca/stat" -type f ! -name '.tmp.*' 2>/dev/nul
 }
 
 @test "a file rewritten with the same size is hashed again" {
-	printf 'aaaa\n' >data.txt
+	head -c 1048576 /dev/zero >data.txt
 	sleep 0.2
 	run -0 ca-upload data.txt
-	printf 'bbbb\n' >data.txt
+	[ "$(statentry | wc -l)" -eq 1 ]
+	head -c 1048576 /dev/zero | tr '\0' a >data.txt
 	run -0 --separate-stderr ca-upload -v data.txt
 	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum data.txt | cut -c1-64)" ]
 	[[ "$stderr" != *unchanged* ]]
@@ -661,9 +662,17 @@ statentry() { find "$XDG_CACHE_HOME/ca/stat" -type f ! -name '.tmp.*' 2>/dev/nul
 }
 
 @test "a file changed just before its read is not put in the stat cache" {
-	printf 'x\n' >new.txt
-	run -0 ca-upload new.txt
-	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum new.txt | cut -c1-64)" ]
+	head -c 1048576 /dev/urandom >new.bin
+	run -0 ca-upload new.bin
+	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum new.bin | cut -c1-64)" ]
+	[ -z "$(statentry)" ]
+}
+
+@test "a small file is hashed each time, faster than a stat cache entry" {
+	printf 'x\n' >small.txt
+	sleep 0.2
+	run -0 ca-upload small.txt
+	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum small.txt | cut -c1-64)" ]
 	[ -z "$(statentry)" ]
 }
 
