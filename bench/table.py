@@ -142,17 +142,22 @@ def transfers():
         os.mkdir(out)
         if os.path.exists(cfile):
             os.unlink(cfile)
+    # curl and sync as one command: a sync of its own would find the
+    # bytes already written back after the first run.
+    (cs, _, _), _ = best(["sh", "-c", 'curl -sf -o "$1" -H "$2" "$3" && '
+                          'sync "$1"', "sh", cfile, key,
+                          base + "/v1/files/file_big/content"], before=clean)
     (cd, _, _), crss2 = best(["curl", "-sf", "-o", cfile, "-H", key,
                               base + "/v1/files/file_big/content"],
                              before=clean)
-    (sy, _, _), _ = best(["sync", cfile])
     (o2, _, _), _ = best(["openssl", "dgst", "-sha256", cfile])
     (f, _, _), frss = best([tool("ca-fetch"), "-q", "-d", out, "--id",
                             "file_big"], before=clean, env=env_for(base))
-    ref = cd + sy + o2
+    ref = cs + o2
     line("download %d MiB, synced, time (ca-fetch)" % MIB, "%.2f s" % f,
          "%.2f s" % ref, "%.2fx" % (f / ref), "<= 1.1x", f / ref <= 1.1)
-    print("    curl %.2f s + sync %.2f s + openssl dgst %.2f s" % (cd, sy, o2))
+    print("    curl + sync %.2f s (curl alone %.2f s) + openssl dgst %.2f s"
+          % (cs, cd, o2))
     clean()
 
     srss = best([tool("ca-upload"), "-n", "-q", small],

@@ -25,6 +25,7 @@
 
 
 #define CHUNK		65536		/* read size for hashing */
+#define XFER_BUF	(512L << 10)	/* libcurl's buffer for the upload */
 #define SNIFF_MAX	8192		/* bytes looked at to guess a type */
 #define BAR_MIN		((long long)1 << 20)	/* files that get a bar */
 #define CACHE_ENTRY_MAX	65536
@@ -626,6 +627,8 @@ upload(const char *spath, int fd, long long size, const char *name,
 		add_field(mime, "expires_in_seconds", exp);
 	}
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+	/* Fewer, bigger reads and sends than libcurl's 64 KiB. */
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, XFER_BUF);
 	if (src.bar) {
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, src_progress);
