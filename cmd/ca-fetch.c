@@ -94,6 +94,8 @@ struct sink {
 	int		 fd;
 	int		 tostdout;
 	struct ca_sha256	 sha;
+	char		*wbuf;		/* bytes for a file, gathered */
+	size_t		 wlen;
 	long long	 got;
 	long long	 want;		/* size from the metadata, -1 unknown */
 	long long	 max;		/* abort past this */
@@ -379,6 +381,42 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * libcurl hands over 16 KiB at a time; a file gets them in writes of
+ * XFER_BUF.  Standard output gets each piece as it comes.
+ */
+static int
+sink_flush(struct sink *s)
+{
+	if (s->wlen > 0 && write_all(s->fd, s->wbuf, s->wlen) == -1) {
+		s->err = errno;
+		return -1;
+	}
+	s->wlen = 0;
+	return 0;
+}
+
+static int
+sink_write(struct sink *s, const char *p, size_t n)
+{
+	if (s->tostdout || n >= XFER_BUF) {
+		if (sink_flush(s) == -1)
+			return -1;
+		if (write_all(s->fd, p, n) == -1) {
+			s->err = errno;
+			return -1;
+		}
+		return 0;
+	}
+	if (s->wlen + n > XFER_BUF && sink_flush(s) == -1)
+		return -1;
+	if (s->wbuf == NULL)
+		s->wbuf = ca_xmalloc(XFER_BUF);
+	memcpy(s->wbuf + s->wlen, p, n);
+	s->wlen += n;
+	return 0;
+}
+
 static double
 elapsed(const struct timespec *a, const struct timespec *b)
 {
@@ -463,10 +501,8 @@ on_data(char *p, size_t size, size_t nmemb, void *ctx)
 			    "than %lld bytes", s->max);
 		return 0;
 	}
-	if (write_all(s->fd, p, n) == -1) {
-		s->err = errno;
+	if (sink_write(s, p, n) == -1)
 		return 0;
-	}
 	ca_sha256_update(&s->sha, p, n);
 	s->got += (long long)n;
 	return n;
@@ -485,6 +521,7 @@ sink_rewind(void *ctx)
 		return -1;
 	ca_sha256_free(&s->sha);
 	ca_sha256_init(&s->sha);
+	s->wlen = 0;
 	s->got = 0;
 	s->started = s->ok = 0;
 	s->why[0] = '\0';
@@ -831,6 +868,10 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	}
 	ca_retry_init(&rp);
 	rc = ca_perform(h, &resp, &rp, sink_rewind, s);
+	if (rc == 0)
+		(void)sink_flush(s);	/* a failure is in s->err */
+	free(s->wbuf);
+	s->wbuf = NULL;
 	if (s->progress && s->got > 0)
 		progress_line(s, 1);
 	if (rc != 0 || s->err != 0 || s->why[0] != '\0' ||
