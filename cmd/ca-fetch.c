@@ -534,6 +534,9 @@ new_easy(struct fetch *f, const char *path, struct curl_slist *hdrs,
 {
 	CURL *h = ca_api_easy(&f->api, "GET", path, hdrs, resp);
 
+	/* Set up on the first transfer: pass-through alone needs none. */
+	if (f->share == NULL)
+		f->share = ca_api_share();
 	if (f->share != NULL)
 		curl_easy_setopt(h, CURLOPT_SHARE, f->share);
 	return h;
@@ -1103,11 +1106,6 @@ setup(struct fetch *f)
 
 	if ((rc = ca_api_init(&f->api)) != 0)
 		return rc;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		ca_warn("cannot initialise libcurl");
-		return CA_EX_USAGE;
-	}
-	f->share = ca_api_share();
 	f->hdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = curl_slist_append(f->chdrs, "Accept: application/binary");

@@ -551,6 +551,20 @@ add_field(curl_mime *mime, const char *name, const char *value)
 	curl_mime_data(part, value, CURL_ZERO_TERMINATED);
 }
 
+/*
+ * One connection for all the files, not one each; set up with the first
+ * transfer, as libcurl itself is, so a run that sends nothing (all
+ * refused, say) does not pay for it.
+ */
+static void
+share_with(CURL *h)
+{
+	if (opt.share == NULL)
+		opt.share = ca_api_share();
+	if (opt.share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+}
+
 /* A 2xx body that is a FileMetadata, or NULL. */
 static cJSON *
 metadata(const struct ca_resp *resp)
@@ -613,8 +627,7 @@ upload(const char *spath, int fd, long long size, const char *name,
 	}
 	hdrs = ca_api_headers(&api, NULL);
 	h = ca_api_easy(&api, "POST", "/v1/files", hdrs, &resp);
-	if (opt.share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+	share_with(h);
 	mime = curl_mime_init(h);
 	part = curl_mime_addpart(mime);
 	curl_mime_name(part, "file");
@@ -695,8 +708,7 @@ lookup(const char *spath, const char *id, cJSON **meta)
 	hdrs = ca_api_headers(&opt.api, NULL);
 	h = ca_api_easy(&opt.api, "GET", url, hdrs, &resp);
 	free(url);
-	if (opt.share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+	share_with(h);
 	ca_retry_init(&rp);
 	st = ca_perform(h, &resp, &rp, NULL, NULL);
 	if (st == 0 && (*meta = metadata(&resp)) == NULL)
@@ -980,12 +992,6 @@ main(int argc, char *argv[])
 	}
 	if (ca_api_init(&opt.api) != 0)
 		return CA_EX_USAGE;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		ca_die(CA_EX_FAIL, "cannot initialise libcurl");
-	/* One connection for all the files, not one each. */
-	if ((opt.share = curl_share_init()) != NULL)
-		curl_share_setopt(opt.share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_CONNECT);
 	if (!opt.nocache && (opt.cachedir = ca_cache_dir("files")) == NULL)
 		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
 

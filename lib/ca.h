@@ -253,6 +253,13 @@ struct ca_api {
 int	 ca_api_init(struct ca_api *api);
 void	 ca_api_free(struct ca_api *api);
 
+/*
+ * libcurl's global setup (TLS library and all), once; ca_api_easy and
+ * ca_api_share call it, so that a run that sends nothing never pays for
+ * it.  curl_global_cleanup() at exit is harmless either way.
+ */
+void	 ca_http_init(void);
+
 struct ca_resp {
 	long		 status;	/* 0 until a status line arrived */
 	CURLcode	 cc;		/* transport outcome */

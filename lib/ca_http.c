@@ -244,11 +244,22 @@ ca_resp_result(struct ca_resp *r, CURLcode cc)
 	return cc;
 }
 
+void
+ca_http_init(void)
+{
+	static int done;
+
+	if (!done && curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		ca_die(CA_EX_FAIL, "cannot initialise libcurl");
+	done = 1;
+}
+
 CURLSH *
 ca_api_share(void)
 {
 	CURLSH *sh;
 
+	ca_http_init();
 	if ((sh = curl_share_init()) == NULL)
 		return NULL;
 	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
@@ -286,6 +297,7 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	CURL *h;
 	char *url;
 
+	ca_http_init();
 	if ((h = curl_easy_init()) == NULL)
 		ca_die(CA_EX_FAIL, "cannot create a curl handle");
 	url = ca_xmalloc(strlen(api->base) + strlen(path) + 1);
