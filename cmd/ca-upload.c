@@ -446,7 +446,7 @@ struct src {
 	double		 last;
 	int		 changed;	/* the file shrank under us */
 	struct ca_sha256 *sha;		/* hash the bytes as they go, or NULL */
-	long long	 hashed;	/* bytes hashed: a retry sends some again */
+	long long	 hashed;	/* bytes hashed; a retry resends some */
 };
 
 static size_t

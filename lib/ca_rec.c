@@ -208,7 +208,9 @@ hexdig(int c)
 static unsigned
 hexval(int c)
 {
-	return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+	if (c <= '9')
+		return (unsigned)(c - '0');
+	return (unsigned)((c | 0x20) - 'a' + 10);
 }
 
 /* Is p (before end) a \uXXXX escape? */
@@ -267,7 +269,8 @@ scan_string(struct scan *s, int *plain)
 			if (surrogate(p) == 2)
 				return 0;
 			if (surrogate(p) == 1) {
-				if (!hex4(p + 6, s->end) || surrogate(p + 6) != 2)
+				if (!hex4(p + 6, s->end) ||
+				    surrogate(p + 6) != 2)
 					return 0;
 				p += 6;
 			}
