@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
-PKGS = libcurl libcjson
+PKGS = libcurl libcrypto libcjson
 
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -pedantic -Wshadow -Wwrite-strings -Wmissing-prototypes \
@@ -16,8 +16,14 @@ endif
 override CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 \
 	$(WARN) -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+# Tools without HTTP link without libcurl and libcrypto: loading them and
+# the thirty libraries behind them is most of such a tool's run time.
+# A tool talks HTTP when it sets up the API endpoint (ca_api_init); if a
+# tool without it ever needs lib/ca_http.c, its link fails, loudly.
+CORE_LDLIBS = $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null) -lm
 
 BIN = ca-upload ca-request ca-exec ca-fetch ca-render ca-files
+NETBIN := $(patsubst cmd/%.c,%,$(shell grep -l ca_api_init $(BIN:%=cmd/%.c)))
 SCRIPTS = ca-chat
 MAN1 = $(BIN:%=man/%.1) $(SCRIPTS:%=man/%.1)
 MAN7 = man/ca.7
@@ -30,7 +36,8 @@ BATS ?= bats
 all: $(BIN) $(UNIT)
 
 $(BIN): %: cmd/%.o lib/libca.a
-	$(CC) $(LDFLAGS) -o $@ cmd/$@.o lib/libca.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ cmd/$@.o lib/libca.a \
+	    $(if $(filter $@,$(NETBIN)),$(LDLIBS),$(CORE_LDLIBS))
 
 $(UNIT): %: %.c lib/libca.a lib/ca.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libca.a $(LDLIBS)

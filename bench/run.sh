@@ -1,7 +1,5 @@
 #!/bin/sh
-# make bench: every benchmark, each against its own baseline.
+# make bench: every goal of the speed table, each against its reference
+# measured in the same run (see bench/table.py).
 set -eu
-cd "$(dirname "$0")"
-for b in exec.sh files.sh; do
-	[ -f "$b" ] && sh "$b"
-done
+exec python3 "$(dirname "$0")/table.py"

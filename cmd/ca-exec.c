@@ -922,7 +922,7 @@ parse_opts(int argc, char **argv)
 			g.budget = ca_seconds(optarg, "retry max time");
 			break;
 		case O_VERSION:
-			ca_version();
+			ca_version(ca_http_libs());
 		default:
 			usage(CA_EX_USAGE);
 		}

@@ -26,6 +26,7 @@
 #define EXT_MAX_BYTES	16		/* an extension worth keeping */
 #define META_MAX	((size_t)1 << 20)	/* one metadata body */
 #define IDLE_MS		60000L		/* abort a request stalled this long */
+#define XFER_BUF	(512L << 10)	/* libcurl's buffer for a download */
 /* No generated file is larger than a container's 5 GiB of disk. */
 #define FETCH_MAX	((long long)5 << 30)
 #define PROGRESS_MIN	((long long)1 << 20)
@@ -100,6 +101,8 @@ struct sink {
 	int		 fd;
 	int		 tostdout;
 	struct ca_sha256	 sha;
+	char		*wbuf;		/* bytes for a file, gathered */
+	size_t		 wlen;
 	long long	 got;
 	long long	 want;		/* size from the metadata, -1 unknown */
 	long long	 max;		/* abort past this */
@@ -404,6 +407,42 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * libcurl hands over 16 KiB at a time; a file gets them in writes of
+ * XFER_BUF.  Standard output gets each piece as it comes.
+ */
+static int
+sink_flush(struct sink *s)
+{
+	if (s->wlen > 0 && write_all(s->fd, s->wbuf, s->wlen) == -1) {
+		s->err = errno;
+		return -1;
+	}
+	s->wlen = 0;
+	return 0;
+}
+
+static int
+sink_write(struct sink *s, const char *p, size_t n)
+{
+	if (s->tostdout || n >= XFER_BUF) {
+		if (sink_flush(s) == -1)
+			return -1;
+		if (write_all(s->fd, p, n) == -1) {
+			s->err = errno;
+			return -1;
+		}
+		return 0;
+	}
+	if (s->wlen + n > XFER_BUF && sink_flush(s) == -1)
+		return -1;
+	if (s->wbuf == NULL)
+		s->wbuf = ca_xmalloc(XFER_BUF);
+	memcpy(s->wbuf + s->wlen, p, n);
+	s->wlen += n;
+	return 0;
+}
+
 static double
 elapsed(const struct timespec *a, const struct timespec *b)
 {
@@ -490,10 +529,8 @@ on_data(char *p, size_t size, size_t nmemb, void *ctx)
 			    "than %lld bytes", s->max);
 		return 0;
 	}
-	if (write_all(s->fd, p, n) == -1) {
-		s->err = errno;
+	if (sink_write(s, p, n) == -1)
 		return 0;
-	}
 	ca_sha256_update(&s->sha, p, n);
 	s->got += (long long)n;
 	return n;
@@ -510,7 +547,9 @@ sink_rewind(void *ctx)
 	if (!s->tostdout && (ftruncate(s->fd, 0) == -1 ||
 	    lseek(s->fd, 0, SEEK_SET) == -1))
 		return -1;
+	ca_sha256_free(&s->sha);
 	ca_sha256_init(&s->sha);
+	s->wlen = 0;
 	s->got = 0;
 	s->started = s->ok = 0;
 	s->why[0] = '\0';
@@ -523,6 +562,9 @@ new_easy(struct fetch *f, const char *path, struct curl_slist *hdrs,
 {
 	CURL *h = ca_api_easy(&f->api, "GET", path, hdrs, resp);
 
+	/* Set up on the first transfer: pass-through alone needs none. */
+	if (f->share == NULL)
+		f->share = ca_api_share();
 	if (f->share != NULL)
 		curl_easy_setopt(h, CURLOPT_SHARE, f->share);
 	return h;
@@ -612,13 +654,18 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	return m;
 }
 
-/* Does the regular file name in dirfd hold exactly these bytes? */
+/*
+ * Does the regular file name in dirfd hold exactly these bytes?  The
+ * stat cache spares reading a file that has not changed since a run
+ * last did.
+ */
 static int
 same_bytes(int dirfd, const char *name, const struct stat *st,
     long long size, const char *hex)
 {
 	struct ca_sha256 c;
-	struct stat st2;
+	struct timespec t0;
+	struct stat st2, st3;
 	char buf[65536], h[65];
 	ssize_t n;
 	int fd, same = 0;
@@ -631,13 +678,21 @@ same_bytes(int dirfd, const char *name, const struct stat *st,
 		return 0;
 	if (fstat(fd, &st2) == 0 && st2.st_dev == st->st_dev &&
 	    st2.st_ino == st->st_ino) {
+		if (ca_statcache_get(&st2, h) == 0) {
+			close(fd);
+			return strcmp(h, hex) == 0;
+		}
+		clock_gettime(CLOCK_REALTIME, &t0);
 		ca_sha256_init(&c);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			ca_sha256_update(&c, buf, (size_t)n);
 		if (n == 0) {
 			ca_sha256_final(&c, h);
 			same = strcmp(h, hex) == 0;
-		}
+			if (fstat(fd, &st3) == 0 && ca_stat_same(&st2, &st3))
+				ca_statcache_put(&st2, h, &t0);
+		} else
+			ca_sha256_free(&c);
 	}
 	close(fd);
 	return same;
@@ -830,6 +885,8 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (f->idle_ms + 999) / 1000);
+	/* Fewer, bigger writes and hash updates than libcurl's 16 KiB. */
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, XFER_BUF);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	if (!f->qflag && isatty(STDERR_FILENO) &&
@@ -842,6 +899,10 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	}
 	ca_retry_init(&rp);
 	rc = ca_perform(h, &resp, &rp, sink_rewind, s);
+	if (rc == 0)
+		(void)sink_flush(s);	/* a failure is in s->err */
+	free(s->wbuf);
+	s->wbuf = NULL;
 	if (s->progress && s->got > 0)
 		progress_line(s, 1);
 	if (rc != 0 || s->err != 0 || s->why[0] != '\0' ||
@@ -917,8 +978,10 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
-	if (download(f, id, esc, dirfd, shown, want, &s) == -1)
+	if (download(f, id, esc, dirfd, shown, want, &s) == -1) {
+		ca_sha256_free(&s.sha);
 		goto done;
+	}
 	ca_sha256_final(&s.sha, hex);
 	if (f->tostdout)
 		goto done;
@@ -991,6 +1054,7 @@ pending_free(struct collect *c)
 static int
 run_records(struct fetch *f)
 {
+	static const char *const own[] = { "response", NULL };
 	struct ca_reader *r = ca_reader_new(stdin, "stdin");
 	struct collect c;
 	struct ca_rec rec;
@@ -1000,6 +1064,7 @@ run_records(struct fetch *f)
 
 	memset(&c, 0, sizeof(c));
 	c.f = f;
+	ca_reader_own(r, own);
 	while ((n = ca_reader_next(r, &rec)) != 0) {
 		if (n == -1) {
 			bad = 1;
@@ -1091,11 +1156,6 @@ setup(struct fetch *f)
 	/* The metadata GET too: a server that never answers must not
 	 * hold us for the whole request timeout. */
 	f->api.idle_ms = f->idle_ms;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		ca_warn("cannot initialise libcurl");
-		return CA_EX_USAGE;
-	}
-	f->share = ca_api_share();
 	f->hdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = curl_slist_append(f->chdrs, "Accept: application/binary");
@@ -1200,7 +1260,7 @@ main(int argc, char *argv[])
 			ca_verbose++;
 			break;
 		case 'V':
-			ca_version();
+			ca_version(ca_http_libs());
 		default:
 			usage(CA_EX_USAGE);
 		}

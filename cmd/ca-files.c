@@ -350,7 +350,7 @@ main(int argc, char *argv[])
 			ca_verbose++;
 			break;
 		case 'V':
-			ca_version();
+			ca_version(ca_http_libs());
 		default:
 			usage(CA_EX_USAGE);
 		}

@@ -3069,7 +3069,7 @@ options(int argc, char *argv[])
 			ca_verbose++;
 			break;
 		case 'V':
-			ca_version();
+			ca_version(NULL);
 		default:
 			usage(stderr, CA_EX_USAGE);
 		}

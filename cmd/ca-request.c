@@ -697,7 +697,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 			o->fresh = 1;
 			break;
 		case O_VERSION:
-			ca_version();
+			ca_version(NULL);
 		default:
 			usage(CA_EX_USAGE);
 		}

@@ -25,6 +25,7 @@
 
 
 #define CHUNK		65536		/* read size for hashing */
+#define XFER_BUF	(512L << 10)	/* libcurl's buffer for the upload */
 #define SNIFF_MAX	8192		/* bytes looked at to guess a type */
 #define BAR_MIN		((long long)1 << 20)	/* files that get a bar */
 #define CACHE_ENTRY_MAX	65536
@@ -195,47 +196,40 @@ mime_ok(const char *t)
 }
 
 /*
- * Read exactly size bytes from fd in CHUNK pieces: hash them and keep
- * the first SNIFF_MAX in sniff.  Returns 0, -1 on a read error (errno
- * set) or -2 when the file changed size under us.
+ * Hash exactly size bytes of fd into hex.  Returns 0, -1 on a read
+ * error (errno set) or -2 when the file changed size under us.
  */
 static int
-scan_file(int fd, long long size, struct ca_sha256 *s, unsigned char *sniff,
-    size_t *sniffn)
+hash_file(int fd, long long size, char hex[65])
 {
 	static unsigned char buf[CHUNK];
+	struct ca_sha256 s;
 	long long off = 0;
 	ssize_t r;
-	size_t want, k;
+	size_t want;
 
-	*sniffn = 0;
+	ca_sha256_init(&s);
 	while (off < size) {
 		want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
 		r = pread(fd, buf, want, (off_t)off);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ca_sha256_free(&s);
+			return r == 0 ? -2 : -1;
 		}
-		if (r == 0)
-			return -2;
-		if (*sniffn < SNIFF_MAX) {
-			k = SNIFF_MAX - *sniffn < (size_t)r ?
-			    SNIFF_MAX - *sniffn : (size_t)r;
-			memcpy(sniff + *sniffn, buf, k);
-			*sniffn += k;
-		}
-		ca_sha256_update(s, buf, (size_t)r);
+		ca_sha256_update(&s, buf, (size_t)r);
 		off += r;
 	}
+	ca_sha256_final(&s, hex);
 	return 0;
 }
 
 /*
- * Does the file hold more than fstat said?  Files under /proc say 0
- * bytes and /sys ones 4096, whatever they hold; a file being appended
- * to has grown.  Reading exactly st_size bytes would send the wrong
- * thing (for /proc, nothing at all).
+ * Does the file hold other than the bytes fstat said?  Files under
+ * /proc say 0 bytes and /sys ones 4096, whatever they hold; a file
+ * being appended to has grown.  Reading exactly st_size bytes would
+ * send the wrong thing (for /proc, nothing at all).
  */
 static int
 size_lies(int fd, const struct stat *st)
@@ -246,7 +240,14 @@ size_lies(int fd, const struct stat *st)
 	do
 		r = pread(fd, &c, 1, st->st_size);
 	while (r == -1 && errno == EINTR);
-	return r == 1;
+	if (r == 1)
+		return 1;	/* more than it says */
+	if (st->st_size == 0)
+		return 0;
+	do
+		r = pread(fd, &c, 1, st->st_size - 1);
+	while (r == -1 && errno == EINTR);
+	return r != 1;		/* less than it says */
 }
 
 static int
@@ -327,74 +328,45 @@ static void	lfail(const char *, const char *, const char *);
 static void	lfail_errno(const char *);
 
 /*
- * Hash and sniff the file; one whose size lies is first copied, read to
- * its end, and *fd and *st become the copy's.  0, or -1 having said why.
+ * The cache needs the digest before deciding to upload: from the stat
+ * cache when the file is unchanged since a run hashed it, else by
+ * reading it (and noting the digest for the next run).
  */
 static int
-scan_true(const char *spath, int *fd, struct stat *st, struct ca_sha256 *s,
-    unsigned char *sniff, size_t *sniffn)
+digest_first(const char *spath, int fd, const struct stat *st, char hex[65])
 {
-	struct stat now;
-	int rc;
+	struct timespec t0;
+	struct stat after;
 
-	if (size_lies(*fd, st) && (*fd = spool(spath, *fd, st)) == -1)
-		return -1;
-	ca_sha256_init(s);
-	rc = scan_file(*fd, (long long)st->st_size, s, sniff, sniffn);
-	/* Shorter than it says, yet not shrunk: /sys says 4096. */
-	if (rc == -2 && fstat(*fd, &now) == 0 && now.st_size == st->st_size) {
-		if ((*fd = spool(spath, *fd, st)) == -1)
-			return -1;
-		ca_sha256_init(s);
-		rc = scan_file(*fd, (long long)st->st_size, s, sniff, sniffn);
+	if (ca_statcache_get(st, hex) == 0) {
+		ca_note("%s: unchanged since it was last hashed", spath);
+		return 0;
 	}
-	if (rc == -1)
+	clock_gettime(CLOCK_REALTIME, &t0);
+	switch (hash_file(fd, (long long)st->st_size, hex)) {
+	case -1:
 		lfail_errno(spath);
-	else if (rc == -2)
+		return -1;
+	case -2:
 		lfail(spath, "file_error",
 		    "the file changed while it was being read");
-	return rc == 0 ? 0 : -1;
-}
-
-/* mkdir -p with mode 0700 for what we create. */
-static int
-mkdirs(char *path)
-{
-	char *p;
-
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
 		return -1;
+	}
+	if (fstat(fd, &after) == 0 && ca_stat_same(st, &after))
+		ca_statcache_put(st, hex, &t0);
 	return 0;
 }
 
-/* $XDG_CACHE_HOME/ca/files, or ~/.cache/ca/files; NULL if neither. */
-static char *
-cache_path(void)
+/* The first bytes of fd, to guess a type from. */
+static size_t
+sniff_file(int fd, unsigned char *buf, size_t n)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	char *p;
+	ssize_t r;
 
-	/* The XDG spec says to ignore a relative XDG_CACHE_HOME. */
-	if (xdg != NULL && xdg[0] == '/') {
-		p = ca_xmalloc(strlen(xdg) + 16);
-		sprintf(p, "%s/ca/files", xdg);
-	} else if (home != NULL && home[0] == '/') {
-		p = ca_xmalloc(strlen(home) + 24);
-		sprintf(p, "%s/.cache/ca/files", home);
-	} else
-		return NULL;
-	return p;
+	do
+		r = pread(fd, buf, n, 0);
+	while (r == -1 && errno == EINTR);
+	return r > 0 ? (size_t)r : 0;
 }
 
 static void
@@ -473,8 +445,9 @@ cache_load(const char *key)
 }
 
 /*
- * Temp file, fsync, rename: a crash leaves the old entry or the new one,
- * and concurrent writers cannot interleave; the last rename wins.
+ * Temp file, rename: concurrent writers cannot interleave; the last
+ * rename wins.  No fsync: after a crash an entry may be empty, and
+ * cache_load ignores a damaged entry, so the cost is one upload.
  */
 static void
 cache_store(const char *key, const cJSON *meta)
@@ -483,7 +456,7 @@ cache_store(const char *key, const cJSON *meta)
 	size_t n;
 	int fd, ok;
 
-	if (mkdirs(opt.cachedir) == -1) {
+	if (ca_mkdirs(opt.cachedir) == -1) {
 		cache_trouble("cannot create it:");
 		return;
 	}
@@ -497,8 +470,7 @@ cache_store(const char *key, const cJSON *meta)
 	s = ca_jprint(meta);
 	n = strlen(s);
 	s[n] = '\n';
-	ok = fchmod(fd, 0600) == 0 && write(fd, s, n + 1) == (ssize_t)(n + 1) &&
-	    fsync(fd) == 0;
+	ok = fchmod(fd, 0600) == 0 && write(fd, s, n + 1) == (ssize_t)(n + 1);
 	free(s);
 	if (close(fd) == -1)
 		ok = 0;
@@ -577,6 +549,8 @@ struct src {
 	int		 drawn;		/* columns on screen */
 	double		 last;
 	int		 changed;	/* the file shrank under us */
+	struct ca_sha256 *sha;		/* hash the bytes as they go, or NULL */
+	long long	 hashed;	/* bytes hashed; a retry resends some */
 };
 
 static size_t
@@ -596,6 +570,12 @@ src_read(char *buf, size_t size, size_t nitems, void *ctx)
 	if (r <= 0) {
 		s->changed = r == 0;
 		return CURL_READFUNC_ABORT;
+	}
+	/* In order and once each, whatever retries and seeks resend. */
+	if (s->sha != NULL && s->off <= s->hashed && s->off + r > s->hashed) {
+		ca_sha256_update(s->sha, buf + (s->hashed - s->off),
+		    (size_t)(s->off + r - s->hashed));
+		s->hashed = s->off + r;
 	}
 	s->off += r;
 	return (size_t)r;
@@ -689,6 +669,20 @@ add_field(curl_mime *mime, const char *name, const char *value)
 
 	curl_mime_name(part, name);
 	curl_mime_data(part, value, CURL_ZERO_TERMINATED);
+}
+
+/*
+ * One connection for all the files, not one each; set up with the first
+ * transfer, as libcurl itself is, so a run that sends nothing (all
+ * refused, say) does not pay for it.
+ */
+static void
+share_with(CURL *h)
+{
+	if (opt.share == NULL)
+		opt.share = ca_api_share();
+	if (opt.share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
 }
 
 /* A 2xx body that is a FileMetadata, or NULL. */
@@ -789,16 +783,18 @@ emit_error(const char *path)
 
 /*
  * POST /v1/files.  Returns 0 with *meta set, CA_EX_FAIL or
- * CA_EX_TEMPFAIL (already reported).
+ * CA_EX_TEMPFAIL (already reported).  An empty digest is filled in
+ * from the bytes as they are sent: one read of the file, not two.
  */
 static int
 upload(const char *spath, int fd, long long size, const char *name,
-    const char *type, cJSON **meta)
+    const char *type, char digest[65], cJSON **meta)
 {
 	struct ca_api api = opt.api;
 	struct ca_resp resp;
 	struct ca_retry rp;
 	struct curl_slist *hdrs;
+	struct ca_sha256 sha;
 	struct src src;
 	curl_mime *mime;
 	curl_mimepart *part;
@@ -816,10 +812,13 @@ upload(const char *spath, int fd, long long size, const char *name,
 	src.size = size;
 	src.name = spath;
 	src.bar = !opt.quiet && size >= BAR_MIN && isatty(2);
+	if (digest[0] == '\0') {
+		ca_sha256_init(&sha);
+		src.sha = &sha;
+	}
 	hdrs = ca_api_headers(&api, NULL);
 	h = ca_api_easy(&api, "POST", "/v1/files", hdrs, &resp);
-	if (opt.share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+	share_with(h);
 	mime = curl_mime_init(h);
 	part = curl_mime_addpart(mime);
 	curl_mime_name(part, "file");
@@ -832,6 +831,8 @@ upload(const char *spath, int fd, long long size, const char *name,
 		add_field(mime, "expires_in_seconds", exp);
 	}
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+	/* Fewer, bigger reads and sends than libcurl's 64 KiB. */
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, XFER_BUF);
 	if (src.bar) {
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, src_progress);
@@ -847,7 +848,10 @@ upload(const char *spath, int fd, long long size, const char *name,
 		st = CA_EX_FAIL;
 	} else if (st != 0)
 		fail(spath, st, "upload failed", &resp);
-	else if ((*meta = metadata(&resp)) == NULL) {
+	else if (src.sha != NULL && src.hashed != size) {
+		ca_warn("%s: the upload did not read the whole file", spath);
+		st = CA_EX_FAIL;
+	} else if ((*meta = metadata(&resp)) == NULL) {
 		char *snip = ca_sanitize(resp.body.p, 200);
 
 		ca_warn("%s: upload answered %ld with no file metadata: %s",
@@ -858,6 +862,14 @@ upload(const char *spath, int fd, long long size, const char *name,
 		cJSON_AddStringToObject(fwhy.err, "message",
 		    "no file metadata in the answer");
 		st = CA_EX_FAIL;
+	}
+	if (src.sha != NULL && st == 0)
+		ca_sha256_final(src.sha, digest);
+	else if (src.sha != NULL)
+		ca_sha256_free(src.sha);
+	if (st != 0) {
+		cJSON_Delete(*meta);
+		*meta = NULL;
 	}
 	curl_easy_cleanup(h);
 	curl_mime_free(mime);
@@ -891,8 +903,7 @@ lookup(const char *spath, const char *id, cJSON **meta)
 	hdrs = ca_api_headers(&opt.api, NULL);
 	h = ca_api_easy(&opt.api, "GET", url, hdrs, &resp);
 	free(url);
-	if (opt.share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+	share_with(h);
 	ca_retry_init(&rp);
 	st = ca_perform(h, &resp, &rp, NULL, NULL);
 	if (st == 0 && (*meta = metadata(&resp)) == NULL)
@@ -964,7 +975,7 @@ open_regular(const char *spath, const char *path, struct stat *st)
 static int
 cached_or_upload(const char *spath, const char *path, int fd,
     const struct stat *before, const char *name, const char *type,
-    const char *digest, const char *key)
+    char digest[65], const char *key)
 {
 	long long size = (long long)before->st_size;
 	struct stat after;
@@ -996,17 +1007,13 @@ cached_or_upload(const char *spath, const char *path, int fd,
 		if (st > 0)
 			return st;
 	}
-	if ((st = upload(spath, fd, size, name, type, &meta)) != 0)
+	if ((st = upload(spath, fd, size, name, type, digest, &meta)) != 0)
 		return st;
 	/*
 	 * Rewritten in place between the hash and the upload, the file
 	 * sent may not be the file hashed: say so rather than cache a lie.
 	 */
-	if (fstat(fd, &after) == -1 || after.st_size != before->st_size ||
-	    after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
-	    after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
-	    after.st_ctim.tv_sec != before->st_ctim.tv_sec ||
-	    after.st_ctim.tv_nsec != before->st_ctim.tv_nsec) {
+	if (fstat(fd, &after) == -1 || !ca_stat_same(before, &after)) {
 		lfail(spath, "file_error", "the file changed while it was "
 		    "being uploaded; upload it again");
 		cJSON_Delete(meta);
@@ -1032,7 +1039,6 @@ do_path(const char *path)
 	static unsigned char sniff[SNIFF_MAX];
 	char *spath = ca_sanitize(path, 0), digest[65], key[65];
 	const char *name = base_name(path), *type;
-	struct ca_sha256 s;
 	struct stat st;
 	size_t sniffn;
 	int fd, r = CA_EX_FAIL;
@@ -1046,18 +1052,24 @@ do_path(const char *path)
 		goto out;
 	/* Reads must block from now on; the file is known to be regular. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	/*
-	 * Hash even without the cache: the record carries the digest, so
-	 * that a round trip through ca-fetch can be checked.
-	 */
-	if (scan_true(spath, &fd, &st, &s, sniff, &sniffn) == -1)
-		goto close;
-	ca_sha256_final(&s, digest);
-	if ((type = opt.type) == NULL && (type = mime_by_ext(name)) == NULL)
+	if (size_lies(fd, &st) && (fd = spool(spath, fd, &st)) == -1)
+		goto out;
+	if ((type = opt.type) == NULL && (type = mime_by_ext(name)) == NULL) {
+		sniffn = sniff_file(fd, sniff, SNIFF_MAX);
 		type = mime_sniff(sniff, sniffn,
 		    (long long)sniffn < (long long)st.st_size);
-	if (opt.cachedir != NULL)
+	}
+	/*
+	 * Hash even without the cache: the record carries the digest, so
+	 * that a round trip through ca-fetch can be checked.  Without the
+	 * cache, upload() hashes what it sends.
+	 */
+	digest[0] = '\0';
+	if (opt.cachedir != NULL) {
+		if (digest_first(spath, fd, &st, digest) == -1)
+			goto close;
 		cache_key(digest, name, type, key);
+	}
 	r = cached_or_upload(spath, path, fd, &st, name, type, digest,
 	    opt.cachedir != NULL ? key : NULL);
 close:
@@ -1158,7 +1170,7 @@ main(int argc, char *argv[])
 			ca_verbose++;
 			break;
 		case 'V':
-			ca_version();
+			ca_version(ca_http_libs());
 		default:
 			if (optopt != 0 && optopt != '?')
 				ca_warn(strchr("et", optopt) != NULL ?
@@ -1179,13 +1191,7 @@ main(int argc, char *argv[])
 	}
 	if (ca_api_init(&opt.api) != 0)
 		return CA_EX_USAGE;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		ca_die(CA_EX_FAIL, "cannot initialise libcurl");
-	/* One connection for all the files, not one each. */
-	if ((opt.share = curl_share_init()) != NULL)
-		curl_share_setopt(opt.share, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_CONNECT);
-	if (!opt.nocache && (opt.cachedir = cache_path()) == NULL)
+	if (!opt.nocache && (opt.cachedir = ca_cache_dir("files")) == NULL)
 		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
 
 	if (argc > 0)

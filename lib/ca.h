@@ -5,9 +5,12 @@
 #ifndef CA_H
 #define CA_H
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -84,11 +87,20 @@ struct ca_rec {
 	const char	*raw;	/* the line as read, without its '\n' */
 	size_t		 len;
 	long		 lineno;
-	cJSON		*json;	/* the parsed object; freed by the next read */
+	cJSON		*json;	/* the parsed object; freed by the next read;
+				 * NULL for a type the reader was told the
+				 * caller does not own */
 	const char	*type;	/* json's "type", never NULL for a good record */
 };
 struct ca_reader;
 struct ca_reader *ca_reader_new(FILE *fp, const char *name);
+/*
+ * Parse only records of these types (a NULL-terminated list, kept, not
+ * copied); the others are still checked to be valid JSON objects with a
+ * type, but come back with json NULL, to be passed through as they are.
+ * Error records are always parsed: every tool counts them.
+ */
+void	 ca_reader_own(struct ca_reader *r, const char *const *types);
 /*
  * Read the next record: 1 a record, 0 end of input, -1 a bad line
  * (already reported as "prog: name:lineno: why"; the caller notes the
@@ -130,9 +142,10 @@ struct ca_status {
 void	 ca_status_add(struct ca_status *s, int rc);
 /* Count rec if it is an error record (by its status and error.type). */
 void	 ca_status_rec(struct ca_status *s, const cJSON *rec);
-/* CA_EX_TEMPFAIL or CA_EX_FAIL for an error record. */
-int	 ca_error_rec_status(const cJSON *rec);
-/* Is an error of this HTTP status (0: none) and type worth a later try? */
+/*
+ * Is an error of this HTTP status (0: none) and type (NULL: none) worth
+ * a later try?  The one place that knows 408, 409, 429 and 5xx.
+ */
 int	 ca_error_temporary(long status, const char *type);
 /* The exit status the rule gives. */
 int	 ca_status_exit(const struct ca_status *s);
@@ -141,8 +154,11 @@ int	 ca_status_exit(const struct ca_status *s);
 #ifndef CA_VERSION
 #define CA_VERSION	"0.9.0"
 #endif
-/* Print "prog VERSION (libcurl x, cJSON y)" on stdout and exit 0. */
-void	 ca_version(void) CA_NORETURN;
+/*
+ * Print "prog VERSION (LIBS, cJSON y)" on stdout and exit 0; libs names
+ * the other libraries the tool loads (ca_http_libs()), or is NULL.
+ */
+void	 ca_version(const char *libs) CA_NORETURN;
 /* Is id a custom_id the Message Batches API takes: [A-Za-z0-9_-]{1,64}? */
 int	 ca_id_ok(const char *id);
 /*
@@ -242,7 +258,25 @@ const struct ca_tool *ca_tool_newest(unsigned mask);
 /* "a, b, c" of the tool versions in mask; static storage. */
 const char *ca_tool_list(unsigned mask);
 
-/* ca_http.c: the API endpoint, authentication and one transfer. */
+/*
+ * ca_url.c: text bound for a request line or header, without libcurl.
+ */
+/* Refuse anything that could inject a header line (CR, LF, NUL). */
+int	 ca_header_safe(const char *s);
+/* Percent-encode one path segment; refuses "", ".", "..".  Caller frees. */
+char	*ca_path_escape(const char *seg);
+
+/* ca_time.c */
+/* Monotonic seconds, for deadlines. */
+double	 ca_now(void);
+/* Sleep ms milliseconds, through interruptions; -1 on a real error. */
+int	 ca_sleep_ms(long ms);
+
+/*
+ * ca_http.c: the API endpoint, authentication and one transfer; the
+ * only file that calls libcurl, so the only one a tool without HTTP
+ * must not link (see the Makefile).
+ */
 struct ca_api {
 	char	*base;		/* no trailing slash */
 	char	*auth;		/* the whole auth header line; never printed */
@@ -259,10 +293,15 @@ struct ca_api {
  */
 int	 ca_api_init(struct ca_api *api);
 void	 ca_api_free(struct ca_api *api);
-/* Refuse anything that could inject a header line (CR, LF, NUL). */
-int	 ca_header_safe(const char *s);
-/* Percent-encode one path segment; refuses "", ".", "..".  Caller frees. */
-char	*ca_path_escape(const char *seg);
+
+/*
+ * libcurl's global setup (TLS library and all), once; ca_api_easy and
+ * ca_api_share call it, so that a run that sends nothing never pays for
+ * it.  curl_global_cleanup() at exit is harmless either way.
+ */
+void	 ca_http_init(void);
+/* "libcurl 7.88.1", for --version; static storage. */
+const char *ca_http_libs(void);
 
 struct ca_resp {
 	long		 status;	/* 0 until a status line arrived */
@@ -306,35 +345,7 @@ struct curl_slist *ca_api_headers(const struct ca_api *api,
 cJSON	*ca_resp_error(const struct ca_resp *resp);
 /* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */
 void	 ca_resp_errmsg(const struct ca_resp *resp, char *buf, size_t n);
-
-/* ca_retry.c: the official SDKs' retry policy. */
-struct ca_retry {
-	int	 max;		/* retries after the first attempt; 0 none */
-	double	 budget_s;	/* total time allowed for waiting; 0 none */
-	double	 waited_s;	/* spent so far */
-};
-void	 ca_retry_init(struct ca_retry *rp);
-int	 ca_retryable(const struct ca_resp *resp);
-/* Delay before retry number n (0-based), from the headers or backoff. */
-long	 ca_retry_delay_ms(const struct ca_resp *resp, int n);
-/*
- * Seconds to hold new requests back because the response said the
- * request rate limit is spent until its reset time (0: no need).
- */
-double	 ca_ratelimit_wait(const struct ca_resp *resp);
-/* Is this failure temporary (overloaded, rate limited, unreachable)? */
-int	 ca_resp_temporary(const struct ca_resp *resp);
-/*
- * After failed attempt n (0-based): the delay before the next, charged
- * to the budget, or -1 for none, with why (if it is not the plain
- * policy's no) in why.
- */
-long	 ca_retry_next(struct ca_retry *rp, const struct ca_resp *resp, int n,
-	    char *why, size_t whylen);
-/* Monotonic seconds, for deadlines. */
-double	 ca_now(void);
-/* Sleep ms milliseconds, through interruptions; -1 on a real error. */
-int	 ca_sleep_ms(long ms);
+struct ca_retry;
 /*
  * Perform a prepared easy handle with retries.  rewind(ctx) is called
  * before each retry so the caller can reset its body source and sink.
@@ -344,17 +355,60 @@ int	 ca_sleep_ms(long ms);
 int	 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	    int (*rewind)(void *ctx), void *ctx);
 
-/* ca_sha256.c: SHA-256, fed in pieces. */
+/* ca_retry.c: the official SDKs' retry policy (no libcurl calls). */
+struct ca_retry {
+	int	 max;		/* retries after the first attempt; 0 none */
+	double	 budget_s;	/* total time allowed for waiting; 0 none */
+	double	 waited_s;	/* spent so far */
+};
+void	 ca_retry_init(struct ca_retry *rp);
+/*
+ * Seconds to hold new requests back because the response said the
+ * request rate limit is spent until its reset time (0: no need).
+ */
+double	 ca_ratelimit_wait(const struct ca_resp *resp);
+/* Is this failure temporary (overloaded, rate limited, unreachable)? */
+int	 ca_resp_temporary(const struct ca_resp *resp);
+/*
+ * After failed attempt n (0-based): the delay before the next (from the
+ * server's headers or backoff), charged to the budget, or -1 for none,
+ * with why (if it is not the plain policy's no) in why.
+ */
+long	 ca_retry_next(struct ca_retry *rp, const struct ca_resp *resp, int n,
+	    char *why, size_t whylen);
+
+/*
+ * ca_digest.c: SHA-256 (libcrypto), fed in pieces, and the stat cache
+ * of file digests.
+ */
 struct ca_sha256 {
-	uint32_t	 h[8];
-	uint64_t	 len;		/* bytes hashed so far */
-	unsigned char	 buf[64];
-	size_t		 n;		/* bytes waiting in buf */
+	void	*ctx;		/* libcrypto's EVP_MD_CTX */
 };
 void	 ca_sha256_init(struct ca_sha256 *s);
 void	 ca_sha256_update(struct ca_sha256 *s, const void *p, size_t n);
 /* Finish: the digest as 64 lower-case hex digits and a NUL. */
 void	 ca_sha256_final(struct ca_sha256 *s, char hex[65]);
+/* Drop an unfinished digest (final does this itself). */
+void	 ca_sha256_free(struct ca_sha256 *s);
+/* $XDG_CACHE_HOME/ca/SUB or ~/.cache/ca/SUB; NULL if neither is set. */
+char	*ca_cache_dir(const char *sub);
+/* mkdir -p, mode 0700 for what it creates. */
+int	 ca_mkdirs(const char *path);
+/* Same file, same size, same mtime and ctime to the nanosecond? */
+int	 ca_stat_same(const struct stat *a, const struct stat *b);
+/*
+ * The digest recorded for a regular file whose device, inode, size,
+ * mtime and ctime are st's: 0 with hex set, -1 if there is none.  Files
+ * under 1 MiB are not kept: reading them is as cheap as their entry.
+ */
+int	 ca_statcache_get(const struct stat *st, char hex[65]);
+/*
+ * Record hex for st, the file's fstat after its bytes were read from
+ * read_at (CLOCK_REALTIME) on; skipped when the file changed too close
+ * to read_at for its timestamps to show a later change.
+ */
+void	 ca_statcache_put(const struct stat *st, const char *hex,
+	    const struct timespec *read_at);
 
 /* ca_sse.c: a text/event-stream parser (any framing, any chunking). */
 struct ca_sse;

@@ -38,12 +38,6 @@ loopback(const char *host)
 	}
 }
 
-int
-ca_header_safe(const char *s)
-{
-	return s != NULL && strpbrk(s, "\r\n") == NULL;
-}
-
 static int
 check_base(const char *base, int *plain)
 {
@@ -130,30 +124,6 @@ ca_api_free(struct ca_api *api)
 	free(api->auth);
 	free(api->base);
 	api->auth = api->base = NULL;
-}
-
-char *
-ca_path_escape(const char *seg)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out, *o;
-	const unsigned char *p;
-
-	if (seg == NULL || *seg == '\0' || strcmp(seg, ".") == 0 ||
-	    strcmp(seg, "..") == 0)
-		return NULL;
-	o = out = ca_xmalloc(strlen(seg) * 3 + 1);
-	for (p = (const unsigned char *)seg; *p; p++) {
-		if (isalnum(*p) || strchr("-._~", *p) != NULL)
-			*o++ = (char)*p;
-		else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
-	return out;
 }
 
 void
@@ -278,11 +248,33 @@ ca_resp_result(struct ca_resp *r, CURLcode cc)
 	return cc;
 }
 
+const char *
+ca_http_libs(void)
+{
+	static char buf[64];
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+	snprintf(buf, sizeof(buf), "libcurl %s",
+	    cv != NULL && cv->version != NULL ? cv->version : "?");
+	return buf;
+}
+
+void
+ca_http_init(void)
+{
+	static int done;
+
+	if (!done && curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		ca_die(CA_EX_FAIL, "cannot initialise libcurl");
+	done = 1;
+}
+
 CURLSH *
 ca_api_share(void)
 {
 	CURLSH *sh;
 
+	ca_http_init();
 	if ((sh = curl_share_init()) == NULL)
 		return NULL;
 	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
@@ -320,6 +312,7 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	CURL *h;
 	char *url;
 
+	ca_http_init();
 	if ((h = curl_easy_init()) == NULL)
 		ca_die(CA_EX_FAIL, "cannot create a curl handle");
 	url = ca_xmalloc(strlen(api->base) + strlen(path) + 1);
@@ -426,4 +419,35 @@ ca_resp_errmsg(const struct ca_resp *r, char *buf, size_t n)
 	free(msg);
 	free(rid);
 	cJSON_Delete(e);
+}
+
+int
+ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
+    int (*rewind)(void *ctx), void *ctx)
+{
+	char msg[600], why[128];
+	long d;
+	int n;
+
+	for (n = 0;; n++) {
+		resp->cc = ca_resp_result(resp, curl_easy_perform(h));
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (resp->cc == CURLE_OK && resp->status >= 200 &&
+		    resp->status < 300)
+			return 0;
+		why[0] = '\0';
+		if ((d = ca_retry_next(rp, resp, n, why, sizeof(why))) < 0)
+			break;
+		ca_resp_errmsg(resp, msg, sizeof(msg));
+		ca_note("%s; retry %d of %d in %.2f s", msg, n + 1, rp->max,
+		    d / 1000.0);
+		if (ca_sleep_ms(d) == -1)
+			break;
+		if (rewind != NULL && rewind(ctx) == -1)
+			break;
+		ca_resp_reset(resp);
+	}
+	if (why[0] != '\0')
+		ca_note("not retrying: %s", why);
+	return ca_resp_temporary(resp) ? CA_EX_TEMPFAIL : CA_EX_FAIL;
 }

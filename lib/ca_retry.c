@@ -4,7 +4,6 @@
  * ca_retry.c: the official SDKs' retry policy (api-notes §8.3), plus a
  * total budget so that a cron job never sleeps past its slot.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,25 +45,22 @@ transport_retryable(CURLcode cc)
 }
 
 int
-ca_retryable(const struct ca_resp *r)
-{
-	if (r->cc != CURLE_OK)
-		return transport_retryable(r->cc);
-	if (strcasecmp(r->should_retry, "true") == 0)
-		return 1;
-	if (strcasecmp(r->should_retry, "false") == 0)
-		return 0;
-	return r->status == 408 || r->status == 409 || r->status == 429 ||
-	    r->status >= 500;
-}
-
-int
 ca_resp_temporary(const struct ca_resp *r)
 {
 	if (r->cc != CURLE_OK)
 		return transport_retryable(r->cc);
-	return r->status == 408 || r->status == 409 || r->status == 429 ||
-	    r->status >= 500;
+	return ca_error_temporary(r->status, NULL);
+}
+
+/* Worth another try: temporary, unless the server says otherwise. */
+static int
+retryable(const struct ca_resp *r)
+{
+	if (r->cc == CURLE_OK && strcasecmp(r->should_retry, "true") == 0)
+		return 1;
+	if (r->cc == CURLE_OK && strcasecmp(r->should_retry, "false") == 0)
+		return 0;
+	return ca_resp_temporary(r);
 }
 
 double
@@ -120,8 +116,8 @@ server_delay(const struct ca_resp *r)
 	return (long)d;
 }
 
-long
-ca_retry_delay_ms(const struct ca_resp *r, int n)
+static long
+retry_delay(const struct ca_resp *r, int n)
 {
 	static int seeded;
 	long d = server_delay(r);
@@ -144,37 +140,15 @@ ca_retry_delay_ms(const struct ca_resp *r, int n)
 	return (long)(s * 1000);
 }
 
-double
-ca_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int
-ca_sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1)
-		if (errno != EINTR)
-			return -1;
-	return 0;
-}
-
 long
 ca_retry_next(struct ca_retry *rp, const struct ca_resp *r, int n,
     char *why, size_t whylen)
 {
 	long d;
 
-	if (n >= rp->max || !ca_retryable(r))
+	if (n >= rp->max || !retryable(r))
 		return -1;
-	d = ca_retry_delay_ms(r, n);
+	d = retry_delay(r, n);
 	if (d < 0) {
 		snprintf(why, whylen, "the server asks to wait over a minute");
 		return -1;
@@ -186,35 +160,4 @@ ca_retry_next(struct ca_retry *rp, const struct ca_resp *r, int n,
 	}
 	rp->waited_s += d / 1000.0;
 	return d;
-}
-
-int
-ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
-    int (*rewind)(void *ctx), void *ctx)
-{
-	char msg[600], why[128];
-	long d;
-	int n;
-
-	for (n = 0;; n++) {
-		resp->cc = ca_resp_result(resp, curl_easy_perform(h));
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-		if (resp->cc == CURLE_OK && resp->status >= 200 &&
-		    resp->status < 300)
-			return 0;
-		why[0] = '\0';
-		if ((d = ca_retry_next(rp, resp, n, why, sizeof(why))) < 0)
-			break;
-		ca_resp_errmsg(resp, msg, sizeof(msg));
-		ca_note("%s; retry %d of %d in %.2f s", msg, n + 1, rp->max,
-		    d / 1000.0);
-		if (ca_sleep_ms(d) == -1)
-			break;
-		if (rewind != NULL && rewind(ctx) == -1)
-			break;
-		ca_resp_reset(resp);
-	}
-	if (why[0] != '\0')
-		ca_note("not retrying: %s", why);
-	return ca_resp_temporary(resp) ? CA_EX_TEMPFAIL : CA_EX_FAIL;
 }

@@ -35,8 +35,9 @@ ca_status_add(struct ca_status *s, int rc)
 		s->failed = 1;
 }
 
-int
-ca_error_rec_status(const cJSON *rec)
+/* CA_EX_TEMPFAIL or CA_EX_FAIL for an error record. */
+static int
+error_rec_status(const cJSON *rec)
 {
 	const cJSON *e = ca_jobj(rec, "error");
 	const char *type = e != NULL ? ca_jstr(e, "type") : NULL;
@@ -51,7 +52,7 @@ ca_status_rec(struct ca_status *s, const cJSON *rec)
 	const char *type = ca_jstr(rec, "type");
 
 	if (type != NULL && strcmp(type, "error") == 0)
-		ca_status_add(s, ca_error_rec_status(rec));
+		ca_status_add(s, error_rec_status(rec));
 }
 
 int

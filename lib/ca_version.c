@@ -10,12 +10,10 @@
 #include "ca.h"
 
 void
-ca_version(void)
+ca_version(const char *libs)
 {
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-
-	printf("%s %s (libcurl %s, cJSON %s)\n", ca_prog, CA_VERSION,
-	    cv != NULL && cv->version != NULL ? cv->version : "?",
+	printf("%s %s (%s%scJSON %s)\n", ca_prog, CA_VERSION,
+	    libs != NULL ? libs : "", libs != NULL ? ", " : "",
 	    cJSON_Version());
 	exit(ca_finish(CA_EX_OK));
 }

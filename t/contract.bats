@@ -85,13 +85,19 @@ ca-request: <stdin>:1: an error record came in (nosuch.csv: No such file or dire
 }
 
 @test "every tool prints its version and its libraries' with --version" {
-	local versions=""
+	local versions="" v
 	for t in ca-upload ca-request ca-exec ca-fetch ca-render ca-files; do
 		run --separate-stderr "$t" --version
 		[ "$status" -eq 0 ]
 		[ -z "$stderr" ]
-		[[ "$output" =~ ^$t\ [0-9]+\.[0-9]+\.[0-9]+\ \(libcurl\ [0-9][0-9.]*,\ cJSON\ [0-9][0-9.]*\)$ ]]
-		versions="$versions${output#"$t "}"$'\n'
+		case $t in
+		ca-request|ca-render)	# no HTTP: libcurl is not loaded
+			[[ "$output" =~ ^$t\ [0-9]+\.[0-9]+\.[0-9]+\ \(cJSON\ [0-9][0-9.]*\)$ ]] ;;
+		*)
+			[[ "$output" =~ ^$t\ [0-9]+\.[0-9]+\.[0-9]+\ \(libcurl\ [0-9][0-9.]*,\ cJSON\ [0-9][0-9.]*\)$ ]] ;;
+		esac
+		v=${output#"$t "}
+		versions="$versions${v%% *}"$'\n'
 	done
 	# The same version everywhere.
 	[ "$(sort -u <<<"${versions%$'\n'}" | wc -l)" -eq 1 ]

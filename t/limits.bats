@@ -111,10 +111,11 @@ refused_line2() {
 	cmp <(echo "$output") max.ndjson
 }
 
-# rec-test counts the bytes the reader hands to memchr.  Reading the way
-# ca-exec does (a read, then "is a line there?"), a 16 MiB line through
-# a pipe arrives in hundreds of pieces; rescanning on each call would
-# look at some 2 GB, linear reading at about the input's size.
+# rec-test counts the bytes handed to memchr: by the reader, and by the
+# parse (ca_jparse looks once for NULs and once for escapes).  Reading
+# the way ca-exec does (a read, then "is a line there?"), a 16 MiB line
+# through a pipe arrives in hundreds of pieces; rescanning on each call
+# would look at some 2 GB, linear reading at a few times the input.
 @test "the reader scans a long line arriving in pieces in linear time" {
 	{
 		printf '{"type":"note","pad":"'
@@ -128,7 +129,7 @@ refused_line2() {
 	scanned=${stderr##*scanned }
 	echo "input $size, scanned $scanned" >&2
 	[ "$scanned" -ge "$size" ]
-	[ "$scanned" -le $((2 * size)) ]
+	[ "$scanned" -le $((4 * size)) ]
 }
 
 @test "the reader refuses an overlong line that one read brings whole" {

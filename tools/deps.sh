@@ -28,6 +28,7 @@ have_cmd make || need="$need make"
 have_cmd pkg-config || need="$need pkg-config"
 have_pc libcurl || need="$need libcurl4-openssl-dev"
 have_pc libcjson || need="$need libcjson-dev"
+have_pc libcrypto || need="$need libssl-dev"
 have_cmd python3 || need="$need python3"
 
 if [ "$what" != build ]; then

@@ -1,0 +1,214 @@
+/*
+ * ca_digest.c: SHA-256 through OpenSSL's libcrypto (which libcurl loads
+ * anyway, and which uses the CPU's SHA instructions where there are
+ * some), and a cache of the digests of files that have not changed.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "ca.h"
+
+/*
+ * A file whose ctime is this close to the moment its bytes were read
+ * could change again within the same timestamp tick (the kernel stamps
+ * files from a clock that lags by up to a jiffy), unseen by stat.
+ */
+#define RACY_NS		50000000LL
+/* Smaller files are hashed faster than their entry is read and written. */
+#define STATCACHE_MIN	((off_t)1 << 20)
+
+void
+ca_sha256_init(struct ca_sha256 *s)
+{
+	if ((s->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1)
+		ca_die(CA_EX_FAIL, "cannot set up SHA-256 (libcrypto)");
+}
+
+void
+ca_sha256_update(struct ca_sha256 *s, const void *p, size_t n)
+{
+	if (n > 0 && EVP_DigestUpdate(s->ctx, p, n) != 1)
+		ca_die(CA_EX_FAIL, "SHA-256 failed (libcrypto)");
+}
+
+void
+ca_sha256_final(struct ca_sha256 *s, char hex[65])
+{
+	static const char x[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (EVP_DigestFinal_ex(s->ctx, md, &n) != 1 || n != 32)
+		ca_die(CA_EX_FAIL, "SHA-256 failed (libcrypto)");
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = x[md[i] >> 4];
+		hex[2 * i + 1] = x[md[i] & 15];
+	}
+	hex[64] = '\0';
+	ca_sha256_free(s);
+}
+
+void
+ca_sha256_free(struct ca_sha256 *s)
+{
+	EVP_MD_CTX_free(s->ctx);
+	s->ctx = NULL;
+}
+
+char *
+ca_cache_dir(const char *sub)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *p;
+
+	/* The XDG spec says to ignore a relative XDG_CACHE_HOME. */
+	if (xdg != NULL && xdg[0] == '/') {
+		p = ca_xmalloc(strlen(xdg) + strlen(sub) + 8);
+		sprintf(p, "%s/ca/%s", xdg, sub);
+	} else if (home != NULL && home[0] == '/') {
+		p = ca_xmalloc(strlen(home) + strlen(sub) + 16);
+		sprintf(p, "%s/.cache/ca/%s", home, sub);
+	} else
+		return NULL;
+	return p;
+}
+
+int
+ca_mkdirs(const char *path)
+{
+	char *p = ca_xstrdup(path), *q;
+	int rv = 0;
+
+	for (q = p + 1; *q && rv == 0; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			rv = -1;
+		*q = '/';
+	}
+	if (rv == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
+		rv = -1;
+	free(p);
+	return rv;
+}
+
+/*
+ * The stat cache: one small file per inode under ca_cache_dir("stat"),
+ * holding the device, inode, size, mtime and ctime (in nanoseconds) the
+ * digest was taken at.  Any difference in these is a miss, so a stale
+ * entry costs one read of the file, never a wrong digest.
+ */
+static long long
+ns(const struct timespec *ts)
+{
+	return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+/* The entry's text for st: everything but the digest. */
+static void
+statcache_line(const struct stat *st, char *buf, size_t n)
+{
+	snprintf(buf, n, "ca-stat v1 %llu %llu %lld %lld %lld ",
+	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+	    (long long)st->st_size, ns(&st->st_mtim), ns(&st->st_ctim));
+}
+
+static char *
+statcache_file(const char *dir, const struct stat *st)
+{
+	char *p = ca_xmalloc(strlen(dir) + 48);
+
+	sprintf(p, "%s/%llx-%llx", dir, (unsigned long long)st->st_dev,
+	    (unsigned long long)st->st_ino);
+	return p;
+}
+
+int
+ca_stat_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    ns(&a->st_mtim) == ns(&b->st_mtim) &&
+	    ns(&a->st_ctim) == ns(&b->st_ctim);
+}
+
+int
+ca_statcache_get(const struct stat *st, char hex[65])
+{
+	char want[160], buf[256], *dir, *path;
+	size_t k;
+	ssize_t n;
+	int fd;
+
+	if (!S_ISREG(st->st_mode) || st->st_size < STATCACHE_MIN ||
+	    (dir = ca_cache_dir("stat")) == NULL)
+		return -1;
+	path = statcache_file(dir, st);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	free(path);
+	free(dir);
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	statcache_line(st, want, sizeof(want));
+	k = strlen(want);
+	if (n != (ssize_t)(k + 65) || memcmp(buf, want, k) != 0 ||
+	    buf[k + 64] != '\n' || strspn(buf + k, "0123456789abcdef") != 64)
+		return -1;
+	memcpy(hex, buf + k, 64);
+	hex[64] = '\0';
+	return 0;
+}
+
+void
+ca_statcache_put(const struct stat *st, const char *hex,
+    const struct timespec *read_at)
+{
+	char line[256], *dir, *tmp, *dst;
+	size_t n;
+	int fd, ok;
+
+	/* Too fresh to trust: a later write could keep every field. */
+	if (!S_ISREG(st->st_mode) || st->st_size < STATCACHE_MIN ||
+	    ns(&st->st_ctim) > ns(read_at) - RACY_NS ||
+	    ns(&st->st_mtim) > ns(read_at) - RACY_NS ||
+	    (dir = ca_cache_dir("stat")) == NULL)
+		return;
+	/* A cache, not a record: failing to keep it is no error. */
+	if (ca_mkdirs(dir) == -1) {
+		free(dir);
+		return;
+	}
+	tmp = ca_xmalloc(strlen(dir) + 16);
+	sprintf(tmp, "%s/.tmp.XXXXXX", dir);
+	if ((fd = mkstemp(tmp)) != -1) {
+		statcache_line(st, line, sizeof(line));
+		n = strlen(line);
+		snprintf(line + n, sizeof(line) - n, "%s\n", hex);
+		n = strlen(line);
+		ok = write(fd, line, n) == (ssize_t)n;
+		if (close(fd) == -1)
+			ok = 0;
+		dst = statcache_file(dir, st);
+		/* Whole or absent, whatever runs beside us. */
+		if (!ok || rename(tmp, dst) == -1)
+			unlink(tmp);
+		free(dst);
+	}
+	free(tmp);
+	free(dir);
+}
