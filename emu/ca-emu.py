@@ -112,6 +112,9 @@ THINKING_ENABLED_MODELS = frozenset((
     "claude-haiku-4-5-20251001", "claude-opus-4-5", "claude-opus-4-5-20251101",
     "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
 ))
+# Models without programmatic tool calling: web tools from _20260209 on
+# default to being called from code, so these need allowed_callers direct.
+NO_PTC_MODELS = frozenset(("claude-haiku-4-5", "claude-haiku-4-5-20251001"))
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 DOCUMENT_TYPES = ("application/pdf", "text/plain")
 
@@ -1954,6 +1957,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise APIError(400, "container_upload blocks require the code execution tool in tools")
         if req["model"] not in KNOWN_MODELS:
             raise APIError(404, f"model: {req['model']}")
+        for t in web.values():
+            if req["model"] in NO_PTC_MODELS and t["type"].rsplit("_", 1)[1] >= "20260209" \
+                    and t.get("allowed_callers") != ["direct"]:
+                raise APIError(400, f"{t['type']} runs through code execution by default, which "
+                                    f"{req['model']} does not support; set "
+                                    '"allowed_callers": ["direct"] on the tool')
         if think and think.get("type") == "enabled" and req["model"] not in THINKING_ENABLED_MODELS:
             raise APIError(400, '"thinking.type.enabled" is not supported for this model; '
                                 'use "thinking.type.adaptive"')

@@ -821,6 +821,13 @@ sys.stdout.write(json.dumps(r))' "$1" >"$T/big"; }
 	done
 	post_msg "$(mkreq hi code_execution_20250825 | jq -c '.tools += [{type: "web_search_20260209", name: "web_search"}]')"
 	[ "$STATUS" = 400 ]
+	# Haiku 4.5 has no programmatic tool calling: the new web tools must be direct.
+	post_msg "$(mkreq hi "" | jq -c '.model = "claude-haiku-4-5" | .tools = [{type: "web_fetch_20260209", name: "web_fetch"}]')"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.message | test("allowed_callers")' <<<"$BODY"
+	post_msg "$(mkreq hi "" | jq -c '.model = "claude-haiku-4-5" | .tools = [{type: "web_fetch_20260209", name: "web_fetch", allowed_callers: ["direct"]},
+		{type: "web_search_20250305", name: "web_search"}]')"
+	[ "$STATUS" = 200 ]
 }
 
 @test "pause_turn: a \`\`\`pause\`\`\` ends a response on a pending server_tool_use; the continuation runs it" {
