@@ -6,12 +6,15 @@ Python 3 standard library only.  It binds a loopback address only, "plays the
 model" from fenced code blocks in the last user message (and really runs
 them), stores uploaded and generated files on disk, logs every API request as
 one NDJSON line, and injects faults on demand.  emu/README.md documents the
-interface; /work/shared/api-notes.md is the source of the wire shapes.
+interface.  The wire shapes follow the official SDK's types and the API
+documentation.
 """
 
 import argparse
 import base64
 import datetime
+import hashlib
+import hmac
 import http.server
 import io
 import ipaddress
@@ -46,11 +49,79 @@ CODE_TOOL_TYPES = (
 )
 API_VERSIONS = ("2023-06-01", "2026-10-21")
 FILES_BETA = "files-api-2025-04-14"
+SKILLS_BETA = "skills-2025-10-02"
+MCP_BETAS = ("mcp-client-2025-04-04", "mcp-client-2025-11-20", "mcp-client-2026-09-15")
+
+# Every anthropic-beta value the API is known to accept; anything else is
+# 400, as the API answers, so a misspelt beta fails a test.  Current ones
+# first, then those the SDK calls deprecated but "the API still accepts".
+KNOWN_BETAS = frozenset((
+    "code-execution-2025-05-22", "code-execution-2025-08-25",
+    "code-execution-web-tools-2026-02-09", "web-fetch-2025-09-10",
+    FILES_BETA, SKILLS_BETA, *MCP_BETAS, "inline-tools-2026-09-15",
+    "structured-outputs-2025-11-13", "structured-outputs-2025-12-15",
+    "thinking-display-updates-2026-08-18", "thinking-token-count-2026-05-13",
+    "task-budgets-2026-03-13", "message-batches-2024-09-24",
+    "prompt-caching-2024-07-31", "pdfs-2024-09-25", "token-counting-2024-11-01",
+    "token-efficient-tools-2025-02-19", "extended-cache-ttl-2025-04-11",
+    "cache-diagnosis-2026-04-07", "ce-user-management-2026-07-13",
+))
+
+# Model ids the API serves: the SDK's Model list and the code execution
+# tool's supported models.  Any other name is 404 not_found_error.
+KNOWN_MODELS = frozenset((
+    "claude-fable-5-2", "claude-mythos-5-2", "claude-haiku-5-5", "claude-sonnet-5-5",
+    "claude-fable-5-1", "claude-opus-5-5", "claude-mythos-5-1", "claude-sonnet-5",
+    "claude-fable-5", "claude-mythos-5", "claude-opus-5", "claude-opus-4-8",
+    "claude-opus-4-7", "claude-mythos-preview", "claude-opus-4-6", "claude-sonnet-4-6",
+    "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-opus-4-5",
+    "claude-opus-4-5-20251101", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
+))
+
+# Top-level fields of a Messages request (GA) and of count_tokens, and those
+# that exist only in the beta types: a BETA_FIELDS entry with betas is 400
+# without one of them (None: accepted; no source names the beta it needs).
+MESSAGE_FIELDS = frozenset((
+    "model", "messages", "max_tokens", "system", "metadata", "stop_sequences",
+    "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "container",
+    "thinking", "service_tier", "speed", "inference_geo", "cache_control",
+    "diagnostics", "output_config",
+))
+COUNT_FIELDS = frozenset((
+    "model", "messages", "system", "tools", "tool_choice", "thinking",
+    "output_config", "cache_control", "speed",
+))
+BETA_FIELDS = {"mcp_servers": MCP_BETAS, "context_management": None,
+               "output_format": None, "billing_policy": None, "compaction": None}
+SAMPLING = ("temperature", "top_p", "top_k")
+
+WEB_SEARCH_TYPES = ("web_search_20250305", "web_search_20260209", "web_search_20260318")
+WEB_FETCH_TYPES = ("web_fetch_20250910", "web_fetch_20260209", "web_fetch_20260309",
+                   "web_fetch_20260318")
+CALLERS = ("direct", "code_execution_20250825", "code_execution_20260120",
+           "code_execution_20260521")
+TOOL_COMMON = ("type", "name", "allowed_callers", "cache_control", "defer_loading", "strict")
+CUSTOM_FIELDS = TOOL_COMMON + ("description", "input_schema", "input_examples",
+                               "eager_input_streaming")
+MCP_TOOLSET_FIELDS = ("type", "mcp_server_name", "default_config", "configs",
+                      "cache_control", "tools")
+ANTHROPIC_SKILLS = ("pptx", "xlsx", "docx", "pdf")
+# Models that still take thinking {type: "enabled"} (4.7 and later refuse it).
+THINKING_ENABLED_MODELS = frozenset((
+    "claude-opus-4-6", "claude-sonnet-4-6", "claude-mythos-preview", "claude-haiku-4-5",
+    "claude-haiku-4-5-20251001", "claude-opus-4-5", "claude-opus-4-5-20251101",
+    "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
+))
+# Models without programmatic tool calling: web tools from _20260209 on
+# default to being called from code, so these need allowed_callers direct.
+NO_PTC_MODELS = frozenset(("claude-haiku-4-5", "claude-haiku-4-5-20251001"))
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+DOCUMENT_TYPES = ("application/pdf", "text/plain")
 
 CHUNK = 1 << 20                 # I/O unit for bodies, uploads and downloads
 OUT_CAP = 1 << 20               # cap on a step's captured stdout and stderr
 BODY_MEM_MAX = 64 << 20         # JSON bodies held in memory at most
-MSG_MAX = 32 << 20              # Messages API request limit (413 above)
+MSG_MAX = 32 * 1000 * 1000      # Messages API request limit, 32 MB (413 above)
 PING_INTERVAL = 5.0             # stream pings while a step runs longer
 VIRT_WORK = "/tmp/work"         # the work directory as shown to the client
 MULTIPART_HDR_MAX = 64 << 10    # one part's header block
@@ -419,7 +490,9 @@ class Log:
             return {self._scrub(k, keys, hit): self._scrub(x, keys, hit) for k, x in v.items()}
         return v
 
-    def write(self, rec):
+    def write(self, rec, tokens=()):
+        """tokens: other secrets of this request (MCP authorization tokens),
+        scrubbed the same way without counting as a leaked key."""
         if self.fd is None:
             return
         with self.lock:
@@ -427,6 +500,7 @@ class Log:
         hit = [False]
         rec = self._scrub(rec, keys, hit)
         rec["key_elsewhere"] = hit[0]
+        rec = self._scrub(rec, sorted(tokens, key=len, reverse=True), [False])
         data = (json.dumps(rec, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
         with self.lock:
             while data:
@@ -518,6 +592,8 @@ class Emu:
         self.conn_ids = itertools.count(1)
         self.python = shutil.which("python3") or sys.executable
         self.bash = shutil.which("bash") or "/bin/bash"
+        self.secret = secrets.token_bytes(32)   # signs thinking blocks
+        self.cache = {}                 # prompt-cache prefixes: key -> tokens
 
     def default_config(self):
         a = self.args
@@ -591,6 +667,65 @@ class Emu:
                 self.faults = [x for x in self.faults if x.get("times", 1) != 0]
                 return rule
         return None
+
+    # Prompt caching ----------------------------------------------------------
+    def prompt_cache(self, req):
+        """(read, write, ttl) tokens for a request with cache_control: the
+        longest prefix already cached is read; the prefix up to the last
+        breakpoint is written if it was not.  None without breakpoints."""
+        pieces, marks, ttl = cache_breakpoints(req)
+        if not marks:
+            return None
+        if len(marks) > 4:
+            raise APIError(400, "A maximum of 4 blocks with cache_control may be provided. "
+                                f"Found {len(marks)}.")
+        model = req["model"]
+        keys = []
+        h = hashlib.sha256(model.encode())
+        size = 0
+        for i, p in enumerate(pieces):
+            h.update(p)
+            size += len(p)
+            if i in marks:
+                keys.append((h.hexdigest(), max(1, size // 4)))
+        with self.lock:
+            read = max((n for k, n in keys if k in self.cache), default=0)
+            last_key, last_n = keys[-1]
+            write = 0 if last_key in self.cache else max(0, last_n - read)
+            for k, n in keys:
+                self.cache[k] = n
+        return (read, write, ttl)
+
+    # Thinking signatures ------------------------------------------------------
+    def sign_thinking(self, text):
+        """An HMAC of the thinking text with this process's secret, so a
+        block whose text was altered no longer matches its signature."""
+        nonce = secrets.token_bytes(12)
+        return base64.b64encode(nonce + self.thinking_mac(nonce, text)).decode()
+
+    def thinking_mac(self, nonce, text):
+        return hmac.new(self.secret, nonce + text.encode("utf-8", "surrogateescape"),
+                        hashlib.sha256).digest()
+
+    def signature_ok(self, text, sig):
+        try:
+            raw = base64.b64decode(sig, validate=True)
+        except (ValueError, TypeError):
+            return False
+        return len(raw) == 44 and hmac.compare_digest(raw[12:], self.thinking_mac(raw[:12], text))
+
+    def check_thinking(self, msgs):
+        for i, m in enumerate(msgs):
+            if m.get("role") != "assistant" or not isinstance(m.get("content"), list):
+                continue
+            for j, b in enumerate(m["content"]):
+                if not isinstance(b, dict) or b.get("type") != "thinking":
+                    continue
+                text, sig = b.get("thinking"), b.get("signature")
+                if not isinstance(text, str) or not isinstance(sig, str) \
+                        or not self.signature_ok(text, sig):
+                    raise APIError(400, f"messages.{i}.content.{j}: Invalid `signature` in "
+                                        "`thinking` block")
 
     # Processes (killed at exit) ---------------------------------------------
     def kill_all(self):
@@ -666,7 +801,11 @@ def describe_fault(r):
 
 FENCE_LANGS = {"python": "python", "py": "python", "python3": "python",
                "bash": "bash", "sh": "bash", "shell": "bash",
-               "view": "view", "str_replace": "str_replace"}
+               "view": "view", "str_replace": "str_replace", "pause": "pause",
+               "web_search": "web_search", "web_fetch": "web_fetch", "mcp": "mcp",
+               "skill": "skill"}
+CODE_KINDS = ("python", "bash", "view", "str_replace", "skill")
+CALL_TYPES = ("server_tool_use", "mcp_tool_use")
 
 
 def parse_steps(text):
@@ -736,41 +875,80 @@ class Turn:
     """One assistant turn: yields content blocks as they are produced (code
     really runs between a server_tool_use and its result)."""
 
-    def __init__(self, emu, req, tool, container):
+    def __init__(self, emu, req, tool, container, info=None):
         self.emu = emu
         self.tool = tool                # code execution tool type or None
         self.c = container
+        info = info or {}
+        self.web = info.get("web") or {}
+        self.mcp = info.get("mcp") or {}
+        self.toolsets = info.get("toolsets") or {}
+        self.skills = info.get("skills") or []
+        self.format = info.get("format")
+        self.thinking = info.get("thinking")
+        self.counts = {"code": 0, "web_search": 0, "web_fetch": 0}
         msgs = req["messages"]
         last_user = -1
         for i, m in enumerate(msgs):
             if m.get("role") == "user":
                 last_user = i
         self.prompt = user_text(msgs[last_user]) if last_user >= 0 else ""
-        trailing = []
-        for m in msgs[last_user + 1:]:
-            if m.get("role") == "assistant" and isinstance(m.get("content"), list):
-                trailing.extend(b for b in m["content"] if isinstance(b, dict))
-        self.done_calls = sum(1 for b in trailing if b.get("type") == "server_tool_use")
+        trailing = trailing_blocks(msgs)
+        self.resumed = any(b.get("type") in CALL_TYPES for b in trailing)
+        # A paused turn may end on a call that has not run yet: it runs
+        # first, and its result answers that call's id.
+        self.pending = pending_call(trailing)
+        self.done_calls = sum(1 for b in trailing if b.get("type") in CALL_TYPES
+                              and b is not self.pending)
+        # Web tool uses so far in this turn, for max_uses.
+        self.used = {k: sum(1 for b in trailing if b.get("type") == "server_tool_use"
+                            and b.get("name") == k) for k in ("web_search", "web_fetch")}
         self.prior_file_ids = []
         for b in trailing:
             if b.get("type", "").endswith("_tool_result") and isinstance(b.get("content"), dict):
                 for o in b["content"].get("content") or []:
                     if isinstance(o, dict) and isinstance(o.get("file_id"), str):
                         self.prior_file_ids.append(o["file_id"])
-        steps = parse_steps(self.prompt) if tool else []
-        if tool == "code_execution_20250522":
-            steps = [s for s in steps if s["kind"] in ("python", "bash")]
-        self.steps = steps
+        steps = [st for st in parse_steps(self.prompt) if self.can_run(st)]
+        # A ```pause``` line marks the step after it: the turn pauses right
+        # after that step's first server_tool_use, before its result.
+        self.steps = []
+        mark = False
+        for st in steps:
+            if st["kind"] == "pause":
+                mark = True
+                continue
+            st["pause_before_result"] = mark
+            mark = False
+            self.steps.append(st)
         self.stop_reason = None
         self.calls = 0                  # server_tool_use blocks produced
         self.new_files = []             # FileRecs produced by this turn
+
+    def can_run(self, st):
+        """Whether this request has the tool a step needs."""
+        k = st["kind"]
+        if k == "pause":
+            return True
+        if k in ("web_search", "web_fetch"):
+            return k in self.web
+        if k == "mcp":
+            return st["arg"].split(" ", 1)[0] in self.mcp
+        if not self.tool:
+            return False
+        if self.tool == "code_execution_20250522":
+            return k in ("python", "bash")
+        return True
 
     def calls_for(self, step):
         return 2 if (self.tool == "code_execution_20250825" and step["kind"] == "python") else 1
 
     def run(self, tick):
+        if self.thinking and self.thinking.get("type") in ("enabled", "adaptive") \
+                and not self.resumed:
+            yield self.thinking_block()
         if not self.steps:
-            yield text_block("You said: " + self.prompt[:200])
+            yield self.final_text("You said: " + self.prompt[:200])
             self.stop_reason = "end_turn"
             return
         start, left = 0, self.done_calls
@@ -778,13 +956,27 @@ class Turn:
             left -= self.calls_for(self.steps[start])
             start += 1
         n = len(self.steps)
-        if self.done_calls == 0:
+        if not self.resumed and self.format is None:
             yield text_block(f"I'll run {n} code step(s).")
         pause = self.emu.cfg("pause_each_step")
         for k in range(start, n):
-            for b in self.step_blocks(self.steps[k], k + 1, tick):
-                if b.get("type") == "server_tool_use":
-                    self.calls += 1
+            step = self.steps[k]
+            resume = self.pending is not None and k == start
+            first = True
+            for b in self.step_blocks(step, k + 1, tick):
+                if b.get("type") in CALL_TYPES:
+                    if first and resume:
+                        first = False
+                        continue        # the pending call: already sent
+                    self.count_call(b)
+                    if first and step["pause_before_result"]:
+                        yield b
+                        self.stop_reason = "pause_turn"
+                        return
+                    first = False
+                elif resume and b.get("tool_use_id") and "answered" not in step:
+                    step["answered"] = True
+                    b = dict(b, tool_use_id=self.pending["id"])
                 yield b
             if pause:
                 self.stop_reason = "pause_turn"
@@ -798,13 +990,40 @@ class Turn:
             names.append(rec.filename if rec else fid)
         names += [r.filename for r in self.new_files]
         files = ("files: " + ", ".join(names)) if names else "no files"
-        yield text_block(f"Done: {n} step(s) ran; {files}.")
+        yield self.final_text(f"Done: {n} step(s) ran; {files}.")
         self.stop_reason = "end_turn"
+
+    def count_call(self, b):
+        if b["type"] != "server_tool_use":
+            return
+        key = b["name"] if b["name"] in ("web_search", "web_fetch") else "code"
+        self.counts[key] += 1
+        if key == "code":
+            self.calls += 1
+
+    def final_text(self, text):
+        """The turn's last text; with a JSON schema in output_config, a
+        JSON document that validates against it."""
+        if self.format is not None:
+            return text_block(json.dumps(schema_example(self.format, self.format),
+                                         separators=(",", ":")))
+        return text_block(text)
+
+    def thinking_block(self):
+        n = len(self.steps)
+        text = (f"The user wrote {len(self.prompt)} characters; "
+                f"the script has {n} step(s).")
+        if self.thinking.get("display") == "omitted":
+            text = ""
+        return {"type": "thinking", "thinking": text, "signature": self.emu.sign_thinking(text)}
 
     # Steps -------------------------------------------------------------------
     def step_blocks(self, step, n, tick):
         kind, v = step["kind"], self.tool
         body = step["body"]
+        if kind in ("web_search", "web_fetch", "mcp", "skill"):
+            yield from getattr(self, kind + "_blocks")(step, tick)
+            return
         if kind == "python":
             if v == "code_execution_20250825":
                 use = srv_use("text_editor_code_execution",
@@ -868,6 +1087,106 @@ class Turn:
                 content = self.str_replace(step["arg"], old, new)
             yield {"type": "text_editor_code_execution_tool_result", "tool_use_id": use["id"],
                    "content": content}
+
+    # Web search and fetch: canned results from the script ---------------------
+    def web_search_blocks(self, step, tick=None):
+        t = self.web["web_search"]
+        use = srv_use("web_search", {"query": step["arg"]})
+        yield use
+        self.used["web_search"] += 1
+        err = self.web_error(t, "web_search", step["arg"])
+        if err:
+            content = {"type": "web_search_tool_result_error", "error_code": err}
+        else:
+            content = []
+            for line in step["body"].split("\n"):
+                url, _, title = line.partition("|")
+                url, title = url.strip(), title.strip()
+                if not url or not domain_ok(t, url, search=True):
+                    continue
+                content.append({"type": "web_search_result", "url": url, "title": title or url,
+                                "encrypted_content": base64.b64encode(
+                                    ("emu:" + url).encode("utf-8", "surrogateescape")).decode(),
+                                "page_age": None})
+        yield {"type": "web_search_tool_result", "tool_use_id": use["id"],
+               "caller": {"type": "direct"}, "content": content}
+
+    def web_fetch_blocks(self, step, tick=None):
+        t = self.web["web_fetch"]
+        url = step["arg"]
+        use = srv_use("web_fetch", {"url": url})
+        yield use
+        self.used["web_fetch"] += 1
+        err = self.web_error(t, "web_fetch", url)
+        if not err and not domain_ok(t, url, search=False):
+            err = "url_not_allowed"
+        if err:
+            content = {"type": "web_fetch_tool_result_error", "error_code": err}
+        else:
+            cit = t.get("citations") or {}
+            content = {"type": "web_fetch_result", "url": url,
+                       "retrieved_at": rfc3339(time.time()),
+                       "content": {"type": "document", "title": url,
+                                   "citations": {"enabled": bool(cit.get("enabled"))},
+                                   "source": {"type": "text", "media_type": "text/plain",
+                                              "data": step["body"] or f"The page at {url}."}}}
+        yield {"type": "web_fetch_tool_result", "tool_use_id": use["id"],
+               "caller": {"type": "direct"}, "content": content}
+
+    def web_error(self, t, name, arg):
+        """An error code for a web call: "!code" in the script, or max_uses."""
+        if arg.startswith("!"):
+            return arg[1:].split(" ", 1)[0]
+        mu = t.get("max_uses")
+        if mu is not None and self.used[name] > mu:
+            return "max_uses_exceeded"
+        return None
+
+    # MCP: the API calls the server; here the script says what it answers ----
+    def mcp_blocks(self, step, tick=None):
+        server, _, name = step["arg"].partition(" ")
+        name = name.strip() or "echo"
+        body = step["body"]
+        out = None
+        ls = body.split("\n")
+        if "---" in ls:
+            i = ls.index("---")
+            body, out = "\n".join(ls[:i]), "\n".join(ls[i + 1:])
+        try:
+            inp = json.loads(body) if body.strip() else {}
+        except ValueError:
+            inp = {"text": body}
+        use = {"type": "mcp_tool_use", "id": new_id("mcptoolu_"), "name": name,
+               "server_name": server, "input": inp}
+        yield use
+        ts = self.toolsets.get(server) or {}
+        enabled = (ts.get("default_config") or {}).get("enabled", True)
+        enabled = ((ts.get("configs") or {}).get(name) or {}).get("enabled", enabled)
+        if not enabled:
+            text, err = f"Tool {name} is not enabled for server {server}", True
+        else:
+            text, err = (out if out is not None else json.dumps({"tool": name, "input": inp})), False
+        yield {"type": "mcp_tool_result", "tool_use_id": use["id"], "is_error": err,
+               "content": [{"type": "text", "text": text}]}
+
+    # Skills: a loaded skill leaves a document in the outputs ------------------
+    def skill_blocks(self, step, tick):
+        sid, _, name = step["arg"].partition(" ")
+        loaded = any(sk.get("skill_id") == sid for sk in self.skills)
+        ext = sid if sid in ANTHROPIC_SKILLS else "txt"
+        name = safe_name(name.strip() or f"output.{ext}") or f"output.{ext}"
+        script = os.path.join(self.c.root, "skills", sid.replace("/", "_"), "make.py")
+        shown = f"python3 /skills/{sid}/make.py {name}"
+        use = srv_use("bash_code_execution", {"command": shown})
+        yield use
+        if not loaded:
+            argv = [self.emu.bash, "-c", f"echo 'python3: can\'t open file /skills/{sid}/make.py' >&2; exit 2"]
+        else:
+            os.makedirs(os.path.dirname(script), exist_ok=True)
+            with open(script, "w") as f:
+                f.write(SKILL_SCRIPT)
+            argv = [self.emu.python, script, sid, name]
+        yield self.exec_result(use, "bash_code_execution", argv, tick)
 
     @staticmethod
     def write_work_file(real, data):
@@ -1089,7 +1408,18 @@ def emit_block(w, idx, block):
         for piece in split_pieces(block["text"], 24):
             w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
                                             "delta": {"type": "text_delta", "text": piece}})
-    elif t == "server_tool_use":
+    elif t == "thinking":
+        w.event("content_block_start", {"type": "content_block_start", "index": idx,
+                                        "content_block": {"type": "thinking", "thinking": "",
+                                                          "signature": ""}})
+        if block["thinking"]:
+            for piece in split_pieces(block["thinking"], 24):
+                w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                "delta": {"type": "thinking_delta", "thinking": piece}})
+        w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                        "delta": {"type": "signature_delta",
+                                                  "signature": block["signature"]}})
+    elif t in ("server_tool_use", "mcp_tool_use"):
         start = dict(block)
         start["input"] = {}
         w.event("content_block_start", {"type": "content_block_start", "index": idx,
@@ -1109,7 +1439,9 @@ def emit_block(w, idx, block):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 64
+    # The default backlog of 5 resets connections when a client opens
+    # dozens at once (ca-exec -j 64); the kernel caps it at somaxconn.
+    request_queue_size = 1024
 
     def server_bind(self):
         # Skip HTTPServer's getfqdn() (a reverse lookup) on loopback.
@@ -1126,6 +1458,10 @@ class Server(http.server.ThreadingHTTPServer):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Answers go out in several writes (headers, body, SSE events); with
+    # Nagle's algorithm and the client's delayed ACK each small second
+    # segment waited 40 ms.
+    disable_nagle_algorithm = True
     server_version = "ca-emu/1"
     sys_version = ""
 
@@ -1192,9 +1528,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.logged = True
         rec = self.rec
         rec["status"] = status
-        rec["body"] = self.log_body
+        rec["body"], tokens = redact_tokens(self.log_body)
         rec["multipart"] = self.log_multipart
-        self.emu.log.write(rec)
+        self.emu.log.write(rec, tokens)
 
     def api_headers(self):
         now = time.time()
@@ -1209,7 +1545,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 h[f"anthropic-ratelimit-{kind}-reset"] = reset
         return h
 
-    def send_status(self, status, headers, log_status=None):
+    def send_status(self, status, headers, log_status=None, body=None):
+        """Send the status line and headers; with body (bytes), send it in
+        the same write, so a small answer is one TCP segment."""
         self.finish_request_body()
         self.send_response(status, REASONS.get(status) or self.responses.get(status, ("Unknown",))[0])
         for k, v in headers.items():
@@ -1222,8 +1560,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 v = v.encode("utf-8", "surrogateescape").decode("latin-1")
             self.send_header(k, v)
         try:
-            self.end_headers()
-        except OSError as e:
+            if body is None:
+                self.end_headers()
+            else:
+                self._headers_buffer.append(b"\r\n")
+                data = b"".join(self._headers_buffer) + body
+                self._headers_buffer = []
+                self.wfile.write(data)
+        except (OSError, ValueError) as e:
             raise ClientGone(str(e))
         self.write_log(status if log_status is None else log_status)
 
@@ -1253,6 +1597,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                       and lie > length else length + 1024)
         else:
             h["content-length"] = str(length)
+        if data is not None and not cut and self.command != "HEAD":
+            self.send_status(status, h, body=data)
+            if lie:
+                self.close_plain()
+            return
         self.send_status(status, h)
         if self.command == "HEAD":
             return
@@ -1506,6 +1855,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            headers={"allow": ", ".join(sorted(table))})
         self.check_auth()
         self.version = self.check_version()
+        self.check_betas()
         table[m]()
 
     def check_auth(self):
@@ -1528,6 +1878,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 f"use one of {', '.join(API_VERSIONS)}")
         return v
 
+    def check_betas(self):
+        for b in self.betas():
+            if b not in KNOWN_BETAS:
+                raise APIError(400, f"Unsupported beta header: {b}")
+
     def betas(self):
         out = []
         for v in self.headers.get_all("anthropic-beta") or []:
@@ -1547,79 +1902,198 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.json_body
 
     def validate_request(self, req, need_max_tokens=True):
+        """Refuse what the API refuses, before anything runs.  Returns the
+        code execution tool type (or None) and the container_upload ids;
+        what else the turn needs is left in self.req_info."""
+        counting = not need_max_tokens
+        betas = set(self.betas())
         fields = ("model", "max_tokens", "messages") if need_max_tokens else ("model", "messages")
         for f in fields:
             if f not in req:
                 raise APIError(400, f"{f}: field required")
+        if self.version == "2026-10-21":
+            for f in SAMPLING:
+                if f in req:
+                    raise APIError(400, f"{f}: Extra inputs are not permitted")
+        allowed = COUNT_FIELDS if counting else MESSAGE_FIELDS
+        for k in req:
+            if k in allowed:
+                continue
+            need = BETA_FIELDS.get(k, ())
+            if need is None or (need and betas & set(need)):
+                continue
+            raise APIError(400, f"{k}: Extra inputs are not permitted")
         if not isinstance(req["model"], str) or not req["model"]:
             raise APIError(400, "model: Input should be a non-empty string")
         if need_max_tokens:
             mt = req["max_tokens"]
             if not isinstance(mt, int) or isinstance(mt, bool) or mt < 0:
                 raise APIError(400, "max_tokens: Input should be a valid integer >= 0")
-        if self.version == "2026-10-21":
-            for f in ("temperature", "top_p", "top_k"):
-                if f in req:
-                    raise APIError(400, f"{f}: Extra inputs are not permitted")
         if "stream" in req and not isinstance(req["stream"], bool):
             raise APIError(400, "stream: Input should be a valid boolean")
+        if "output_format" in req and isinstance(req.get("output_config"), dict) \
+                and "format" in req["output_config"]:
+            raise APIError(400, "output_format: deprecated; give only output_config.format")
         msgs = req["messages"]
         if not isinstance(msgs, list) or not msgs:
             raise APIError(400, "messages: Input should be a non-empty list")
         for i, m in enumerate(msgs):
-            if not isinstance(m, dict):
-                raise APIError(400, f"messages.{i}: Input should be a valid dictionary")
-            if m.get("role") not in ("user", "assistant", "system"):
-                raise APIError(400, f"messages.{i}.role: Input should be 'user' or 'assistant'")
-            c = m.get("content")
-            if isinstance(c, str):
-                continue
-            if not isinstance(c, list):
-                raise APIError(400, f"messages.{i}.content: Input should be a string or a list of blocks")
-            for j, b in enumerate(c):
-                if not isinstance(b, dict) or not isinstance(b.get("type"), str):
-                    raise APIError(400, f"messages.{i}.content.{j}: a block must be an object with a type")
-                if self.version == "2026-10-21":
-                    if m["role"] == "assistant" and b["type"] == "document":
-                        raise APIError(400, f"messages.{i}.content.{j}: document blocks are not "
-                                            "permitted in assistant messages")
-                    if (m["role"] == "user" and b["type"] == "text"
-                            and isinstance(b.get("citations"), list) and b["citations"]):
-                        raise APIError(400, f"messages.{i}.content.{j}.citations: citations are not "
-                                            "permitted on user text blocks")
-        tools = req.get("tools")
-        tool = None
-        if tools is not None:
-            if not isinstance(tools, list):
-                raise APIError(400, "tools: Input should be a valid list")
-            for i, t in enumerate(tools):
-                if not isinstance(t, dict):
-                    raise APIError(400, f"tools.{i}: Input should be a valid dictionary")
-                ty = t.get("type")
-                if ty in CODE_TOOL_TYPES:
-                    if t.get("name") != "code_execution":
-                        raise APIError(400, f"tools.{i}.name: Input should be 'code_execution'")
-                    tool = tool or ty
-                elif ty in (None, "custom"):
-                    if not isinstance(t.get("name"), str) or not isinstance(t.get("input_schema"), dict):
-                        raise APIError(400, f"tools.{i}: a custom tool needs name and input_schema")
-                else:
-                    raise APIError(400, f"tools.{i}: Input tag '{ty}' found using 'type' does not "
-                                        "match any of the expected tags: "
-                                        + ", ".join(("custom",) + CODE_TOOL_TYPES))
+            self.validate_message(i, m)
+        tool, web, mcp = self.validate_tools(req.get("tools"), betas)
+        servers = validate_mcp_servers(req.get("mcp_servers"), mcp)
+        skills = self.validate_container_field(req, tool, counting)
+        fmt = validate_output_config(req)
+        think = validate_thinking(req, need_max_tokens)
+        check_pending_tools(msgs, tool, web, mcp)
+        if not counting and req.get("container") is None and tool \
+                and last_turn_used_container(msgs):
+            raise APIError(400, "container: the previous assistant turn ran in a container; "
+                                "send its id as container to continue")
         uploads, refs = [], []
         for m in msgs:
             if isinstance(m.get("content"), list):
                 collect_file_refs(m["content"], uploads, refs)
         if uploads and not tool:
             raise APIError(400, "container_upload blocks require the code execution tool in tools")
+        if req["model"] not in KNOWN_MODELS:
+            raise APIError(404, f"model: {req['model']}")
+        for t in web.values():
+            if req["model"] in NO_PTC_MODELS and t["type"].rsplit("_", 1)[1] >= "20260209" \
+                    and t.get("allowed_callers") != ["direct"]:
+                raise APIError(400, f"{t['type']} runs through code execution by default, which "
+                                    f"{req['model']} does not support; set "
+                                    '"allowed_callers": ["direct"] on the tool')
+        if think and think.get("type") == "enabled" and req["model"] not in THINKING_ENABLED_MODELS:
+            raise APIError(400, '"thinking.type.enabled" is not supported for this model; '
+                                'use "thinking.type.adaptive"')
         for fid in uploads + refs:
-            rec = self.emu.get_file(fid) if isinstance(fid, str) else None
+            rec = self.emu.get_file(fid)
             if rec is None:
                 raise APIError(404, f"File not found: {fid}")
             if rec.expired():
                 raise APIError(404, f"File {fid} has expired", code="file_expired")
+        for path, kind, fid in file_blocks(msgs):
+            rec = self.emu.get_file(fid)
+            ok = IMAGE_TYPES if kind == "image" else DOCUMENT_TYPES
+            if rec.mime_type not in ok:
+                raise APIError(400, f"{path}: file {fid} is {rec.mime_type}; "
+                                    f"a{'n' if kind == 'image' else ''} {kind} block takes "
+                                    + ", ".join(ok) + " (use container_upload for other files)")
+        self.emu.check_thinking(msgs)
+        self.req_info = {"web": web, "mcp": servers, "toolsets": mcp, "skills": skills,
+                         "format": fmt, "thinking": think}
         return tool, uploads
+
+    def validate_message(self, i, m):
+        if not isinstance(m, dict):
+            raise APIError(400, f"messages.{i}: Input should be a valid dictionary")
+        if m.get("role") not in ("user", "assistant", "system"):
+            raise APIError(400, f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        c = m.get("content")
+        if isinstance(c, str):
+            return
+        if not isinstance(c, list):
+            raise APIError(400, f"messages.{i}.content: Input should be a string or a list of blocks")
+        for j, b in enumerate(c):
+            where = f"messages.{i}.content.{j}"
+            if not isinstance(b, dict) or not isinstance(b.get("type"), str):
+                raise APIError(400, f"{where}: a block must be an object with a type")
+            if self.version == "2026-10-21":
+                if m["role"] == "assistant" and b["type"] == "document":
+                    raise APIError(400, f"{where}: document blocks are not "
+                                        "permitted in assistant messages")
+                if (m["role"] == "user" and b["type"] == "text"
+                        and isinstance(b.get("citations"), list) and b["citations"]):
+                    raise APIError(400, f"{where}.citations: citations are not "
+                                        "permitted on user text blocks")
+            check_file_block(where, b)
+
+    def validate_tools(self, tools, betas):
+        """The code execution tool type, the web tools {name: tool} and the
+        MCP toolsets {server name: tool} of a request's tools."""
+        tool, web, mcp = None, {}, {}
+        if tools is None:
+            return tool, web, mcp
+        if not isinstance(tools, list):
+            raise APIError(400, "tools: Input should be a valid list")
+        for i, t in enumerate(tools):
+            if not isinstance(t, dict):
+                raise APIError(400, f"tools.{i}: Input should be a valid dictionary")
+            ty = t.get("type")
+            if ty in CODE_TOOL_TYPES:
+                extra_fields(f"tools.{i}", t, TOOL_COMMON)
+                if t.get("name") != "code_execution":
+                    raise APIError(400, f"tools.{i}.name: Input should be 'code_execution'")
+                tool = tool or ty
+            elif ty in (None, "custom"):
+                extra_fields(f"tools.{i}", t, CUSTOM_FIELDS)
+                if not isinstance(t.get("name"), str) or not isinstance(t.get("input_schema"), dict):
+                    raise APIError(400, f"tools.{i}: a custom tool needs name and input_schema")
+            elif ty in WEB_SEARCH_TYPES or ty in WEB_FETCH_TYPES:
+                name = validate_web_tool(i, t)
+                if name in web:
+                    raise APIError(400, f"tools.{i}: a second {name} tool")
+                web[name] = t
+            elif ty == "mcp_toolset":
+                if not betas & set(MCP_BETAS):
+                    raise APIError(400, f"tools.{i}: mcp_toolset needs the anthropic-beta "
+                                        "mcp-client-2025-11-20")
+                extra_fields(f"tools.{i}", t, MCP_TOOLSET_FIELDS)
+                sn = t.get("mcp_server_name")
+                if not isinstance(sn, str) or not sn:
+                    raise APIError(400, f"tools.{i}.mcp_server_name: Field required")
+                if sn in mcp:
+                    raise APIError(400, f"tools.{i}: MCP server {sn} is referenced by "
+                                        "more than one mcp_toolset")
+                mcp[sn] = t
+            else:
+                raise APIError(400, f"tools.{i}: Input tag '{ty}' found using 'type' does not "
+                                    "match any of the expected tags: "
+                                    + ", ".join(("custom",) + CODE_TOOL_TYPES + WEB_SEARCH_TYPES
+                                                + WEB_FETCH_TYPES + ("mcp_toolset",)))
+        new_web = [t["type"] for t in web.values() if t["type"].rsplit("_", 1)[1] >= "20260209"]
+        if new_web and tool in ("code_execution_20250522", "code_execution_20250825"):
+            raise APIError(400, f"tools: {new_web[0]} requires code_execution_20260120 or later "
+                                f"as its code execution version, not {tool}")
+        return tool, web, mcp
+
+    def validate_container_field(self, req, tool, counting):
+        """The object form of container: {id?, skills?}.  Returns the
+        skills list (or None)."""
+        c = req.get("container")
+        if counting or not isinstance(c, dict):
+            return None
+        extra_fields("container", c, ("id", "skills"))
+        skills = c.get("skills")
+        if skills is None:
+            return None
+        if not isinstance(skills, list):
+            raise APIError(400, "container.skills: Input should be a valid list")
+        if len(skills) > 8:
+            raise APIError(400, "container.skills: at most 8 skills per request")
+        if skills and not tool:
+            raise APIError(400, "container.skills: skills need the code execution tool in tools")
+        seen = set()
+        for k, s in enumerate(skills):
+            where = f"container.skills.{k}"
+            if not isinstance(s, dict):
+                raise APIError(400, f"{where}: Input should be a valid dictionary")
+            extra_fields(where, s, ("type", "skill_id", "version"))
+            if s.get("type") not in ("anthropic", "custom"):
+                raise APIError(400, f"{where}.type: Input should be 'anthropic' or 'custom'")
+            for f in ("skill_id", "version"):
+                v = s.get(f)
+                if (f == "skill_id" or v is not None) and \
+                        (not isinstance(v, str) or not 1 <= len(v) <= 64):
+                    raise APIError(400, f"{where}.{f}: a string of 1 to 64 characters")
+            if s["type"] == "anthropic" and s["skill_id"] not in ANTHROPIC_SKILLS:
+                raise APIError(404, f"{where}.skill_id: skill {s['skill_id']} not found")
+            if s["type"] == "custom" and not s["skill_id"].startswith("skill_"):
+                raise APIError(404, f"{where}.skill_id: skill {s['skill_id']} not found")
+            if s["skill_id"] in seen:
+                raise APIError(400, f"{where}: skill {s['skill_id']} is listed twice")
+            seen.add(s["skill_id"])
+        return skills
 
     def resolve_container(self, req, tool):
         c = req.get("container")
@@ -1659,13 +2133,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def h_messages(self):
         req = self.json_request(MSG_MAX)
         tool, uploads = self.validate_request(req)
+        self.cache_use = self.emu.prompt_cache(req)
         lat = self.emu.cfg("latency_ms")
         if lat:
             time.sleep(float(lat) / 1000)
         cont = self.resolve_container(req, tool)
         if cont is not None:
             self.copy_uploads(cont, uploads)
-        turn = Turn(self.emu, req, tool, cont)
+        turn = Turn(self.emu, req, tool, cont, self.req_info)
+        self.cont_obj = None
+        if cont is not None:
+            self.cont_obj = cont.obj()
+            if turn.skills:
+                self.cont_obj["skills"] = [resolve_skill(sk) for sk in turn.skills]
         msg = {"id": new_id("msg_"), "type": "message", "role": "assistant",
                "model": req["model"], "content": [], "stop_reason": None,
                "stop_sequence": None, "stop_details": None, "container": None,
@@ -1673,15 +2153,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # About len/4 of the request, leaving "stream" out so that a streamed
         # turn and a plain one report the same usage.
         in_tokens = max(1, len(jdump({k: v for k, v in req.items() if k != "stream"})) // 4)
+        if self.cache_use:
+            # Input tokens count only what follows the cached prefix.
+            in_tokens = max(1, in_tokens - self.cache_use[0] - self.cache_use[1])
         if req.get("stream") is True:
             self.stream_turn(turn, msg, in_tokens, cont)
             return
         blocks = [b for b in turn.run(lambda: None) if b is not PING]
         msg["content"] = blocks
         msg["stop_reason"] = turn.stop_reason
-        msg["container"] = cont.obj() if cont else None
-        msg["usage"] = usage(in_tokens, out_tokens(blocks), turn.calls if tool else None)
+        msg["container"] = self.cont_obj
+        msg["usage"] = self.turn_usage(turn, in_tokens, blocks)
         self.respond_json(200, msg)
+
+    def turn_usage(self, turn, in_tokens, blocks):
+        server = turn.tool or turn.web
+        think = sum(len(b["thinking"]) // 4 for b in blocks if b["type"] == "thinking")
+        return usage(in_tokens, out_tokens(blocks), turn.calls if server else None,
+                     turn.counts, self.cache_use, think if turn.thinking else None)
 
     def stream_turn(self, turn, msg, in_tokens, cont):
         h = self.merged_headers("text/event-stream", {"cache-control": "no-cache",
@@ -1692,7 +2181,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             w.begin()
             start = dict(msg)
-            start["usage"] = usage(in_tokens, 1, None)
+            start["usage"] = usage(in_tokens, 1, None, cache=self.cache_use)
             w.event("message_start", {"type": "message_start", "message": start})
             for b in turn.run(w.ping):
                 if b is PING:
@@ -1700,14 +2189,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 emit_block(w, len(blocks), b)
                 blocks.append(b)
-            u = usage(in_tokens, out_tokens(blocks), turn.calls if turn.tool else None)
+            u = self.turn_usage(turn, in_tokens, blocks)
             w.event("message_delta", {
                 "type": "message_delta",
                 "delta": {"stop_reason": turn.stop_reason, "stop_sequence": None,
-                          "stop_details": None, "container": cont.obj() if cont else None},
+                          "stop_details": None, "container": self.cont_obj},
                 "usage": {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
-                          "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                          "server_tool_use": u["server_tool_use"], "output_tokens_details": None}})
+                          "cache_creation_input_tokens": u["cache_creation_input_tokens"],
+                          "cache_read_input_tokens": u["cache_read_input_tokens"],
+                          "server_tool_use": u["server_tool_use"],
+                          "output_tokens_details": u["output_tokens_details"]}})
             w.event("message_stop", {"type": "message_stop"})
             w.end()
         except (StreamEnded, ClientGone):
@@ -1885,6 +2376,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with emu.lock:
                 emu.faults = []
                 emu.config = emu.default_config()
+                emu.cache = {}
                 emu.generation += 1
             emu.log.truncate()
             self.respond_json(200, {"ok": True})
@@ -2016,25 +2508,457 @@ def collect_file_refs(blocks, uploads, refs):
             collect_file_refs(b["content"], uploads, refs)
 
 
+def extra_fields(where, obj, allowed):
+    for k in obj:
+        if k not in allowed:
+            raise APIError(400, f"{where}.{k}: Extra inputs are not permitted")
+
+
+def check_file_block(where, b):
+    """A container_upload needs its file_id; a file source too."""
+    t = b["type"]
+    if t == "container_upload" and not isinstance(b.get("file_id"), str):
+        raise APIError(400, f"{where}.file_id: Field required")
+    if t in ("document", "image"):
+        src = b.get("source")
+        if not isinstance(src, dict):
+            raise APIError(400, f"{where}.source: Field required")
+        if src.get("type") == "file" and not isinstance(src.get("file_id"), str):
+            raise APIError(400, f"{where}.source.file_id: Field required")
+    if isinstance(b.get("content"), list):
+        for k, x in enumerate(b["content"]):
+            if isinstance(x, dict) and isinstance(x.get("type"), str):
+                check_file_block(f"{where}.content.{k}", x)
+
+
+def file_blocks(msgs):
+    """(path, "image"|"document", file_id) of every block whose source is a
+    file, tool_result content included."""
+    out = []
+
+    def walk(where, blocks):
+        for j, b in enumerate(blocks):
+            if not isinstance(b, dict):
+                continue
+            src = b.get("source")
+            if b.get("type") in ("document", "image") and isinstance(src, dict) \
+                    and src.get("type") == "file":
+                out.append((f"{where}.{j}", b["type"], src["file_id"]))
+            if isinstance(b.get("content"), list):
+                walk(f"{where}.{j}.content", b["content"])
+
+    for i, m in enumerate(msgs):
+        if isinstance(m.get("content"), list):
+            walk(f"messages.{i}.content", m["content"])
+    return out
+
+
+def is_domain(d):
+    return isinstance(d, str) and d != "" and "://" not in d and not d.startswith(("/", "."))
+
+
+def validate_web_tool(i, t):
+    """Fields of a web_search_* or web_fetch_* tool; returns its name."""
+    ty = t["type"]
+    search = ty in WEB_SEARCH_TYPES
+    name = "web_search" if search else "web_fetch"
+    ver = ty.rsplit("_", 1)[1]
+    ok = TOOL_COMMON + ("max_uses", "allowed_domains", "blocked_domains")
+    ok += ("user_location",) if search else ("citations", "max_content_tokens", "url_sources")
+    if not search and ver >= "20260309":
+        ok += ("use_cache",)
+    if ver >= "20260318":
+        ok += ("response_inclusion",)
+    where = f"tools.{i}"
+    extra_fields(where, t, ok)
+    if t.get("name") != name:
+        raise APIError(400, f"{where}.name: Input should be '{name}'")
+    for f in ("max_uses", "max_content_tokens"):
+        v = t.get(f)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+            raise APIError(400, f"{where}.{f}: Input should be a positive integer")
+    if t.get("allowed_domains") is not None and t.get("blocked_domains") is not None:
+        raise APIError(400, f"{where}: use allowed_domains or blocked_domains, not both")
+    for f in ("allowed_domains", "blocked_domains"):
+        v = t.get(f)
+        if v is not None and (not isinstance(v, list) or not all(is_domain(d) for d in v)):
+            raise APIError(400, f"{where}.{f}: a list of domains without a scheme")
+    loc = t.get("user_location")
+    if loc is not None:
+        if not isinstance(loc, dict) or loc.get("type") != "approximate":
+            raise APIError(400, f"{where}.user_location.type: Input should be 'approximate'")
+        extra_fields(f"{where}.user_location", loc,
+                     ("type", "city", "region", "country", "timezone"))
+        if len(loc) < 2:
+            raise APIError(400, f"{where}.user_location: give at least one of city, region, "
+                                "country, timezone")
+        c = loc.get("country")
+        if c is not None and (not isinstance(c, str) or not re.fullmatch(r"[A-Z]{2}", c)):
+            raise APIError(400, f"{where}.user_location.country: an ISO 3166-1 alpha-2 code")
+    cit = t.get("citations")
+    if cit is not None:
+        if not isinstance(cit, dict):
+            raise APIError(400, f"{where}.citations: Input should be a valid dictionary")
+        extra_fields(f"{where}.citations", cit, ("enabled",))
+    ac = t.get("allowed_callers")
+    if ac is not None and (not isinstance(ac, list) or any(c not in CALLERS for c in ac)):
+        raise APIError(400, f"{where}.allowed_callers: Input should be a list of "
+                            + ", ".join(CALLERS))
+    if t.get("response_inclusion") not in (None, "full", "excluded"):
+        raise APIError(400, f"{where}.response_inclusion: Input should be 'full' or 'excluded'")
+    return name
+
+
+def validate_mcp_servers(servers, toolsets):
+    """mcp_servers against the mcp_toolset tools: {name: server}."""
+    out = {}
+    if servers is None:
+        if toolsets:
+            raise APIError(400, f"tools: mcp_toolset names MCP server "
+                                f"{next(iter(toolsets))}, which is not in mcp_servers")
+        return out
+    if not isinstance(servers, list):
+        raise APIError(400, "mcp_servers: Input should be a valid list")
+    for k, s in enumerate(servers):
+        where = f"mcp_servers.{k}"
+        if not isinstance(s, dict):
+            raise APIError(400, f"{where}: Input should be a valid dictionary")
+        extra_fields(where, s, ("type", "url", "name", "authorization_token", "tool_configuration"))
+        if s.get("type") != "url":
+            raise APIError(400, f"{where}.type: Input should be 'url'")
+        if not isinstance(s.get("url"), str) or not s["url"].startswith("https://"):
+            raise APIError(400, f"{where}.url: must start with https://")
+        if not isinstance(s.get("name"), str) or not s["name"]:
+            raise APIError(400, f"{where}.name: Field required")
+        if s["name"] in out:
+            raise APIError(400, f"{where}.name: MCP server names must be unique")
+        tok = s.get("authorization_token")
+        if tok is not None and not isinstance(tok, str):
+            raise APIError(400, f"{where}.authorization_token: Input should be a string")
+        if s["name"] not in toolsets:
+            raise APIError(400, f"{where}: MCP server {s['name']} must be referenced by "
+                                "exactly one mcp_toolset in tools")
+        out[s["name"]] = s
+    for sn in toolsets:
+        if sn not in out:
+            raise APIError(400, f"tools: mcp_toolset names MCP server {sn}, "
+                                "which is not in mcp_servers")
+    return out
+
+
+SCHEMA_KEYS = ("type", "properties", "required", "additionalProperties", "items", "enum",
+               "const", "description", "title", "format", "anyOf", "allOf", "$ref", "$defs",
+               "definitions", "default", "minItems", "pattern", "$schema")
+UNSUPPORTED_SCHEMA = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                      "multipleOf", "minLength", "maxLength", "maxItems", "uniqueItems")
+
+
+def check_schema(where, sch):
+    if not isinstance(sch, dict):
+        raise APIError(400, f"{where}: a schema must be an object")
+    for k in sch:
+        if k in UNSUPPORTED_SCHEMA:
+            raise APIError(400, f"{where}.{k}: this schema keyword is not supported")
+    if sch.get("type") == "object" and sch.get("additionalProperties") is not False:
+        raise APIError(400, f"{where}.additionalProperties: must be set to false for objects")
+    if "minItems" in sch and sch["minItems"] not in (0, 1):
+        raise APIError(400, f"{where}.minItems: only 0 or 1 is supported")
+    for k, v in (sch.get("properties") or {}).items():
+        check_schema(f"{where}.properties.{k}", v)
+    if isinstance(sch.get("items"), dict):
+        check_schema(f"{where}.items", sch["items"])
+    for k in ("anyOf", "allOf"):
+        for n, v in enumerate(sch.get(k) or []):
+            check_schema(f"{where}.{k}.{n}", v)
+
+
+def validate_output_config(req):
+    """output_config {effort, format}; returns the JSON schema or None."""
+    oc = req.get("output_config")
+    fmt = req.get("output_format")
+    if oc is not None:
+        if not isinstance(oc, dict):
+            raise APIError(400, "output_config: Input should be a valid dictionary")
+        extra_fields("output_config", oc, ("effort", "format", "task_budget"))
+        if oc.get("effort") not in (None, "low", "medium", "high", "xhigh", "max"):
+            raise APIError(400, "output_config.effort: Input should be 'low', 'medium', "
+                                "'high', 'xhigh' or 'max'")
+        fmt = oc.get("format", fmt)
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        raise APIError(400, "output_config.format.type: Input should be 'json_schema'")
+    extra_fields("output_config.format", fmt, ("type", "schema"))
+    check_schema("output_config.format.schema", fmt.get("schema"))
+    return fmt["schema"]
+
+
+def validate_thinking(req, need_max_tokens):
+    th = req.get("thinking")
+    if th is None:
+        return None
+    if not isinstance(th, dict) or th.get("type") not in ("enabled", "adaptive", "disabled",
+                                                          "between_tools"):
+        raise APIError(400, "thinking.type: Input should be 'enabled', 'adaptive', "
+                            "'disabled' or 'between_tools'")
+    extra_fields("thinking", th, ("type", "budget_tokens", "display"))
+    if th.get("display") not in (None, "summarized", "omitted"):
+        raise APIError(400, "thinking.display: Input should be 'summarized' or 'omitted'")
+    if th["type"] == "enabled":
+        bt = th.get("budget_tokens")
+        if not isinstance(bt, int) or isinstance(bt, bool) or bt < 1024:
+            raise APIError(400, "thinking.budget_tokens: Input should be an integer >= 1024")
+        if need_max_tokens and bt >= req["max_tokens"]:
+            raise APIError(400, "thinking.budget_tokens: must be less than max_tokens")
+    elif "budget_tokens" in th:
+        raise APIError(400, "thinking.budget_tokens: Extra inputs are not permitted")
+    return th
+
+
+CODE_CALL_NAMES = ("code_execution", "bash_code_execution", "text_editor_code_execution")
+
+
+def trailing_blocks(msgs):
+    """The assistant blocks after the last user message: the paused turn."""
+    last_user = max((i for i, m in enumerate(msgs) if m.get("role") == "user"), default=-1)
+    out = []
+    for m in msgs[last_user + 1:]:
+        if m.get("role") == "assistant" and isinstance(m.get("content"), list):
+            out.extend(b for b in m["content"] if isinstance(b, dict))
+    return out
+
+
+def pending_call(blocks):
+    """A server_tool_use or mcp_tool_use at the end of blocks with no
+    result yet, or None."""
+    done = {b.get("tool_use_id") for b in blocks if "tool_use_id" in b}
+    for b in reversed(blocks):
+        if b.get("type") in ("server_tool_use", "mcp_tool_use"):
+            return None if b.get("id") in done else b
+        if b.get("type") not in ("text", "thinking", "redacted_thinking"):
+            return None
+    return None
+
+
+def check_pending_tools(msgs, tool, web, mcp):
+    """A paused turn that ends on a call with no result must come back
+    with the tool that runs it."""
+    b = pending_call(trailing_blocks(msgs))
+    if b is None:
+        return
+    name = b.get("name")
+    if b["type"] == "mcp_tool_use":
+        if b.get("server_name") not in mcp:
+            raise APIError(400, f"the paused turn has a pending mcp_tool_use for server "
+                                f"{b.get('server_name')}, but no mcp_toolset for it was provided")
+    elif name in CODE_CALL_NAMES and not tool:
+        raise APIError(400, "the paused turn has a pending code execution call, but no "
+                            "code_execution tool was provided")
+    elif name in ("web_search", "web_fetch") and name not in web:
+        raise APIError(400, f"the paused turn has a pending {name} call, but no {name} "
+                            "tool was provided")
+
+
+def last_turn_used_container(msgs):
+    """Whether the last assistant message holds code execution blocks."""
+    for m in reversed(msgs):
+        if m.get("role") != "assistant":
+            continue
+        c = m.get("content")
+        if not isinstance(c, list):
+            return False
+        for b in c:
+            if not isinstance(b, dict):
+                continue
+            t = b.get("type", "")
+            if t == "server_tool_use" and b.get("name") in CODE_CALL_NAMES:
+                return True
+            if t.endswith("code_execution_tool_result"):
+                return True
+        return False
+    return False
+
+
+
+def resolve_skill(sk):
+    """A request's skill as the response names it: "latest" resolved."""
+    v = sk.get("version") or "latest"
+    if v == "latest":
+        v = "20251013" if sk["type"] == "anthropic" else \
+            "skver_" + hashlib.sha256(sk["skill_id"].encode()).hexdigest()[:24]
+    return {"skill_id": sk["skill_id"], "type": sk["type"], "version": v}
+
+
+def redact_tokens(body):
+    """A copy of a request body for the log, with every MCP server's
+    authorization_token replaced by "***"; and the token values."""
+    if not isinstance(body, dict) or not isinstance(body.get("mcp_servers"), list):
+        return body, []
+    tokens, servers = [], []
+    for sv in body["mcp_servers"]:
+        if isinstance(sv, dict) and "authorization_token" in sv:
+            if isinstance(sv["authorization_token"], str) and sv["authorization_token"]:
+                tokens.append(sv["authorization_token"])
+            sv = dict(sv, authorization_token="***")
+        servers.append(sv)
+    return dict(body, mcp_servers=servers), tokens
+
+def domain_ok(t, url, search):
+    """A URL against a web tool's allowed_domains / blocked_domains.
+    Subdomains match; a path in an entry matches only for search."""
+    u = urllib.parse.urlsplit(url)
+    host, path = (u.hostname or "").lower(), u.path or "/"
+
+    def hit(entry):
+        d, _, p = entry.lower().partition("/")
+        if host != d and not host.endswith("." + d):
+            return False
+        if p:
+            return search and path.lstrip("/").startswith(p)
+        return True
+
+    if t.get("allowed_domains") is not None:
+        return any(hit(d) for d in t["allowed_domains"])
+    if t.get("blocked_domains") is not None:
+        return not any(hit(d) for d in t["blocked_domains"])
+    return True
+
+
+# What a loaded skill runs: an Office Open XML zip (or a PDF, or text) named
+# as asked, in $OUTPUT_DIR.
+SKILL_SCRIPT = r"""import os, sys, zipfile
+sid, name = sys.argv[1], sys.argv[2]
+path = os.path.join(os.environ["OUTPUT_DIR"], name)
+if sid in ("xlsx", "docx", "pptx"):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?>'
+                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("docProps/app.xml", "<Properties><Application>ca-emu %s skill</Application></Properties>" % sid)
+elif sid == "pdf":
+    with open(path, "wb") as f:
+        f.write(b"%PDF-1.4\n%ca-emu pdf skill\n%%EOF\n")
+else:
+    with open(path, "w") as f:
+        f.write("made by custom skill %s\n" % sid)
+print("Created " + name)
+"""
+
+STRING_FORMATS = {"date-time": "2026-01-01T00:00:00Z", "time": "12:00:00", "date": "2026-01-01",
+                  "duration": "P1D", "email": "user@example.com", "hostname": "example.com",
+                  "uri": "https://example.com/", "ipv4": "192.0.2.1", "ipv6": "2001:db8::1",
+                  "uuid": "00000000-0000-4000-8000-000000000000"}
+
+
+def schema_example(sch, root, depth=0):
+    """A value that validates against a (supported subset of) JSON Schema:
+    objects (all properties, required first), strings, numbers, integers,
+    booleans, null, arrays, enum, const, anyOf, allOf and local $ref."""
+    if not isinstance(sch, dict) or depth > 32:
+        return None
+    if "$ref" in sch:
+        ref = sch["$ref"]
+        node = root
+        for part in ref.lstrip("#/").split("/") if ref.startswith("#") else []:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        return schema_example(node, root, depth + 1)
+    if "const" in sch:
+        return sch["const"]
+    if sch.get("enum"):
+        return sch["enum"][0]
+    if sch.get("anyOf"):
+        return schema_example(sch["anyOf"][0], root, depth + 1)
+    if sch.get("allOf"):
+        out = {}
+        for sub in sch["allOf"]:
+            v = schema_example(sub, root, depth + 1)
+            if isinstance(v, dict):
+                out.update(v)
+        return out
+    t = sch.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "null")
+    if t == "object" or (t is None and "properties" in sch):
+        props = sch.get("properties") or {}
+        req = [k for k in sch.get("required") or [] if k in props]
+        return {k: schema_example(props[k], root, depth + 1)
+                for k in req + [k for k in props if k not in req]}
+    if t == "array":
+        return [schema_example(sch.get("items") or {"type": "string"}, root, depth + 1)]
+    if t == "string":
+        return STRING_FORMATS.get(sch.get("format"), "text")
+    if t == "integer":
+        return 1
+    if t == "number":
+        return 1.5
+    if t == "boolean":
+        return True
+    return None
+
+
+def cache_breakpoints(req):
+    """The request as a list of cacheable pieces in prefix order (tools,
+    system, message blocks), and the indexes of its cache breakpoints."""
+    pieces, marks = [], []
+    ttl = ["5m"]
+
+    def add(x):
+        pieces.append(jdump(x))
+        cc = x.get("cache_control") if isinstance(x, dict) else None
+        if cc is not None:
+            marks.append(len(pieces) - 1)
+            if isinstance(cc, dict):
+                ttl[0] = cc.get("ttl", "5m")
+
+    for t in req.get("tools") or []:
+        add(t)
+    sysp = req.get("system")
+    if isinstance(sysp, list):
+        for b in sysp:
+            add(b)
+    elif sysp is not None:
+        add(sysp)
+    for m in req["messages"]:
+        c = m.get("content")
+        if isinstance(c, list):
+            for b in c:
+                add(b)
+        else:
+            add(c)
+    cc = req.get("cache_control")
+    if cc is not None and pieces and (not marks or marks[-1] != len(pieces) - 1):
+        marks.append(len(pieces) - 1)      # automatic: the last block
+        if isinstance(cc, dict):
+            ttl[0] = cc.get("ttl", "5m")
+    return pieces, marks, ttl[0]
+
 def out_tokens(blocks):
     n = 0
     for b in blocks:
         if b["type"] == "text":
             n += len(b["text"])
-        elif b["type"] == "server_tool_use":
+        elif b["type"] in ("server_tool_use", "mcp_tool_use"):
             n += len(json.dumps(b["input"]))
+        elif b["type"] == "thinking":
+            n += len(b["thinking"])
     return max(1, n // 4)
 
 
-def usage(inp, out, calls):
+def usage(inp, out, calls, web=None, cache=None, thinking=None):
+    """calls: code execution calls, or None without server tools; web:
+    {"web_search": n, "web_fetch": n}; cache: (read, write, ttl)."""
     stu = None
     if calls is not None:
-        stu = {"web_search_requests": 0, "web_fetch_requests": 0, "code_execution_requests": calls}
+        web = web or {}
+        stu = {"web_search_requests": web.get("web_search", 0),
+               "web_fetch_requests": web.get("web_fetch", 0), "code_execution_requests": calls}
+    read, write, ttl = cache or (0, 0, "5m")
     return {"input_tokens": inp, "output_tokens": out,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+            "cache_creation_input_tokens": write, "cache_read_input_tokens": read,
+            "cache_creation": {"ephemeral_5m_input_tokens": write if ttl != "1h" else 0,
+                               "ephemeral_1h_input_tokens": write if ttl == "1h" else 0},
             "server_tool_use": stu, "service_tier": "standard", "inference_geo": "global",
-            "output_tokens_details": None, "speed": "standard"}
+            "output_tokens_details": None if thinking is None else {"thinking_tokens": thinking},
+            "speed": "standard"}
 
 
 # ---------------------------------------------------------------------------
@@ -2051,7 +2975,7 @@ def main(argv=None):
     ap.add_argument("--container-ttl", type=float, default=30 * 86400.0, metavar="SECONDS")
     ap.add_argument("--pause-each-step", action="store_true")
     ap.add_argument("--latency-ms", type=float, default=0.0, metavar="N")
-    ap.add_argument("--max-file-size", type=int, default=500 << 20, metavar="BYTES")
+    ap.add_argument("--max-file-size", type=int, default=500 * 1000 * 1000, metavar="BYTES")
     args = ap.parse_args(argv)
 
     host = "127.0.0.1" if args.host == "localhost" else args.host
