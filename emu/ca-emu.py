@@ -12,6 +12,8 @@ interface; /work/shared/api-notes.md is the source of the wire shapes.
 import argparse
 import base64
 import datetime
+import hashlib
+import hmac
 import http.server
 import io
 import ipaddress
@@ -46,11 +48,75 @@ CODE_TOOL_TYPES = (
 )
 API_VERSIONS = ("2023-06-01", "2026-10-21")
 FILES_BETA = "files-api-2025-04-14"
+SKILLS_BETA = "skills-2025-10-02"
+MCP_BETAS = ("mcp-client-2025-04-04", "mcp-client-2025-11-20", "mcp-client-2026-09-15")
+
+# Every anthropic-beta value the API is known to accept; anything else is
+# 400, as the API answers, so a misspelt beta fails a test.  Current ones
+# first, then those the SDK calls deprecated but "the API still accepts".
+KNOWN_BETAS = frozenset((
+    "code-execution-2025-05-22", "code-execution-2025-08-25",
+    "code-execution-web-tools-2026-02-09", "web-fetch-2025-09-10",
+    FILES_BETA, SKILLS_BETA, *MCP_BETAS, "inline-tools-2026-09-15",
+    "structured-outputs-2025-11-13", "structured-outputs-2025-12-15",
+    "thinking-display-updates-2026-08-18", "thinking-token-count-2026-05-13",
+    "task-budgets-2026-03-13", "message-batches-2024-09-24",
+    "prompt-caching-2024-07-31", "pdfs-2024-09-25", "token-counting-2024-11-01",
+    "token-efficient-tools-2025-02-19", "extended-cache-ttl-2025-04-11",
+    "cache-diagnosis-2026-04-07", "ce-user-management-2026-07-13",
+))
+
+# Model ids the API serves: the SDK's Model list and the code execution
+# tool's supported models.  Any other name is 404 not_found_error.
+KNOWN_MODELS = frozenset((
+    "claude-fable-5-2", "claude-mythos-5-2", "claude-haiku-5-5", "claude-sonnet-5-5",
+    "claude-fable-5-1", "claude-opus-5-5", "claude-mythos-5-1", "claude-sonnet-5",
+    "claude-fable-5", "claude-mythos-5", "claude-opus-5", "claude-opus-4-8",
+    "claude-opus-4-7", "claude-mythos-preview", "claude-opus-4-6", "claude-sonnet-4-6",
+    "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-opus-4-5",
+    "claude-opus-4-5-20251101", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
+))
+
+# Top-level fields of a Messages request (GA), and those that exist only
+# in the beta types: with none of BETA_FIELDS' betas they are 400.
+MESSAGE_FIELDS = frozenset((
+    "model", "messages", "max_tokens", "system", "metadata", "stop_sequences",
+    "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "container",
+    "thinking", "service_tier", "speed", "inference_geo", "cache_control",
+    "diagnostics", "output_config",
+))
+COUNT_FIELDS = frozenset((
+    "model", "messages", "system", "tools", "tool_choice", "thinking",
+    "output_config", "cache_control", "speed",
+))
+BETA_FIELDS = {"mcp_servers": MCP_BETAS, "context_management": None,
+               "output_format": None, "billing_policy": None, "compaction": None}
+SAMPLING = ("temperature", "top_p", "top_k")
+
+WEB_SEARCH_TYPES = ("web_search_20250305", "web_search_20260209", "web_search_20260318")
+WEB_FETCH_TYPES = ("web_fetch_20250910", "web_fetch_20260209", "web_fetch_20260309",
+                   "web_fetch_20260318")
+CALLERS = ("direct", "code_execution_20250825", "code_execution_20260120",
+           "code_execution_20260521")
+TOOL_COMMON = ("type", "name", "allowed_callers", "cache_control", "defer_loading", "strict")
+CUSTOM_FIELDS = TOOL_COMMON + ("description", "input_schema", "input_examples",
+                               "eager_input_streaming")
+MCP_TOOLSET_FIELDS = ("type", "mcp_server_name", "default_config", "configs",
+                      "cache_control", "tools")
+ANTHROPIC_SKILLS = ("pptx", "xlsx", "docx", "pdf")
+# Models that still take thinking {type: "enabled"} (4.7 and later refuse it).
+THINKING_ENABLED_MODELS = frozenset((
+    "claude-opus-4-6", "claude-sonnet-4-6", "claude-mythos-preview", "claude-haiku-4-5",
+    "claude-haiku-4-5-20251001", "claude-opus-4-5", "claude-opus-4-5-20251101",
+    "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
+))
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+DOCUMENT_TYPES = ("application/pdf", "text/plain")
 
 CHUNK = 1 << 20                 # I/O unit for bodies, uploads and downloads
 OUT_CAP = 1 << 20               # cap on a step's captured stdout and stderr
 BODY_MEM_MAX = 64 << 20         # JSON bodies held in memory at most
-MSG_MAX = 32 << 20              # Messages API request limit (413 above)
+MSG_MAX = 32 * 1000 * 1000      # Messages API request limit, 32 MB (413 above)
 PING_INTERVAL = 5.0             # stream pings while a step runs longer
 VIRT_WORK = "/tmp/work"         # the work directory as shown to the client
 MULTIPART_HDR_MAX = 64 << 10    # one part's header block
@@ -518,6 +584,8 @@ class Emu:
         self.conn_ids = itertools.count(1)
         self.python = shutil.which("python3") or sys.executable
         self.bash = shutil.which("bash") or "/bin/bash"
+        self.secret = secrets.token_bytes(32)   # signs thinking blocks
+        self.cache = {}                 # prompt-cache prefixes: key -> tokens
 
     def default_config(self):
         a = self.args
@@ -591,6 +659,26 @@ class Emu:
                 self.faults = [x for x in self.faults if x.get("times", 1) != 0]
                 return rule
         return None
+
+    # Thinking signatures ------------------------------------------------------
+    def sign_thinking(self, text):
+        """An HMAC of the thinking text with this process's secret, so a
+        block whose text was altered no longer matches its signature."""
+        mac = hmac.new(self.secret, text.encode("utf-8", "surrogateescape"), hashlib.sha256)
+        return "EmuSig" + base64.b64encode(mac.digest()).decode()
+
+    def check_thinking(self, msgs):
+        for i, m in enumerate(msgs):
+            if m.get("role") != "assistant" or not isinstance(m.get("content"), list):
+                continue
+            for j, b in enumerate(m["content"]):
+                if not isinstance(b, dict) or b.get("type") != "thinking":
+                    continue
+                text, sig = b.get("thinking"), b.get("signature")
+                if not isinstance(text, str) or not isinstance(sig, str) \
+                        or not hmac.compare_digest(sig, self.sign_thinking(text)):
+                    raise APIError(400, f"messages.{i}.content.{j}: Invalid `signature` in "
+                                        "`thinking` block")
 
     # Processes (killed at exit) ---------------------------------------------
     def kill_all(self):
@@ -666,7 +754,7 @@ def describe_fault(r):
 
 FENCE_LANGS = {"python": "python", "py": "python", "python3": "python",
                "bash": "bash", "sh": "bash", "shell": "bash",
-               "view": "view", "str_replace": "str_replace"}
+               "view": "view", "str_replace": "str_replace", "pause": "pause"}
 
 
 def parse_steps(text):
@@ -746,11 +834,15 @@ class Turn:
             if m.get("role") == "user":
                 last_user = i
         self.prompt = user_text(msgs[last_user]) if last_user >= 0 else ""
-        trailing = []
-        for m in msgs[last_user + 1:]:
-            if m.get("role") == "assistant" and isinstance(m.get("content"), list):
-                trailing.extend(b for b in m["content"] if isinstance(b, dict))
-        self.done_calls = sum(1 for b in trailing if b.get("type") == "server_tool_use")
+        trailing = trailing_blocks(msgs)
+        self.resumed = any(b.get("type") == "server_tool_use" for b in trailing)
+        # A paused turn may end on a call that has not run yet: it runs
+        # first, and its result answers that call's id.
+        self.pending = pending_call(trailing)
+        if self.pending is not None and self.pending.get("type") != "server_tool_use":
+            self.pending = None
+        self.done_calls = sum(1 for b in trailing if b.get("type") == "server_tool_use"
+                              and b is not self.pending)
         self.prior_file_ids = []
         for b in trailing:
             if b.get("type", "").endswith("_tool_result") and isinstance(b.get("content"), dict):
@@ -759,8 +851,18 @@ class Turn:
                         self.prior_file_ids.append(o["file_id"])
         steps = parse_steps(self.prompt) if tool else []
         if tool == "code_execution_20250522":
-            steps = [s for s in steps if s["kind"] in ("python", "bash")]
-        self.steps = steps
+            steps = [s for s in steps if s["kind"] in ("python", "bash", "pause")]
+        # A ```pause``` line marks the step after it: the turn pauses right
+        # after that step's first server_tool_use, before its result.
+        self.steps = []
+        mark = False
+        for st in steps:
+            if st["kind"] == "pause":
+                mark = True
+                continue
+            st["pause_before_result"] = mark
+            mark = False
+            self.steps.append(st)
         self.stop_reason = None
         self.calls = 0                  # server_tool_use blocks produced
         self.new_files = []             # FileRecs produced by this turn
@@ -778,13 +880,28 @@ class Turn:
             left -= self.calls_for(self.steps[start])
             start += 1
         n = len(self.steps)
-        if self.done_calls == 0:
+        if not self.resumed:
             yield text_block(f"I'll run {n} code step(s).")
         pause = self.emu.cfg("pause_each_step")
         for k in range(start, n):
-            for b in self.step_blocks(self.steps[k], k + 1, tick):
+            step = self.steps[k]
+            resume = self.pending is not None and k == start
+            first = True
+            for b in self.step_blocks(step, k + 1, tick):
                 if b.get("type") == "server_tool_use":
+                    if first and resume:
+                        first = False
+                        continue        # the pending call: already sent
+                    if first and step["pause_before_result"]:
+                        self.calls += 1
+                        yield b
+                        self.stop_reason = "pause_turn"
+                        return
+                    first = False
                     self.calls += 1
+                elif resume and b.get("tool_use_id") and "answered" not in step:
+                    step["answered"] = True
+                    b = dict(b, tool_use_id=self.pending["id"])
                 yield b
             if pause:
                 self.stop_reason = "pause_turn"
@@ -1109,7 +1226,9 @@ def emit_block(w, idx, block):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 64
+    # The default backlog of 5 resets connections when a client opens
+    # dozens at once (ca-exec -j 64); the kernel caps it at somaxconn.
+    request_queue_size = 1024
 
     def server_bind(self):
         # Skip HTTPServer's getfqdn() (a reverse lookup) on loopback.
@@ -1126,6 +1245,10 @@ class Server(http.server.ThreadingHTTPServer):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Answers go out in several writes (headers, body, SSE events); with
+    # Nagle's algorithm and the client's delayed ACK each small second
+    # segment waited 40 ms.
+    disable_nagle_algorithm = True
     server_version = "ca-emu/1"
     sys_version = ""
 
@@ -1209,7 +1332,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 h[f"anthropic-ratelimit-{kind}-reset"] = reset
         return h
 
-    def send_status(self, status, headers, log_status=None):
+    def send_status(self, status, headers, log_status=None, body=None):
+        """Send the status line and headers; with body (bytes), send it in
+        the same write, so a small answer is one TCP segment."""
         self.finish_request_body()
         self.send_response(status, REASONS.get(status) or self.responses.get(status, ("Unknown",))[0])
         for k, v in headers.items():
@@ -1222,8 +1347,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 v = v.encode("utf-8", "surrogateescape").decode("latin-1")
             self.send_header(k, v)
         try:
-            self.end_headers()
-        except OSError as e:
+            if body is None:
+                self.end_headers()
+            else:
+                self._headers_buffer.append(b"\r\n")
+                data = b"".join(self._headers_buffer) + body
+                self._headers_buffer = []
+                self.wfile.write(data)
+        except (OSError, ValueError) as e:
             raise ClientGone(str(e))
         self.write_log(status if log_status is None else log_status)
 
@@ -1253,6 +1384,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                       and lie > length else length + 1024)
         else:
             h["content-length"] = str(length)
+        if data is not None and not cut and self.command != "HEAD":
+            self.send_status(status, h, body=data)
+            if lie:
+                self.close_plain()
+            return
         self.send_status(status, h)
         if self.command == "HEAD":
             return
@@ -1506,6 +1642,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            headers={"allow": ", ".join(sorted(table))})
         self.check_auth()
         self.version = self.check_version()
+        self.check_betas()
         table[m]()
 
     def check_auth(self):
@@ -1528,6 +1665,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 f"use one of {', '.join(API_VERSIONS)}")
         return v
 
+    def check_betas(self):
+        for b in self.betas():
+            if b not in KNOWN_BETAS:
+                raise APIError(400, f"Unsupported beta header: {b}")
+
     def betas(self):
         out = []
         for v in self.headers.get_all("anthropic-beta") or []:
@@ -1547,79 +1689,192 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.json_body
 
     def validate_request(self, req, need_max_tokens=True):
+        """Refuse what the API refuses, before anything runs.  Returns the
+        code execution tool type (or None) and the container_upload ids;
+        what else the turn needs is left in self.req_info."""
+        counting = not need_max_tokens
+        betas = set(self.betas())
         fields = ("model", "max_tokens", "messages") if need_max_tokens else ("model", "messages")
         for f in fields:
             if f not in req:
                 raise APIError(400, f"{f}: field required")
+        if self.version == "2026-10-21":
+            for f in SAMPLING:
+                if f in req:
+                    raise APIError(400, f"{f}: Extra inputs are not permitted")
+        allowed = COUNT_FIELDS if counting else MESSAGE_FIELDS
+        for k in req:
+            if k in allowed:
+                continue
+            need = BETA_FIELDS.get(k, ())
+            if need is None or (need and betas & set(need)):
+                continue
+            raise APIError(400, f"{k}: Extra inputs are not permitted")
         if not isinstance(req["model"], str) or not req["model"]:
             raise APIError(400, "model: Input should be a non-empty string")
         if need_max_tokens:
             mt = req["max_tokens"]
             if not isinstance(mt, int) or isinstance(mt, bool) or mt < 0:
                 raise APIError(400, "max_tokens: Input should be a valid integer >= 0")
-        if self.version == "2026-10-21":
-            for f in ("temperature", "top_p", "top_k"):
-                if f in req:
-                    raise APIError(400, f"{f}: Extra inputs are not permitted")
         if "stream" in req and not isinstance(req["stream"], bool):
             raise APIError(400, "stream: Input should be a valid boolean")
+        if "output_format" in req and isinstance(req.get("output_config"), dict) \
+                and "format" in req["output_config"]:
+            raise APIError(400, "output_format: deprecated; give only output_config.format")
         msgs = req["messages"]
         if not isinstance(msgs, list) or not msgs:
             raise APIError(400, "messages: Input should be a non-empty list")
         for i, m in enumerate(msgs):
-            if not isinstance(m, dict):
-                raise APIError(400, f"messages.{i}: Input should be a valid dictionary")
-            if m.get("role") not in ("user", "assistant", "system"):
-                raise APIError(400, f"messages.{i}.role: Input should be 'user' or 'assistant'")
-            c = m.get("content")
-            if isinstance(c, str):
-                continue
-            if not isinstance(c, list):
-                raise APIError(400, f"messages.{i}.content: Input should be a string or a list of blocks")
-            for j, b in enumerate(c):
-                if not isinstance(b, dict) or not isinstance(b.get("type"), str):
-                    raise APIError(400, f"messages.{i}.content.{j}: a block must be an object with a type")
-                if self.version == "2026-10-21":
-                    if m["role"] == "assistant" and b["type"] == "document":
-                        raise APIError(400, f"messages.{i}.content.{j}: document blocks are not "
-                                            "permitted in assistant messages")
-                    if (m["role"] == "user" and b["type"] == "text"
-                            and isinstance(b.get("citations"), list) and b["citations"]):
-                        raise APIError(400, f"messages.{i}.content.{j}.citations: citations are not "
-                                            "permitted on user text blocks")
-        tools = req.get("tools")
-        tool = None
-        if tools is not None:
-            if not isinstance(tools, list):
-                raise APIError(400, "tools: Input should be a valid list")
-            for i, t in enumerate(tools):
-                if not isinstance(t, dict):
-                    raise APIError(400, f"tools.{i}: Input should be a valid dictionary")
-                ty = t.get("type")
-                if ty in CODE_TOOL_TYPES:
-                    if t.get("name") != "code_execution":
-                        raise APIError(400, f"tools.{i}.name: Input should be 'code_execution'")
-                    tool = tool or ty
-                elif ty in (None, "custom"):
-                    if not isinstance(t.get("name"), str) or not isinstance(t.get("input_schema"), dict):
-                        raise APIError(400, f"tools.{i}: a custom tool needs name and input_schema")
-                else:
-                    raise APIError(400, f"tools.{i}: Input tag '{ty}' found using 'type' does not "
-                                        "match any of the expected tags: "
-                                        + ", ".join(("custom",) + CODE_TOOL_TYPES))
+            self.validate_message(i, m)
+        tool, web, mcp = self.validate_tools(req.get("tools"), betas)
+        servers = validate_mcp_servers(req.get("mcp_servers"), mcp)
+        skills = self.validate_container_field(req, tool, counting)
+        fmt = validate_output_config(req)
+        think = validate_thinking(req, need_max_tokens)
+        check_pending_tools(msgs, tool, web, mcp)
+        if not counting and req.get("container") is None and tool \
+                and last_turn_used_container(msgs):
+            raise APIError(400, "container: the previous assistant turn ran in a container; "
+                                "send its id as container to continue")
         uploads, refs = [], []
         for m in msgs:
             if isinstance(m.get("content"), list):
                 collect_file_refs(m["content"], uploads, refs)
         if uploads and not tool:
             raise APIError(400, "container_upload blocks require the code execution tool in tools")
+        if req["model"] not in KNOWN_MODELS:
+            raise APIError(404, f"model: {req['model']}")
+        if think and think.get("type") == "enabled" and req["model"] not in THINKING_ENABLED_MODELS:
+            raise APIError(400, '"thinking.type.enabled" is not supported for this model; '
+                                'use "thinking.type.adaptive"')
         for fid in uploads + refs:
-            rec = self.emu.get_file(fid) if isinstance(fid, str) else None
+            rec = self.emu.get_file(fid)
             if rec is None:
                 raise APIError(404, f"File not found: {fid}")
             if rec.expired():
                 raise APIError(404, f"File {fid} has expired", code="file_expired")
+        for path, kind, fid in file_blocks(msgs):
+            rec = self.emu.get_file(fid)
+            ok = IMAGE_TYPES if kind == "image" else DOCUMENT_TYPES
+            if rec.mime_type not in ok:
+                raise APIError(400, f"{path}: file {fid} is {rec.mime_type}; "
+                                    f"a{'n' if kind == 'image' else ''} {kind} block takes "
+                                    + ", ".join(ok) + " (use container_upload for other files)")
+        self.emu.check_thinking(msgs)
+        self.req_info = {"web": web, "mcp": servers, "skills": skills, "format": fmt,
+                         "thinking": think}
         return tool, uploads
+
+    def validate_message(self, i, m):
+        if not isinstance(m, dict):
+            raise APIError(400, f"messages.{i}: Input should be a valid dictionary")
+        if m.get("role") not in ("user", "assistant", "system"):
+            raise APIError(400, f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        c = m.get("content")
+        if isinstance(c, str):
+            return
+        if not isinstance(c, list):
+            raise APIError(400, f"messages.{i}.content: Input should be a string or a list of blocks")
+        for j, b in enumerate(c):
+            where = f"messages.{i}.content.{j}"
+            if not isinstance(b, dict) or not isinstance(b.get("type"), str):
+                raise APIError(400, f"{where}: a block must be an object with a type")
+            if self.version == "2026-10-21":
+                if m["role"] == "assistant" and b["type"] == "document":
+                    raise APIError(400, f"{where}: document blocks are not "
+                                        "permitted in assistant messages")
+                if (m["role"] == "user" and b["type"] == "text"
+                        and isinstance(b.get("citations"), list) and b["citations"]):
+                    raise APIError(400, f"{where}.citations: citations are not "
+                                        "permitted on user text blocks")
+            check_file_block(where, b)
+
+    def validate_tools(self, tools, betas):
+        """The code execution tool type, the web tools {name: tool} and the
+        MCP toolsets {server name: tool} of a request's tools."""
+        tool, web, mcp = None, {}, {}
+        if tools is None:
+            return tool, web, mcp
+        if not isinstance(tools, list):
+            raise APIError(400, "tools: Input should be a valid list")
+        for i, t in enumerate(tools):
+            if not isinstance(t, dict):
+                raise APIError(400, f"tools.{i}: Input should be a valid dictionary")
+            ty = t.get("type")
+            if ty in CODE_TOOL_TYPES:
+                extra_fields(f"tools.{i}", t, TOOL_COMMON)
+                if t.get("name") != "code_execution":
+                    raise APIError(400, f"tools.{i}.name: Input should be 'code_execution'")
+                tool = tool or ty
+            elif ty in (None, "custom"):
+                extra_fields(f"tools.{i}", t, CUSTOM_FIELDS)
+                if not isinstance(t.get("name"), str) or not isinstance(t.get("input_schema"), dict):
+                    raise APIError(400, f"tools.{i}: a custom tool needs name and input_schema")
+            elif ty in WEB_SEARCH_TYPES or ty in WEB_FETCH_TYPES:
+                name = validate_web_tool(i, t)
+                if name in web:
+                    raise APIError(400, f"tools.{i}: a second {name} tool")
+                web[name] = t
+            elif ty == "mcp_toolset":
+                if not betas & set(MCP_BETAS):
+                    raise APIError(400, f"tools.{i}: mcp_toolset needs the anthropic-beta "
+                                        "mcp-client-2025-11-20")
+                extra_fields(f"tools.{i}", t, MCP_TOOLSET_FIELDS)
+                sn = t.get("mcp_server_name")
+                if not isinstance(sn, str) or not sn:
+                    raise APIError(400, f"tools.{i}.mcp_server_name: Field required")
+                if sn in mcp:
+                    raise APIError(400, f"tools.{i}: MCP server {sn} is referenced by "
+                                        "more than one mcp_toolset")
+                mcp[sn] = t
+            else:
+                raise APIError(400, f"tools.{i}: Input tag '{ty}' found using 'type' does not "
+                                    "match any of the expected tags: "
+                                    + ", ".join(("custom",) + CODE_TOOL_TYPES + WEB_SEARCH_TYPES
+                                                + WEB_FETCH_TYPES + ("mcp_toolset",)))
+        new_web = [t["type"] for t in web.values() if t["type"].rsplit("_", 1)[1] >= "20260209"]
+        if new_web and tool in ("code_execution_20250522", "code_execution_20250825"):
+            raise APIError(400, f"tools: {new_web[0]} requires code_execution_20260120 or later "
+                                f"as its code execution version, not {tool}")
+        return tool, web, mcp
+
+    def validate_container_field(self, req, tool, counting):
+        """The object form of container: {id?, skills?}.  Returns the
+        skills list (or None)."""
+        c = req.get("container")
+        if counting or not isinstance(c, dict):
+            return None
+        extra_fields("container", c, ("id", "skills"))
+        skills = c.get("skills")
+        if skills is None:
+            return None
+        if not isinstance(skills, list):
+            raise APIError(400, "container.skills: Input should be a valid list")
+        if len(skills) > 8:
+            raise APIError(400, "container.skills: at most 8 skills per request")
+        if skills and not tool:
+            raise APIError(400, "container.skills: skills need the code execution tool in tools")
+        seen = set()
+        for k, s in enumerate(skills):
+            where = f"container.skills.{k}"
+            if not isinstance(s, dict):
+                raise APIError(400, f"{where}: Input should be a valid dictionary")
+            extra_fields(where, s, ("type", "skill_id", "version"))
+            if s.get("type") not in ("anthropic", "custom"):
+                raise APIError(400, f"{where}.type: Input should be 'anthropic' or 'custom'")
+            for f in ("skill_id", "version"):
+                v = s.get(f)
+                if (f == "skill_id" or v is not None) and \
+                        (not isinstance(v, str) or not 1 <= len(v) <= 64):
+                    raise APIError(400, f"{where}.{f}: a string of 1 to 64 characters")
+            if s["type"] == "anthropic" and s["skill_id"] not in ANTHROPIC_SKILLS:
+                raise APIError(404, f"{where}.skill_id: skill {s['skill_id']} not found")
+            if s["type"] == "custom" and not s["skill_id"].startswith("skill_"):
+                raise APIError(404, f"{where}.skill_id: skill {s['skill_id']} not found")
+            if s["skill_id"] in seen:
+                raise APIError(400, f"{where}: skill {s['skill_id']} is listed twice")
+            seen.add(s["skill_id"])
+        return skills
 
     def resolve_container(self, req, tool):
         c = req.get("container")
@@ -2016,6 +2271,276 @@ def collect_file_refs(blocks, uploads, refs):
             collect_file_refs(b["content"], uploads, refs)
 
 
+def extra_fields(where, obj, allowed):
+    for k in obj:
+        if k not in allowed:
+            raise APIError(400, f"{where}.{k}: Extra inputs are not permitted")
+
+
+def check_file_block(where, b):
+    """A container_upload needs its file_id; a file source too."""
+    t = b["type"]
+    if t == "container_upload" and not isinstance(b.get("file_id"), str):
+        raise APIError(400, f"{where}.file_id: Field required")
+    if t in ("document", "image"):
+        src = b.get("source")
+        if not isinstance(src, dict):
+            raise APIError(400, f"{where}.source: Field required")
+        if src.get("type") == "file" and not isinstance(src.get("file_id"), str):
+            raise APIError(400, f"{where}.source.file_id: Field required")
+    if isinstance(b.get("content"), list):
+        for k, x in enumerate(b["content"]):
+            if isinstance(x, dict) and isinstance(x.get("type"), str):
+                check_file_block(f"{where}.content.{k}", x)
+
+
+def file_blocks(msgs):
+    """(path, "image"|"document", file_id) of every block whose source is a
+    file, tool_result content included."""
+    out = []
+
+    def walk(where, blocks):
+        for j, b in enumerate(blocks):
+            if not isinstance(b, dict):
+                continue
+            src = b.get("source")
+            if b.get("type") in ("document", "image") and isinstance(src, dict) \
+                    and src.get("type") == "file":
+                out.append((f"{where}.{j}", b["type"], src["file_id"]))
+            if isinstance(b.get("content"), list):
+                walk(f"{where}.{j}.content", b["content"])
+
+    for i, m in enumerate(msgs):
+        if isinstance(m.get("content"), list):
+            walk(f"messages.{i}.content", m["content"])
+    return out
+
+
+def is_domain(d):
+    return isinstance(d, str) and d != "" and "://" not in d and not d.startswith(("/", "."))
+
+
+def validate_web_tool(i, t):
+    """Fields of a web_search_* or web_fetch_* tool; returns its name."""
+    ty = t["type"]
+    search = ty in WEB_SEARCH_TYPES
+    name = "web_search" if search else "web_fetch"
+    ver = ty.rsplit("_", 1)[1]
+    ok = TOOL_COMMON + ("max_uses", "allowed_domains", "blocked_domains")
+    ok += ("user_location",) if search else ("citations", "max_content_tokens", "url_sources")
+    if not search and ver >= "20260309":
+        ok += ("use_cache",)
+    if ver >= "20260318":
+        ok += ("response_inclusion",)
+    where = f"tools.{i}"
+    extra_fields(where, t, ok)
+    if t.get("name") != name:
+        raise APIError(400, f"{where}.name: Input should be '{name}'")
+    for f in ("max_uses", "max_content_tokens"):
+        v = t.get(f)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+            raise APIError(400, f"{where}.{f}: Input should be a positive integer")
+    if t.get("allowed_domains") is not None and t.get("blocked_domains") is not None:
+        raise APIError(400, f"{where}: use allowed_domains or blocked_domains, not both")
+    for f in ("allowed_domains", "blocked_domains"):
+        v = t.get(f)
+        if v is not None and (not isinstance(v, list) or not all(is_domain(d) for d in v)):
+            raise APIError(400, f"{where}.{f}: a list of domains without a scheme")
+    loc = t.get("user_location")
+    if loc is not None:
+        if not isinstance(loc, dict) or loc.get("type") != "approximate":
+            raise APIError(400, f"{where}.user_location.type: Input should be 'approximate'")
+        extra_fields(f"{where}.user_location", loc,
+                     ("type", "city", "region", "country", "timezone"))
+        if len(loc) < 2:
+            raise APIError(400, f"{where}.user_location: give at least one of city, region, "
+                                "country, timezone")
+        c = loc.get("country")
+        if c is not None and (not isinstance(c, str) or not re.fullmatch(r"[A-Z]{2}", c)):
+            raise APIError(400, f"{where}.user_location.country: an ISO 3166-1 alpha-2 code")
+    cit = t.get("citations")
+    if cit is not None:
+        if not isinstance(cit, dict):
+            raise APIError(400, f"{where}.citations: Input should be a valid dictionary")
+        extra_fields(f"{where}.citations", cit, ("enabled",))
+    ac = t.get("allowed_callers")
+    if ac is not None and (not isinstance(ac, list) or any(c not in CALLERS for c in ac)):
+        raise APIError(400, f"{where}.allowed_callers: Input should be a list of "
+                            + ", ".join(CALLERS))
+    if t.get("response_inclusion") not in (None, "full", "excluded"):
+        raise APIError(400, f"{where}.response_inclusion: Input should be 'full' or 'excluded'")
+    return name
+
+
+def validate_mcp_servers(servers, toolsets):
+    """mcp_servers against the mcp_toolset tools: {name: server}."""
+    out = {}
+    if servers is None:
+        if toolsets:
+            raise APIError(400, f"tools: mcp_toolset names MCP server "
+                                f"{next(iter(toolsets))}, which is not in mcp_servers")
+        return out
+    if not isinstance(servers, list):
+        raise APIError(400, "mcp_servers: Input should be a valid list")
+    for k, s in enumerate(servers):
+        where = f"mcp_servers.{k}"
+        if not isinstance(s, dict):
+            raise APIError(400, f"{where}: Input should be a valid dictionary")
+        extra_fields(where, s, ("type", "url", "name", "authorization_token", "tool_configuration"))
+        if s.get("type") != "url":
+            raise APIError(400, f"{where}.type: Input should be 'url'")
+        if not isinstance(s.get("url"), str) or not s["url"].startswith("https://"):
+            raise APIError(400, f"{where}.url: must start with https://")
+        if not isinstance(s.get("name"), str) or not s["name"]:
+            raise APIError(400, f"{where}.name: Field required")
+        if s["name"] in out:
+            raise APIError(400, f"{where}.name: MCP server names must be unique")
+        tok = s.get("authorization_token")
+        if tok is not None and not isinstance(tok, str):
+            raise APIError(400, f"{where}.authorization_token: Input should be a string")
+        if s["name"] not in toolsets:
+            raise APIError(400, f"{where}: MCP server {s['name']} must be referenced by "
+                                "exactly one mcp_toolset in tools")
+        out[s["name"]] = s
+    for sn in toolsets:
+        if sn not in out:
+            raise APIError(400, f"tools: mcp_toolset names MCP server {sn}, "
+                                "which is not in mcp_servers")
+    return out
+
+
+SCHEMA_KEYS = ("type", "properties", "required", "additionalProperties", "items", "enum",
+               "const", "description", "title", "format", "anyOf", "allOf", "$ref", "$defs",
+               "definitions", "default", "minItems", "pattern", "$schema")
+UNSUPPORTED_SCHEMA = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                      "multipleOf", "minLength", "maxLength", "maxItems", "uniqueItems")
+
+
+def check_schema(where, sch):
+    if not isinstance(sch, dict):
+        raise APIError(400, f"{where}: a schema must be an object")
+    for k in sch:
+        if k in UNSUPPORTED_SCHEMA:
+            raise APIError(400, f"{where}.{k}: this schema keyword is not supported")
+    if sch.get("type") == "object" and sch.get("additionalProperties", False) is not False:
+        raise APIError(400, f"{where}.additionalProperties: must be false for objects")
+    if "minItems" in sch and sch["minItems"] not in (0, 1):
+        raise APIError(400, f"{where}.minItems: only 0 or 1 is supported")
+    for k, v in (sch.get("properties") or {}).items():
+        check_schema(f"{where}.properties.{k}", v)
+    if isinstance(sch.get("items"), dict):
+        check_schema(f"{where}.items", sch["items"])
+    for k in ("anyOf", "allOf"):
+        for n, v in enumerate(sch.get(k) or []):
+            check_schema(f"{where}.{k}.{n}", v)
+
+
+def validate_output_config(req):
+    """output_config {effort, format}; returns the JSON schema or None."""
+    oc = req.get("output_config")
+    fmt = req.get("output_format")
+    if oc is not None:
+        if not isinstance(oc, dict):
+            raise APIError(400, "output_config: Input should be a valid dictionary")
+        extra_fields("output_config", oc, ("effort", "format", "task_budget"))
+        if oc.get("effort") not in (None, "low", "medium", "high", "xhigh", "max"):
+            raise APIError(400, "output_config.effort: Input should be 'low', 'medium', "
+                                "'high', 'xhigh' or 'max'")
+        fmt = oc.get("format", fmt)
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        raise APIError(400, "output_config.format.type: Input should be 'json_schema'")
+    extra_fields("output_config.format", fmt, ("type", "schema"))
+    check_schema("output_config.format.schema", fmt.get("schema"))
+    return fmt["schema"]
+
+
+def validate_thinking(req, need_max_tokens):
+    th = req.get("thinking")
+    if th is None:
+        return None
+    if not isinstance(th, dict) or th.get("type") not in ("enabled", "adaptive", "disabled",
+                                                          "between_tools"):
+        raise APIError(400, "thinking.type: Input should be 'enabled', 'adaptive', "
+                            "'disabled' or 'between_tools'")
+    extra_fields("thinking", th, ("type", "budget_tokens", "display"))
+    if th.get("display") not in (None, "summarized", "omitted"):
+        raise APIError(400, "thinking.display: Input should be 'summarized' or 'omitted'")
+    if th["type"] == "enabled":
+        bt = th.get("budget_tokens")
+        if not isinstance(bt, int) or isinstance(bt, bool) or bt < 1024:
+            raise APIError(400, "thinking.budget_tokens: Input should be an integer >= 1024")
+        if need_max_tokens and bt >= req["max_tokens"]:
+            raise APIError(400, "thinking.budget_tokens: must be less than max_tokens")
+    elif "budget_tokens" in th:
+        raise APIError(400, "thinking.budget_tokens: Extra inputs are not permitted")
+    return th
+
+
+CODE_CALL_NAMES = ("code_execution", "bash_code_execution", "text_editor_code_execution")
+
+
+def trailing_blocks(msgs):
+    """The assistant blocks after the last user message: the paused turn."""
+    last_user = max((i for i, m in enumerate(msgs) if m.get("role") == "user"), default=-1)
+    out = []
+    for m in msgs[last_user + 1:]:
+        if m.get("role") == "assistant" and isinstance(m.get("content"), list):
+            out.extend(b for b in m["content"] if isinstance(b, dict))
+    return out
+
+
+def pending_call(blocks):
+    """A server_tool_use or mcp_tool_use at the end of blocks with no
+    result yet, or None."""
+    done = {b.get("tool_use_id") for b in blocks if "tool_use_id" in b}
+    for b in reversed(blocks):
+        if b.get("type") in ("server_tool_use", "mcp_tool_use"):
+            return None if b.get("id") in done else b
+        if b.get("type") not in ("text", "thinking", "redacted_thinking"):
+            return None
+    return None
+
+
+def check_pending_tools(msgs, tool, web, mcp):
+    """A paused turn that ends on a call with no result must come back
+    with the tool that runs it."""
+    b = pending_call(trailing_blocks(msgs))
+    if b is None:
+        return
+    name = b.get("name")
+    if b["type"] == "mcp_tool_use":
+        if b.get("server_name") not in mcp:
+            raise APIError(400, f"the paused turn has a pending mcp_tool_use for server "
+                                f"{b.get('server_name')}, but no mcp_toolset for it was provided")
+    elif name in CODE_CALL_NAMES and not tool:
+        raise APIError(400, "the paused turn has a pending code execution call, but no "
+                            "code_execution tool was provided")
+    elif name in ("web_search", "web_fetch") and name not in web:
+        raise APIError(400, f"the paused turn has a pending {name} call, but no {name} "
+                            "tool was provided")
+
+
+def last_turn_used_container(msgs):
+    """Whether the last assistant message holds code execution blocks."""
+    for m in reversed(msgs):
+        if m.get("role") != "assistant":
+            continue
+        c = m.get("content")
+        if not isinstance(c, list):
+            return False
+        for b in c:
+            if not isinstance(b, dict):
+                continue
+            t = b.get("type", "")
+            if t == "server_tool_use" and b.get("name") in CODE_CALL_NAMES:
+                return True
+            if t.endswith("code_execution_tool_result"):
+                return True
+        return False
+    return False
+
 def out_tokens(blocks):
     n = 0
     for b in blocks:
@@ -2051,7 +2576,7 @@ def main(argv=None):
     ap.add_argument("--container-ttl", type=float, default=30 * 86400.0, metavar="SECONDS")
     ap.add_argument("--pause-each-step", action="store_true")
     ap.add_argument("--latency-ms", type=float, default=0.0, metavar="N")
-    ap.add_argument("--max-file-size", type=int, default=500 << 20, metavar="BYTES")
+    ap.add_argument("--max-file-size", type=int, default=500 * 1000 * 1000, metavar="BYTES")
     args = ap.parse_args(argv)
 
     host = "127.0.0.1" if args.host == "localhost" else args.host

@@ -47,8 +47,8 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 }
 
 @test "betas go out comma-joined in one anthropic-beta header" {
-	ca-request -n --betas legacy --beta extra-1 hi | ca-exec >/dev/null
-	[ "$(emu_log /v1/messages | jq -r '.headers["anthropic-beta"]')" = "code-execution-2025-08-25,extra-1" ]
+	ca-request -n --betas legacy --beta mcp-client-2025-11-20 hi | ca-exec >/dev/null
+	[ "$(emu_log /v1/messages | jq -r '.headers["anthropic-beta"]')" = "code-execution-2025-08-25,mcp-client-2025-11-20" ]
 }
 
 @test "--api-version and CA_API_VERSION set anthropic-version" {

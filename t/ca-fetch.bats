@@ -639,7 +639,7 @@ ca-fetch: out/v.txt: unchanged" ]
 }
 
 @test "files the emulator's code execution really made are fetched" {
-	jq -nc '{model: "claude-test", max_tokens: 1024,
+	jq -nc '{model: "claude-opus-5-5", max_tokens: 1024,
 		tools: [{type: "code_execution_20260521", name: "code_execution"}],
 		messages: [{role: "user", content: "run this:\n```bash\nmkdir -p $OUTPUT_DIR\nprintf \"a,b\\n1,2\\n\" >$OUTPUT_DIR/data.csv\nseq 1000 >$OUTPUT_DIR/n.txt\n```"}]}' >body
 	curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' \

@@ -83,9 +83,9 @@ list_gets() { emu_log /v1/files | jq -c 'select(.method == "GET")'; }
 }
 
 @test "--betas sends any other list as given" {
-	run --separate-stderr ca-files --betas files-api-2025-04-14,other-beta
+	run --separate-stderr ca-files --betas files-api-2025-04-14,mcp-client-2025-11-20
 	[ "$status" -eq 0 ]
-	[ "$(list_gets | jq -r '.headers["anthropic-beta"]')" = files-api-2025-04-14,other-beta ]
+	[ "$(list_gets | jq -r '.headers["anthropic-beta"]')" = files-api-2025-04-14,mcp-client-2025-11-20 ]
 }
 
 @test "whichever shape arrives is understood" {

@@ -67,7 +67,7 @@ post_msg() {
 # mkreq TEXT [TOOLTYPE|""]: a Messages request; the default tool is the newest.
 mkreq() {
 	jq -nc --arg t "$1" --arg v "${2-code_execution_20260521}" \
-		'{model: "claude-test", max_tokens: 1024,
+		'{model: "claude-opus-5-5", max_tokens: 1024,
 		  messages: [{role: "user", content: $t}]}
 		 + (if $v == "" then {} else {tools: [{type: $v, name: "code_execution"}]} end)'
 }
@@ -156,7 +156,7 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 	[ "$STATUS" = 400 ]
 	post_msg '{"model": "m", '
 	[ "$STATUS" = 400 ]
-	post_msg "$(mkreq hi | jq -c '.tools = [{type: "web_search_20250305", name: "web_search"}]')"
+	post_msg "$(mkreq hi | jq -c '.tools = [{type: "web_search_20990101", name: "web_search"}]')"
 	[ "$STATUS" = 400 ]
 	post_msg "$(mkreq hi | jq -c '.tools = [{name: "f", input_schema: {type: "object"}}]')"
 	[ "$STATUS" = 200 ]
@@ -193,7 +193,7 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 @test "messages: no code step echoes the prompt, one text block, no container" {
 	post_msg "$(mkreq 'hello there' "")"
 	[ "$STATUS" = 200 ]
-	jq -e '.type == "message" and .role == "assistant" and .model == "claude-test"
+	jq -e '.type == "message" and .role == "assistant" and .model == "claude-opus-5-5"
 		and (.id | startswith("msg_")) and .stop_reason == "end_turn"
 		and .stop_sequence == null and .stop_details == null and .container == null
 		and .diagnostics == null and .usage.service_tier == "standard"
@@ -296,13 +296,13 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 	api GET "/v1/files?after_id=$c"
 	[ "$STATUS" = 400 ]
 	# Beta: {data, has_more, first_id, last_id}, before_id/after_id.
-	api GET '/v1/files?limit=2' -H 'anthropic-beta: foo-2025-01-01 , files-api-2025-04-14'
+	api GET '/v1/files?limit=2' -H 'anthropic-beta: mcp-client-2025-11-20 , files-api-2025-04-14'
 	[ "$STATUS" = 200 ]
 	jq -e --arg b "$b" --arg c "$c" '[.data[].id] == [$c, $b] and .has_more == true
 		and .first_id == $c and .last_id == $b and (has("next_page") | not)' <<<"$BODY"
 	api GET "/v1/files?after_id=$c&limit=5" -H 'anthropic-beta: files-api-2025-04-14'
 	jq -e --arg b "$b" '.data[0].id == $b' <<<"$BODY"
-	api GET "/v1/files?before_id=$b&limit=1" -H 'anthropic-beta: x' -H 'anthropic-beta: files-api-2025-04-14'
+	api GET "/v1/files?before_id=$b&limit=1" -H 'anthropic-beta: skills-2025-10-02' -H 'anthropic-beta: files-api-2025-04-14'
 	jq -e --arg c "$c" '[.data[].id] == [$c] and .has_more == false' <<<"$BODY"
 	# Delete.
 	api DELETE "/v1/files/$b"
@@ -466,7 +466,7 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 	[ "$(wc -l <"$EMU_LOG")" -eq 2 ]
 	[ "$(grep -c "$KEY" "$EMU_LOG")" -eq 0 ]
 	jq -se '.[0] | .method == "POST" and .path == "/v1/messages" and .status == 200
-		and .headers["x-api-key"] == "***" and .body.model == "claude-test" and .multipart == null
+		and .headers["x-api-key"] == "***" and .body.model == "claude-opus-5-5" and .multipart == null
 		and (.t | type == "number") and .query == {}' "$EMU_LOG"
 	jq -se '.[1] | .path == "/v1/files" and .headers.authorization == "***"
 		and .query.limit == ["3"] and .query.key == ["***"] and .key_elsewhere == true' "$EMU_LOG"
@@ -632,9 +632,261 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 }
 
 @test "count_tokens: validated like messages, answers input_tokens" {
-	api POST /v1/messages/count_tokens --data-binary '{"model": "m", "messages": [{"role": "user", "content": "hello"}]}'
+	api POST /v1/messages/count_tokens --data-binary '{"model": "claude-opus-5-5", "messages": [{"role": "user", "content": "hello"}]}'
 	[ "$STATUS" = 200 ]
 	jq -e '.input_tokens > 0' <<<"$BODY"
 	api POST /v1/messages/count_tokens --data-binary '{"model": "m"}'
 	[ "$STATUS" = 400 ]
+}
+
+# --- The emulator must not be easier than the API -------------------------
+
+@test "strict: an unknown anthropic-beta is 400 on every endpoint; every known beta passes" {
+	post_msg "$(mkreq hi)" -H 'anthropic-beta: code-exection-2025-08-25'
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error"
+		and .error.message == "Unsupported beta header: code-exection-2025-08-25"' <<<"$BODY"
+	api GET /v1/files -H 'anthropic-beta: files-api-2025-04-14,nope'
+	[ "$STATUS" = 400 ]
+	api POST /v1/messages/count_tokens -H 'anthropic-beta: nope' \
+		--data-binary '{"model": "claude-opus-5-5", "messages": [{"role": "user", "content": "hi"}]}'
+	[ "$STATUS" = 400 ]
+	local b
+	for b in code-execution-2025-05-22 code-execution-2025-08-25 files-api-2025-04-14 \
+		skills-2025-10-02 mcp-client-2025-04-04 mcp-client-2025-11-20 mcp-client-2026-09-15 \
+		structured-outputs-2025-11-13 structured-outputs-2025-12-15 web-fetch-2025-09-10 \
+		code-execution-web-tools-2026-02-09 prompt-caching-2024-07-31 token-counting-2024-11-01 \
+		extended-cache-ttl-2025-04-11 thinking-display-updates-2026-08-18; do
+		post_msg "$(mkreq hi "")" -H "anthropic-beta: $b"
+		[ "$STATUS" = 200 ] || { echo "$b: $BODY"; return 1; }
+	done
+	post_msg "$(mkreq hi "")" -H 'anthropic-beta: skills-2025-10-02, files-api-2025-04-14' \
+		-H 'anthropic-beta: mcp-client-2025-11-20'
+	[ "$STATUS" = 200 ]
+}
+
+@test "strict: an image block must name an image file, a document a PDF or text file" {
+	printf 'a,b\n' >"$T/d.csv"
+	printf '\x89PNG\r\n\x1a\n' >"$T/p.png"
+	printf 'plain\n' >"$T/n.txt"
+	local csv png txt
+	api POST /v1/files -F "file=@$T/d.csv;type=text/csv"
+	csv=$(jq -r .id <<<"$BODY")
+	api POST /v1/files -F "file=@$T/p.png;type=image/png"
+	png=$(jq -r .id <<<"$BODY")
+	api POST /v1/files -F "file=@$T/n.txt;type=text/plain"
+	txt=$(jq -r .id <<<"$BODY")
+	blk() { mkreq hi | jq -c --arg t "$1" --arg f "$2" \
+		'.messages[0].content = [{type: "text", text: "hi"}, {type: $t, source: {type: "file", file_id: $f}}]'; }
+	post_msg "$(blk image "$csv")"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error" and (.error.message | startswith("messages.0.content.1: file "))' <<<"$BODY"
+	post_msg "$(blk document "$csv")"
+	[ "$STATUS" = 400 ]
+	post_msg "$(blk document "$png")"
+	[ "$STATUS" = 400 ]
+	# Inside a tool_result too.
+	post_msg "$(mkreq hi | jq -c --arg f "$csv" '.messages[0].content = [{type: "tool_result", tool_use_id: "toolu_1",
+		content: [{type: "image", source: {type: "file", file_id: $f}}]}]')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(blk image "$png")"
+	[ "$STATUS" = 200 ]
+	post_msg "$(blk document "$txt")"
+	[ "$STATUS" = 200 ]
+	post_msg "$(mkreq hi | jq -c --arg f "$csv" '.messages[0].content = [{type: "text", text: "hi"}, {type: "container_upload", file_id: $f}]')"
+	[ "$STATUS" = 200 ]
+}
+
+@test "strict: continuing after a container turn without container is 400" {
+	local req r
+	req=$(mkreq $'```bash\necho hi\n```')
+	post_msg "$req"
+	r=$BODY
+	post_msg "$(jq -c --argjson r "$r" '.messages += [{role: "assistant", content: $r.content}, {role: "user", content: "more"}]' <<<"$req")"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error" and (.error.message | startswith("container:"))' <<<"$BODY"
+	post_msg "$(jq -c --argjson r "$r" '.container = $r.container.id
+		| .messages += [{role: "assistant", content: $r.content}, {role: "user", content: "more"}]' <<<"$req")"
+	[ "$STATUS" = 200 ]
+	# A turn with no code execution blocks needs no container.
+	post_msg "$(jq -c '.messages += [{role: "assistant", content: [{type: "text", text: "hello"}]}, {role: "user", content: "more"}]' <<<"$req")"
+	[ "$STATUS" = 200 ]
+}
+
+@test "strict: size limits are in MB: 32,000,000 bytes for messages, 500,000,000 for files" {
+	# A valid request padded to exactly N bytes.
+	pad() { python3 -c 'import json,sys
+n = int(sys.argv[1])
+r = {"model": "claude-opus-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": ""}]}
+r["messages"][0]["content"] = "x" * (n - len(json.dumps(r)))
+sys.stdout.write(json.dumps(r))' "$1" >"$T/big"; }
+	pad 32000001
+	[ "$(wc -c <"$T/big")" -eq 32000001 ]
+	api POST /v1/messages --data-binary @"$T/big"
+	[ "$STATUS" = 413 ]
+	jq -e '.error.type == "request_too_large"' <<<"$BODY"
+	pad 32000000
+	api POST /v1/messages --data-binary @"$T/big"
+	[ "$STATUS" = 200 ]
+	[ "$(curl -sS "$EMU/_emu/config" | jq .max_file_size)" = 500000000 ]
+}
+
+@test "strict: an unknown model is 404 not_found_error; the documented models pass" {
+	post_msg "$(mkreq hi "" | jq -c '.model = "claude-nonesuch-9"')"
+	[ "$STATUS" = 404 ]
+	jq -e '.error.type == "not_found_error" and .error.message == "model: claude-nonesuch-9"' <<<"$BODY"
+	api POST /v1/messages/count_tokens --data-binary '{"model": "claude-x", "messages": [{"role": "user", "content": "hi"}]}'
+	[ "$STATUS" = 404 ]
+	local m
+	for m in claude-opus-5-5 claude-sonnet-5-5 claude-haiku-5-5 claude-fable-5-2 claude-mythos-5-2 \
+		claude-opus-4-8 claude-sonnet-4-6 claude-haiku-4-5 claude-haiku-4-5-20251001 \
+		claude-opus-4-5-20251101 claude-sonnet-4-5-20250929 claude-mythos-preview; do
+		post_msg "$(mkreq hi "" | jq -c --arg m "$m" '.model = $m')"
+		[ "$STATUS" = 200 ] || { echo "$m: $BODY"; return 1; }
+	done
+}
+
+@test "strict: unknown top-level and tool fields are 400 Extra inputs; every documented field passes" {
+	post_msg "$(mkreq hi | jq -c '.maxtokens = 5')"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error" and .error.message == "maxtokens: Extra inputs are not permitted"' <<<"$BODY"
+	post_msg "$(mkreq hi | jq -c '.tools[0].nme = "x"')"
+	[ "$STATUS" = 400 ]
+	[ "$(jq -r .error.message <<<"$BODY")" = "tools.0.nme: Extra inputs are not permitted" ]
+	post_msg "$(mkreq hi | jq -c '.tools += [{name: "f", input_schema: {type: "object"}, inputschema: {}}]')"
+	[ "$STATUS" = 400 ]
+	# mcp_servers exists only with the MCP beta.
+	post_msg "$(mkreq hi "" | jq -c '.mcp_servers = []')"
+	[ "$STATUS" = 400 ]
+	# count_tokens has no max_tokens, container or stream.
+	api POST /v1/messages/count_tokens --data-binary "$(mkreq hi)"
+	[ "$STATUS" = 400 ]
+	[ "$(jq -r .error.message <<<"$BODY")" = "max_tokens: Extra inputs are not permitted" ]
+	post_msg "$(mkreq hi | jq -c '. + {system: [{type: "text", text: "be brief", cache_control: {type: "ephemeral", ttl: "1h"}}],
+		metadata: {user_id: "u1"}, stop_sequences: ["END"], stream: false,
+		tool_choice: {type: "auto"}, service_tier: "auto", speed: "standard", inference_geo: "global",
+		cache_control: {type: "ephemeral"}, diagnostics: {previous_message_id: null},
+		output_config: {effort: "low"}, thinking: {type: "adaptive", display: "omitted"}}
+		| .tools[0] += {allowed_callers: ["direct"], cache_control: {type: "ephemeral"}, defer_loading: false, strict: false}
+		| .tools += [{type: "custom", name: "f", description: "d", input_schema: {type: "object"}, strict: true,
+			allowed_callers: ["code_execution_20260120"], input_examples: [{}], eager_input_streaming: true}]')"
+	[ "$STATUS" = 200 ] || { echo "$BODY"; return 1; }
+	# Sampling fields are known under 2023-06-01 only.
+	call POST /v1/messages -H "x-api-key: $KEY" -H 'anthropic-version: 2023-06-01' \
+		--data-binary "$(mkreq hi "" | jq -c '.temperature = 0.5 | .top_p = 0.9 | .top_k = 5')"
+	[ "$STATUS" = 200 ]
+}
+
+@test "strict: container_upload without file_id is 400, not 404" {
+	post_msg "$(mkreq hi | jq -c '.messages[0].content = [{type: "text", text: "hi"}, {type: "container_upload"}]')"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error" and .error.message == "messages.0.content.1.file_id: Field required"' <<<"$BODY"
+	post_msg "$(mkreq hi | jq -c '.messages[0].content = [{type: "image", source: {type: "file"}}]')"
+	[ "$STATUS" = 400 ]
+}
+
+@test "strict: web search and web fetch tools are accepted with their documented fields" {
+	local t
+	for t in web_search_20250305 web_search_20260209 web_search_20260318; do
+		post_msg "$(mkreq hi "" | jq -c --arg t "$t" '.tools = [{type: $t, name: "web_search", max_uses: 3,
+			allowed_domains: ["example.com", "docs.python.org/3/"], allowed_callers: ["direct"],
+			user_location: {type: "approximate", city: "Paris", country: "FR", timezone: "Europe/Paris"},
+			cache_control: {type: "ephemeral"}}]')"
+		[ "$STATUS" = 200 ] || { echo "$t: $BODY"; return 1; }
+	done
+	for t in web_fetch_20250910 web_fetch_20260209 web_fetch_20260309 web_fetch_20260318; do
+		post_msg "$(mkreq hi "" | jq -c --arg t "$t" '.tools = [{type: $t, name: "web_fetch", max_uses: 2,
+			blocked_domains: ["evil.example"], citations: {enabled: true}, max_content_tokens: 20000,
+			allowed_callers: ["direct"]}]')"
+		[ "$STATUS" = 200 ] || { echo "$t: $BODY"; return 1; }
+	done
+	post_msg "$(mkreq hi "" | jq -c '.tools = [{type: "web_fetch_20260318", name: "web_fetch", use_cache: false, response_inclusion: "excluded"},
+		{type: "web_search_20260318", name: "web_search", response_inclusion: "full"},
+		{type: "code_execution_20260521", name: "code_execution"}]')"
+	[ "$STATUS" = 200 ]
+	# Refused: a field of the other tool, both domain lists, a scheme in a
+	# domain, a bad country, a wrong name, an old code execution version.
+	local bad
+	for bad in '{type: "web_search_20250305", name: "web_search", citations: {enabled: true}}' \
+		'{type: "web_fetch_20250910", name: "web_fetch", use_cache: false}' \
+		'{type: "web_fetch_20250910", name: "web_fetch", user_location: {type: "approximate", city: "X"}}' \
+		'{type: "web_search_20250305", name: "web_search", allowed_domains: ["a.com"], blocked_domains: ["b.com"]}' \
+		'{type: "web_search_20250305", name: "web_search", allowed_domains: ["https://a.com"]}' \
+		'{type: "web_search_20250305", name: "web_search", user_location: {type: "approximate", country: "France"}}' \
+		'{type: "web_search_20250305", name: "search"}' \
+		'{type: "web_search_20250305", name: "web_search", max_uses: 0}'; do
+		post_msg "$(mkreq hi "" | jq -c ".tools = [$bad]")"
+		[ "$STATUS" = 400 ] || { echo "accepted: $bad"; return 1; }
+		[ "$(jq -r .error.type <<<"$BODY")" = invalid_request_error ]
+	done
+	post_msg "$(mkreq hi code_execution_20250825 | jq -c '.tools += [{type: "web_search_20260209", name: "web_search"}]')"
+	[ "$STATUS" = 400 ]
+}
+
+@test "pause_turn: a \`\`\`pause\`\`\` ends a response on a pending server_tool_use; the continuation runs it" {
+	local req r1 r2 c id
+	req=$(mkreq $'```bash\necho one > one.txt\n```\n```pause```\n```bash\ncat one.txt; echo two\n```')
+	post_msg "$req"
+	r1=$BODY
+	jq -e '.stop_reason == "pause_turn"
+		and [.content[].type] == ["text", "server_tool_use", "bash_code_execution_tool_result", "server_tool_use"]
+		and .content[3].input == {command: "cat one.txt; echo two"}
+		and .usage.server_tool_use.code_execution_requests == 2' <<<"$r1"
+	id=$(jq -r '.content[3].id' <<<"$r1")
+	c=$(jq -r .container.id <<<"$r1")
+	post_msg "$(jq -c --argjson r "$r1" --arg c "$c" '.container = $c | .messages += [{role: "assistant", content: $r.content}]' <<<"$req")"
+	r2=$BODY
+	jq -e --arg id "$id" '.stop_reason == "end_turn"
+		and [.content[].type] == ["bash_code_execution_tool_result", "text"]
+		and .content[0].tool_use_id == $id and .content[0].content.stdout == "one\ntwo\n"
+		and .content[1].text == "Done: 2 step(s) ran; no files."' <<<"$r2"
+	# Streamed, the pause is the same.
+	post_msg "$(jq -c '.stream = true' <<<"$req")"
+	sse_data "$T/body" | jq -s "$ASSEMBLE" | jq -e '.stop_reason == "pause_turn" and .content[-1].type == "server_tool_use"'
+}
+
+@test "pause_turn: a python step under 20250825 pauses on its create call; a pending call needs its tool" {
+	local req r1 r2 c
+	req=$(mkreq $'```pause```\n```python\nprint(6 * 7)\n```' code_execution_20250825)
+	post_msg "$req"
+	r1=$BODY
+	jq -e '.stop_reason == "pause_turn" and [.content[].type] == ["text", "server_tool_use"]
+		and .content[1].name == "text_editor_code_execution"' <<<"$r1"
+	c=$(jq -r .container.id <<<"$r1")
+	post_msg "$(jq -c --argjson r "$r1" --arg c "$c" '.container = $c | .messages += [{role: "assistant", content: $r.content}]' <<<"$req")"
+	r2=$BODY
+	jq -e --argjson r "$r1" '[.content[].type] == ["text_editor_code_execution_tool_result", "server_tool_use",
+			"bash_code_execution_tool_result", "text"]
+		and .content[0].tool_use_id == $r.content[1].id and .content[2].content.stdout == "42\n"' <<<"$r2"
+	# A hand-made pending call (as the API may leave one) runs too.
+	post_msg "$(mkreq $'```bash\necho ran\n```' | jq -c --arg c "$c" '.container = $c | .messages += [{role: "assistant", content: [
+		{type: "server_tool_use", id: "srvtoolu_handmade", name: "bash_code_execution", input: {command: "echo ran"}}]}]')"
+	jq -e '[.content[].type] == ["bash_code_execution_tool_result", "text"]
+		and .content[0].tool_use_id == "srvtoolu_handmade" and .content[0].content.stdout == "ran\n"' <<<"$BODY"
+	# Without the code execution tool the pending call cannot run.
+	post_msg "$(mkreq hi "" | jq -c '.messages += [{role: "assistant", content: [
+		{type: "server_tool_use", id: "srvtoolu_x", name: "bash_code_execution", input: {command: "true"}}]}]')"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.message | test("no code_execution tool")' <<<"$BODY"
+}
+
+@test "http: a listen backlog of 1024; TCP_NODELAY and one write per small answer" {
+	command -v ss >/dev/null || skip "ss is not installed"
+	# For a listening socket, ss shows the backlog as Send-Q.
+	[ "$(ss -Hltn "sport = :$(cat "$EMU_DIR/port")" | awk '{print $3}')" -ge 1024 ]
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -f -qq -e trace=setsockopt,write,sendto -s 4096 -o "$T/trace" \
+		"$EMU_PY" "$EMU_SCRIPT" --port 0 --port-file "$T/p2" 2>/dev/null 3>&- &
+	local pid=$! i
+	for i in $(seq 100); do
+		[ -s "$T/p2" ] && break
+		sleep 0.05
+	done
+	curl -sS -o /dev/null -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "http://127.0.0.1:$(cat "$T/p2")/v1/files"
+	# strace does not pass SIGTERM on: stop the emulator it runs.
+	kill -TERM "$(pgrep -P "$pid")"
+	wait "$pid" || true
+	grep -q 'TCP_NODELAY, \[1\]' "$T/trace"
+	# The status line and the JSON body went out in the same write.
+	grep -E '(write|sendto)\(.*"HTTP/1.1 200 OK\\r\\n.*\\r\\n\\r\\n\{\\"data\\"' "$T/trace"
 }
