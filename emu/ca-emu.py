@@ -485,7 +485,9 @@ class Log:
             return {self._scrub(k, keys, hit): self._scrub(x, keys, hit) for k, x in v.items()}
         return v
 
-    def write(self, rec):
+    def write(self, rec, tokens=()):
+        """tokens: other secrets of this request (MCP authorization tokens),
+        scrubbed the same way without counting as a leaked key."""
         if self.fd is None:
             return
         with self.lock:
@@ -493,6 +495,7 @@ class Log:
         hit = [False]
         rec = self._scrub(rec, keys, hit)
         rec["key_elsewhere"] = hit[0]
+        rec = self._scrub(rec, sorted(tokens, key=len, reverse=True), [False])
         data = (json.dumps(rec, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
         with self.lock:
             while data:
@@ -660,12 +663,51 @@ class Emu:
                 return rule
         return None
 
+    # Prompt caching ----------------------------------------------------------
+    def prompt_cache(self, req):
+        """(read, write, ttl) tokens for a request with cache_control: the
+        longest prefix already cached is read; the prefix up to the last
+        breakpoint is written if it was not.  None without breakpoints."""
+        pieces, marks, ttl = cache_breakpoints(req)
+        if not marks:
+            return None
+        if len(marks) > 4:
+            raise APIError(400, "A maximum of 4 blocks with cache_control may be provided. "
+                                f"Found {len(marks)}.")
+        model = req["model"]
+        keys = []
+        h = hashlib.sha256(model.encode())
+        size = 0
+        for i, p in enumerate(pieces):
+            h.update(p)
+            size += len(p)
+            if i in marks:
+                keys.append((h.hexdigest(), max(1, size // 4)))
+        with self.lock:
+            read = max((n for k, n in keys if k in self.cache), default=0)
+            last_key, last_n = keys[-1]
+            write = 0 if last_key in self.cache else max(0, last_n - read)
+            for k, n in keys:
+                self.cache[k] = n
+        return (read, write, ttl)
+
     # Thinking signatures ------------------------------------------------------
     def sign_thinking(self, text):
         """An HMAC of the thinking text with this process's secret, so a
         block whose text was altered no longer matches its signature."""
-        mac = hmac.new(self.secret, text.encode("utf-8", "surrogateescape"), hashlib.sha256)
-        return "EmuSig" + base64.b64encode(mac.digest()).decode()
+        nonce = secrets.token_bytes(12)
+        return base64.b64encode(nonce + self.thinking_mac(nonce, text)).decode()
+
+    def thinking_mac(self, nonce, text):
+        return hmac.new(self.secret, nonce + text.encode("utf-8", "surrogateescape"),
+                        hashlib.sha256).digest()
+
+    def signature_ok(self, text, sig):
+        try:
+            raw = base64.b64decode(sig, validate=True)
+        except (ValueError, TypeError):
+            return False
+        return len(raw) == 44 and hmac.compare_digest(raw[12:], self.thinking_mac(raw[:12], text))
 
     def check_thinking(self, msgs):
         for i, m in enumerate(msgs):
@@ -676,7 +718,7 @@ class Emu:
                     continue
                 text, sig = b.get("thinking"), b.get("signature")
                 if not isinstance(text, str) or not isinstance(sig, str) \
-                        or not hmac.compare_digest(sig, self.sign_thinking(text)):
+                        or not self.signature_ok(text, sig):
                     raise APIError(400, f"messages.{i}.content.{j}: Invalid `signature` in "
                                         "`thinking` block")
 
@@ -754,7 +796,11 @@ def describe_fault(r):
 
 FENCE_LANGS = {"python": "python", "py": "python", "python3": "python",
                "bash": "bash", "sh": "bash", "shell": "bash",
-               "view": "view", "str_replace": "str_replace", "pause": "pause"}
+               "view": "view", "str_replace": "str_replace", "pause": "pause",
+               "web_search": "web_search", "web_fetch": "web_fetch", "mcp": "mcp",
+               "skill": "skill"}
+CODE_KINDS = ("python", "bash", "view", "str_replace", "skill")
+CALL_TYPES = ("server_tool_use", "mcp_tool_use")
 
 
 def parse_steps(text):
@@ -824,10 +870,18 @@ class Turn:
     """One assistant turn: yields content blocks as they are produced (code
     really runs between a server_tool_use and its result)."""
 
-    def __init__(self, emu, req, tool, container):
+    def __init__(self, emu, req, tool, container, info=None):
         self.emu = emu
         self.tool = tool                # code execution tool type or None
         self.c = container
+        info = info or {}
+        self.web = info.get("web") or {}
+        self.mcp = info.get("mcp") or {}
+        self.toolsets = info.get("toolsets") or {}
+        self.skills = info.get("skills") or []
+        self.format = info.get("format")
+        self.thinking = info.get("thinking")
+        self.counts = {"code": 0, "web_search": 0, "web_fetch": 0}
         msgs = req["messages"]
         last_user = -1
         for i, m in enumerate(msgs):
@@ -835,23 +889,22 @@ class Turn:
                 last_user = i
         self.prompt = user_text(msgs[last_user]) if last_user >= 0 else ""
         trailing = trailing_blocks(msgs)
-        self.resumed = any(b.get("type") == "server_tool_use" for b in trailing)
+        self.resumed = any(b.get("type") in CALL_TYPES for b in trailing)
         # A paused turn may end on a call that has not run yet: it runs
         # first, and its result answers that call's id.
         self.pending = pending_call(trailing)
-        if self.pending is not None and self.pending.get("type") != "server_tool_use":
-            self.pending = None
-        self.done_calls = sum(1 for b in trailing if b.get("type") == "server_tool_use"
+        self.done_calls = sum(1 for b in trailing if b.get("type") in CALL_TYPES
                               and b is not self.pending)
+        # Web tool uses so far in this turn, for max_uses.
+        self.used = {k: sum(1 for b in trailing if b.get("type") == "server_tool_use"
+                            and b.get("name") == k) for k in ("web_search", "web_fetch")}
         self.prior_file_ids = []
         for b in trailing:
             if b.get("type", "").endswith("_tool_result") and isinstance(b.get("content"), dict):
                 for o in b["content"].get("content") or []:
                     if isinstance(o, dict) and isinstance(o.get("file_id"), str):
                         self.prior_file_ids.append(o["file_id"])
-        steps = parse_steps(self.prompt) if tool else []
-        if tool == "code_execution_20250522":
-            steps = [s for s in steps if s["kind"] in ("python", "bash", "pause")]
+        steps = [st for st in parse_steps(self.prompt) if self.can_run(st)]
         # A ```pause``` line marks the step after it: the turn pauses right
         # after that step's first server_tool_use, before its result.
         self.steps = []
@@ -867,12 +920,30 @@ class Turn:
         self.calls = 0                  # server_tool_use blocks produced
         self.new_files = []             # FileRecs produced by this turn
 
+    def can_run(self, st):
+        """Whether this request has the tool a step needs."""
+        k = st["kind"]
+        if k == "pause":
+            return True
+        if k in ("web_search", "web_fetch"):
+            return k in self.web
+        if k == "mcp":
+            return st["arg"].split(" ", 1)[0] in self.mcp
+        if not self.tool:
+            return False
+        if self.tool == "code_execution_20250522":
+            return k in ("python", "bash")
+        return True
+
     def calls_for(self, step):
         return 2 if (self.tool == "code_execution_20250825" and step["kind"] == "python") else 1
 
     def run(self, tick):
+        if self.thinking and self.thinking.get("type") in ("enabled", "adaptive") \
+                and not self.resumed:
+            yield self.thinking_block()
         if not self.steps:
-            yield text_block("You said: " + self.prompt[:200])
+            yield self.final_text("You said: " + self.prompt[:200])
             self.stop_reason = "end_turn"
             return
         start, left = 0, self.done_calls
@@ -880,7 +951,7 @@ class Turn:
             left -= self.calls_for(self.steps[start])
             start += 1
         n = len(self.steps)
-        if not self.resumed:
+        if not self.resumed and self.format is None:
             yield text_block(f"I'll run {n} code step(s).")
         pause = self.emu.cfg("pause_each_step")
         for k in range(start, n):
@@ -888,17 +959,16 @@ class Turn:
             resume = self.pending is not None and k == start
             first = True
             for b in self.step_blocks(step, k + 1, tick):
-                if b.get("type") == "server_tool_use":
+                if b.get("type") in CALL_TYPES:
                     if first and resume:
                         first = False
                         continue        # the pending call: already sent
+                    self.count_call(b)
                     if first and step["pause_before_result"]:
-                        self.calls += 1
                         yield b
                         self.stop_reason = "pause_turn"
                         return
                     first = False
-                    self.calls += 1
                 elif resume and b.get("tool_use_id") and "answered" not in step:
                     step["answered"] = True
                     b = dict(b, tool_use_id=self.pending["id"])
@@ -915,13 +985,40 @@ class Turn:
             names.append(rec.filename if rec else fid)
         names += [r.filename for r in self.new_files]
         files = ("files: " + ", ".join(names)) if names else "no files"
-        yield text_block(f"Done: {n} step(s) ran; {files}.")
+        yield self.final_text(f"Done: {n} step(s) ran; {files}.")
         self.stop_reason = "end_turn"
+
+    def count_call(self, b):
+        if b["type"] != "server_tool_use":
+            return
+        key = b["name"] if b["name"] in ("web_search", "web_fetch") else "code"
+        self.counts[key] += 1
+        if key == "code":
+            self.calls += 1
+
+    def final_text(self, text):
+        """The turn's last text; with a JSON schema in output_config, a
+        JSON document that validates against it."""
+        if self.format is not None:
+            return text_block(json.dumps(schema_example(self.format, self.format),
+                                         separators=(",", ":")))
+        return text_block(text)
+
+    def thinking_block(self):
+        n = len(self.steps)
+        text = (f"The user wrote {len(self.prompt)} characters; "
+                f"the script has {n} step(s).")
+        if self.thinking.get("display") == "omitted":
+            text = ""
+        return {"type": "thinking", "thinking": text, "signature": self.emu.sign_thinking(text)}
 
     # Steps -------------------------------------------------------------------
     def step_blocks(self, step, n, tick):
         kind, v = step["kind"], self.tool
         body = step["body"]
+        if kind in ("web_search", "web_fetch", "mcp", "skill"):
+            yield from getattr(self, kind + "_blocks")(step, tick)
+            return
         if kind == "python":
             if v == "code_execution_20250825":
                 use = srv_use("text_editor_code_execution",
@@ -985,6 +1082,106 @@ class Turn:
                 content = self.str_replace(step["arg"], old, new)
             yield {"type": "text_editor_code_execution_tool_result", "tool_use_id": use["id"],
                    "content": content}
+
+    # Web search and fetch: canned results from the script ---------------------
+    def web_search_blocks(self, step, tick=None):
+        t = self.web["web_search"]
+        use = srv_use("web_search", {"query": step["arg"]})
+        yield use
+        self.used["web_search"] += 1
+        err = self.web_error(t, "web_search", step["arg"])
+        if err:
+            content = {"type": "web_search_tool_result_error", "error_code": err}
+        else:
+            content = []
+            for line in step["body"].split("\n"):
+                url, _, title = line.partition("|")
+                url, title = url.strip(), title.strip()
+                if not url or not domain_ok(t, url, search=True):
+                    continue
+                content.append({"type": "web_search_result", "url": url, "title": title or url,
+                                "encrypted_content": base64.b64encode(
+                                    ("emu:" + url).encode("utf-8", "surrogateescape")).decode(),
+                                "page_age": None})
+        yield {"type": "web_search_tool_result", "tool_use_id": use["id"],
+               "caller": {"type": "direct"}, "content": content}
+
+    def web_fetch_blocks(self, step, tick=None):
+        t = self.web["web_fetch"]
+        url = step["arg"]
+        use = srv_use("web_fetch", {"url": url})
+        yield use
+        self.used["web_fetch"] += 1
+        err = self.web_error(t, "web_fetch", url)
+        if not err and not domain_ok(t, url, search=False):
+            err = "url_not_allowed"
+        if err:
+            content = {"type": "web_fetch_tool_result_error", "error_code": err}
+        else:
+            cit = t.get("citations") or {}
+            content = {"type": "web_fetch_result", "url": url,
+                       "retrieved_at": rfc3339(time.time()),
+                       "content": {"type": "document", "title": url,
+                                   "citations": {"enabled": bool(cit.get("enabled"))},
+                                   "source": {"type": "text", "media_type": "text/plain",
+                                              "data": step["body"] or f"The page at {url}."}}}
+        yield {"type": "web_fetch_tool_result", "tool_use_id": use["id"],
+               "caller": {"type": "direct"}, "content": content}
+
+    def web_error(self, t, name, arg):
+        """An error code for a web call: "!code" in the script, or max_uses."""
+        if arg.startswith("!"):
+            return arg[1:].split(" ", 1)[0]
+        mu = t.get("max_uses")
+        if mu is not None and self.used[name] > mu:
+            return "max_uses_exceeded"
+        return None
+
+    # MCP: the API calls the server; here the script says what it answers ----
+    def mcp_blocks(self, step, tick=None):
+        server, _, name = step["arg"].partition(" ")
+        name = name.strip() or "echo"
+        body = step["body"]
+        out = None
+        ls = body.split("\n")
+        if "---" in ls:
+            i = ls.index("---")
+            body, out = "\n".join(ls[:i]), "\n".join(ls[i + 1:])
+        try:
+            inp = json.loads(body) if body.strip() else {}
+        except ValueError:
+            inp = {"text": body}
+        use = {"type": "mcp_tool_use", "id": new_id("mcptoolu_"), "name": name,
+               "server_name": server, "input": inp}
+        yield use
+        ts = self.toolsets.get(server) or {}
+        enabled = (ts.get("default_config") or {}).get("enabled", True)
+        enabled = ((ts.get("configs") or {}).get(name) or {}).get("enabled", enabled)
+        if not enabled:
+            text, err = f"Tool {name} is not enabled for server {server}", True
+        else:
+            text, err = (out if out is not None else json.dumps({"tool": name, "input": inp})), False
+        yield {"type": "mcp_tool_result", "tool_use_id": use["id"], "is_error": err,
+               "content": [{"type": "text", "text": text}]}
+
+    # Skills: a loaded skill leaves a document in the outputs ------------------
+    def skill_blocks(self, step, tick):
+        sid, _, name = step["arg"].partition(" ")
+        loaded = any(sk.get("skill_id") == sid for sk in self.skills)
+        ext = sid if sid in ANTHROPIC_SKILLS else "txt"
+        name = safe_name(name.strip() or f"output.{ext}") or f"output.{ext}"
+        script = os.path.join(self.c.root, "skills", sid.replace("/", "_"), "make.py")
+        shown = f"python3 /skills/{sid}/make.py {name}"
+        use = srv_use("bash_code_execution", {"command": shown})
+        yield use
+        if not loaded:
+            argv = [self.emu.bash, "-c", f"echo 'python3: can\'t open file /skills/{sid}/make.py' >&2; exit 2"]
+        else:
+            os.makedirs(os.path.dirname(script), exist_ok=True)
+            with open(script, "w") as f:
+                f.write(SKILL_SCRIPT)
+            argv = [self.emu.python, script, sid, name]
+        yield self.exec_result(use, "bash_code_execution", argv, tick)
 
     @staticmethod
     def write_work_file(real, data):
@@ -1206,7 +1403,18 @@ def emit_block(w, idx, block):
         for piece in split_pieces(block["text"], 24):
             w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
                                             "delta": {"type": "text_delta", "text": piece}})
-    elif t == "server_tool_use":
+    elif t == "thinking":
+        w.event("content_block_start", {"type": "content_block_start", "index": idx,
+                                        "content_block": {"type": "thinking", "thinking": "",
+                                                          "signature": ""}})
+        if block["thinking"]:
+            for piece in split_pieces(block["thinking"], 24):
+                w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                "delta": {"type": "thinking_delta", "thinking": piece}})
+        w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                        "delta": {"type": "signature_delta",
+                                                  "signature": block["signature"]}})
+    elif t in ("server_tool_use", "mcp_tool_use"):
         start = dict(block)
         start["input"] = {}
         w.event("content_block_start", {"type": "content_block_start", "index": idx,
@@ -1315,9 +1523,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.logged = True
         rec = self.rec
         rec["status"] = status
-        rec["body"] = self.log_body
+        rec["body"], tokens = redact_tokens(self.log_body)
         rec["multipart"] = self.log_multipart
-        self.emu.log.write(rec)
+        self.emu.log.write(rec, tokens)
 
     def api_headers(self):
         now = time.time()
@@ -1761,8 +1969,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                     f"a{'n' if kind == 'image' else ''} {kind} block takes "
                                     + ", ".join(ok) + " (use container_upload for other files)")
         self.emu.check_thinking(msgs)
-        self.req_info = {"web": web, "mcp": servers, "skills": skills, "format": fmt,
-                         "thinking": think}
+        self.req_info = {"web": web, "mcp": servers, "toolsets": mcp, "skills": skills,
+                         "format": fmt, "thinking": think}
         return tool, uploads
 
     def validate_message(self, i, m):
@@ -1914,13 +2122,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def h_messages(self):
         req = self.json_request(MSG_MAX)
         tool, uploads = self.validate_request(req)
+        self.cache_use = self.emu.prompt_cache(req)
         lat = self.emu.cfg("latency_ms")
         if lat:
             time.sleep(float(lat) / 1000)
         cont = self.resolve_container(req, tool)
         if cont is not None:
             self.copy_uploads(cont, uploads)
-        turn = Turn(self.emu, req, tool, cont)
+        turn = Turn(self.emu, req, tool, cont, self.req_info)
+        self.cont_obj = None
+        if cont is not None:
+            self.cont_obj = cont.obj()
+            if turn.skills:
+                self.cont_obj["skills"] = [resolve_skill(sk) for sk in turn.skills]
         msg = {"id": new_id("msg_"), "type": "message", "role": "assistant",
                "model": req["model"], "content": [], "stop_reason": None,
                "stop_sequence": None, "stop_details": None, "container": None,
@@ -1928,15 +2142,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # About len/4 of the request, leaving "stream" out so that a streamed
         # turn and a plain one report the same usage.
         in_tokens = max(1, len(jdump({k: v for k, v in req.items() if k != "stream"})) // 4)
+        if self.cache_use:
+            # Input tokens count only what follows the cached prefix.
+            in_tokens = max(1, in_tokens - self.cache_use[0] - self.cache_use[1])
         if req.get("stream") is True:
             self.stream_turn(turn, msg, in_tokens, cont)
             return
         blocks = [b for b in turn.run(lambda: None) if b is not PING]
         msg["content"] = blocks
         msg["stop_reason"] = turn.stop_reason
-        msg["container"] = cont.obj() if cont else None
-        msg["usage"] = usage(in_tokens, out_tokens(blocks), turn.calls if tool else None)
+        msg["container"] = self.cont_obj
+        msg["usage"] = self.turn_usage(turn, in_tokens, blocks)
         self.respond_json(200, msg)
+
+    def turn_usage(self, turn, in_tokens, blocks):
+        server = turn.tool or turn.web
+        think = sum(len(b["thinking"]) // 4 for b in blocks if b["type"] == "thinking")
+        return usage(in_tokens, out_tokens(blocks), turn.calls if server else None,
+                     turn.counts, self.cache_use, think if turn.thinking else None)
 
     def stream_turn(self, turn, msg, in_tokens, cont):
         h = self.merged_headers("text/event-stream", {"cache-control": "no-cache",
@@ -1947,7 +2170,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             w.begin()
             start = dict(msg)
-            start["usage"] = usage(in_tokens, 1, None)
+            start["usage"] = usage(in_tokens, 1, None, cache=self.cache_use)
             w.event("message_start", {"type": "message_start", "message": start})
             for b in turn.run(w.ping):
                 if b is PING:
@@ -1955,14 +2178,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 emit_block(w, len(blocks), b)
                 blocks.append(b)
-            u = usage(in_tokens, out_tokens(blocks), turn.calls if turn.tool else None)
+            u = self.turn_usage(turn, in_tokens, blocks)
             w.event("message_delta", {
                 "type": "message_delta",
                 "delta": {"stop_reason": turn.stop_reason, "stop_sequence": None,
-                          "stop_details": None, "container": cont.obj() if cont else None},
+                          "stop_details": None, "container": self.cont_obj},
                 "usage": {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
-                          "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                          "server_tool_use": u["server_tool_use"], "output_tokens_details": None}})
+                          "cache_creation_input_tokens": u["cache_creation_input_tokens"],
+                          "cache_read_input_tokens": u["cache_read_input_tokens"],
+                          "server_tool_use": u["server_tool_use"],
+                          "output_tokens_details": u["output_tokens_details"]}})
             w.event("message_stop", {"type": "message_stop"})
             w.end()
         except (StreamEnded, ClientGone):
@@ -2422,8 +2647,8 @@ def check_schema(where, sch):
     for k in sch:
         if k in UNSUPPORTED_SCHEMA:
             raise APIError(400, f"{where}.{k}: this schema keyword is not supported")
-    if sch.get("type") == "object" and sch.get("additionalProperties", False) is not False:
-        raise APIError(400, f"{where}.additionalProperties: must be false for objects")
+    if sch.get("type") == "object" and sch.get("additionalProperties") is not False:
+        raise APIError(400, f"{where}.additionalProperties: must be set to false for objects")
     if "minItems" in sch and sch["minItems"] not in (0, 1):
         raise APIError(400, f"{where}.minItems: only 0 or 1 is supported")
     for k, v in (sch.get("properties") or {}).items():
@@ -2541,25 +2766,187 @@ def last_turn_used_container(msgs):
         return False
     return False
 
+
+
+def resolve_skill(sk):
+    """A request's skill as the response names it: "latest" resolved."""
+    v = sk.get("version") or "latest"
+    if v == "latest":
+        v = "20251013" if sk["type"] == "anthropic" else \
+            "skver_" + hashlib.sha256(sk["skill_id"].encode()).hexdigest()[:24]
+    return {"skill_id": sk["skill_id"], "type": sk["type"], "version": v}
+
+
+def redact_tokens(body):
+    """A copy of a request body for the log, with every MCP server's
+    authorization_token replaced by "***"; and the token values."""
+    if not isinstance(body, dict) or not isinstance(body.get("mcp_servers"), list):
+        return body, []
+    tokens, servers = [], []
+    for sv in body["mcp_servers"]:
+        if isinstance(sv, dict) and "authorization_token" in sv:
+            if isinstance(sv["authorization_token"], str) and sv["authorization_token"]:
+                tokens.append(sv["authorization_token"])
+            sv = dict(sv, authorization_token="***")
+        servers.append(sv)
+    return dict(body, mcp_servers=servers), tokens
+
+def domain_ok(t, url, search):
+    """A URL against a web tool's allowed_domains / blocked_domains.
+    Subdomains match; a path in an entry matches only for search."""
+    u = urllib.parse.urlsplit(url)
+    host, path = (u.hostname or "").lower(), u.path or "/"
+
+    def hit(entry):
+        d, _, p = entry.lower().partition("/")
+        if host != d and not host.endswith("." + d):
+            return False
+        if p:
+            return search and path.lstrip("/").startswith(p)
+        return True
+
+    if t.get("allowed_domains") is not None:
+        return any(hit(d) for d in t["allowed_domains"])
+    if t.get("blocked_domains") is not None:
+        return not any(hit(d) for d in t["blocked_domains"])
+    return True
+
+
+# What a loaded skill runs: an Office Open XML zip (or a PDF, or text) named
+# as asked, in $OUTPUT_DIR.
+SKILL_SCRIPT = r"""import os, sys, zipfile
+sid, name = sys.argv[1], sys.argv[2]
+path = os.path.join(os.environ["OUTPUT_DIR"], name)
+if sid in ("xlsx", "docx", "pptx"):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?>'
+                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("docProps/app.xml", "<Properties><Application>ca-emu %s skill</Application></Properties>" % sid)
+elif sid == "pdf":
+    with open(path, "wb") as f:
+        f.write(b"%PDF-1.4\n%ca-emu pdf skill\n%%EOF\n")
+else:
+    with open(path, "w") as f:
+        f.write("made by custom skill %s\n" % sid)
+print("Created " + name)
+"""
+
+STRING_FORMATS = {"date-time": "2026-01-01T00:00:00Z", "time": "12:00:00", "date": "2026-01-01",
+                  "duration": "P1D", "email": "user@example.com", "hostname": "example.com",
+                  "uri": "https://example.com/", "ipv4": "192.0.2.1", "ipv6": "2001:db8::1",
+                  "uuid": "00000000-0000-4000-8000-000000000000"}
+
+
+def schema_example(sch, root, depth=0):
+    """A value that validates against a (supported subset of) JSON Schema:
+    objects (all properties, required first), strings, numbers, integers,
+    booleans, null, arrays, enum, const, anyOf, allOf and local $ref."""
+    if not isinstance(sch, dict) or depth > 32:
+        return None
+    if "$ref" in sch:
+        ref = sch["$ref"]
+        node = root
+        for part in ref.lstrip("#/").split("/") if ref.startswith("#") else []:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        return schema_example(node, root, depth + 1)
+    if "const" in sch:
+        return sch["const"]
+    if sch.get("enum"):
+        return sch["enum"][0]
+    if sch.get("anyOf"):
+        return schema_example(sch["anyOf"][0], root, depth + 1)
+    if sch.get("allOf"):
+        out = {}
+        for sub in sch["allOf"]:
+            v = schema_example(sub, root, depth + 1)
+            if isinstance(v, dict):
+                out.update(v)
+        return out
+    t = sch.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "null")
+    if t == "object" or (t is None and "properties" in sch):
+        props = sch.get("properties") or {}
+        req = [k for k in sch.get("required") or [] if k in props]
+        return {k: schema_example(props[k], root, depth + 1)
+                for k in req + [k for k in props if k not in req]}
+    if t == "array":
+        return [schema_example(sch.get("items") or {"type": "string"}, root, depth + 1)]
+    if t == "string":
+        return STRING_FORMATS.get(sch.get("format"), "text")
+    if t == "integer":
+        return 1
+    if t == "number":
+        return 1.5
+    if t == "boolean":
+        return True
+    return None
+
+
+def cache_breakpoints(req):
+    """The request as a list of cacheable pieces in prefix order (tools,
+    system, message blocks), and the indexes of its cache breakpoints."""
+    pieces, marks = [], []
+    ttl = ["5m"]
+
+    def add(x):
+        pieces.append(jdump(x))
+        cc = x.get("cache_control") if isinstance(x, dict) else None
+        if cc is not None:
+            marks.append(len(pieces) - 1)
+            if isinstance(cc, dict):
+                ttl[0] = cc.get("ttl", "5m")
+
+    for t in req.get("tools") or []:
+        add(t)
+    sysp = req.get("system")
+    if isinstance(sysp, list):
+        for b in sysp:
+            add(b)
+    elif sysp is not None:
+        add(sysp)
+    for m in req["messages"]:
+        c = m.get("content")
+        if isinstance(c, list):
+            for b in c:
+                add(b)
+        else:
+            add(c)
+    cc = req.get("cache_control")
+    if cc is not None and pieces and (not marks or marks[-1] != len(pieces) - 1):
+        marks.append(len(pieces) - 1)      # automatic: the last block
+        if isinstance(cc, dict):
+            ttl[0] = cc.get("ttl", "5m")
+    return pieces, marks, ttl[0]
+
 def out_tokens(blocks):
     n = 0
     for b in blocks:
         if b["type"] == "text":
             n += len(b["text"])
-        elif b["type"] == "server_tool_use":
+        elif b["type"] in ("server_tool_use", "mcp_tool_use"):
             n += len(json.dumps(b["input"]))
+        elif b["type"] == "thinking":
+            n += len(b["thinking"])
     return max(1, n // 4)
 
 
-def usage(inp, out, calls):
+def usage(inp, out, calls, web=None, cache=None, thinking=None):
+    """calls: code execution calls, or None without server tools; web:
+    {"web_search": n, "web_fetch": n}; cache: (read, write, ttl)."""
     stu = None
     if calls is not None:
-        stu = {"web_search_requests": 0, "web_fetch_requests": 0, "code_execution_requests": calls}
+        web = web or {}
+        stu = {"web_search_requests": web.get("web_search", 0),
+               "web_fetch_requests": web.get("web_fetch", 0), "code_execution_requests": calls}
+    read, write, ttl = cache or (0, 0, "5m")
     return {"input_tokens": inp, "output_tokens": out,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+            "cache_creation_input_tokens": write, "cache_read_input_tokens": read,
+            "cache_creation": {"ephemeral_5m_input_tokens": write if ttl != "1h" else 0,
+                               "ephemeral_1h_input_tokens": write if ttl == "1h" else 0},
             "server_tool_use": stu, "service_tier": "standard", "inference_geo": "global",
-            "output_tokens_details": None, "speed": "standard"}
+            "output_tokens_details": None if thinking is None else {"thinking_tokens": thinking},
+            "speed": "standard"}
 
 
 # ---------------------------------------------------------------------------

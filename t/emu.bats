@@ -890,3 +890,229 @@ sys.stdout.write(json.dumps(r))' "$1" >"$T/big"; }
 	# The status line and the JSON body went out in the same write.
 	grep -E '(write|sendto)\(.*"HTTP/1.1 200 OK\\r\\n.*\\r\\n\\r\\n\{\\"data\\"' "$T/trace"
 }
+
+# --- Newer request shapes ------------------------------------------------------
+
+# skreq TEXT SKILLS-JSON: a request with container.skills.
+skreq() {
+	mkreq "$1" | jq -c --argjson s "$2" '.container = {skills: $s}'
+}
+
+@test "skills: container.skills is validated; a loaded xlsx skill leaves an .xlsx in the outputs" {
+	post_msg "$(skreq $'```skill xlsx budget.xlsx```' '[{"type": "anthropic", "skill_id": "xlsx", "version": "latest"}]')"
+	[ "$STATUS" = 200 ]
+	jq -e '.container.skills == [{skill_id: "xlsx", type: "anthropic", version: "20251013"}]
+		and .content[1].input.command == "python3 /skills/xlsx/make.py budget.xlsx"
+		and .content[2].content.return_code == 0
+		and (.content[2].content.content | length) == 1
+		and .content[3].text == "Done: 1 step(s) ran; files: budget.xlsx."' <<<"$BODY"
+	local fid c
+	fid=$(jq -r '.content[2].content.content[0].file_id' <<<"$BODY")
+	c=$(jq -r .container.id <<<"$BODY")
+	api GET "/v1/files/$fid"
+	jq -e '.filename == "budget.xlsx" and .downloadable == true' <<<"$BODY"
+	api GET "/v1/files/$fid/content"
+	[ "$STATUS" = 200 ]
+	[ "$(head -c 2 "$T/body")" = PK ]
+	# The next turn sends the id and the same skills.
+	post_msg "$(skreq $'```skill xlsx q4.xlsx```' '[{"type": "anthropic", "skill_id": "xlsx"}]' | jq -c --arg c "$c" '.container.id = $c')"
+	jq -e --arg c "$c" '.container.id == $c and .content[2].content.return_code == 0' <<<"$BODY"
+	# A skill the request does not load cannot run.
+	post_msg "$(mkreq $'```skill pptx deck.pptx```')"
+	jq -e '.content[2].content.return_code == 2 and .content[2].content.content == []' <<<"$BODY"
+	# Refused.
+	local bad
+	for bad in '[{"type": "other", "skill_id": "xlsx"}]' '[{"type": "anthropic"}]' \
+		'[{"type": "anthropic", "skill_id": "xlsx", "version": ""}]' \
+		'[{"type": "anthropic", "skill_id": "xlsx", "extra": 1}]' \
+		'[{"type": "anthropic", "skill_id": "xlsx"}, {"type": "anthropic", "skill_id": "xlsx"}]' \
+		"$(jq -nc '[range(9) | {type: "custom", skill_id: "skill_\(.)"}]')"; do
+		post_msg "$(skreq hi "$bad")"
+		[ "$STATUS" = 400 ] || { echo "accepted: $bad"; return 1; }
+	done
+	post_msg "$(skreq hi '[{"type": "anthropic", "skill_id": "xlsx"}]' | jq -c 'del(.tools)')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(skreq hi '[{"type": "anthropic", "skill_id": "nosuch"}]')"
+	[ "$STATUS" = 404 ]
+}
+
+@test "web tools: canned search results and fetched pages from the script; filters, max_uses, errors, usage" {
+	local req
+	req=$(mkreq $'```web_search rust release\nhttps://blog.rust-lang.org/1.90 | Rust 1.90\nhttps://docs.evil.example/x | Evil\n```\n```web_fetch https://blog.rust-lang.org/1.90\nRust 1.90 is out.\n```\n```web_search second```' "" |
+		jq -c '.tools = [{type: "web_search_20250305", name: "web_search", max_uses: 1, blocked_domains: ["evil.example"]},
+			{type: "web_fetch_20250910", name: "web_fetch", citations: {enabled: true}}]')
+	post_msg "$req"
+	[ "$STATUS" = 200 ]
+	jq -e '[.content[].type] == ["text", "server_tool_use", "web_search_tool_result", "server_tool_use",
+			"web_fetch_tool_result", "server_tool_use", "web_search_tool_result", "text"]
+		and .content[1] == {type: "server_tool_use", id: .content[1].id, name: "web_search",
+			input: {query: "rust release"}, caller: {type: "direct"}}
+		and .content[2].tool_use_id == .content[1].id
+		and [.content[2].content[] | {url, title, page_age}] == [{url: "https://blog.rust-lang.org/1.90", title: "Rust 1.90", page_age: null}]
+		and (.content[2].content[0].encrypted_content | length > 0)
+		and .content[3].input == {url: "https://blog.rust-lang.org/1.90"}
+		and .content[4].content.type == "web_fetch_result"
+		and .content[4].content.content == {type: "document", title: "https://blog.rust-lang.org/1.90",
+			citations: {enabled: true}, source: {type: "text", media_type: "text/plain", data: "Rust 1.90 is out."}}
+		and .content[6].content == {type: "web_search_tool_result_error", error_code: "max_uses_exceeded"}
+		and .container == null
+		and .usage.server_tool_use == {web_search_requests: 2, web_fetch_requests: 1, code_execution_requests: 0}' <<<"$BODY"
+	# An allowed_domains list stops a fetch elsewhere; "!code" makes an error.
+	post_msg "$(mkreq $'```web_fetch https://other.example/\n```\n```web_search !unavailable```' "" |
+		jq -c '.tools = [{type: "web_fetch_20260209", name: "web_fetch", allowed_domains: ["rust-lang.org"]},
+			{type: "web_search_20260209", name: "web_search"}]')"
+	jq -e '.content[2].content == {type: "web_fetch_tool_result_error", error_code: "url_not_allowed"}
+		and .content[4].content == {type: "web_search_tool_result_error", error_code: "unavailable"}' <<<"$BODY"
+	# Without the tool, the directive is not a step.
+	post_msg "$(mkreq $'```web_search x```' "")"
+	jq -e '.content[0].text | startswith("You said:")' <<<"$BODY"
+}
+
+# mcpreq TEXT [TOOLSET-JSON]: a request with one MCP server, "demo".
+mcpreq() {
+	mkreq "$1" "" | jq -c --argjson ts "${2-{\}}" '.mcp_servers = [{type: "url", url: "https://mcp.example/sse",
+		name: "demo", authorization_token: "mcp-token-SECRET-42"}]
+		| .tools = [{type: "mcp_toolset", mcp_server_name: "demo"} + $ts]'
+}
+
+@test "mcp: mcp_servers need the beta and one toolset each; the script's calls give mcp_tool_use/mcp_tool_result" {
+	local b='anthropic-beta: mcp-client-2025-11-20'
+	post_msg "$(mcpreq $'```mcp demo echo\n{"text": "hi"}\n---\nhi back\n```\n```mcp demo secret```' \
+		'{"configs": {"secret": {"enabled": false}}}')" -H "$b"
+	[ "$STATUS" = 200 ]
+	jq -e '[.content[].type] == ["text", "mcp_tool_use", "mcp_tool_result", "mcp_tool_use", "mcp_tool_result", "text"]
+		and .content[1].name == "echo" and .content[1].server_name == "demo" and .content[1].input == {text: "hi"}
+		and (.content[1].id | startswith("mcptoolu_"))
+		and .content[2] == {type: "mcp_tool_result", tool_use_id: .content[1].id, is_error: false,
+			content: [{type: "text", text: "hi back"}]}
+		and .content[4].is_error == true' <<<"$BODY"
+	# The token is a secret: never in the log.
+	[ "$(grep -c 'mcp-token-SECRET-42' "$EMU_LOG")" -eq 0 ]
+	jq -se '.[0].body.mcp_servers[0].authorization_token == "***" and .[0].key_elsewhere == false' "$EMU_LOG"
+	# Streamed, mcp_tool_use input arrives as input_json_delta.
+	post_msg "$(mcpreq $'```mcp demo echo\n{"n": 1}\n```' | jq -c '.stream = true')" -H "$b"
+	sse_data "$T/body" | jq -s "$ASSEMBLE" | jq -e '.content[1].type == "mcp_tool_use"' >/dev/null
+	sse_data "$T/body" | jq -se '[.[] | select(.type == "content_block_delta") | .delta.partial_json // empty] | join("") == "{\"n\": 1}"'
+	# Refused: no beta, a server with no toolset, a toolset with no server,
+	# a plain-http URL, two toolsets for one server.
+	post_msg "$(mcpreq hi)"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mcpreq hi | jq -c '.tools = []')" -H "$b"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mcpreq hi | jq -c 'del(.mcp_servers)')" -H "$b"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mcpreq hi | jq -c '.mcp_servers[0].url = "http://mcp.example/"')" -H "$b"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mcpreq hi | jq -c '.tools += .tools')" -H "$b"
+	[ "$STATUS" = 400 ]
+}
+
+@test "structured output: the answer is JSON that fits output_config.format's schema" {
+	local schema
+	schema='{"type": "object", "additionalProperties": false, "required": ["name", "tags"],
+		"properties": {"age": {"type": "integer"}, "name": {"type": "string"},
+			"email": {"type": "string", "format": "email"}, "score": {"type": "number"},
+			"ok": {"type": "boolean"}, "kind": {"enum": ["a", "b"]},
+			"tags": {"type": "array", "items": {"type": "string"}},
+			"addr": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}}}}'
+	post_msg "$(mkreq 'Extract: Jane' "" | jq -c --argjson s "$schema" '.output_config = {effort: "low", format: {type: "json_schema", schema: $s}}')"
+	[ "$STATUS" = 200 ]
+	jq -e '.stop_reason == "end_turn" and (.content | length) == 1 and .content[0].type == "text"' <<<"$BODY"
+	jq -r '.content[0].text' <<<"$BODY" | jq -e '(keys_unsorted[:2] == ["name", "tags"])
+		and (.name | type) == "string" and (.tags | type) == "array" and (.tags[0] | type) == "string"
+		and (.age | type) == "number" and (.age | floor) == .age and (.score | type) == "number"
+		and (.ok | type) == "boolean" and .kind == "a" and (.email | test("@"))
+		and (.addr.city | type) == "string"'
+	# With code steps, the only text is the JSON (the SDK parses every text block).
+	post_msg "$(mkreq $'```bash\ntrue\n```' | jq -c --argjson s "$schema" '.output_config = {format: {type: "json_schema", schema: $s}}')"
+	jq -e '[.content[] | select(.type == "text") | .text | fromjson | has("name")] == [true]' <<<"$BODY"
+	# Unsupported schema features and a wrong format type are 400.
+	post_msg "$(mkreq hi "" | jq -c '.output_config = {format: {type: "json_schema", schema: {type: "object", properties: {n: {type: "integer", minimum: 1}}, additionalProperties: false}}}')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi "" | jq -c '.output_config = {format: {type: "json_schema", schema: {type: "object", properties: {}}}}')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi "" | jq -c '.output_config = {format: {type: "json", schema: {}}}')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi "" | jq -c '.output_config = {effort: "extreme"}')"
+	[ "$STATUS" = 400 ]
+}
+
+@test "cache: the first request writes the prefix, an identical prefix later reads it" {
+	local req
+	req=$(mkreq "cache me $RANDOM$RANDOM" "" | jq -c '.system = [{type: "text", text: "long static instructions", cache_control: {type: "ephemeral", ttl: "1h"}}]')
+	post_msg "$req"
+	jq -e '.usage.cache_creation_input_tokens > 0 and .usage.cache_read_input_tokens == 0
+		and .usage.cache_creation.ephemeral_1h_input_tokens == .usage.cache_creation_input_tokens
+		and .usage.cache_creation.ephemeral_5m_input_tokens == 0' <<<"$BODY"
+	local w
+	w=$(jq .usage.cache_creation_input_tokens <<<"$BODY")
+	# Same system, another question: the system prefix is read.
+	post_msg "$(jq -c '.messages[0].content = "another question"' <<<"$req")"
+	jq -e --argjson w "$w" '.usage.cache_read_input_tokens == $w and .usage.cache_creation_input_tokens == 0' <<<"$BODY"
+	# Top-level cache_control caches up to the last block: written once, then read.
+	post_msg "$(jq -c '.cache_control = {type: "ephemeral"}' <<<"$req")"
+	jq -e --argjson w "$w" '.usage.cache_read_input_tokens == $w and .usage.cache_creation_input_tokens > 0
+		and .usage.cache_creation.ephemeral_5m_input_tokens == .usage.cache_creation_input_tokens' <<<"$BODY"
+	post_msg "$(jq -c '.cache_control = {type: "ephemeral"}' <<<"$req")"
+	jq -e --argjson w "$w" '.usage.cache_read_input_tokens > $w and .usage.cache_creation_input_tokens == 0' <<<"$BODY"
+	# Without cache_control nothing is cached.
+	post_msg "$(mkreq hi "")"
+	jq -e '.usage.cache_creation_input_tokens == 0 and .usage.cache_read_input_tokens == 0' <<<"$BODY"
+	# More than 4 breakpoints is 400.
+	post_msg "$(mkreq hi "" | jq -c '.system = [range(5) | {type: "text", text: "s\(.)", cache_control: {type: "ephemeral"}}]')"
+	[ "$STATUS" = 400 ]
+}
+
+@test "thinking: signed thinking blocks; an altered one is 400; streamed with signature_delta" {
+	local req r
+	req=$(mkreq $'```bash\necho hi\n```' | jq -c '.thinking = {type: "adaptive", display: "summarized"}')
+	post_msg "$req"
+	[ "$STATUS" = 200 ]
+	r=$BODY
+	jq -e '.content[0].type == "thinking" and (.content[0].thinking | length > 0)
+		and (.content[0].signature | length > 0) and .usage.output_tokens_details.thinking_tokens > 0' <<<"$r"
+	local next
+	next() { jq -c --argjson r "$r" --arg c "$(jq -r .container.id <<<"$r")" \
+		".container = \$c | .messages += [{role: \"assistant\", content: (\$r.content | $1)}, {role: \"user\", content: \"and then?\"}]" <<<"$req"; }
+	post_msg "$(next .)"
+	[ "$STATUS" = 200 ] || { echo "$BODY"; return 1; }
+	post_msg "$(next '.[0].thinking += " (edited)"')"
+	[ "$STATUS" = 400 ]
+	jq -e '.error.type == "invalid_request_error" and (.error.message | test("signature"))' <<<"$BODY"
+	post_msg "$(next '.[0].signature = "AAAA"')"
+	[ "$STATUS" = 400 ]
+	# display omitted: empty text, still signed.
+	post_msg "$(mkreq hi "" | jq -c '.thinking = {type: "adaptive", display: "omitted"}')"
+	jq -e '.content[0] | .type == "thinking" and .thinking == "" and (.signature | length > 0)' <<<"$BODY"
+	# Streamed: thinking_delta pieces, then one signature_delta.
+	post_msg "$(jq -c '.stream = true' <<<"$req")"
+	sse_data "$T/body" | jq -se '[.[] | select(.index == 0 and .type == "content_block_delta") | .delta.type]
+		| .[-1] == "signature_delta" and (.[:-1] | unique) == ["thinking_delta"]'
+	# thinking.type "enabled" needs budget_tokens, and 4.7+ models refuse it.
+	post_msg "$(mkreq hi "" | jq -c '.thinking = {type: "enabled", budget_tokens: 1024} | .max_tokens = 2048 | .model = "claude-sonnet-4-6"')"
+	[ "$STATUS" = 200 ]
+	post_msg "$(mkreq hi "" | jq -c '.thinking = {type: "enabled", budget_tokens: 1024} | .max_tokens = 2048')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi "" | jq -c '.thinking = {type: "enabled", budget_tokens: 100} | .model = "claude-sonnet-4-6"')"
+	[ "$STATUS" = 400 ]
+	post_msg "$(mkreq hi "" | jq -c '.thinking = {type: "sometimes"}')"
+	[ "$STATUS" = 400 ]
+}
+
+@test "count_tokens: the messages validation minus max_tokens; no container, stream or metadata" {
+	local ok='{"model": "claude-opus-5-5", "messages": [{"role": "user", "content": "hello"}],
+		"tools": [{"type": "web_search_20260318", "name": "web_search"}], "system": "s",
+		"thinking": {"type": "adaptive"}, "cache_control": {"type": "ephemeral"}}'
+	api POST /v1/messages/count_tokens --data-binary "$ok"
+	[ "$STATUS" = 200 ]
+	jq -e '.input_tokens > 0 and keys == ["input_tokens"]' <<<"$BODY"
+	local f
+	for f in '{"container": "container_x"}' '{"stream": true}' '{"metadata": {}}' \
+		'{"tools": [{"type": "code_execution_20260521", "name": "code_execution", "x": 1}]}'; do
+		api POST /v1/messages/count_tokens --data-binary "$(jq -c --argjson f "$f" '. + $f' <<<"$ok")"
+		[ "$STATUS" = 400 ] || { echo "accepted: $f"; return 1; }
+	done
+	api POST /v1/messages/count_tokens -H 'anthropic-beta: mcp-client-2025-11-20' --data-binary "$(jq -c '.mcp_servers = [{type: "url", url: "https://m.example/", name: "m"}]
+		| .tools += [{type: "mcp_toolset", mcp_server_name: "m"}]' <<<"$ok")"
+	[ "$STATUS" = 200 ]
+}
