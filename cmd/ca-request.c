@@ -625,7 +625,9 @@ schema_fix(const char *file, cJSON *s, int depth)
 
 	if (depth > 64)
 		ca_die(CA_EX_USAGE, "%s: schema nested too deeply", file);
-	if (cJSON_IsObject(s) && ca_jobj(s, "properties") != NULL) {
+	if (cJSON_IsObject(s) && (ca_jobj(s, "properties") != NULL ||
+	    (ca_jstr(s, "type") != NULL &&
+	    strcmp(ca_jstr(s, "type"), "object") == 0))) {
 		ap = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
 		if (ap == NULL)
 			cJSON_AddFalseToObject(s, "additionalProperties");

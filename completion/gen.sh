@@ -1,4 +1,6 @@
 #!/bin/sh
+# The generated code's $1 and $2 are meant literally.
+# shellcheck disable=SC2016
 # Generate the bash and zsh completions of the ca tools from their own
 # --help (the options) and from the model table in lib/ca_model.c (model
 # names, tool versions, skill ids), so neither can drift from the tools.
@@ -23,10 +25,10 @@ models=$(table ca_models)
 versions=$(table ca_tools)
 skills=$(sed -n 's/.*ca_skills\[\] = {\(.*\)NULL };/\1/p' "$src" |
 	tr -d '",' | sed 's/  */ /g; s/^ //; s/ $//')
-[ -n "$models" ] && [ -n "$versions" ] && [ -n "$skills" ] || {
+if [ -z "$models" ] || [ -z "$versions" ] || [ -z "$skills" ]; then
 	echo "gen.sh: cannot read the tables in $src" >&2
 	exit 1
-}
+fi
 
 # The help text of a tool: --help, or ca-chat's -h.
 helptext() {
