@@ -575,3 +575,29 @@ Hello from MCP
 	[[ "$output" == *"mcp_servers: a beta field"* ]]
 	[[ "$output" == *"budget_tokens"* ]]
 }
+
+# ---- The examples ----
+
+# The indented commands of the README's section on these flags, one per
+# line (continuations joined).
+readme_examples() {
+	sed -n '/^## Beyond code execution/,/^### Shell completion/p' "$CA_ROOT/README.md" |
+		grep '^    ' | sed 's/^    //' | sed -e ':a' -e '/\\$/N; s/\\\n *//; ta'
+}
+
+@test "the README's and ca-request(1)'s examples of these flags run against the emulator" {
+	person_schema
+	export DOCS_TOKEN=tok-x
+	{ req -i e1 'one'; req -i e2 'two'; } >requests.ndjson
+	n=0
+	while IFS= read -r cmd; do
+		run --separate-stderr bash -c "$cmd" </dev/null
+		[ "$status" -eq 0 ] || { echo "failed ($status): $cmd"; echo "$stderr"; return 1; }
+		n=$((n + 1))
+	done < <(readme_examples; sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE/p' "$CA_ROOT/man/ca-request.1" |
+		sed -n 's/^\.Dl //p' | grep -E -e '--(skill|mcp|schema|thinking)|-W ')
+	[ "$n" -ge 11 ]
+	# The JSON answer's field came through jq.
+	run bash -c "ca-request --schema person.json 'Jane Doe <jane@example.com>' </dev/null | ca-exec | ca-render -r | jq -r .email"
+	[ "$output" = text ]
+}
