@@ -925,6 +925,32 @@ set_skills(cJSON *params, const struct opts *o, const cJSON *prev,
 	free(id);
 }
 
+/*
+ * --cache marks the system prompt too, in the block form: automatic
+ * caching writes only at the last block, so without this a request
+ * with the same system prompt and another question would never hit.
+ */
+static void
+cache_system(cJSON *params, const cJSON *cc)
+{
+	cJSON *sys = cJSON_GetObjectItemCaseSensitive(params, "system"), *b;
+
+	if (cJSON_IsString(sys)) {
+		b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "type", "text");
+		cJSON_AddStringToObject(b, "text", sys->valuestring);
+		sys = cJSON_CreateArray();
+		cJSON_AddItemToArray(sys, b);
+		cJSON_DeleteItemFromObjectCaseSensitive(params, "system");
+		cJSON_AddItemToObject(params, "system", sys);
+	}
+	if (!cJSON_IsArray(sys) || (b = cJSON_GetArrayItem(sys,
+	    cJSON_GetArraySize(sys) - 1)) == NULL || !cJSON_IsObject(b))
+		return;
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "cache_control");
+	cJSON_AddItemToObject(b, "cache_control", cJSON_Duplicate(cc, 1));
+}
+
 /* Everything but code execution; called once the tool is known. */
 static void
 feature_params(cJSON *params, const struct opts *o, const char *model,
@@ -948,6 +974,7 @@ feature_params(cJSON *params, const struct opts *o, const char *model,
 		cJSON_DeleteItemFromObjectCaseSensitive(params,
 		    "cache_control");
 		cJSON_AddItemToObject(params, "cache_control", cc);
+		cache_system(params, cc);
 	}
 	cJSON_ArrayForEach(e, o->extra) {
 		cJSON_DeleteItemFromObjectCaseSensitive(params, e->string);

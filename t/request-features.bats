@@ -326,6 +326,10 @@ Hello from MCP
 	[ "$(params '.params.cache_control' <<<"$output")" = '{"type":"ephemeral","ttl":"1h"}' ]
 	run req --cache=5m hi
 	[ "$(params '.params.cache_control' <<<"$output")" = '{"type":"ephemeral"}' ]
+	# The system prompt is marked too, in the block form.
+	run req --cache=1h -s 'be brief' hi
+	json_eq "$(params '.params.system' <<<"$output")" \
+		'[{"type":"text","text":"be brief","cache_control":{"type":"ephemeral","ttl":"1h"}}]'
 	run --separate-stderr req --cache=2h hi
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"--cache takes 5m or 1h, not 2h"* ]]
@@ -333,8 +337,9 @@ Hello from MCP
 
 @test "caching through the emulator; ca-render shows the cache hit ratio" {
 	long=$(printf 'The same long instructions. %.0s' $(seq 200))
-	# The same request twice (a cron job's): the second reads the cache.
-	{ req --cache -i c1 -s "$long" 'question'; req --cache -i c2 -s "$long" 'question'; } >r.ndjson
+	# The same system prompt, another question: the second reads the
+	# system prompt from the cache.
+	{ req --cache -i c1 -s "$long" 'question one'; req --cache -i c2 -s "$long" 'question two'; } >r.ndjson
 	run --separate-stderr ca-exec <r.ndjson
 	[ "$status" -eq 0 ]
 	[ "$(emu_log /v1/messages | tail -1 | jq -c .body.cache_control)" = '{"type":"ephemeral"}' ]
