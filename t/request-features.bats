@@ -606,3 +606,9 @@ readme_examples() {
 	run bash -c "ca-request --schema person.json 'Jane Doe <jane@example.com>' </dev/null | ca-exec | ca-render -r | jq -r .email"
 	[ "$output" = text ]
 }
+
+@test "the long forms --web and --param are -W and -P" {
+	[ "$(req --web search --param 'metadata={"user_id":"a"}' hi)" = \
+		"$(req -W search -P 'metadata={"user_id":"a"}' hi)" ]
+	[ "$(req --web fetch hi | jq -r '.params.tools[1].name')" = web_fetch ]
+}
