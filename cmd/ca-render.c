@@ -2513,6 +2513,7 @@ live_start(struct turn *tn, struct lblk *lb, const cJSON *b)
 		break;
 	case CA_BLK_TOOL_USE:
 	case CA_BLK_SERVER_TOOL_USE:
+	case CA_BLK_MCP_TOOL_USE:
 		lb->start = cJSON_Duplicate(b, 1);
 		break;
 	default:
@@ -2557,6 +2558,7 @@ live_stop(struct turn *tn, struct lblk *lb)
 		break;
 	case CA_BLK_TOOL_USE:
 	case CA_BLK_SERVER_TOOL_USE:
+	case CA_BLK_MCP_TOOL_USE:
 		if (lb->start == NULL)
 			break;
 		in = lb->json.len > 0 ? ca_jparse(lb->json.p, lb->json.len) :

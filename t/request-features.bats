@@ -259,6 +259,11 @@ Hello from MCP
 	[[ "$output" == *"Hello from MCP"* ]]
 	[[ "$output" != *"unknown block"* ]]
 	refute grep -q SECRET out.ndjson
+	# Streamed, the call shows live with its whole input, once.
+	run --separate-stderr bash -c 'ca-exec --stream <r.ndjson | ca-render --color=never'
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'mcp tool echo on docs' <<<"$output")" -eq 1 ]
+	[[ "$output" == *'"text": "hi"'* || "$output" == *'"text":"hi"'* ]]
 	# The next turn sends the servers again, the token too (from the variable).
 	ca-request -C 'again' <out.ndjson | ca-exec >/dev/null
 	[ "$(emu_log /v1/messages | tail -1 | jq -r '.body.mcp_servers[0].authorization_token')" = '***' ]
