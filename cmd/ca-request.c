@@ -468,15 +468,16 @@ set_str(cJSON *o, const char *key, const char *v)
 #define SKILLS_BETA	"skills-2025-10-02"	/* legacy only */
 #define WEBFETCH_BETA	"web-fetch-2025-09-10"	/* legacy only */
 
+#define WORD_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"0123456789._-"
+
 /* Letters, digits and "._-": a skill id, a version, a server name. */
 static int
 plain_word(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n <= max &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-") == n;
+	return n > 0 && n <= max && strspn(s, WORD_CHARS) == n;
 }
 
 /* --skill [anthropic:|custom:]ID[@VERSION] */
@@ -486,6 +487,7 @@ add_skill(struct opts *o, const char *arg)
 	char *s = ca_xstrdup(arg), *id = s, *ver;
 	const char *type = NULL;
 	const char *const *k;
+	struct ca_buf known = { NULL, 0, 0, 0 };
 	cJSON *sk;
 
 	if (strncmp(s, "anthropic:", 10) == 0) {
@@ -507,11 +509,16 @@ add_skill(struct opts *o, const char *arg)
 				type = "anthropic";
 		if (type == NULL && strncmp(id, "skill_", 6) == 0)
 			type = "custom";
-		if (type == NULL)
+		if (type == NULL) {
+			for (k = ca_skills; *k != NULL; k++) {
+				if (k != ca_skills)
+					ca_buf_addstr(&known, ", ");
+				ca_buf_addstr(&known, *k);
+			}
 			ca_die(CA_EX_USAGE, "--skill %s: not an Anthropic skill "
-			    "(%s, %s, %s, %s); write custom:%s for your own", arg,
-			    ca_skills[0], ca_skills[1], ca_skills[2],
-			    ca_skills[3], id);
+			    "(%s); write custom:%s for your own", arg, known.p,
+			    id);
+		}
 	}
 	if (o->skills == NULL)
 		o->skills = cJSON_CreateArray();
@@ -572,7 +579,7 @@ add_mcp(struct opts *o, const char *arg)
 		host = url + 8;
 		for (i = 0; i < sizeof(name) - 1 && host[i] != '\0' &&
 		    strchr("/:?#@", host[i]) == NULL; i++)
-			name[i] = plain_word((char[]){ host[i], '\0' }, 1) ?
+			name[i] = strchr(WORD_CHARS, host[i]) != NULL ?
 			    host[i] : '-';
 		name[i] = '\0';
 	}
