@@ -6,7 +6,8 @@ Python 3 standard library only.  It binds a loopback address only, "plays the
 model" from fenced code blocks in the last user message (and really runs
 them), stores uploaded and generated files on disk, logs every API request as
 one NDJSON line, and injects faults on demand.  emu/README.md documents the
-interface; /work/shared/api-notes.md is the source of the wire shapes.
+interface.  The wire shapes follow the official SDK's types and the API
+documentation.
 """
 
 import argparse
