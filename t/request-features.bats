@@ -102,6 +102,18 @@ person_schema() {
 	[ "$status" -eq 0 ]
 }
 
+@test "skills: pptx, docx and pdf files come back too, each as its kind" {
+	ca-request -n --skill pptx --skill docx --skill pdf 'three documents
+```skill pptx deck.pptx```
+```skill docx memo.docx```
+```skill pdf report.pdf```' | ca-exec | ca-fetch -d out >f.ndjson
+	[ "$(jq -r 'select(.type == "fetched") | .path' f.ndjson | sort | tr '\n' ' ')" = \
+		"out/deck.pptx out/memo.docx out/report.pdf " ]
+	[ "$(head -c 2 out/deck.pptx)" = PK ]
+	[ "$(head -c 2 out/memo.docx)" = PK ]
+	[ "$(head -c 4 out/report.pdf)" = %PDF ]
+}
+
 # ---- Web search and web fetch ----
 
 @test "-W search and -W fetch add the newest web tools with their options" {
