@@ -234,6 +234,17 @@ Python 3.99 is out.
 	fi
 }
 
+@test "a server error that quotes the MCP token shows [redacted] instead" {
+	export DOCS_TOKEN=tok-SECRET-4711
+	emu_fault '[{"path":"/v1/messages","status":400,"body":{"type":"error","error":{"type":"invalid_request_error","message":"mcp_servers.0: token tok-SECRET-4711 was refused"}}}]'
+	req --mcp https://mcp.example.com/sse,name=docs --mcp-token-env DOCS_TOKEN hi >r.ndjson
+	run --separate-stderr ca-exec -v <r.ndjson
+	[ "$status" -eq 1 ]
+	[ "$(tail -1 <<<"$output" | jq -r .error.message)" = "mcp_servers.0: token [redacted] was refused" ]
+	[[ "$stderr" == *"token [redacted] was refused"* ]]
+	[[ "$output$stderr" != *SECRET* ]]
+}
+
 @test "an MCP token variable that is not set fails that request, naming the variable" {
 	unset DOCS_TOKEN
 	req --mcp https://mcp.example.com/sse,name=docs --mcp-token-env DOCS_TOKEN hi >r.ndjson
