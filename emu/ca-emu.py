@@ -78,8 +78,9 @@ KNOWN_MODELS = frozenset((
     "claude-opus-4-5-20251101", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
 ))
 
-# Top-level fields of a Messages request (GA), and those that exist only
-# in the beta types: with none of BETA_FIELDS' betas they are 400.
+# Top-level fields of a Messages request (GA) and of count_tokens, and those
+# that exist only in the beta types: a BETA_FIELDS entry with betas is 400
+# without one of them (None: accepted; no source names the beta it needs).
 MESSAGE_FIELDS = frozenset((
     "model", "messages", "max_tokens", "system", "metadata", "stop_sequences",
     "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "container",
@@ -2366,6 +2367,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with emu.lock:
                 emu.faults = []
                 emu.config = emu.default_config()
+                emu.cache = {}
                 emu.generation += 1
             emu.log.truncate()
             self.respond_json(200, {"ok": True})

@@ -1062,6 +1062,10 @@ mcpreq() {
 	# More than 4 breakpoints is 400.
 	post_msg "$(mkreq hi "" | jq -c '.system = [range(5) | {type: "text", text: "s\(.)", cache_control: {type: "ephemeral"}}]')"
 	[ "$STATUS" = 400 ]
+	# A reset forgets the cache.
+	curl -sS -f -X POST "$EMU/_emu/reset" >/dev/null
+	post_msg "$req"
+	jq -e --argjson w "$w" '.usage.cache_creation_input_tokens == $w and .usage.cache_read_input_tokens == 0' <<<"$BODY"
 }
 
 @test "thinking: signed thinking blocks; an altered one is 400; streamed with signature_delta" {
