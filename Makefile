@@ -4,6 +4,8 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 PKG_CONFIG ?= pkg-config
 PKGS = libcurl libcrypto libcjson
 
@@ -32,8 +34,9 @@ LIBOBJ = $(LIBSRC:.c=.o)
 UNITSRC = $(wildcard t/unit/*.c)
 UNIT = $(UNITSRC:.c=)
 BATS ?= bats
+COMPLETION = completion/ca.bash completion/_ca
 
-all: $(BIN) $(UNIT)
+all: $(BIN) $(UNIT) $(COMPLETION)
 
 $(BIN): %: cmd/%.o lib/libca.a
 	$(CC) $(LDFLAGS) -o $@ cmd/$@.o lib/libca.a \
@@ -47,6 +50,13 @@ lib/libca.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
 $(LIBOBJ) $(BIN:%=cmd/%.o): lib/ca.h
+
+# Shell completion, generated from the tools' --help and the model table
+# so that it cannot drift from either; gen.sh writes both files.
+completion/ca.bash: $(BIN) $(SCRIPTS) completion/gen.sh lib/ca_model.c
+	sh completion/gen.sh . completion
+completion/_ca: completion/ca.bash
+	@test -f $@ || sh completion/gen.sh . completion
 
 # Install what is missing (Debian packages): deps for every target below,
 # check and demo only what they need.  Then build and run every test.
@@ -90,7 +100,8 @@ valgrind: deps
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
-	shellcheck -x t/*.bash ca-chat tools/*.sh bench/*.sh .ci/run
+	shellcheck -x t/*.bash ca-chat tools/*.sh bench/*.sh .ci/run completion/gen.sh
+	python3 -m py_compile t/sdk_shapes.py
 	python3 -m py_compile emu/ca-emu.py
 
 demo:
@@ -107,14 +118,21 @@ install: all
 	install -m 0755 $(BIN) $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	mkdir -p $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	for t in $(BIN) $(SCRIPTS); do \
+		install -m 0644 completion/ca.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; \
+	done
+	install -m 0644 completion/_ca $(DESTDIR)$(ZSHCOMPDIR)/_ca
 
 uninstall:
 	for f in $(BIN) $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$$f; done
 	for f in $(MAN1); do rm -f $(DESTDIR)$(MANDIR)/man1/$${f#man/}; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/ca.7
+	for f in $(BIN) $(SCRIPTS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/$$f; done
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_ca
 
 clean:
-	rm -f $(BIN) $(UNIT) $(FUZZ) cmd/*.o lib/*.o lib/libca.a
+	rm -f $(BIN) $(UNIT) $(FUZZ) cmd/*.o lib/*.o lib/libca.a $(COMPLETION)
 	rm -rf fuzz/*.corpus fuzz/*.log
 
 .PHONY: all deps check fuzz asan valgrind lint demo bench install uninstall clean

@@ -55,6 +55,8 @@ struct job {
 	int		 stopped;	/* message_stop seen */
 	char		 serr[256];	/* stream failure, if any */
 	cJSON		*serrobj;	/* error event's object */
+	char		**secrets;	/* MCP tokens in params: never shown */
+	int		 nsecrets;
 	struct job	*next;
 };
 
@@ -76,6 +78,11 @@ static struct {
 	struct job	*jlist;
 	int		 active;
 	struct ca_status st;	/* the exit-status rule's tally */
+	int		 count;		/* --count: count_tokens instead */
+	double		 max_cost;	/* --max-cost; < 0 none */
+	double		 spent;		/* estimated so far */
+	struct ca_strset containers;	/* charged their minimum */
+	int		 noprice;	/* warned of a model without price */
 } g;
 
 /* The progress line: for a person at a terminal, with more than one
@@ -97,6 +104,7 @@ usage(int status)
 	    "               [--connect-timeout seconds] [--idle-timeout "
 	    "seconds]\n"
 	    "               [--max-continues n] [--retry-max-time seconds]\n"
+	    "               [--count] [--max-cost usd]\n"
 	    "       ca-exec --version\n", fp);
 	if (status == 0)
 		fputs("  -j, --jobs N              requests in flight at once "
@@ -115,10 +123,14 @@ usage(int status)
 		    "2026-10-21)\n"
 		    "      --connect-timeout S   time to connect (default "
 		    "10)\n"
+		    "      --count               count input tokens instead: "
+		    "count records\n"
 		    "      --idle-timeout S      silence that ends a stream "
 		    "(default 120)\n"
 		    "      --max-continues N     pause_turn continuations "
 		    "(default 10)\n"
+		    "      --max-cost USD        start nothing once this much "
+		    "is spent (estimated)\n"
 		    "      --retry-max-time S    total retry wait (default "
 		    "60)\n"
 		    "      --version             print the version and exit\n",
@@ -295,12 +307,42 @@ record(const char *type, const struct job *j)
 	return r;
 }
 
+/* A server that quotes an MCP token back must not make us show it. */
+static void
+scrub(const struct job *j, cJSON *err)
+{
+	cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
+	struct ca_buf b = { NULL, 0, 0, 0 };
+	const char *p;
+	int i, found;
+
+	if (!cJSON_IsString(m) || j->nsecrets == 0)
+		return;
+	for (p = m->valuestring; *p != '\0'; ) {
+		found = 0;
+		for (i = 0; i < j->nsecrets && !found; i++)
+			if (strncmp(p, j->secrets[i],
+			    strlen(j->secrets[i])) == 0) {
+				ca_buf_addstr(&b, "[redacted]");
+				p += strlen(j->secrets[i]);
+				found = 1;
+			}
+		if (!found)
+			ca_buf_add(&b, p++, 1);
+	}
+	cJSON_SetValuestring(m, b.p != NULL ? b.p : "");
+	ca_buf_free(&b);
+}
+
 static void
 job_fail(struct job *j, long status, cJSON *err, int temporary)
 {
 	cJSON *r = record("error", j);
-	char *type = ca_sanitize(ca_jstr(err, "type"), 64);
-	char *msg = ca_sanitize(ca_jstr(err, "message"), 300);
+	char *type, *msg;
+
+	scrub(j, err);
+	type = ca_sanitize(ca_jstr(err, "type"), 64);
+	msg = ca_sanitize(ca_jstr(err, "message"), 300);
 
 	cJSON_AddNumberToObject(r, "part", j->part);
 	if (status > 0)
@@ -409,6 +451,27 @@ on_stream(char *p, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+/*
+ * count_tokens takes the request less what only creating a message
+ * means: no max_tokens, container, metadata and the like.
+ */
+static char *
+count_body(const cJSON *params)
+{
+	static const char *const drop[] = { "max_tokens", "stream",
+	    "container", "metadata", "stop_sequences", "service_tier",
+	    "inference_geo", "diagnostics", NULL };
+	cJSON *p = cJSON_Duplicate(params, 1);
+	char *s;
+	int i;
+
+	for (i = 0; drop[i] != NULL; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(p, drop[i]);
+	s = ca_jprint(p);
+	cJSON_Delete(p);
+	return s;
+}
+
 static void
 start(struct job *j)
 {
@@ -416,14 +479,15 @@ start(struct job *j)
 	if (g.stream)
 		cJSON_AddTrueToObject(j->params, "stream");
 	free(j->body);
-	j->body = ca_jprint(j->params);
+	j->body = g.count ? count_body(j->params) : ca_jprint(j->params);
 	if (j->hdrs == NULL) {
 		j->hdrs = ca_api_headers(&g.api, j->betas);
 		j->hdrs = curl_slist_append(j->hdrs,
 		    "content-type: application/json");
 	}
 	ca_resp_reset(&j->resp);
-	j->h = ca_api_easy(&g.api, "POST", "/v1/messages", j->hdrs, &j->resp);
+	j->h = ca_api_easy(&g.api, "POST", g.count ?
+	    "/v1/messages/count_tokens" : "/v1/messages", j->hdrs, &j->resp);
 	curl_easy_setopt(j->h, CURLOPT_POSTFIELDS, j->body);
 	curl_easy_setopt(j->h, CURLOPT_PRIVATE, j);
 	/* Over TLS, wait to multiplex on HTTP/2 rather than open more
@@ -453,6 +517,9 @@ job_free(struct job *j)
 {
 	free(j->id);
 	free(j->betas);
+	while (j->nsecrets > 0)
+		free(j->secrets[--j->nsecrets]);
+	free(j->secrets);
 	free(j->body);
 	cJSON_Delete(j->params);
 	cJSON_Delete(j->turn);
@@ -524,6 +591,25 @@ pace(const struct job *j)
 	}
 }
 
+/* --max-cost: what ca-render would estimate, containers included. */
+static void
+spend(const cJSON *msg)
+{
+	double usd = ca_price_msg(msg);
+	const char *cid = ca_jstr(ca_jobj(msg, "container"), "id");
+
+	if (usd < 0 && !g.noprice) {
+		ca_warn("no price for model %s: its cost is not counted "
+		    "against --max-cost", ca_jstr(msg, "model") ?
+		    ca_jstr(msg, "model") : "(none)");
+		g.noprice = 1;
+	}
+	if (usd > 0)
+		g.spent += usd;
+	if (cid != NULL && ca_strset_add(&g.containers, cid) == 0)
+		g.spent += ca_price_containers(1);
+}
+
 /* A message arrived: write it (from raw, the body as it came, compacted,
  * when there is one), then continue a paused turn or finish. */
 static void
@@ -533,6 +619,7 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 	const char *stop = ca_jstr(msg, "stop_reason");
 	int pause = stop != NULL && strcmp(stop, "pause_turn") == 0;
 
+	spend(msg);
 	cJSON_AddNumberToObject(r, "part", j->part);
 	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
@@ -610,6 +697,26 @@ maybe_retry(struct job *j)
 	return 1;
 }
 
+/* --count: {"type":"count","custom_id":...,"input_tokens":N} */
+static void
+got_count(struct job *j)
+{
+	cJSON *b = ca_jparse(j->resp.body.p, j->resp.body.len), *r;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "input_tokens");
+
+	if (!cJSON_IsNumber(n)) {
+		cJSON_Delete(b);
+		job_fail(j, j->resp.status, errobj("invalid_response",
+		    "the count_tokens answer has no input_tokens"), 0);
+		return;
+	}
+	r = record("count", j);
+	cJSON_AddNumberToObject(r, "input_tokens", n->valuedouble);
+	emit(j, r);
+	cJSON_Delete(b);
+	j->state = J_DONE;
+}
+
 static void
 finished(struct job *j, CURLcode cc)
 {
@@ -624,6 +731,11 @@ finished(struct job *j, CURLcode cc)
 	j->h = NULL;
 	if (j->streaming) {
 		stream_done(j);
+		return;
+	}
+	if (g.count && cc == CURLE_OK && j->resp.status >= 200 &&
+	    j->resp.status < 300) {
+		got_count(j);
 		return;
 	}
 	if (cc == CURLE_OK && j->resp.status >= 200 && j->resp.status < 300) {
@@ -666,6 +778,39 @@ join_betas(const cJSON *betas, const char **bad)
 	return b.p;
 }
 
+/*
+ * The request names, per MCP server, the environment variable that
+ * holds its token; the token goes only into the body we send.
+ */
+static int
+mcp_tokens(struct job *j, const cJSON *env, long lineno)
+{
+	cJSON *srv;
+	const char *name, *var, *tok;
+	char m[256];
+
+	cJSON_ArrayForEach(srv, ca_jarr(j->params, "mcp_servers")) {
+		name = ca_jstr(srv, "name");
+		var = name != NULL ? ca_jstr(env, name) : NULL;
+		if (var == NULL)
+			continue;
+		if ((tok = getenv(var)) == NULL || *tok == '\0') {
+			snprintf(m, sizeof(m), "the MCP server %.64s needs a "
+			    "token in $%.64s, which is not set", name, var);
+			ca_warn("<stdin>:%ld: %s", lineno, m);
+			job_fail(j, 0, errobj("mcp_token_missing", m), 0);
+			return -1;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(srv,
+		    "authorization_token");
+		cJSON_AddStringToObject(srv, "authorization_token", tok);
+		j->secrets = ca_xrealloc(j->secrets,
+		    (size_t)(j->nsecrets + 1) * sizeof(char *));
+		j->secrets[j->nsecrets++] = ca_xstrdup(tok);
+	}
+	return 0;
+}
+
 static void
 add_request(const struct ca_rec *rec, struct slot *s)
 {
@@ -700,6 +845,9 @@ add_request(const struct ca_rec *rec, struct slot *s)
 		return;
 	}
 	j->params = cJSON_Duplicate(p, 1);
+	if (mcp_tokens(j, cJSON_GetObjectItem(rec->json, "mcp_token_env"),
+	    rec->lineno) == -1)
+		return;
 	j->state = J_WAIT;
 	j->due = ca_now();
 }
@@ -766,6 +914,23 @@ admit(struct ca_reader *r, int *eof)
 	return bad;
 }
 
+/*
+ * --max-cost: a new request or continuation starts only while the
+ * estimate is under the cap; a retry of a started one still runs.
+ */
+static int
+over_budget(struct job *j)
+{
+	char m[160];
+
+	if (g.max_cost < 0 || g.spent < g.max_cost)
+		return 0;
+	snprintf(m, sizeof(m), "not sent: an estimated $%.4f spent reaches "
+	    "--max-cost $%.4f", g.spent, g.max_cost);
+	job_fail(j, 0, errobj("budget_exceeded", m), 0);
+	return 1;
+}
+
 /* Start what is due; returns ms until the next job falls due (or -1). */
 static long
 launch(void)
@@ -775,6 +940,9 @@ launch(void)
 
 	for (j = g.jlist; j != NULL; j = j->next) {
 		if (j->state != J_WAIT)
+			continue;
+		if (j->due <= t && g.hold_until <= t && j->attempt == 0 &&
+		    over_budget(j))
 			continue;
 		if (j->due <= t && g.hold_until <= t)
 			start(j);
@@ -854,13 +1022,34 @@ loop(void)
 	ca_reader_free(r);
 }
 
+/* A sum of dollars: a plain non-negative decimal number. */
+static double
+cost_arg(const char *s)
+{
+	char *end;
+	double v;
+
+	if (*s == '$')
+		s++;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !(v >= 0) ||
+	    v > 1e9 || strspn(s, "0123456789.") != strlen(s))
+		ca_die(CA_EX_USAGE, "--max-cost wants a sum in US dollars "
+		    "such as 2.50, not %s", s);
+	return v;
+}
+
 static void
 parse_opts(int argc, char **argv)
 {
-	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET, O_VERSION };
+	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET, O_VERSION,
+	    O_COUNT, O_COST };
 	static const struct option lopts[] = {
 		{ "api-version",	required_argument, NULL, O_VER },
 		{ "connect-timeout",	required_argument, NULL, O_CONN },
+		{ "count",		no_argument,	   NULL, O_COUNT },
+		{ "max-cost",		required_argument, NULL, O_COST },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "idle-timeout",	required_argument, NULL, O_IDLE },
 		{ "jobs",		required_argument, NULL, 'j' },
@@ -923,6 +1112,12 @@ parse_opts(int argc, char **argv)
 			break;
 		case O_VERSION:
 			ca_version(ca_http_libs());
+		case O_COUNT:
+			g.count = 1;
+			break;
+		case O_COST:
+			g.max_cost = cost_arg(optarg);
+			break;
 		default:
 			usage(CA_EX_USAGE);
 		}
@@ -945,9 +1140,12 @@ main(int argc, char *argv[])
 	g.timeout_ms = 600000;
 	g.idle_ms = 120000;
 	g.version = ver != NULL && *ver != '\0' ? ver : "2026-10-21";
+	g.max_cost = -1;
 	parse_opts(argc, argv);
 	if (optind < argc)
 		usage(CA_EX_USAGE);
+	if (g.count && g.stream)
+		ca_die(CA_EX_USAGE, "--count and --stream exclude each other");
 	if (!ca_header_safe(g.version))
 		ca_die(CA_EX_USAGE, "bad API version");
 	if ((rv = ca_api_init(&g.api)) != 0)
@@ -969,5 +1167,6 @@ main(int argc, char *argv[])
 	curl_multi_cleanup(g.multi);
 	curl_global_cleanup();
 	ca_api_free(&g.api);
+	ca_strset_free(&g.containers);
 	return ca_finish(ca_status_exit(&g.st));
 }

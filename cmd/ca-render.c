@@ -30,8 +30,6 @@
 #define BRIEF_LINES	8
 #define THINK_BYTES	200		/* a thinking block, everywhere */
 #define BLOCKS_MAX	100000		/* stream block indexes we track */
-#define CONTAINER_USD_H	0.05		/* code execution, per container-hour */
-#define CONTAINER_MIN_H	(5.0 / 60)	/* billed at least this long */
 #define EDIT_IDS	32		/* editor calls remembered for results */
 
 enum tone { T_PLAIN, T_DIM, T_HEAD, T_CALL, T_OK, T_WARN, T_ERR };
@@ -100,6 +98,7 @@ struct turn {
 	struct live	*live;
 	struct ca_buf	 last;		/* -r: text of the last response */
 	int		 haslast;
+	int		 structured;	/* -r: the answer is a JSON document */
 	cJSON		**recs;		/* reports: this turn's records */
 	size_t		 nrec, caprec;
 	struct turn	*hnext, *next;
@@ -135,6 +134,7 @@ static int color;			/* ANSI colour on the terminal */
 static int rflag;			/* -r: the model's final text */
 static char *linkdir;			/* -o: the report's directory */
 static int sflag;			/* --stdout: what the code printed */
+static int nothink;			/* --no-thinking */
 static int trail = 2;			/* '\n's ending the output so far */
 static enum tone ltone;			/* text: the current line's tone */
 static int intext;			/* html: inside a text div */
@@ -1489,23 +1489,16 @@ tally_container(struct tally *t, const char *id, const char *expires)
 	t->nc++;
 }
 
-/*
- * Count one API response.  Cache writes cost 1.25 times the input price
- * (2 times for the 1-hour cache), cache reads 0.1 times: the published
- * multipliers, applied to the table's input price.
- */
+/* Count one API response, priced by ca_price_msg. */
 static void
 tally_message(struct tally *t, const cJSON *msg)
 {
 	const cJSON *u = ca_jobj(msg, "usage"), *cc, *b;
 	const cJSON *ct = ca_jobj(msg, "container");
 	const char *model = ca_jstr(msg, "model");
-	const struct ca_model *m = model != NULL ? ca_model_find(model) : NULL;
-	double in, out, cw5, cw1h, cr;
+	double usd = ca_price_msg(msg);
+	double cw5, cw1h;
 
-	in = ca_jnum(u, "input_tokens", 0);
-	out = ca_jnum(u, "output_tokens", 0);
-	cr = ca_jnum(u, "cache_read_input_tokens", 0);
 	cw5 = ca_jnum(u, "cache_creation_input_tokens", 0);
 	cw1h = 0;
 	if ((cc = ca_jobj(u, "cache_creation")) != NULL &&
@@ -1514,15 +1507,14 @@ tally_message(struct tally *t, const cJSON *msg)
 		cw5 = ca_jnum(cc, "ephemeral_5m_input_tokens", 0);
 		cw1h = ca_jnum(cc, "ephemeral_1h_input_tokens", 0);
 	}
-	t->in += in;
-	t->out += out;
+	t->in += ca_jnum(u, "input_tokens", 0);
+	t->out += ca_jnum(u, "output_tokens", 0);
 	t->cw5 += cw5;
 	t->cw1h += cw1h;
-	t->cr += cr;
+	t->cr += ca_jnum(u, "cache_read_input_tokens", 0);
 	t->responses++;
-	if (m != NULL)
-		t->usd += (m->in_usd * (in + 1.25 * cw5 + 2 * cw1h + 0.1 * cr) +
-		    m->out_usd * out) / 1e6;
+	if (usd >= 0)
+		t->usd += usd;
 	else if (t->unknown == NULL)
 		t->unknown = ca_xstrdup(model != NULL ? model : "(none)");
 	tally_container(t, ca_jstr(ct, "id"), ca_jstr(ct, "expires_at"));
@@ -1587,7 +1579,7 @@ static void
 show_tally(const struct tally *t)
 {
 	char buf[256], tool[64] = "";
-	double cusd = (double)t->nc * CONTAINER_MIN_H * CONTAINER_USD_H;
+	double cusd = ca_price_containers(t->nc);
 	long nerr = t->errors + t->toolerrs;
 	size_t i;
 
@@ -1604,6 +1596,13 @@ show_tally(const struct tally *t)
 	if (t->toolerrs > 0)
 		snprintf(tool, sizeof(tool), " (%ld in code execution)",
 		    t->toolerrs);
+	/* Of all input, the share read from the cache. */
+	if (t->cw5 + t->cw1h + t->cr > 0) {
+		snprintf(buf, sizeof(buf), "cache hit ratio: %.0f%% of input "
+		    "tokens read from the cache", 100 * t->cr /
+		    (t->in + t->cw5 + t->cw1h + t->cr));
+		line1(T_DIM, buf);
+	}
 	snprintf(buf, sizeof(buf), "%ld response%s, %ld code run%s, "
 	    "%ld file edit%s, %ld error%s%s", t->responses,
 	    t->responses == 1 ? "" : "s", t->runs, t->runs == 1 ? "" : "s",
@@ -1985,8 +1984,11 @@ show_search_result(const cJSON *b, const char *what)
 static void
 show_thinking(const char *s)
 {
-	char *t = brief(nz(s), THINK_BYTES, 1000, 1);
+	char *t;
 
+	if (nothink)
+		return;
+	t = brief(nz(s), THINK_BYTES, 1000, 1);
 	F->line(T_DIM);
 	F->lit("thinking: ");
 	F->val(t);
@@ -2009,6 +2011,58 @@ show_upload(const char *id)
 	F->eol();
 }
 
+/* The API called a tool on an MCP server: server, tool, input. */
+static void
+show_mcp_call(const cJSON *b)
+{
+	F->line(T_CALL);
+	F->lit("mcp tool ");
+	F->code(nz(ca_jstr(b, "name")));
+	F->lit(" on ");
+	F->code(nz(ca_jstr(b, "server_name")));
+	F->eol();
+	block_json("input", cJSON_GetObjectItemCaseSensitive(b, "input"));
+}
+
+/* Its result: a string or text blocks, maybe an error. */
+static void
+show_mcp_result(const cJSON *b)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(b, "content"), *e;
+	struct ca_buf txt = { NULL, 0, 0, 0 };
+	int err = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b,
+	    "is_error"));
+
+	if (cJSON_IsString(c))
+		ca_buf_addstr(&txt, c->valuestring);
+	else
+		cJSON_ArrayForEach(e, c) {
+			if (txt.len > 0)
+				ca_buf_addstr(&txt, "\n");
+			ca_buf_addstr(&txt, nz(ca_jstr(e, "text")));
+		}
+	/* Not BK_STDOUT: --stdout is what the code printed, not this. */
+	F->block(err ? BK_STDERR : BK_CONTENT, err ? "mcp error" :
+	    "mcp result", NULL, txt.p != NULL ? txt.p : "",
+	    txt.len);
+	ca_buf_free(&txt);
+}
+
+/* A count record: what a request would cost in input tokens. */
+static void
+show_count(const cJSON *rec)
+{
+	char buf[96];
+
+	F->line(T_DIM);
+	F->lit("count ");
+	F->code(nz(ca_jstr(rec, "custom_id")));
+	snprintf(buf, sizeof(buf), ": %.0f input tokens",
+	    ca_jnum(rec, "input_tokens", 0));
+	F->lit(buf);
+	F->eol();
+}
+
 static void
 show_block(const cJSON *b)
 {
@@ -2024,7 +2078,14 @@ show_block(const cJSON *b)
 		show_thinking(ca_jstr(b, "thinking"));
 		break;
 	case CA_BLK_REDACTED_THINKING:
-		line1(T_DIM, "(redacted thinking)");
+		if (!nothink)
+			line1(T_DIM, "(redacted thinking)");
+		break;
+	case CA_BLK_MCP_TOOL_USE:
+		show_mcp_call(b);
+		break;
+	case CA_BLK_MCP_TOOL_RESULT:
+		show_mcp_result(b);
 		break;
 	case CA_BLK_TOOL_USE:
 		show_tool_use(b);
@@ -2417,6 +2478,10 @@ keep_text(struct turn *tn, const cJSON *msg)
 			gap = 1;
 			continue;
 		}
+		/* Structured output: the answer is the last text block
+		 * alone, so that jq can read it. */
+		if (tn->structured)
+			ca_buf_reset(&tn->last);
 		if (gap && tn->last.len > 0 &&
 		    tn->last.p[tn->last.len - 1] != '\n')
 			ca_buf_add(&tn->last, "\n", 1);
@@ -2536,6 +2601,7 @@ live_start(struct turn *tn, struct lblk *lb, const cJSON *b)
 		break;
 	case CA_BLK_TOOL_USE:
 	case CA_BLK_SERVER_TOOL_USE:
+	case CA_BLK_MCP_TOOL_USE:
 		lb->start = cJSON_Duplicate(b, 1);
 		break;
 	default:
@@ -2580,6 +2646,7 @@ live_stop(struct turn *tn, struct lblk *lb)
 		break;
 	case CA_BLK_TOOL_USE:
 	case CA_BLK_SERVER_TOOL_USE:
+	case CA_BLK_MCP_TOOL_USE:
 		if (lb->start == NULL)
 			break;
 		in = lb->json.len > 0 ? ca_jparse(lb->json.p, lb->json.len) :
@@ -2694,6 +2761,13 @@ stream_record(const struct ca_rec *rec)
 	else if (rflag) {
 		if (strcmp(t, "file") == 0 || strcmp(t, "fetched") == 0)
 			finfo_note(j, strcmp(t, "fetched") == 0);
+		else if (strcmp(t, "request") == 0)
+			turn_get(cid, 1)->structured = ca_jobj(ca_jobj(ca_jobj(
+			    j, "params"), "output_config"), "format") != NULL;
+	} else if (strcmp(t, "count") == 0) {
+		if (cid != NULL)
+			enter(turn_get(cid, 0));
+		show_count(j);
 	} else if (strcmp(t, "request") == 0) {
 		enter(turn_get(cid, 1));
 		show_request(j);
@@ -2886,6 +2960,8 @@ doc_turn(struct turn *tn)
 			show_fetched(j);
 		else if (strcmp(t, "deleted") == 0)
 			show_deleted(j);
+		else if (strcmp(t, "count") == 0)
+			show_count(j);
 		else
 			show_other(t);
 	}
@@ -2946,7 +3022,8 @@ doc_render(void)
 static void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: %s [-hrsv] [-C when] [-d dir] [-f format] [-o file]\n"
+	fprintf(fp, "usage: %s [-hrsv] [-C when] [-d dir] [-f format] [-o file] "
+	    "[--no-thinking]\n"
 	    "       %s --version\n"
 	    "  -f, --format=FORMAT  text (default), markdown or html\n"
 	    "  -C, --color=WHEN     auto (default), always or never\n"
@@ -2954,6 +3031,8 @@ usage(FILE *fp, int status)
 	    "(default .)\n"
 	    "  -o, --output=FILE    write to FILE; links are relative to it\n"
 	    "  -r, --raw            only the model's final text of each turn\n"
+	    "                       (with structured output: its JSON alone)\n"
+	    "      --no-thinking    leave thinking blocks out\n"
 	    "  -s, --stdout         only what the code printed\n"
 	    "  -v, --verbose        notes on standard error\n"
 	    "  -h, --help           this help\n"
@@ -3024,6 +3103,7 @@ options(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "raw", no_argument, NULL, 'r' },
+		{ "no-thinking", no_argument, NULL, 'N' },
 		{ "stdout", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -3061,6 +3141,9 @@ options(int argc, char *argv[])
 			break;
 		case 'r':
 			rflag = 1;
+			break;
+		case 'N':
+			nothink = 1;
 			break;
 		case 's':
 			sflag = 1;

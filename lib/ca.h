@@ -217,7 +217,9 @@ enum ca_blk {
 	CA_BLK_CONTAINER_UPLOAD,
 	CA_BLK_WEB_SEARCH_RESULT,
 	CA_BLK_WEB_FETCH_RESULT,
-	CA_BLK_TOOL_SEARCH_RESULT
+	CA_BLK_TOOL_SEARCH_RESULT,
+	CA_BLK_MCP_TOOL_USE,		/* the API called an MCP server's tool */
+	CA_BLK_MCP_TOOL_RESULT
 };
 enum ca_blk ca_blk_kind(const cJSON *block);
 /* A code execution result's inner error code, or NULL if it succeeded. */
@@ -257,6 +259,31 @@ const struct ca_model *ca_model_find(const char *name);
 const struct ca_tool *ca_tool_newest(unsigned mask);
 /* "a, b, c" of the tool versions in mask; static storage. */
 const char *ca_tool_list(unsigned mask);
+/*
+ * What a model can do beyond code execution, as far as this table
+ * knows (an unknown model: everything, it is newer than the table).
+ */
+#define CA_F_PTC	0x01u	/* programmatic tool calling, dynamic filtering */
+#define CA_F_THINK	0x02u	/* thinking {type: enabled, budget_tokens} */
+#define CA_F_ADAPTIVE	0x04u	/* thinking {type: adaptive} */
+#define CA_F_EFFORT	0x08u	/* output_config.effort low/medium/high */
+#define CA_F_EFFORT_MAX	0x10u	/* ... and max */
+unsigned ca_model_feats(const char *name);
+/* A deprecated model's end of life (YYYY-MM-DD), or NULL. */
+const char *ca_model_eol(const char *name);
+/* The Anthropic-provided skill ids, NULL-terminated. */
+extern const char *const ca_skills[];
+
+/*
+ * ca_price.c: what a response cost, at the table's list prices.  Cache
+ * writes cost 1.25 times the input price (2 times for the 1-hour
+ * cache), cache reads 0.1 times.  Returns -1 when the model has no price.
+ */
+#define CA_CONTAINER_USD_H	0.05		/* per container-hour */
+#define CA_CONTAINER_MIN_H	(5.0 / 60)	/* billed at least this long */
+double	 ca_price_msg(const cJSON *msg);
+/* The smallest charge for n containers. */
+double	 ca_price_containers(size_t n);
 
 /*
  * ca_url.c: text bound for a request line or header, without libcurl.

@@ -106,3 +106,72 @@ ca_tool_list(unsigned mask)
 	}
 	return buf;
 }
+
+/*
+ * Features beyond code execution, from the models' documentation:
+ * programmatic tool calling (and so dynamic filtering in the web tools)
+ * on the 4.6 models and later and on Mythos Preview; thinking with a
+ * token budget up to the 4.6 models (deprecated there), refused from
+ * 4.7 on; adaptive thinking and effort from 4.6 (effort from Opus 4.5).
+ */
+#define F_NEW	(CA_F_PTC | CA_F_ADAPTIVE | CA_F_EFFORT | CA_F_EFFORT_MAX)
+
+static const struct {
+	const char	*name;
+	unsigned	 feats;
+} feats[] = {
+	{ "claude-mythos-preview",	F_NEW | CA_F_THINK },
+	{ "claude-opus-4-6",		F_NEW | CA_F_THINK },
+	{ "claude-sonnet-4-6",		F_NEW | CA_F_THINK },
+	{ "claude-haiku-4-5",		CA_F_THINK },
+	{ "claude-haiku-4-5-20251001",	CA_F_THINK },
+	{ "claude-opus-4-5",		CA_F_THINK | CA_F_EFFORT },
+	{ "claude-opus-4-5-20251101",	CA_F_THINK | CA_F_EFFORT },
+	{ "claude-sonnet-4-5",		CA_F_THINK },
+	{ "claude-sonnet-4-5-20250929",	CA_F_THINK },
+	{ "claude-opus-4-20250514",	CA_F_THINK },
+	{ "claude-sonnet-4-20250514",	CA_F_THINK },
+	{ "claude-3-7-sonnet-20250219",	CA_F_THINK },
+	{ "claude-3-5-haiku-latest",	0 },
+};
+
+unsigned
+ca_model_feats(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(feats) / sizeof(feats[0]); i++)
+		if (strcmp(feats[i].name, name) == 0)
+			return feats[i].feats;
+	/* Every other model in the table is 4.7 or later. */
+	return F_NEW;
+}
+
+/*
+ * Deprecated models and their end of life, as the official SDK's
+ * generated deprecation data lists them (dates made ISO here).
+ */
+static const struct {
+	const char	*name;
+	const char	*eol;
+} eols[] = {
+	{ "claude-mythos-preview",	"2026-06-30" },
+	{ "claude-opus-4-5",		"2027-01-22" },
+	{ "claude-opus-4-5-20251101",	"2027-01-22" },
+	{ "claude-sonnet-4-5",		"2026-11-30" },
+	{ "claude-sonnet-4-5-20250929",	"2026-11-30" },
+};
+
+const char *
+ca_model_eol(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(eols) / sizeof(eols[0]); i++)
+		if (strcmp(eols[i].name, name) == 0)
+			return eols[i].eol;
+	return NULL;
+}
+
+/* The skills Anthropic provides in every container. */
+const char *const ca_skills[] = { "xlsx", "pptx", "docx", "pdf", NULL };

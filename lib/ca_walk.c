@@ -22,6 +22,8 @@ static const struct {
 	{ "web_search_tool_result",		CA_BLK_WEB_SEARCH_RESULT },
 	{ "web_fetch_tool_result",		CA_BLK_WEB_FETCH_RESULT },
 	{ "tool_search_tool_result",		CA_BLK_TOOL_SEARCH_RESULT },
+	{ "mcp_tool_use",			CA_BLK_MCP_TOOL_USE },
+	{ "mcp_tool_result",			CA_BLK_MCP_TOOL_RESULT },
 };
 
 enum ca_blk

@@ -314,6 +314,7 @@ EOF
 	diff -u - <(sed -n '/^─ Summary of turn r1$/,/^estimated/p' <<<"$output") <<'EOF'
 ─ Summary of turn r1
 tokens: 5210 input, 412 output, 1000 cache write, 2000 cache read
+cache hit ratio: 24% of input tokens read from the cache
 1 response, 5 code runs, 4 file edits, 4 errors (4 in code execution)
 container container_011CZkZaBF1tNoB5wlCeusgy expires 2026-11-18T13:04:05.123456Z
 estimated cost: $0.0478 (tokens $0.0436, container time $0.0042: 1 × 5-minute minimum)

@@ -38,6 +38,7 @@ marks() {
 	README.md :: $ ca-chat -d out sales.csv :: tty: a person typing at ca-chat
 	README.md :: out/report.html: :: make: t/make.bats runs this Makefile
 	README.md :: cmd/ :: text: the source layout
+	README.md :: . completion/ca.bash :: self: the source tree's generated completion; t/completion.bats tests it
 	ca.7 :: out/report.html: :: make: t/make.bats runs this Makefile
 	ca-fetch.1 :: ca-fetch -o - --id file_011C :: key: a file id of a real workspace
 	ca-fetch.1 :: out/report.pdf: :: make: a Makefile fragment with no prompt
@@ -59,6 +60,9 @@ scratch() {
 	{ ca-request -n -i q1 'one'; ca-request -n -i q2 'two'; } >requests.ndjson
 	cp requests.ndjson req.ndjson
 	ca-request -n 'hello' | ca-exec >session.ndjson
+	printf '%s\n' '{"type":"object","properties":{"name":{"type":"string"},' \
+		'"email":{"type":"string"}},"required":["name","email"]}' >person.json
+	export DOCS_TOKEN=docs-token-not-real
 }
 
 run_examples() {

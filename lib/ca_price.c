@@ -1,0 +1,38 @@
+/*
+ * ca_price.c: the price of a response, from the model table's list
+ * prices.  ca-render shows it; ca-exec --max-cost stops on it.  Both
+ * must agree, so the arithmetic lives here once.
+ */
+#include "ca.h"
+
+double
+ca_price_msg(const cJSON *msg)
+{
+	const cJSON *u = ca_jobj(msg, "usage"), *cc;
+	const char *model = ca_jstr(msg, "model");
+	const struct ca_model *m = model != NULL ? ca_model_find(model) : NULL;
+	double in, out, cw5, cw1h, cr;
+
+	if (m == NULL)
+		return -1;
+	in = ca_jnum(u, "input_tokens", 0);
+	out = ca_jnum(u, "output_tokens", 0);
+	cr = ca_jnum(u, "cache_read_input_tokens", 0);
+	cw5 = ca_jnum(u, "cache_creation_input_tokens", 0);
+	cw1h = 0;
+	/* The split by TTL, when given, replaces the plain total. */
+	if ((cc = ca_jobj(u, "cache_creation")) != NULL &&
+	    ca_jnum(cc, "ephemeral_5m_input_tokens", 0) +
+	    ca_jnum(cc, "ephemeral_1h_input_tokens", 0) > 0) {
+		cw5 = ca_jnum(cc, "ephemeral_5m_input_tokens", 0);
+		cw1h = ca_jnum(cc, "ephemeral_1h_input_tokens", 0);
+	}
+	return (m->in_usd * (in + 1.25 * cw5 + 2 * cw1h + 0.1 * cr) +
+	    m->out_usd * out) / 1e6;
+}
+
+double
+ca_price_containers(size_t n)
+{
+	return (double)n * CA_CONTAINER_MIN_H * CA_CONTAINER_USD_H;
+}
