@@ -17,7 +17,7 @@ override CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 \
 	$(WARN) -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 
-BIN = ca-upload ca-request ca-exec ca-fetch ca-render ca-files
+BIN = ca-upload ca-request ca-exec ca-fetch ca-render ca-files ca-batch
 SCRIPTS = ca-chat
 MAN1 = $(BIN:%=man/%.1) $(SCRIPTS:%=man/%.1)
 MAN7 = man/ca.7

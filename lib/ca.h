@@ -344,4 +344,26 @@ const cJSON *ca_msg_errobj(const struct ca_msg *m);
 cJSON	*ca_msg_take(struct ca_msg *m);
 void	 ca_msg_free(struct ca_msg *m);
 
+/* ca_batch.c: a string-keyed map, and one member of a JSON object's text. */
+struct ca_map_ent {
+	char	*key;
+	long	 val;
+};
+struct ca_map {
+	struct ca_map_ent *v;
+	size_t	 n;
+	size_t	 cap;		/* a power of two, or 0 */
+};
+long	 ca_map_get(const struct ca_map *m, const char *key); /* -1: absent */
+void	 ca_map_put(struct ca_map *m, const char *key, long val);
+void	 ca_map_free(struct ca_map *m);
+/*
+ * In the text of a JSON object (p, n bytes, known to be valid JSON),
+ * find the member named key (written without escapes): *ms is where
+ * the member starts (its key's quote), *vs and *ve bound its value.
+ * 0 found, -1 not.
+ */
+int	 ca_jmember(const char *p, size_t n, const char *key, size_t *ms,
+	    size_t *vs, size_t *ve);
+
 #endif
