@@ -676,59 +676,54 @@ group_of(const cJSON *betas, const char *h)
 	return g.ngr++;
 }
 
-/* A request record without batch_id: check it as the API would. */
+/* Why the API would refuse a new request record, or NULL. */
+static const char *
+check_new(const struct ca_rec *rec, const char *id)
+{
+	const cJSON *p = ca_jobj(rec->json, "params"), *v;
+
+	if (id == NULL || !is_custom_id(id))
+		return "custom_id must match ^[a-zA-Z0-9_-]{1,64}$";
+	if (ca_map_get(&g.newids, id) >= 0)
+		return "duplicate custom_id in the input";
+	ca_map_put(&g.newids, id, 1);
+	if (p == NULL)
+		return "request record without params";
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "stream")))
+		return "stream: true is not allowed in a batch";
+	v = cJSON_GetObjectItemCaseSensitive(p, "max_tokens");
+	if (cJSON_IsNumber(v) && v->valuedouble == 0)
+		return "max_tokens: 0 is not allowed in a batch";
+	return NULL;
+}
+
+/*
+ * A request record without batch_id: to submit, once checked as the API
+ * would.  A refused one is kept too: on refusal the input is written
+ * back as it came.
+ */
 static void
 take_new(const struct ca_rec *rec)
 {
 	const char *id = ca_jstr(rec->json, "custom_id"), *bad;
-	const cJSON *p = ca_jobj(rec->json, "params"), *v;
 	struct ca_buf b = { NULL, 0, 0, (size_t)-1 / 2 };
-	char *h;
+	char *h = NULL;
 	long i;
 
-	if (id == NULL || !is_custom_id(id)) {
-		refuse(rec, id, "custom_id must match ^[a-zA-Z0-9_-]{1,64}$");
-		return;
-	}
-	if (ca_map_get(&g.newids, id) >= 0) {
-		refuse(rec, id, "duplicate custom_id in the input");
-		return;
-	}
-	ca_map_put(&g.newids, id, 1);
-	if (p == NULL) {
-		refuse(rec, id, "request record without params");
-		return;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(p, "stream");
-	if (cJSON_IsTrue(v)) {
-		refuse(rec, id, "stream: true is not allowed in a batch");
-		return;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(p, "max_tokens");
-	if (cJSON_IsNumber(v) && v->valuedouble == 0) {
-		refuse(rec, id, "max_tokens: 0 is not allowed in a batch");
-		return;
-	}
-	h = join_betas(cJSON_GetObjectItemCaseSensitive(rec->json, "betas"),
-	    &bad);
-	if (bad != NULL) {
+	if ((bad = check_new(rec, id)) == NULL)
+		h = join_betas(cJSON_GetObjectItemCaseSensitive(rec->json,
+		    "betas"), &bad);
+	if (bad == NULL && new_item(&b, id, rec->raw, rec->len) == -1)
+		bad = "params cannot be read";
+	if (bad == NULL && b.len + strlen(BODY_HEAD BODY_TAIL) > g.max_bytes)
+		bad = "larger than a batch may be (--max-bytes)";
+	if (bad != NULL)
 		refuse(rec, id, bad);
-		free(h);
-		return;
-	}
-	if (new_item(&b, id, rec->raw, rec->len) == -1) {
-		refuse(rec, id, "params cannot be read");
-		ca_buf_free(&b);
-		free(h);
-		return;
-	}
-	if (b.len + strlen(BODY_HEAD BODY_TAIL) > g.max_bytes)
-		refuse(rec, id, "larger than a batch may be (--max-bytes)");
-	i = ent_new(id, rec->raw, rec->len);
+	i = ent_new(id != NULL ? id : "", rec->raw, rec->len);
 	g.e[i].reqlen = g.e[i].len;
 	g.e[i].isize = b.len;
-	g.e[i].group = group_of(cJSON_GetObjectItemCaseSensitive(rec->json,
-	    "betas"), h);
+	g.e[i].group = bad != NULL ? 0 : group_of(
+	    cJSON_GetObjectItemCaseSensitive(rec->json, "betas"), h);
 	g.e[i].state = E_NEW;
 	ca_buf_free(&b);
 	free(h);
@@ -1556,11 +1551,17 @@ collect_all(void)
 			active = 1;
 			if (g.b[i].due <= now)
 				poll_bat(i);
-			if (!g.b[i].done && g.b[i].pending > 0 &&
-			    g.b[i].due < next)
-				next = g.b[i].due;
 		}
 		if (g.nowait || !active || g.sig)
+			break;
+		/* What is left to wait for, after this pass. */
+		for (active = 0, i = 0; i < g.nb; i++)
+			if (!g.b[i].done && g.b[i].pending > 0) {
+				active = 1;
+				if (g.b[i].due < next)
+					next = g.b[i].due;
+			}
+		if (!active)
 			break;
 		nap(next);
 	}
