@@ -91,6 +91,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh
+	sh bench/batch.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -112,7 +112,8 @@ usage(int status)
 	    "       ca-batch --cancel [-v]\n"
 	    "       ca-batch --list [-v]\n", fp);
 	if (status == 0)
-		fputs("  -r, --retries N        retries of a failed API call "
+		fputs("  -h, --help             print this and exit\n"
+		    "  -r, --retries N        retries of a failed API call "
 		    "(default 2)\n"
 		    "  -u, --unordered        results in arrival order, not "
 		    "input order\n"
@@ -1891,6 +1892,7 @@ main(int argc, char *argv[])
 		g.spool = tempfd();
 		g.body = tempfd();
 		read_input();
+		ca_map_free(&g.newids);	/* only for finding duplicates */
 		if (g.refuse)
 			ca_warn("nothing was sent; the input is written back "
 			    "unchanged");

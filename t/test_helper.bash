@@ -25,7 +25,7 @@ export CA_TEST_KEY
 # With CA_VALGRIND set (make valgrind), the tools run under valgrind and
 # any error or leak fails the test through exit status 99.
 if [ -n "${CA_VALGRIND:-}" ]; then
-	for _t in ca-upload ca-request ca-exec ca-fetch ca-render ca-files; do
+	for _t in ca-upload ca-request ca-exec ca-fetch ca-render ca-files ca-batch; do
 		eval "$_t() { valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99 \"\$CA_ROOT/$_t\" \"\$@\"; }"
 		export -f "${_t?}"
 	done
