@@ -69,6 +69,7 @@ struct tally {
 	double		 usd;		/* tokens at list prices */
 	char		*unknown;	/* first model not in the price table */
 	long		 responses, runs, edits, errors;
+	long		 batched;	/* responses at the batch rate */
 	struct container *c;
 	size_t		 nc;
 };
@@ -1202,7 +1203,8 @@ tally_message(struct tally *t, const cJSON *msg)
 	const cJSON *ct = ca_jobj(msg, "container");
 	const char *model = ca_jstr(msg, "model");
 	const struct ca_model *m = model != NULL ? ca_model_find(model) : NULL;
-	double in, out, cw5, cw1h, cr;
+	const char *tier = ca_jstr(u, "service_tier");
+	double in, out, cw5, cw1h, cr, rate = 1;
 
 	in = ca_jnum(u, "input_tokens", 0);
 	out = ca_jnum(u, "output_tokens", 0);
@@ -1221,9 +1223,14 @@ tally_message(struct tally *t, const cJSON *msg)
 	t->cw1h += cw1h;
 	t->cr += cr;
 	t->responses++;
+	/* The Message Batches API charges half the price for tokens. */
+	if (tier != NULL && strcmp(tier, "batch") == 0) {
+		rate = 0.5;
+		t->batched++;
+	}
 	if (m != NULL)
-		t->usd += (m->in_usd * (in + 1.25 * cw5 + 2 * cw1h + 0.1 * cr) +
-		    m->out_usd * out) / 1e6;
+		t->usd += rate * (m->in_usd * (in + 1.25 * cw5 + 2 * cw1h +
+		    0.1 * cr) + m->out_usd * out) / 1e6;
 	else if (t->unknown == NULL)
 		t->unknown = ca_xstrdup(model != NULL ? model : "(none)");
 	tally_container(t, ca_jstr(ct, "id"), ca_jstr(ct, "expires_at"));
@@ -1254,6 +1261,7 @@ tally_merge(struct tally *to, const struct tally *t)
 	to->cr += t->cr;
 	to->usd += t->usd;
 	to->responses += t->responses;
+	to->batched += t->batched;
 	to->runs += t->runs;
 	to->edits += t->edits;
 	to->errors += t->errors;
@@ -1315,6 +1323,13 @@ show_tally(const struct tally *t)
 		F->lit("estimated cost: unknown (no price for model ");
 		F->code(t->unknown);
 		F->lit(")");
+	} else if (t->batched > 0) {
+		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
+		    "$%.4f, %ld of %ld response%s at the batch rate, 50 %%; "
+		    "container time $%.4f: %zu \xc3\x97 5-minute minimum)",
+		    t->usd + cusd, t->usd, t->batched, t->responses,
+		    t->responses == 1 ? "" : "s", cusd, t->nc);
+		F->lit(buf);
 	} else {
 		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
 		    "$%.4f, container time $%.4f: %zu \xc3\x97 5-minute "
@@ -1990,6 +2005,30 @@ show_deleted(const cJSON *rec)
 	F->eol();
 }
 
+/* A batch record (ca-batch): its id, status, counts and expiry. */
+static void
+show_batch(const cJSON *rec)
+{
+	const cJSON *b = ca_jobj(rec, "batch"), *c = ca_jobj(b, "request_counts");
+	char buf[256];
+
+	F->line(T_DIM);
+	F->lit("batch ");
+	F->code(nz(ca_jstr(b, "id")));
+	F->lit(" ");
+	F->val(nz(ca_jstr(b, "processing_status")));
+	snprintf(buf, sizeof(buf), ": %lld processing, %lld succeeded, "
+	    "%lld errored, %lld canceled, %lld expired",
+	    jll(c, "processing", 0), jll(c, "succeeded", 0),
+	    jll(c, "errored", 0), jll(c, "canceled", 0), jll(c, "expired", 0));
+	F->lit(buf);
+	if (ca_jstr(b, "expires_at") != NULL) {
+		F->lit("; expires ");
+		F->val(ca_jstr(b, "expires_at"));
+	}
+	F->eol();
+}
+
 static void
 show_other(const char *type)
 {
@@ -2391,6 +2430,8 @@ stream_record(const struct ca_rec *rec)
 		show_fetched(j);
 	} else if (strcmp(t, "deleted") == 0)
 		show_deleted(j);
+	else if (strcmp(t, "batch") == 0)
+		show_batch(j);
 	else
 		show_other(t);
 }
@@ -2612,6 +2653,8 @@ doc_render(void)
 			show_fetched(others[i]);
 		else if (strcmp(t, "deleted") == 0)
 			show_deleted(others[i]);
+		else if (strcmp(t, "batch") == 0)
+			show_batch(others[i]);
 		else
 			show_other(t);
 	}
