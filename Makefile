@@ -21,6 +21,7 @@ BIN = ca-upload ca-request ca-exec ca-fetch ca-render ca-files ca-batch
 SCRIPTS = ca-chat
 MAN1 = $(BIN:%=man/%.1) $(SCRIPTS:%=man/%.1)
 MAN7 = man/ca.7
+BATCHOBJ = $(patsubst %.c,%.o,$(wildcard cmd/ca-batch/*.c))
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:.c=.o)
 UNITSRC = $(wildcard t/unit/*.c)
@@ -29,8 +30,12 @@ BATS ?= bats
 
 all: $(BIN) $(UNIT)
 
-$(BIN): %: cmd/%.o lib/libca.a
+$(filter-out ca-batch,$(BIN)): %: cmd/%.o lib/libca.a
 	$(CC) $(LDFLAGS) -o $@ cmd/$@.o lib/libca.a $(LDLIBS)
+
+# ca-batch is several files, in cmd/ca-batch/.
+ca-batch: $(BATCHOBJ) lib/libca.a
+	$(CC) $(LDFLAGS) -o $@ $(BATCHOBJ) lib/libca.a $(LDLIBS)
 
 $(UNIT): %: %.c lib/libca.a lib/ca.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libca.a $(LDLIBS)
@@ -39,7 +44,8 @@ lib/libca.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(LIBOBJ) $(BIN:%=cmd/%.o): lib/ca.h
+$(LIBOBJ) $(filter-out cmd/ca-batch.o,$(BIN:%=cmd/%.o)) $(BATCHOBJ): lib/ca.h
+$(BATCHOBJ): cmd/ca-batch/ca-batch.h
 
 # Install what is missing (Debian packages), then build and run every test.
 deps:
@@ -105,7 +111,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/ca.7
 
 clean:
-	rm -f $(BIN) $(UNIT) $(FUZZ) cmd/*.o lib/*.o lib/libca.a
+	rm -f $(BIN) $(UNIT) $(FUZZ) cmd/*.o cmd/ca-batch/*.o lib/*.o lib/libca.a
 	rm -rf fuzz/*.corpus fuzz/*.log
 
 .PHONY: all deps check fuzz asan valgrind lint demo bench install uninstall clean
