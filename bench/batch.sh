@@ -10,6 +10,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 n=${CA_BENCH_BATCH:-100000}
+# shellcheck disable=SC2119  # the emulator's defaults
 emu_start
 
 # Peak RSS (KiB) and wall time of a shell command: "KIB SECONDS" (the
@@ -31,13 +32,17 @@ awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"type\":\"request\",\"
 printf 'x-api-key: %s\nanthropic-version: 2026-10-21\n' "$ANTHROPIC_API_KEY" \
 	>"$work/hdr"
 
+# These run under sh -c, where $work (exported) expands.
+# shellcheck disable=SC2016
 batch='ca-batch --poll 0.2 <"$work/req.ndjson" >"$work/out.ndjson"'
 
 # The hand-rolled way: slurp, wrap, POST; poll; GET the results.
+# shellcheck disable=SC2016
 submit='jq -cs "{requests: map({custom_id, params})}" "$work/req.ndjson" |
 	curl -sf -H @"$work/hdr" -H "content-type: application/json" \
 	--data-binary @- "$ANTHROPIC_BASE_URL/v1/messages/batches" \
 	>"$work/created.json"'
+# shellcheck disable=SC2016
 download='id=$(jq -r .id "$work/created.json")
 	until curl -sf -H @"$work/hdr" \
 	    "$ANTHROPIC_BASE_URL/v1/messages/batches/$id" >"$work/b.json" &&
@@ -47,13 +52,13 @@ download='id=$(jq -r .id "$work/created.json")
 	curl -sf -H @"$work/hdr" "$(jq -r .results_url "$work/b.json")" \
 	    >"$work/results.jsonl"'
 
-set -- $(measure "$batch")
-b_rss=$1 b_s=$2
+r=$(measure "$batch")
+b_rss=${r% *} b_s=${r#* }
 [ "$(grep -c '"type":"response"' "$work/out.ndjson")" -eq "$n" ]
-set -- $(measure "$submit")
-j_rss=$1 j_s=$2
-set -- $(measure "$download")
-c_rss=$1 c_s=$2
+r=$(measure "$submit")
+j_rss=${r% *} j_s=${r#* }
+r=$(measure "$download")
+c_rss=${r% *} c_s=${r#* }
 [ "$(wc -l <"$work/results.jsonl")" -eq "$n" ]
 echo "ca-batch: $n requests in one batch (emulator on loopback)"
 echo "  ca-batch (submit, wait, collect, write): ${b_s} s, peak RSS ${b_rss} KiB"

@@ -98,6 +98,26 @@ response q3 1" ]
 	[ "$(jq -r 'select(.type == "response") | .custom_id' out | tr '\n' ' ')" = "q1 q2 q3 q4 q5 q6 " ]
 }
 
+@test "a batch the API refuses as too large fails its requests; --max-requests fits it" {
+	emu_config '{"batch_max_requests": 2}'
+	reqs 3 >in
+	run --separate-stderr ca-batch --poll 0.1 <in
+	[ "$status" -eq 1 ]
+	[ "$(shape <<<"$output" | tr '\n' '|')" = "request q1 |error q1 1|request q2 |error q2 1|request q3 |error q3 1|" ]
+	[ "$(jq -r 'select(.type == "error") | "\(.status) \(.error.type)"' <<<"$output" | sort -u)" = "400 invalid_request_error" ]
+	[[ $stderr == *"at most 2 requests"* ]]
+	emu_reset
+	emu_config '{"batch_max_bytes": 600}'
+	run --separate-stderr ca-batch --poll 0.1 <in
+	[ "$status" -eq 1 ]
+	[ "$(jq -r 'select(.type == "error") | "\(.status) \(.error.type)"' <<<"$output" | sort -u)" = "413 request_too_large" ]
+	emu_reset
+	emu_config '{"batch_max_requests": 2}'
+	run ca-batch --max-requests 2 --poll 0.1 <in
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | tr '\n' ' ')" = "q1 q2 q3 " ]
+}
+
 @test "requests are grouped by their betas, one anthropic-beta per batch" {
 	{ req a1 one -b beta-x; req b1 two; req a2 three -b beta-x; } >in
 	ca-batch --poll 0.1 <in >out

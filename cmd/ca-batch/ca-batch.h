@@ -82,7 +82,7 @@ struct batch_g {
 	struct group	*gr;
 	int		 ngr;
 	long		*cont;		/* entries to continue */
-	long		 ncont;
+	long		 ncont, contcap;
 	struct ca_map	 bykey;		/* batch_id US custom_id -> entry */
 	struct ca_map	 byid;		/* custom_id -> last held entry */
 	struct ca_map	 present;	/* results passed through */

@@ -115,8 +115,11 @@ after_message(long i, const cJSON *msg)
 		    e->parts + 1);
 		free(id);
 		e->state = E_CONT;
-		g.cont = ca_xrealloc(g.cont, ((size_t)g.ncont + 1) *
-		    sizeof(*g.cont));
+		if (g.ncont == g.contcap) {
+			g.contcap = g.contcap ? g.contcap * 2 : 64;
+			g.cont = ca_xrealloc(g.cont, (size_t)g.contcap *
+			    sizeof(*g.cont));
+		}
 		g.cont[g.ncont++] = i;
 		return;
 	}
