@@ -49,7 +49,7 @@ struct bat {
 	char	*id;
 	char	*objtxt;	/* the MessageBatch as last seen, compact */
 	cJSON	*obj;
-	cJSON	*ids;		/* custom_ids, in input order */
+	cJSON	*ids;		/* custom_ids from its record, or NULL */
 	cJSON	*betas;
 	char	*betas_h;	/* anthropic-beta value, or NULL */
 	char	*raw;		/* its input record, to write back unchanged */

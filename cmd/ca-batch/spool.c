@@ -363,6 +363,34 @@ join_betas(const cJSON *betas, const char **bad)
 	return b.p;
 }
 
+/*
+ * A batch's custom_ids: as its input record listed them, or, for one
+ * this run created (or knows only from its requests), those of the
+ * entries it holds, which are in input order.  Not keeping a list for
+ * each created batch keeps memory down to the index.
+ */
+static void
+add_ids(struct ca_buf *o, const struct bat *b)
+{
+	long bi = (long)(b - g.b), i, n = 0;
+	char *s;
+
+	if (b->ids != NULL) {
+		s = ca_jprint(b->ids);
+		ca_buf_addstr(o, s);
+		free(s);
+		return;
+	}
+	ca_buf_addstr(o, "[");
+	for (i = 0; i < g.ne; i++)
+		if (g.e[i].bat == bi && g.e[i].id != NULL) {
+			if (n++ > 0)
+				ca_buf_addstr(o, ",");
+			add_jstring(o, g.e[i].id);
+		}
+	ca_buf_addstr(o, "]");
+}
+
 /* Write a batch record: the MessageBatch as the API sent it, compact. */
 void
 write_bat(struct bat *b)
@@ -383,13 +411,14 @@ write_bat(struct bat *b)
 	ca_buf_addstr(&o, "{\"type\":\"batch\",\"batch\":");
 	ca_buf_addstr(&o, b->objtxt);
 	ca_buf_addstr(&o, ",\"custom_ids\":");
-	s = ca_jprint(b->ids);
-	ca_buf_addstr(&o, s);
-	free(s);
+	add_ids(&o, b);
 	ca_buf_addstr(&o, ",\"betas\":");
-	s = ca_jprint(b->betas);
-	ca_buf_addstr(&o, s);
-	free(s);
+	if (b->betas != NULL) {
+		s = ca_jprint(b->betas);
+		ca_buf_addstr(&o, s);
+		free(s);
+	} else
+		ca_buf_addstr(&o, "[]");
 	ca_buf_addstr(&o, "}\n");
 	out(o.p, o.len);
 	ca_buf_free(&o);

@@ -313,7 +313,6 @@ create(const long *v, long n, size_t size, int gi)
 			b = &g.b[bi];
 			if (bat_set(b, resp.body.p, resp.body.len) == -1)
 				ca_die(CA_EX_FAIL, "cannot compact a batch");
-			b->ids = cJSON_CreateArray();
 			b->betas = cJSON_Duplicate(g.gr[gi].arr, 1);
 			b->betas_h = g.gr[gi].h ? ca_xstrdup(g.gr[gi].h) :
 			    NULL;
@@ -322,8 +321,6 @@ create(const long *v, long n, size_t size, int gi)
 			for (i = 0; i < n; i++) {
 				struct ent *e = &g.e[v[i]];
 
-				cJSON_AddItemToArray(b->ids,
-				    cJSON_CreateString(e->id));
 				e->bat = bi;
 				e->state = E_PENDING;
 				k = key(id, e->id);
