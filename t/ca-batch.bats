@@ -233,6 +233,23 @@ print(2)
 	[ "$(shape <<<"$output" | tr '\n' '|')" = "request p1 |response p1 1|response p1 2|" ]
 }
 
+@test "a turn left paused is continued by a later run with more --max-continues" {
+	emu_config '{"pause_each_step": true}'
+	req p1 'one step
+```python
+print(1)
+```' >in
+	run --separate-stderr ca-batch --max-continues 0 --poll 0.1 <in
+	[ "$status" -eq 1 ]
+	echo "$output" >first
+	[ "$(shape first | tr '\n' '|')" = "request p1 |response p1 1|" ]
+	run --separate-stderr ca-batch --poll 0.1 <first
+	[ "$status" -eq 0 ]
+	[ "$(shape <<<"$output" | tr '\n' '|')" = "request p1 |response p1 1|response p1 2|" ]
+	[ "$(creates | wc -l)" -eq 2 ]
+	[ "$(creates | sed -n 2p | jq -r '.body.requests[0].params.messages[-1].role')" = assistant ]
+}
+
 @test "--no-wait in cron: one state file, several runs, until nothing is pending" {
 	emu_config '{"batch_delay_ms": 1000, "pause_each_step": true}'
 	{ req c1 'a file

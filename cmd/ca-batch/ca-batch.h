@@ -126,6 +126,7 @@ void	 add_jstring(struct ca_buf *b, const char *s);
 int	 group_of(const cJSON *betas, const char *h);
 void	 submit(const long *v, long n, int gi);
 void	 submit_new(void);
+void	 submit_paused(void);
 void	 take_batch(const struct ca_rec *rec);
 void	 take_held(const struct ca_rec *rec, const char *bid);
 void	 take_new(const struct ca_rec *rec);

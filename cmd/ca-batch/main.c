@@ -355,6 +355,7 @@ main(int argc, char *argv[])
 		else {
 			add_orphans();
 			submit_new();
+			submit_paused();
 			collect_all();
 		}
 		finish_out();

@@ -174,6 +174,7 @@ void
 take_result(const struct ca_rec *rec, const char *bid, const char *id)
 {
 	long i = ca_map_get(&g.byid, id), b;
+	const char *stop;
 	struct ent *e;
 	char *k;
 
@@ -191,10 +192,39 @@ take_result(const struct ca_rec *rec, const char *bid, const char *id)
 	if (strcmp(rec->type, "response") == 0)
 		e->parts++;
 	b = e->bat;
-	if (strcmp(g.b[b].id, bid) == 0) {
-		g.b[b].pending--;
-		e->state = E_DONE;
+	if (strcmp(g.b[b].id, bid) != 0)
+		return;
+	/* Its batch's result: done, unless it paused and may go on (a
+	 * continuation an earlier run could not submit, or more
+	 * --max-continues than that run had). */
+	g.b[b].pending--;
+	e->state = E_DONE;
+	stop = ca_jstr(ca_jobj(rec->json, "message"), "stop_reason");
+	if (strcmp(rec->type, "response") == 0 && e->parts < g.max_parts &&
+	    stop != NULL && strcmp(stop, "pause_turn") == 0)
+		e->state = E_CONT;
+}
+
+/* Submit the continuations of paused turns found in the input, by the
+ * betas of the batch each paused in. */
+void
+submit_paused(void)
+{
+	long *v = ca_xmalloc(((size_t)g.ne + 1) * sizeof(*v)), n, i;
+	int gi;
+
+	for (i = 0; i < g.ne; i++)
+		if (g.e[i].state == E_CONT)
+			g.e[i].group = group_of(g.b[g.e[i].bat].betas,
+			    g.b[g.e[i].bat].betas_h);
+	for (gi = 0; gi < g.ngr && !g.sig; gi++) {
+		for (n = 0, i = 0; i < g.ne; i++)
+			if (g.e[i].state == E_CONT && g.e[i].group == gi)
+				v[n++] = i;
+		if (n > 0)
+			submit(v, n, gi);
 	}
+	free(v);
 }
 
 void
@@ -336,7 +366,9 @@ create(const long *v, long n, size_t size, int gi)
 		int temp = rc == CA_EX_TEMPFAIL;
 
 		for (i = 0; i < n; i++) {
-			if (temp && g.nowait && g.e[v[i]].state == E_NEW) {
+			/* Under --no-wait, the next run tries again. */
+			if (temp && g.nowait && (g.e[v[i]].state == E_NEW ||
+			    g.e[v[i]].state == E_CONT)) {
 				ca_status_add(&g.st, CA_EX_TEMPFAIL);
 				continue;
 			}
