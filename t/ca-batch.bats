@@ -316,6 +316,27 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | sort | tr '\n' ' ')" = "q1 q2 " ]
 }
 
+@test "a batch that is gone fails its requests for good, once" {
+	reqs 1 >in
+	ca-batch --no-wait <in >state || :
+	bid=$(jq -r 'select(.type == "batch") | .batch.id' state)
+	api -X POST "$EMU_URL/v1/messages/batches/$bid/cancel" >/dev/null
+	api "$EMU_URL/v1/messages/batches/$bid" >/dev/null
+	api -X DELETE "$EMU_URL/v1/messages/batches/$bid" >/dev/null
+	run --separate-stderr ca-batch --poll 0.1 <state
+	[ "$status" -eq 1 ]
+	echo "$output" >out
+	[ "$(shape out | tr '\n' '|')" = "request q1 |error q1 1|" ]
+	json_eq "$(jq -c 'select(.type == "error") | {status, batch_id, t: .error.type}' out)" \
+		"{\"status\":404,\"batch_id\":\"$bid\",\"t\":\"not_found_error\"}"
+	# Fed back, the failure is there: nothing is asked again.
+	emu_reset
+	run ca-batch --poll 0.1 <out
+	[ "$status" -eq 1 ]
+	[ "$(emu_log | wc -l)" -eq 0 ]
+	[ "$(shape <<<"$output")" = "$(shape out)" ]
+}
+
 @test "--cancel cancels the batches named, and collecting them says canceled" {
 	emu_config '{"batch_delay_ms": 60000}'
 	reqs 2 >in

@@ -296,10 +296,12 @@ ent_error(long i, long status, const char *rid, cJSON *err,
 	cJSON_AddStringToObject(r, "type", "error");
 	cJSON_AddStringToObject(r, "custom_id", e->id);
 	cJSON_AddNumberToObject(r, "part", e->parts + 1);
-	if (result != NULL && e->bat >= 0) {
+	/* The batch it waited on, so that a later run reading this
+	 * finds the request's result present and does not wait again. */
+	if (e->bat >= 0 && e->state != E_NEW)
 		cJSON_AddStringToObject(r, "batch_id", g.b[e->bat].id);
+	if (result != NULL)
 		cJSON_AddStringToObject(r, "result", result);
-	}
 	if (status > 0)
 		cJSON_AddNumberToObject(r, "status", status);
 	else
