@@ -431,6 +431,20 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	[[ $output == *"You said: hello there"* ]]
 }
 
+@test "bad records are reported with their line and passed through; nothing is sent for them" {
+	printf '%s\n' '{"type":"batch","batch":{"id":"../../v1/files"}}' 'not json' \
+		'{"type":"request","custom_id":"x","batch_id":"a/b","params":{}}' >in
+	for opt in --poll=0.1 --cancel; do
+		run --separate-stderr ca-batch "$opt" <in
+		[ "$status" -eq 1 ]
+		[[ $stderr == *"<stdin>:1: batch record without a good batch.id"* ]]
+		[[ $stderr == *"<stdin>:2: not a JSON object"* ]]
+		[ "$(jq -c . <<<"$output" | wc -l)" -eq 2 ]
+		[ "$(sed -n 1p <<<"$output")" = "$(sed -n 1p in)" ]
+	done
+	[ "$(emu_log | wc -l)" -eq 0 ]
+}
+
 @test "usage errors exit 2" {
 	run ca-batch --max-requests 0
 	[ "$status" -eq 2 ]

@@ -124,6 +124,7 @@ void	 write_ent(struct ent *e);
 /* submit.c */
 void	 add_jstring(struct ca_buf *b, const char *s);
 int	 group_of(const cJSON *betas, const char *h);
+int	 is_batch_id(const char *s);
 void	 submit(const long *v, long n, int gi);
 void	 submit_new(void);
 void	 submit_paused(void);

@@ -125,6 +125,7 @@ cancel_input(void)
 	struct curl_slist *hdrs = ca_api_headers(&g.api, NULL);
 	struct ca_rec rec;
 	struct bat *b;
+	const char *id;
 	char *path;
 	CURL *h;
 	int rv, rc;
@@ -136,16 +137,21 @@ cancel_input(void)
 			continue;
 		}
 		ca_status_rec(&g.st, rec.json);
-		if (strcmp(rec.type, "batch") != 0 || (path = bat_path(
-		    ca_jstr(ca_jobj(rec.json, "batch"), "id") ? ca_jstr(
-		    ca_jobj(rec.json, "batch"), "id") : "", "/cancel")) ==
-		    NULL) {
+		id = ca_jstr(ca_jobj(rec.json, "batch"), "id");
+		if (strcmp(rec.type, "batch") != 0 || id == NULL ||
+		    !is_batch_id(id)) {
+			if (strcmp(rec.type, "batch") == 0) {
+				ca_warn("<stdin>:%ld: batch record without a "
+				    "good batch.id; passed through",
+				    rec.lineno);
+				ca_status_add(&g.st, CA_EX_FAIL);
+			}
 			ca_emit_raw(&rec);
 			continue;
 		}
 		take_batch(&rec);
-		b = &g.b[bat_find(ca_jstr(ca_jobj(rec.json, "batch"), "id"),
-		    0)];
+		b = &g.b[bat_find(id, 0)];
+		path = bat_path(id, "/cancel");
 		ca_resp_reset(&resp);
 		h = easy("POST", path, hdrs, &resp);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");

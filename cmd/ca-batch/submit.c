@@ -22,7 +22,7 @@ is_custom_id(const char *s)
 }
 
 /* A batch id is safe in a path: the API's are msgbatch_ and letters. */
-static int
+int
 is_batch_id(const char *s)
 {
 	return *s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
