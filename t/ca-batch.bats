@@ -409,6 +409,18 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	[ "$output" = "$(cat in)" ]
 }
 
+@test "a poll answered with retry-after waits that long before the next" {
+	emu_config '{"batch_delay_ms": 500}'
+	emu_fault '{"method":"GET","path":"/v1/messages/batches/*","times":1,"headers":{"retry-after":"2"}}'
+	reqs 1 >in
+	run ca-batch --poll 0.1 <in
+	[ "$status" -eq 0 ]
+	# Polls every 0.1, 0.2, 0.4 s would look 3 times before the batch
+	# ends at 0.5 s; after "retry-after: 2", the second look finds it
+	# ended.
+	[ "$(emu_log | jq -r 'select(.method == "GET" and (.path | endswith("/results") | not)) | .path' | wc -l)" -eq 2 ]
+}
+
 @test "-v shows each batch's progress on stderr; records not owned pass in order" {
 	emu_config '{"batch_delay_ms": 300}'
 	{ echo '{"type":"file","path":"a","file":{"id":"file_1"}}'; reqs 1; echo '{"type":"note","n":2}'; } >in
