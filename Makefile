@@ -24,8 +24,15 @@ LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 # tool without it ever needs lib/ca_http.c, its link fails, loudly.
 CORE_LDLIBS = $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null) -lm
 
-BIN = ca-upload ca-request ca-exec ca-fetch ca-render ca-files
-NETBIN := $(patsubst cmd/%.c,%,$(shell grep -l ca_api_init $(BIN:%=cmd/%.c)))
+# Each tool is cmd/NAME.c, or every .c file in cmd/NAME/ (with its own
+# headers there): the build, the tests and the docs test find them here.
+BIN = $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/*.c)) \
+	$(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.c))))
+tool_src = $(wildcard cmd/$(1).c cmd/$(1)/*.c)
+tool_obj = $(patsubst %.c,%.o,$(call tool_src,$(1)))
+CMDOBJ = $(foreach t,$(BIN),$(call tool_obj,$(t)))
+NETBIN := $(foreach t,$(BIN),$(if $(shell grep -l ca_api_init \
+	$(call tool_src,$(t))),$(t)))
 SCRIPTS = ca-chat
 MAN1 = $(BIN:%=man/%.1) $(SCRIPTS:%=man/%.1)
 MAN7 = man/ca.7
@@ -38,8 +45,9 @@ COMPLETION = completion/ca.bash completion/_ca
 
 all: $(BIN) $(UNIT) $(COMPLETION)
 
-$(BIN): %: cmd/%.o lib/libca.a
-	$(CC) $(LDFLAGS) -o $@ cmd/$@.o lib/libca.a \
+.SECONDEXPANSION:
+$(BIN): %: $$(call tool_obj,$$*) lib/libca.a
+	$(CC) $(LDFLAGS) -o $@ $(call tool_obj,$@) lib/libca.a \
 	    $(if $(filter $@,$(NETBIN)),$(LDLIBS),$(CORE_LDLIBS))
 
 $(UNIT): %: %.c lib/libca.a lib/ca.h
@@ -49,7 +57,8 @@ lib/libca.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(LIBOBJ) $(BIN:%=cmd/%.o): lib/ca.h
+$(LIBOBJ) $(CMDOBJ): lib/ca.h
+$(CMDOBJ): $(wildcard cmd/*/*.h)
 
 # Shell completion, generated from the tools' --help and the model table
 # so that it cannot drift from either; gen.sh writes both files.
@@ -112,6 +121,7 @@ demo:
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh
+	sh bench/batch.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -132,7 +142,7 @@ uninstall:
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_ca
 
 clean:
-	rm -f $(BIN) $(UNIT) $(FUZZ) cmd/*.o lib/*.o lib/libca.a $(COMPLETION)
+	rm -f $(BIN) $(UNIT) $(FUZZ) $(CMDOBJ) lib/*.o lib/libca.a $(COMPLETION)
 	rm -rf fuzz/*.corpus fuzz/*.log
 
 .PHONY: all deps check fuzz asan valgrind lint demo bench install uninstall clean

@@ -69,6 +69,7 @@ struct tally {
 	char		*unknown;	/* first model not in the price table */
 	long		 responses, runs, edits, errors;
 	long		 toolerrs;	/* tool errors and non-zero exits shown */
+	long		 batched;	/* responses at the batch rate */
 	struct container *c;
 	size_t		 nc;
 };
@@ -1496,6 +1497,7 @@ tally_message(struct tally *t, const cJSON *msg)
 	const cJSON *u = ca_jobj(msg, "usage"), *cc, *b;
 	const cJSON *ct = ca_jobj(msg, "container");
 	const char *model = ca_jstr(msg, "model");
+	const char *tier = ca_jstr(u, "service_tier");
 	double usd = ca_price_msg(msg);
 	double cw5, cw1h;
 
@@ -1513,6 +1515,8 @@ tally_message(struct tally *t, const cJSON *msg)
 	t->cw1h += cw1h;
 	t->cr += ca_jnum(u, "cache_read_input_tokens", 0);
 	t->responses++;
+	if (tier != NULL && strcmp(tier, "batch") == 0)
+		t->batched++;	/* priced at half by ca_price_msg */
 	if (usd >= 0)
 		t->usd += usd;
 	else if (t->unknown == NULL)
@@ -1551,6 +1555,7 @@ tally_merge(struct tally *to, const struct tally *t)
 	to->cr += t->cr;
 	to->usd += t->usd;
 	to->responses += t->responses;
+	to->batched += t->batched;
 	to->runs += t->runs;
 	to->edits += t->edits;
 	to->errors += t->errors;
@@ -1624,6 +1629,13 @@ show_tally(const struct tally *t)
 		F->lit("estimated cost: unknown (no price for model ");
 		F->code(t->unknown);
 		F->lit(")");
+	} else if (t->batched > 0) {
+		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
+		    "$%.4f, %ld of %ld response%s at the batch rate, 50 %%; "
+		    "container time $%.4f: %zu \xc3\x97 5-minute minimum)",
+		    t->usd + cusd, t->usd, t->batched, t->responses,
+		    t->responses == 1 ? "" : "s", cusd, t->nc);
+		F->lit(buf);
 	} else {
 		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
 		    "$%.4f, container time $%.4f: %zu \xc3\x97 5-minute "
@@ -2367,6 +2379,30 @@ show_deleted(const cJSON *rec)
 	F->eol();
 }
 
+/* A batch record (ca-batch): its id, status, counts and expiry. */
+static void
+show_batch(const cJSON *rec)
+{
+	const cJSON *b = ca_jobj(rec, "batch"), *c = ca_jobj(b, "request_counts");
+	char buf[256];
+
+	F->line(T_DIM);
+	F->lit("batch ");
+	F->code(nz(ca_jstr(b, "id")));
+	F->lit(" ");
+	F->val(nz(ca_jstr(b, "processing_status")));
+	snprintf(buf, sizeof(buf), ": %lld processing, %lld succeeded, "
+	    "%lld errored, %lld canceled, %lld expired",
+	    jll(c, "processing", 0), jll(c, "succeeded", 0),
+	    jll(c, "errored", 0), jll(c, "canceled", 0), jll(c, "expired", 0));
+	F->lit(buf);
+	if (ca_jstr(b, "expires_at") != NULL) {
+		F->lit("; expires ");
+		F->val(ca_jstr(b, "expires_at"));
+	}
+	F->eol();
+}
+
 static void
 show_other(const char *type)
 {
@@ -2779,6 +2815,8 @@ stream_record(const struct ca_rec *rec)
 		show_fetched(j);
 	} else if (strcmp(t, "deleted") == 0)
 		show_deleted(j);
+	else if (strcmp(t, "batch") == 0)
+		show_batch(j);
 	else
 		show_other(t);
 }
@@ -3001,6 +3039,8 @@ doc_render(void)
 			show_fetched(others[i]);
 		else if (strcmp(t, "deleted") == 0)
 			show_deleted(others[i]);
+		else if (strcmp(t, "batch") == 0)
+			show_batch(others[i]);
 		else
 			show_other(t);
 	}

@@ -277,7 +277,9 @@ extern const char *const ca_skills[];
 /*
  * ca_price.c: what a response cost, at the table's list prices.  Cache
  * writes cost 1.25 times the input price (2 times for the 1-hour
- * cache), cache reads 0.1 times.  Returns -1 when the model has no price.
+ * cache), cache reads 0.1 times; all at half price for a response of
+ * the batch tier (usage.service_tier "batch").  Returns -1 when the
+ * model has no price.
  */
 #define CA_CONTAINER_USD_H	0.05		/* per container-hour */
 #define CA_CONTAINER_MIN_H	(5.0 / 60)	/* billed at least this long */
@@ -461,5 +463,27 @@ const cJSON *ca_msg_errobj(const struct ca_msg *m);
 /* Hand over the assembled message (the caller frees it). */
 cJSON	*ca_msg_take(struct ca_msg *m);
 void	 ca_msg_free(struct ca_msg *m);
+
+/* ca_batch.c: a string-keyed map, and one member of a JSON object's text. */
+struct ca_map_ent {
+	char	*key;
+	long	 val;
+};
+struct ca_map {
+	struct ca_map_ent *v;
+	size_t	 n;
+	size_t	 cap;		/* a power of two, or 0 */
+};
+long	 ca_map_get(const struct ca_map *m, const char *key); /* -1: absent */
+void	 ca_map_put(struct ca_map *m, const char *key, long val);
+void	 ca_map_free(struct ca_map *m);
+/*
+ * In the text of a JSON object (p, n bytes, known to be valid JSON),
+ * find the member named key (written without escapes): *ms is where
+ * the member starts (its key's quote), *vs and *ve bound its value.
+ * 0 found, -1 not.
+ */
+int	 ca_jmember(const char *p, size_t n, const char *key, size_t *ms,
+	    size_t *vs, size_t *ve);
 
 #endif

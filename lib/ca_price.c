@@ -3,6 +3,8 @@
  * prices.  ca-render shows it; ca-exec --max-cost stops on it.  Both
  * must agree, so the arithmetic lives here once.
  */
+#include <string.h>
+
 #include "ca.h"
 
 double
@@ -10,8 +12,9 @@ ca_price_msg(const cJSON *msg)
 {
 	const cJSON *u = ca_jobj(msg, "usage"), *cc;
 	const char *model = ca_jstr(msg, "model");
+	const char *tier = ca_jstr(u, "service_tier");
 	const struct ca_model *m = model != NULL ? ca_model_find(model) : NULL;
-	double in, out, cw5, cw1h, cr;
+	double in, out, cw5, cw1h, cr, rate = 1;
 
 	if (m == NULL)
 		return -1;
@@ -27,7 +30,10 @@ ca_price_msg(const cJSON *msg)
 		cw5 = ca_jnum(cc, "ephemeral_5m_input_tokens", 0);
 		cw1h = ca_jnum(cc, "ephemeral_1h_input_tokens", 0);
 	}
-	return (m->in_usd * (in + 1.25 * cw5 + 2 * cw1h + 0.1 * cr) +
+	/* The Message Batches API charges half the price for tokens. */
+	if (tier != NULL && strcmp(tier, "batch") == 0)
+		rate = 0.5;
+	return rate * (m->in_usd * (in + 1.25 * cw5 + 2 * cw1h + 0.1 * cr) +
 	    m->out_usd * out) / 1e6;
 }
 

@@ -15,7 +15,8 @@ ca_error_temporary(long status, const char *type)
 {
 	static const char *const temp[] = {
 		"overloaded_error", "rate_limit_error", "api_error",
-		"timeout_error", "connection_error", "incomplete_stream"
+		"timeout_error", "connection_error", "incomplete_stream",
+		"batch_canceled", "batch_expired"	/* resubmit later */
 	};
 	size_t i;
 

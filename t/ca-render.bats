@@ -338,6 +338,27 @@ estimated cost: $0.0780 (tokens $0.0738, container time $0.0042: 1 × 5-minute m
 EOF
 }
 
+@test "summary: responses of the batch tier are priced at half, and it says so" {
+	jq -c 'if .type == "response" then .message.usage.service_tier = "batch" | .batch_id = "msgbatch_1" else . end' \
+		"$FIX/blocks.ndjson" >batch.ndjson
+	run --separate-stderr ca-render <batch.ndjson
+	[ "$status" -eq 0 ]
+	# Tokens $0.0436 at the standard rate become $0.0218; containers
+	# cost the same.
+	grep -qx 'estimated cost: \$0.0260 (tokens \$0.0218, 1 of 1 response at the batch rate, 50 %; container time \$0.0042: 1 × 5-minute minimum)' <<<"$output"
+}
+
+@test "batch records show their id, status, counts and expiry" {
+	rec='{"type":"batch","batch":{"id":"msgbatch_01X","type":"message_batch","processing_status":"ended","request_counts":{"processing":0,"succeeded":3,"errored":1,"canceled":0,"expired":2},"expires_at":"2026-11-28T10:00:00Z"},"custom_ids":["a"],"betas":[]}'
+	want='batch msgbatch_01X ended: 0 processing, 3 succeeded, 1 errored, 0 canceled, 2 expired; expires 2026-11-28T10:00:00Z'
+	run --separate-stderr ca-render --color=never <<<"$rec"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	run --separate-stderr ca-render -f markdown <<<"$rec"
+	[[ $output == *'batch `msgbatch_01X` ended: 0 processing, 3 succeeded, 1 errored, 0 canceled, 2 expired; expires 2026-11-28T10:00:00Z'* ]]
+	refute grep -q 'unknown record' <<<"$output"
+}
+
 @test "summary: a model missing from the price table makes the cost unknown" {
 	run --separate-stderr ca-render <"$FIX/unknown-model.ndjson"
 	[ "$status" -eq 0 ]

@@ -38,12 +38,15 @@ check_tool() {
 	[ -z "$missing" ] || { echo "$t(1) lacks:$missing"; return 1; }
 }
 
-@test "ca-upload: --help and the man page agree" { check_tool ca-upload; }
-@test "ca-request: --help and the man page agree" { check_tool ca-request; }
-@test "ca-exec: --help and the man page agree" { check_tool ca-exec; }
-@test "ca-fetch: --help and the man page agree" { check_tool ca-fetch; }
-@test "ca-render: --help and the man page agree" { check_tool ca-render; }
-@test "ca-files: --help and the man page agree" { check_tool ca-files; }
+@test "every tool in cmd/ has a man page, and --help and it agree" {
+	local t failed=0
+	[ "${#CA_TOOLS[@]}" -ge 7 ]
+	for t in "${CA_TOOLS[@]}"; do
+		[ -f "$CA_ROOT/man/$t.1" ] || { echo "no man/$t.1"; failed=1; }
+		check_tool "$t" || failed=1
+	done
+	[ "$failed" -eq 0 ]
+}
 
 @test "ca-chat: usage and the man page agree" {
 	run ca-chat -h

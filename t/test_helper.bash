@@ -22,10 +22,19 @@ fi
 CA_TEST_KEY=test-key-not-real
 export CA_TEST_KEY
 
+# The tools, found as the Makefile finds them: cmd/NAME.c or cmd/NAME/.
+CA_TOOLS=()
+for _t in "$CA_ROOT"/cmd/*.c "$CA_ROOT"/cmd/*/; do
+	[ -e "$_t" ] || continue
+	_t=${_t%/}
+	_t=${_t##*/}
+	CA_TOOLS+=("${_t%.c}")
+done
+
 # With CA_VALGRIND set (make valgrind), the tools run under valgrind and
 # any error or leak fails the test through exit status 99.
 if [ -n "${CA_VALGRIND:-}" ]; then
-	for _t in ca-upload ca-request ca-exec ca-fetch ca-render ca-files; do
+	for _t in "${CA_TOOLS[@]}"; do
 		eval "$_t() { valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99 \"\$CA_ROOT/$_t\" \"\$@\"; }"
 		export -f "${_t?}"
 	done

@@ -1,0 +1,142 @@
+/*
+ * ca-batch.h: what the files of ca-batch share.  ca-batch submits
+ * request records as Message Batches, collects the batches that batch
+ * records name, and writes the transcript ca-exec writes.
+ *
+ * main.c	options, reading the input, writing what is left
+ * spool.c	the spool file, entries in output order, batch records
+ * submit.c	checking the input as the API would; creating batches
+ * collect.c	polling, results, pause_turn continuations
+ */
+#ifndef CA_BATCH_H
+#define CA_BATCH_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "ca.h"
+
+#define BATCH_REQUESTS	100000L			/* the API's limits */
+#define BATCH_BYTES	((size_t)256 << 20)
+#define POLL_MAX	60.0
+#define PAGE_MAX	((size_t)64 << 20)
+#define PAGES_MAX	100000
+#define BODY_HEAD	"{\"requests\":["
+#define BODY_TAIL	"]}"
+
+enum estate {
+	E_NEW,		/* a request to submit */
+	E_PENDING,	/* waiting for its batch's result */
+	E_CONT,		/* paused: to continue */
+	E_DONE,		/* complete, not yet written */
+	E_WRITTEN
+};
+
+/* One request (or one record passed through) in output order. */
+struct ent {
+	char	*id;		/* custom_id; NULL for a passed record */
+	long	 bat;		/* its batch, or -1 */
+	off_t	 off;		/* its lines in the spool */
+	size_t	 len;
+	size_t	 reqlen;	/* of which its request record (0: none) */
+	size_t	 isize;		/* its item's size in a create body */
+	int	 group;		/* betas group of a new request */
+	int	 parts;		/* response records so far */
+	enum estate state;
+};
+
+struct bat {
+	char	*id;
+	char	*objtxt;	/* the MessageBatch as last seen, compact */
+	cJSON	*obj;
+	cJSON	*ids;		/* custom_ids from its record, or NULL */
+	cJSON	*betas;
+	char	*betas_h;	/* anthropic-beta value, or NULL */
+	char	*raw;		/* its input record, to write back unchanged */
+	char	*written;	/* processing_status last written, or NULL */
+	char	*counts;	/* request_counts last shown */
+	long	 pending;	/* entries waiting on it */
+	double	 due, interval;
+	int	 fresh;		/* created by this run */
+	int	 done;		/* collected, or failed for good */
+};
+
+struct group {
+	char	*h;		/* anthropic-beta value, or NULL */
+	cJSON	*arr;
+};
+
+struct batch_g {
+	struct ca_api	 api;
+	CURLSH		*share;
+	int		 nowait, unordered, cancel, list, sync_cont;
+	long		 max_requests;
+	size_t		 max_bytes;
+	double		 poll;
+	int		 max_parts;
+	int		 retries;
+	struct ent	*e;
+	long		 ne, ecap, next;
+	struct bat	*b;
+	long		 nb;
+	struct group	*gr;
+	int		 ngr;
+	long		*cont;		/* entries to continue */
+	long		 ncont, contcap;
+	struct ca_map	 bykey;		/* batch_id US custom_id -> entry */
+	struct ca_map	 byid;		/* custom_id -> last held entry */
+	struct ca_map	 present;	/* results passed through */
+	struct ca_map	 newids;	/* custom_ids to submit */
+	struct ca_map	 bats;		/* batch id -> index */
+	struct ca_map	 groups;	/* anthropic-beta value -> group */
+	int		 spool, body;	/* temporary files */
+	off_t		 spend;
+	struct ca_status st;
+	int		 refuse;
+	int		 progress;
+	volatile sig_atomic_t sig;
+};
+extern struct batch_g g;
+
+/* spool.c */
+long	 bat_find(const char *id, int make);
+char	*bat_path(const char *id, const char *tail);
+int	 bat_set(struct bat *b, const char *p, size_t n);
+CURL	*easy(const char *method, const char *path, struct curl_slist *hdrs,
+	    struct ca_resp *resp);
+void	 ent_append(struct ent *e, const char *p, size_t n);
+void	 ent_done(long i);
+void	 ent_error(long i, long status, const char *rid, cJSON *err,
+	    const char *result, int temporary);
+long	 ent_new(const char *id, const char *line, size_t n);
+char	*ent_text(const struct ent *e);
+cJSON	*errobj(const char *type, const char *msg);
+char	*join_betas(const cJSON *betas, const char **bad);
+char	*key(const char *bid, const char *cid);
+void	 pass(const struct ca_rec *rec);
+int	 perform(CURL *h, struct ca_resp *resp, int (*rw)(void *), void *ctx,
+	    const char *what);
+void	 spool_get(off_t off, void *p, size_t n);
+int	 tempfd(void);
+void	 write_bat(struct bat *b);
+void	 write_ent(struct ent *e);
+
+/* submit.c */
+void	 add_jstring(struct ca_buf *b, const char *s);
+int	 group_of(const cJSON *betas, const char *h);
+int	 is_batch_id(const char *s);
+void	 submit(const long *v, long n, int gi);
+void	 submit_new(void);
+void	 submit_paused(void);
+void	 take_batch(const struct ca_rec *rec);
+void	 take_held(const struct ca_rec *rec, const char *bid);
+void	 take_new(const struct ca_rec *rec);
+void	 take_result(const struct ca_rec *rec, const char *bid,
+	    const char *id);
+
+/* collect.c */
+void	 add_orphans(void);
+void	 collect_all(void);
+cJSON	*cont_params(long i);
+
+#endif
