@@ -138,15 +138,12 @@ usage(int status)
 	exit(status);
 }
 
+/* One record's bytes, flushed: the reader may be a live pipeline. */
 static void
 out(const char *p, size_t n)
 {
-	if (fwrite(p, 1, n, stdout) != n || fflush(stdout) == EOF) {
-		/* The reader went away (ca-exec | head): stop quietly. */
-		if (errno == EPIPE)
-			exit(CA_EX_FAIL);
-		ca_die(CA_EX_FAIL, "write error on standard output:");
-	}
+	ca_out(p, n);
+	ca_out_flush();
 }
 
 /* Take the progress line away, before a message or at the end. */

@@ -126,6 +126,13 @@ void	 ca_reader_free(struct ca_reader *r);
 void	 ca_emit(const cJSON *rec);
 /* Pass a record through, byte for byte. */
 void	 ca_emit_raw(const struct ca_rec *rec);
+/*
+ * Standard output, for records and reports alike: write n bytes, or
+ * flush.  A write error ends the program: exit 1, quietly when the
+ * reader went away (EPIPE), else with a message.
+ */
+void	 ca_out(const void *p, size_t n);
+void	 ca_out_flush(void);
 /* Flush and close stdout; a late error becomes CA_EX_FAIL. */
 int	 ca_finish(int status);
 

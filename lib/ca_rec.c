@@ -12,7 +12,6 @@
 #define TYPE_MAX	64	/* longer types take the full parse */
 #define DEPTH_MAX	200	/* deeper records take the full parse */
 
-static void	out_flush(void);
 
 struct ca_reader {
 	FILE	*fp;
@@ -136,7 +135,7 @@ fill(struct ca_reader *r)
 int
 ca_reader_fill(struct ca_reader *r)
 {
-	out_flush();
+	ca_out_flush();
 	compact(r);
 	return fill(r);
 }
@@ -175,7 +174,7 @@ nextline(struct ca_reader *r, size_t *nl)
 			r->len = r->scan = r->consumed;
 		}
 		compact(r);
-		out_flush();
+		ca_out_flush();
 		if (fill(r) == 0) {
 			if (r->len == 0)
 				return toolong ? -1 : -2;
@@ -548,7 +547,7 @@ ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 		return 1;
 	}
 	/* Nothing passed through waits while the tool works. */
-	out_flush();
+	ca_out_flush();
 	rec->json = r->json = ca_jparse(line, (size_t)n);
 	if (r->json == NULL || !cJSON_IsObject(r->json)) {
 		ca_warn("%s:%ld: not a JSON object, skipped", r->name,
@@ -573,20 +572,18 @@ out_error(void)
 	ca_die(CA_EX_FAIL, "write error on standard output:");
 }
 
-static void
-out_flush(void)
+void
+ca_out_flush(void)
 {
 	if (fflush(stdout) == EOF)
 		out_error();
 }
 
-static void
-out(const char *p, size_t n, int flush)
+void
+ca_out(const void *p, size_t n)
 {
 	if (n > 0 && fwrite(p, 1, n, stdout) != n)
 		out_error();
-	if (flush)
-		out_flush();
 }
 
 void
@@ -596,7 +593,8 @@ ca_emit(const cJSON *rec)
 	size_t n = strlen(s);
 
 	s[n] = '\n';		/* cJSON's buffer has room for its NUL */
-	out(s, n + 1, 1);
+	ca_out(s, n + 1);
+	ca_out_flush();
 	free(s);
 }
 
@@ -613,7 +611,9 @@ ca_emit_raw(const struct ca_rec *rec)
 	 * for input and before it hands over a record the tool acts on.
 	 */
 	p[rec->len] = '\n';
-	out(p, rec->len + 1, rec->json != NULL);
+	ca_out(p, rec->len + 1);
+	if (rec->json != NULL)
+		ca_out_flush();
 	p[rec->len] = c;
 }
 

@@ -43,6 +43,7 @@ marks() {
 	ca-fetch.1 :: ca-fetch -o - --id file_011C :: key: a file id of a real workspace
 	ca-fetch.1 :: out/report.pdf: :: make: a Makefile fragment with no prompt
 	ca-files.1 :: 0 3 * * * :: text: a crontab line
+	ca-batch.1 :: */10 * * * * :: text: a crontab line
 	EOT
 }
 
@@ -63,6 +64,9 @@ scratch() {
 	printf '%s\n' '{"type":"object","properties":{"name":{"type":"string"},' \
 		'"email":{"type":"string"}},"required":["name","email"]}' >person.json
 	export DOCS_TOKEN=docs-token-not-real
+	ca-request -n -i s1 'hello' >state.ndjson
+	printf '%s\n' 'what is 2**10?' 'what is 3**10?' >prompts.txt
+	cp prompt.md report.md
 }
 
 run_examples() {

@@ -202,12 +202,16 @@ all_lines_parse() {
 transcript() {
 	cat <<'EOT'
 {"type":"request","custom_id":"r1","params":{"model":"claude-sonnet-4-6","max_tokens":500,"messages":[{"role":"user","content":[{"type":"text","text":"say \u0000"}]}],"tools":[{"type":"code_execution_20250825","name":"code_execution"}]}}
-{"type":"response","custom_id":"r1","part":1,"message":{"id":"m1","type":"message","role":"assistant","content":[{"type":"text","text":"a\u0000b"},{"type":"server_tool_use","id":"s1","name":"bash_code_execution","input":{"command":"printf '\\0'"}},{"type":"bash_code_execution_tool_result","tool_use_id":"s1","content":{"type":"bash_code_execution_result","stdout":"\u0000","stderr":"","return_code":0,"content":[]}}],"stop_reason":"end_turn"}}
+{"type":"response","custom_id":"r1","part":1,"message":{"id":"m1","type":"message","role":"assistant","content":[{"type":"text","text":"a\u0000b"},{"type":"server_tool_use","id":"s1","name":"bash_code_execution","input":{"command":"printf '\\0'"}},{"type":"bash_code_execution_tool_result","tool_use_id":"s1","content":{"type":"bash_code_execution_result","stdout":"\u0000","stderr":"","return_code":0,"content":[]}}],"stop_reason":"end_turn","container":{"id":"container_nul","expires_at":"2099-01-01T00:00:00Z"}}}
 EOT
 }
 
 @test "ca-request --continue sends the history back unchanged, NULs included" {
-	transcript >tr
+	# A container the emulator knows, as a real transcript would have.
+	c=$(ca-request -n hi | ca-exec | jq -r 'select(.type == "response") | .message.container.id')
+	[ -n "$c" ]
+	transcript | sed "s/container_nul/$c/" >tr
+	emu_reset
 	ca-request -C next <tr >req
 	ca-exec <req >/dev/null
 	sent=$(emu_log /v1/messages | jq -c .body.messages)

@@ -36,6 +36,7 @@ if [ "$what" != build ]; then
 	have_cmd jq || need="$need jq"
 	have_cmd curl || need="$need curl"
 	have_cmd file || need="$need file"
+	have_cmd zsh || need="$need zsh"	# the zsh completion's syntax check
 	have_cmd mandoc || need="$need mandoc"
 	[ -n "${CA_NO_BROWSER:-}" ] || have_cmd chromium ||
 		need="$need chromium"
