@@ -291,6 +291,8 @@ extern const char *const ca_skills[];
 #define CA_CONTAINER_USD_H	0.05		/* per container-hour */
 #define CA_CONTAINER_MIN_H	(5.0 / 60)	/* billed at least this long */
 double	 ca_price_msg(const cJSON *msg);
+/* A usage object's cache writes: 5-minute and 1-hour tokens. */
+void	 ca_cache_writes(const cJSON *usage, double *cw5, double *cw1h);
 /* The smallest charge for n containers. */
 double	 ca_price_containers(size_t n);
 

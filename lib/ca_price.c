@@ -7,10 +7,25 @@
 
 #include "ca.h"
 
+void
+ca_cache_writes(const cJSON *usage, double *cw5, double *cw1h)
+{
+	const cJSON *cc = ca_jobj(usage, "cache_creation");
+
+	*cw5 = ca_jnum(usage, "cache_creation_input_tokens", 0);
+	*cw1h = 0;
+	/* The split by TTL, when given, replaces the plain total. */
+	if (cc != NULL && ca_jnum(cc, "ephemeral_5m_input_tokens", 0) +
+	    ca_jnum(cc, "ephemeral_1h_input_tokens", 0) > 0) {
+		*cw5 = ca_jnum(cc, "ephemeral_5m_input_tokens", 0);
+		*cw1h = ca_jnum(cc, "ephemeral_1h_input_tokens", 0);
+	}
+}
+
 double
 ca_price_msg(const cJSON *msg)
 {
-	const cJSON *u = ca_jobj(msg, "usage"), *cc;
+	const cJSON *u = ca_jobj(msg, "usage");
 	const char *model = ca_jstr(msg, "model");
 	const char *tier = ca_jstr(u, "service_tier");
 	const struct ca_model *m = model != NULL ? ca_model_find(model) : NULL;
@@ -21,15 +36,7 @@ ca_price_msg(const cJSON *msg)
 	in = ca_jnum(u, "input_tokens", 0);
 	out = ca_jnum(u, "output_tokens", 0);
 	cr = ca_jnum(u, "cache_read_input_tokens", 0);
-	cw5 = ca_jnum(u, "cache_creation_input_tokens", 0);
-	cw1h = 0;
-	/* The split by TTL, when given, replaces the plain total. */
-	if ((cc = ca_jobj(u, "cache_creation")) != NULL &&
-	    ca_jnum(cc, "ephemeral_5m_input_tokens", 0) +
-	    ca_jnum(cc, "ephemeral_1h_input_tokens", 0) > 0) {
-		cw5 = ca_jnum(cc, "ephemeral_5m_input_tokens", 0);
-		cw1h = ca_jnum(cc, "ephemeral_1h_input_tokens", 0);
-	}
+	ca_cache_writes(u, &cw5, &cw1h);
 	/* The Message Batches API charges half the price for tokens. */
 	if (tier != NULL && strcmp(tier, "batch") == 0)
 		rate = 0.5;

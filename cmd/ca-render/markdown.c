@@ -1,0 +1,257 @@
+/*
+ * markdown.c: the markdown back end, a report written once the input
+ * ends.  Untrusted text is escaped where markdown would read it as
+ * markup, and fenced with more backticks than it holds.  Fetched files
+ * are linked relative to the report (pct_path, which html.c shares).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca-render.h"
+
+static void
+md_escape(const char *s, size_t n)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strchr("\\`*_[]<>#|~&", s[i]) == NULL)
+			continue;
+		out(s + run, i - run);
+		out("\\", 1);
+		run = i;
+	}
+	out(s + run, n - run);
+}
+
+static void
+md_start(void)
+{
+	outs("# ca session report\n\n");
+}
+
+static void
+md_finish(void)
+{
+	newline();
+}
+
+static void
+md_codespan(const char *s)
+{
+	size_t n = strlen(s), k = longest_run(s, n, '`') + 1, i;
+	int pad = n > 0 && (s[0] == '`' || s[n - 1] == '`');
+
+	for (i = 0; i < k; i++)
+		out("`", 1);
+	if (pad)
+		out(" ", 1);
+	clean(s, n, 1, out);
+	if (pad)
+		out(" ", 1);
+	for (i = 0; i < k; i++)
+		out("`", 1);
+}
+
+static void
+md_heading(int level, const char *lit, const char *val)
+{
+	int i;
+
+	blankline();
+	for (i = 0; i < level; i++)
+		out("#", 1);
+	out(" ", 1);
+	outs(lit);
+	if (val != NULL)
+		md_codespan(val);
+	outs("\n\n");
+}
+
+static void
+md_text(const char *s, size_t n)
+{
+	clean(s, n, 0, out);
+}
+
+static void
+md_text_end(void)
+{
+	blankline();
+}
+
+static void
+md_line(enum tone t)
+{
+	(void)t;
+	blankline();
+}
+
+static void
+md_val(const char *s)
+{
+	clean(s, strlen(s), 1, md_escape);
+}
+
+static void
+md_eol(void)
+{
+	outs("\n\n");
+}
+
+static void
+md_block(enum bk k, const char *label, const char *lang, const char *s,
+    size_t n)
+{
+	size_t f = longest_run(s, n, '`') + 1, i;
+
+	blankline();
+	if (k == BK_PROMPT) {
+		clean_indented("> ", s, n);
+		newline();
+		outs("\n");
+		return;
+	}
+	outf("**%s**\n\n", label);
+	if (f < 3)
+		f = 3;
+	for (i = 0; i < f; i++)
+		out("`", 1);
+	outs(lang != NULL ? lang : "text");
+	out("\n", 1);
+	clean(s, n, 0, out);
+	newline();
+	for (i = 0; i < f; i++)
+		out("`", 1);
+	outs("\n\n");
+}
+
+/*
+ * p made absolute (from the working directory) with "." and ".."
+ * resolved by name, as a list of components.  Caller frees *v and the
+ * returned buffer.
+ */
+static char *
+abs_parts(const char *p, char ***v, size_t *n)
+{
+	char cwd[PATH_MAX], *buf, *c, *save = NULL;
+
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	buf = ca_xmalloc(strlen(cwd) + strlen(p) + 2);
+	sprintf(buf, "%s/%s", cwd, p);
+	*v = ca_xcalloc(strlen(buf) / 2 + 2, sizeof(**v));
+	*n = 0;
+	for (c = strtok_r(buf, "/", &save); c != NULL;
+	    c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			if (*n > 0)
+				(*n)--;
+			continue;
+		}
+		(*v)[(*n)++] = c;
+	}
+	return buf;
+}
+
+/*
+ * A fetched file's path as a link from the report: with -o, relative
+ * to the report's directory; else as recorded (relative to the working
+ * directory, where a report on standard output is taken to be).
+ */
+static char *
+link_target(const char *p)
+{
+	char **d, **t, *bd, *bt;
+	size_t nd, nt, i, k;
+	struct ca_buf b = { NULL, 0, 0, 0 };
+
+	if (ro.linkdir == NULL)
+		return ca_xstrdup(p);
+	bd = abs_parts(ro.linkdir, &d, &nd);
+	bt = abs_parts(p, &t, &nt);
+	for (i = 0; i < nd && i < nt && strcmp(d[i], t[i]) == 0; i++)
+		;
+	for (k = i; k < nd; k++)
+		ca_buf_addstr(&b, "../");
+	for (k = i; k < nt; k++) {
+		ca_buf_addstr(&b, t[k]);
+		if (k + 1 < nt)
+			ca_buf_addstr(&b, "/");
+	}
+	if (b.p == NULL)
+		ca_buf_addstr(&b, ".");
+	free(d);
+	free(t);
+	free(bd);
+	free(bt);
+	return b.p;
+}
+
+/*
+ * A link destination: anything but unreserved bytes and '/' encoded, so
+ * no path can become a scheme ("javascript:") or, with a leading "//",
+ * another host.
+ */
+void
+pct_path(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[3], *rel = link_target(path);
+	const char *p = rel;
+
+	while (p[0] == '/' && p[1] == '/')
+		p++;
+	for (; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~/", c) != NULL) {
+			out(p, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[c >> 4];
+		e[2] = hex[c & 15];
+		out(e, 3);
+	}
+	free(rel);
+}
+
+static void
+md_file(struct finfo *fi)
+{
+	const char *mime;
+	const char *name = fi->name != NULL ? fi->name : fi->id;
+
+	blankline();
+	if (is_image(fi, &mime))
+		outs("!");
+	outs("[");
+	md_val(name);
+	outs("](");
+	pct_path(fi->path);
+	outs(")\n\n");
+}
+
+const struct fmt fmt_md = {
+	.name = "markdown",
+	.brief = 0,
+	.start = md_start,
+	.finish = md_finish,
+	.heading = md_heading,
+	.text = md_text,
+	.text_end = md_text_end,
+	.line = md_line,
+	.lit = outs,
+	.val = md_val,
+	.code = md_codespan,
+	.eol = md_eol,
+	.block = md_block,
+	.file = md_file
+};
