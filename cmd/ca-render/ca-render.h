@@ -27,7 +27,7 @@
 #define BRIEF_LINES	8
 #define THINK_BYTES	200		/* a thinking block, everywhere */
 #define BLOCKS_MAX	100000		/* stream block indexes we track */
-#define EDIT_IDS	32		/* editor calls remembered for results */
+#define EDIT_IDS	32		/* editor calls kept for their results */
 #define HASH_SIZE	4096
 
 enum tone { T_PLAIN, T_DIM, T_HEAD, T_CALL, T_OK, T_WARN, T_ERR };
@@ -66,7 +66,7 @@ struct tally {
 	double		 usd;		/* tokens at list prices */
 	char		*unknown;	/* first model not in the price table */
 	long		 responses, runs, edits, errors;
-	long		 toolerrs;	/* tool errors and non-zero exits shown */
+	long		 toolerrs;	/* tool errors, non-zero exits shown */
 	long		 batched;	/* responses at the batch rate */
 	struct container *c;
 	size_t		 nc;
@@ -136,6 +136,7 @@ void	 out_esc(const char *);
 void	 newline(void);
 void	 blankline(void);
 void	 clean(const char *, size_t, int, sink_fn);
+void	 out_text(const char *, size_t);
 void	 clean_indented(const char *, const char *, size_t);
 size_t	 longest_run(const char *, size_t, char);
 const char *nz(const char *);

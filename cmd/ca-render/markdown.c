@@ -34,12 +34,6 @@ md_start(void)
 }
 
 static void
-md_finish(void)
-{
-	newline();
-}
-
-static void
 md_codespan(const char *s)
 {
 	size_t n = strlen(s), k = longest_run(s, n, '`') + 1, i;
@@ -69,18 +63,6 @@ md_heading(int level, const char *lit, const char *val)
 	if (val != NULL)
 		md_codespan(val);
 	outs("\n\n");
-}
-
-static void
-md_text(const char *s, size_t n)
-{
-	clean(s, n, 0, out);
-}
-
-static void
-md_text_end(void)
-{
-	blankline();
 }
 
 static void
@@ -122,7 +104,7 @@ md_block(enum bk k, const char *label, const char *lang, const char *s,
 		out("`", 1);
 	outs(lang != NULL ? lang : "text");
 	out("\n", 1);
-	clean(s, n, 0, out);
+	out_text(s, n);
 	newline();
 	for (i = 0; i < f; i++)
 		out("`", 1);
@@ -243,10 +225,10 @@ const struct fmt fmt_md = {
 	.name = "markdown",
 	.brief = 0,
 	.start = md_start,
-	.finish = md_finish,
+	.finish = newline,
 	.heading = md_heading,
-	.text = md_text,
-	.text_end = md_text_end,
+	.text = out_text,
+	.text_end = blankline,
 	.line = md_line,
 	.lit = outs,
 	.val = md_val,

@@ -138,6 +138,13 @@ longest_run(const char *s, size_t n, char c)
 	return best;
 }
 
+/* Untrusted many-liner s, as it is but for what clean() makes visible. */
+void
+out_text(const char *s, size_t n)
+{
+	clean(s, n, 0, out);
+}
+
 /* Block content: each line behind the indent. */
 static void
 indented(const char *s, size_t n)

@@ -208,6 +208,20 @@ show_tool_error(const cJSON *c, const char *code, int explain)
 	ro.fmt->eol();
 }
 
+/* lit, a file id and, when known, its name: a line left open. */
+static void
+file_line(enum tone t, const char *lit, const char *id,
+    const struct finfo *fi)
+{
+	ro.fmt->line(t);
+	ro.fmt->lit(lit);
+	ro.fmt->code(nz(id));
+	if (fi != NULL && fi->name != NULL) {
+		ro.fmt->lit(" ");
+		ro.fmt->val(fi->name);
+	}
+}
+
 /* An output file: shown in place when a report knows its local copy. */
 static void
 show_outfile(const char *id)
@@ -219,13 +233,7 @@ show_outfile(const char *id)
 		fi->shown = 1;
 		return;
 	}
-	ro.fmt->line(T_OK);
-	ro.fmt->lit("output file ");
-	ro.fmt->code(id);
-	if (fi != NULL && fi->name != NULL) {
-		ro.fmt->lit(" ");
-		ro.fmt->val(fi->name);
-	}
+	file_line(T_OK, "output file ", id, fi);
 	if (fi != NULL && fi->fetched) {
 		ro.fmt->lit(" \xe2\x86\x92 ");
 		ro.fmt->code(fi->path);
@@ -317,7 +325,8 @@ show_editor_result(const cJSON *b)
 		}
 		ro.fmt->eol();
 	} else if (has_suffix(ct, "_str_replace_result")) {
-		snprintf(buf, sizeof(buf), "replaced: @@ -%lld,%lld +%lld,%lld @@",
+		snprintf(buf, sizeof(buf),
+		    "replaced: @@ -%lld,%lld +%lld,%lld @@",
 		    jll(c, "old_start", 0), jll(c, "old_lines", 0),
 		    jll(c, "new_start", 0), jll(c, "new_lines", 0));
 		line1(T_OK, buf);
@@ -398,15 +407,7 @@ show_thinking(const char *s)
 static void
 show_upload(const char *id)
 {
-	const struct finfo *fi = finfo_find(id);
-
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit("container upload ");
-	ro.fmt->code(nz(id));
-	if (fi != NULL && fi->name != NULL) {
-		ro.fmt->lit(" ");
-		ro.fmt->val(fi->name);
-	}
+	file_line(T_DIM, "container upload ", id, finfo_find(id));
 	ro.fmt->eol();
 }
 
@@ -606,7 +607,6 @@ show_request(const cJSON *rec)
 	const cJSON *arr;
 	const char *model = ca_jstr(p, "model"), *id;
 	struct ca_buf txt = { NULL, 0, 0, 0 };
-	struct finfo *fi;
 	char *s;
 
 	cJSON_ArrayForEach(m, ca_jarr(p, "messages"))
@@ -645,13 +645,7 @@ show_request(const cJSON *rec)
 			id = ca_jstr(ca_jobj(b, "source"), "file_id");
 		if (id == NULL)
 			continue;
-		ro.fmt->line(T_DIM);
-		ro.fmt->lit("attached ");
-		ro.fmt->code(id);
-		if ((fi = finfo_find(id)) != NULL && fi->name != NULL) {
-			ro.fmt->lit(" ");
-			ro.fmt->val(fi->name);
-		}
+		file_line(T_DIM, "attached ", id, finfo_find(id));
 		ro.fmt->eol();
 	}
 }
@@ -770,7 +764,8 @@ show_deleted(const cJSON *rec)
 void
 show_batch(const cJSON *rec)
 {
-	const cJSON *b = ca_jobj(rec, "batch"), *c = ca_jobj(b, "request_counts");
+	const cJSON *b = ca_jobj(rec, "batch");
+	const cJSON *c = ca_jobj(b, "request_counts");
 	char buf[256];
 
 	ro.fmt->line(T_DIM);

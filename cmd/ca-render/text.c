@@ -49,18 +49,6 @@ txt_heading(int level, const char *lit, const char *val)
 }
 
 static void
-txt_text(const char *s, size_t n)
-{
-	clean(s, n, 0, out);
-}
-
-static void
-txt_text_end(void)
-{
-	newline();
-}
-
-static void
 txt_line(enum tone t)
 {
 	newline();
@@ -164,8 +152,8 @@ const struct fmt fmt_text = {
 	.start = nop,
 	.finish = nop,
 	.heading = txt_heading,
-	.text = txt_text,
-	.text_end = txt_text_end,
+	.text = out_text,
+	.text_end = newline,
 	.line = txt_line,
 	.lit = outs,
 	.val = txt_val,
