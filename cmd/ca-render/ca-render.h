@@ -27,7 +27,7 @@
 #define BRIEF_LINES	8
 #define THINK_BYTES	200		/* a thinking block, everywhere */
 #define BLOCKS_MAX	100000		/* stream block indexes we track */
-#define EDIT_IDS	32		/* editor calls kept for their results */
+#define EDIT_IDS	32		/* editor calls kept for results */
 #define HASH_SIZE	4096
 
 enum tone { T_PLAIN, T_DIM, T_HEAD, T_CALL, T_OK, T_WARN, T_ERR };

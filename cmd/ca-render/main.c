@@ -21,7 +21,7 @@
 
 #include "ca-render.h"
 
-struct ropts ro = { &fmt_text, 0, 0, 0, NULL };
+struct ropts ro = { .fmt = &fmt_text };
 
 static void usage(int) CA_NORETURN;
 
@@ -234,8 +234,7 @@ main(int argc, char *argv[])
 		stream_end();
 	ca_note("%ld record%s, %ld turn%s, %ld bad line%s", nrec,
 	    nrec == 1 ? "" : "s", turn_count(), turn_count() == 1 ? "" : "s",
-	    nbad,
-	    nbad == 1 ? "" : "s");
+	    nbad, nbad == 1 ? "" : "s");
 	if (nbad > 0)
 		ca_status_add(&xst, CA_EX_FAIL);
 	status = ca_status_exit(&xst);
