@@ -132,7 +132,7 @@ extern const struct fmt fmt_text, fmt_raw, fmt_md, fmt_html;
 void	 out(const char *, size_t);
 void	 outs(const char *);
 void	 outf(const char *, ...) CA_PRINTF(1, 2);
-void	 out_esc(const char *);
+void	 out_ctl(const char *);
 void	 newline(void);
 void	 blankline(void);
 void	 clean(const char *, size_t, int, sink_fn);

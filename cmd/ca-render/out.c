@@ -175,7 +175,7 @@ clean_indented(const char *prefix, const char *s, size_t n)
 
 /* Terminal control sequences: not text, so no line is begun or ended. */
 void
-out_esc(const char *s)
+out_ctl(const char *s)
 {
 	ca_out(s, strlen(s));
 }

@@ -22,7 +22,7 @@ sgr(enum tone t)
 
 	if (ro.color) {
 		snprintf(esc, sizeof(esc), "\033[%sm", codes[t]);
-		out_esc(esc);
+		out_ctl(esc);
 	}
 }
 
@@ -30,7 +30,7 @@ static void
 sgr_off(void)
 {
 	if (ro.color)
-		out_esc("\033[0m");
+		out_ctl("\033[0m");
 }
 
 static void
@@ -66,10 +66,10 @@ static void
 txt_code(const char *s)
 {
 	if (ro.color)
-		out_esc("\033[1m");
+		out_ctl("\033[1m");
 	clean(s, strlen(s), 1, out);
 	if (ro.color) {
-		out_esc("\033[22m");
+		out_ctl("\033[22m");
 		sgr(ltone);
 	}
 }
