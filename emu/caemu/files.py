@@ -12,6 +12,18 @@ from .tables import FILES_BETA
 from .wire import FileSink, MemSink, MultipartError, _MIME, base_name, guess_mime, rfc3339
 
 
+def int_param(name, v, lo, hi, out_of_range):
+    """A whole number in lo..hi from a form field or query parameter, or
+    the 400 the API answers, naming the parameter."""
+    try:
+        n = int(v)
+    except ValueError:
+        raise APIError(400, f"{name}: Input should be a valid integer")
+    if not lo <= n <= hi:
+        raise APIError(400, f"{name}: {out_of_range}")
+    return n
+
+
 class FileRec:
     def __init__(self, fid, filename, mime, size, path, downloadable, expires_at, source):
         self.id = fid
@@ -72,12 +84,8 @@ class Files:
             for p in parts:
                 if p["name"] == "expires_in_seconds":
                     raw = bytes(p["sink"].buf).decode("utf-8", "replace").strip()
-                    try:
-                        secs = int(raw)
-                    except ValueError:
-                        raise APIError(400, "expires_in_seconds: Input should be a valid integer")
-                    if not 3600 <= secs <= 7776000:
-                        raise APIError(400, "expires_in_seconds: must be between 3600 and 7776000")
+                    secs = int_param("expires_in_seconds", raw, 3600, 7776000,
+                                     "must be between 3600 and 7776000")
                     expires_at = time.time() + secs
             ct = (fpart["content_type"] or "").split(";")[0].strip().lower()
             name = base_name(fpart["filename"] or "")
@@ -105,13 +113,7 @@ class Files:
             v = qone("limit")
             if v is None:
                 return 20
-            try:
-                n = int(v)
-            except ValueError:
-                raise APIError(400, "limit: Input should be a valid integer")
-            if not 1 <= n <= 1000:
-                raise APIError(400, "limit: Input should be between 1 and 1000")
-            return n
+            return int_param("limit", v, 1, 1000, "Input should be between 1 and 1000")
 
         def live_from(i):
             return [r for r in allf[i:] if not r.deleted]
