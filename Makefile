@@ -111,7 +111,8 @@ lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
 	shellcheck -x t/*.bash ca-chat tools/*.sh bench/*.sh .ci/run completion/gen.sh
 	python3 -m py_compile t/sdk_shapes.py
-	python3 -m py_compile emu/ca-emu.py
+	python3 -m py_compile emu/ca-emu.py emu/caemu/*.py
+	python3 emu/ca-emu.py --help >/dev/null
 
 demo:
 	@sh tools/deps.sh build

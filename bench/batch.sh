@@ -6,12 +6,23 @@
 # Peak RSS and wall time of each; ca-batch streams its input and the
 # results, so its memory is an index of the requests, not their bytes.
 set -eu
-# shellcheck source=bench/lib.sh
-. "$(dirname "$0")/lib.sh"
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools/emu.sh
+. "$root/tools/emu.sh"
+emu_session ca-bench-batch
+emu_launch "$root" "$work/emu" local-bench-key-not-real
+PATH="$root:$PATH"
+export PATH
 
 n=${CA_BENCH_BATCH:-100000}
-# shellcheck disable=SC2119  # the emulator's defaults
-emu_start
+
+# Wall-clock seconds of a command, to the millisecond.
+seconds() {
+	s=$(date +%s.%N)
+	"$@"
+	e=$(date +%s.%N)
+	echo "$s $e" | awk '{ printf "%.3f", $2 - $1 }'
+}
 
 # Peak RSS (KiB) and wall time of a shell command: "KIB SECONDS" (the
 # RSS is the largest of its processes').  GNU time is needed for the

@@ -88,10 +88,40 @@ def server(argv, name):
     sys.exit("bench: %s did not start" % name)
 
 
+class Launched:
+    """An emulator started by tools/emu.sh: not a child of this process
+    once the shell that launched it has exited, so no wait(2) for it."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def send_signal(self, sig):
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def wait(self):
+        for _ in range(100):
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+
 def emulator(*opts):
-    st = tempfile.mkdtemp(dir=WORK)
-    return server([sys.executable, os.path.join(ROOT, "emu", "ca-emu.py"),
-                   "--port", "0", "--state", st] + list(opts), "emu")
+    """Start the emulator with the launcher the tests and the demo use
+    (emu_launch in tools/emu.sh); its URL."""
+    d = tempfile.mkdtemp(dir=WORK)
+    sh = '. "$1/tools/emu.sh" && emu_launch "$@" && echo "$EMU_URL"'
+    p = subprocess.run(["sh", "-c", sh, "sh", ROOT, d, "local-bench-key-not-real"]
+                       + list(opts), stdout=subprocess.PIPE, text=True)
+    if os.path.exists(os.path.join(d, "pid")):
+        KIDS.append(Launched(int(open(os.path.join(d, "pid")).read())))
+    if p.returncode != 0:
+        sys.exit("bench: the emulator did not start")
+    return p.stdout.strip()
 
 
 def env_for(base, cache=None):

@@ -11,22 +11,11 @@ setup_file() {
 	export EMU_PY=$py
 	export EMU_SCRIPT="$BATS_TEST_DIRNAME/../emu/ca-emu.py"
 	export EMU_DIR="$BATS_FILE_TMPDIR/emu"
-	mkdir -p "$EMU_DIR"
-	"$py" "$EMU_SCRIPT" --port 0 --port-file "$EMU_DIR/port" \
-		--log "$EMU_DIR/log" --state "$EMU_DIR/state" \
-		2>"$EMU_DIR/stderr" 3>&- &
-	echo $! >"$EMU_DIR/pid"
-	local i
-	for i in $(seq 100); do
-		[ -s "$EMU_DIR/port" ] && break
-		sleep 0.05
-	done
-	if [ ! -s "$EMU_DIR/port" ]; then
-		cat "$EMU_DIR/stderr" >&2
-		return 1
-	fi
-	export EMU="http://127.0.0.1:$(cat "$EMU_DIR/port")"
-	export EMU_LOG="$EMU_DIR/log"
+	# shellcheck source=tools/emu.sh
+	. "$BATS_TEST_DIRNAME/../tools/emu.sh"
+	emu_launch "$BATS_TEST_DIRNAME/.." "$EMU_DIR" "$KEY" || return 1
+	export EMU="$EMU_URL"
+	export EMU_LOG="$EMU_DIR/log.ndjson"
 }
 
 teardown_file() {
@@ -376,7 +365,8 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 	     NR % 3 == 2 && !/^data: \{/ { bad = 1 }
 	     NR % 3 == 0 && !/^$/ { bad = 1 }
 	     END { exit bad || NR % 3 != 0 }' "$T/sse"
-	# Each event name equals its data type; the order is as in api-notes 5.3.
+	# Each event name equals its data type; message_start comes first and
+	# message_stop last, as the API's streaming documentation orders them.
 	[ "$(sed -n 's/^event: //p' "$T/sse")" = "$(sse_data "$T/sse" | jq -r .type)" ]
 	[ "$(sed -n 's/^event: //p' "$T/sse" | head -1)" = message_start ]
 	[ "$(sed -n 's/^event: //p' "$T/sse" | tail -1)" = message_stop ]

@@ -5,6 +5,8 @@ CA_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 export CA_ROOT
 PATH="$CA_ROOT:$PATH"
 export PATH
+# shellcheck source=tools/emu.sh
+. "$CA_ROOT/tools/emu.sh"
 
 # Nothing from the caller's environment may leak into a test.
 unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL \
@@ -57,27 +59,15 @@ setup() {
 	ca_test_setup
 }
 
-# Start one emulator for the whole file (call from setup_file).
+# Start one emulator for the whole file (call from setup_file), with
+# the launcher the demo and the benchmarks use.
 emu_start() {
 	EMU_DIR="$BATS_FILE_TMPDIR/emu"
-	mkdir -p "$EMU_DIR"
-	python3 "$CA_ROOT/emu/ca-emu.py" --port 0 --port-file "$EMU_DIR/port" \
-		--log "$EMU_DIR/log.ndjson" --state "$EMU_DIR/state" "$@" \
-		</dev/null >"$EMU_DIR/stdout" 2>"$EMU_DIR/stderr" 3>&- &
-	echo $! >"$EMU_DIR/pid"
-	local _
-	for _ in $(seq 100); do
-		[ -s "$EMU_DIR/port" ] && break
-		sleep 0.1
-	done
-	[ -s "$EMU_DIR/port" ] || { cat "$EMU_DIR/stderr" >&2; return 1; }
-	EMU_URL="http://127.0.0.1:$(cat "$EMU_DIR/port")"
+	emu_launch "$CA_ROOT" "$EMU_DIR" "$CA_TEST_KEY" "$@" || return 1
 	cat >"$BATS_FILE_TMPDIR/emu.env" <<-EOT
 	export EMU_DIR="$EMU_DIR" EMU_URL="$EMU_URL"
 	export ANTHROPIC_BASE_URL="$EMU_URL" ANTHROPIC_API_KEY="$CA_TEST_KEY"
 	EOT
-	# shellcheck disable=SC1091
-	. "$BATS_FILE_TMPDIR/emu.env"
 }
 
 emu_stop() {

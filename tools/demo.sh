@@ -10,7 +10,9 @@ out=${CA_DEMO_OUT:-$root/out/demo}
 # shellcheck source=tools/emu.sh
 . "$root/tools/emu.sh"
 emu_session ca-demo
-emu_up "$root"
+emu_launch "$root" "$work/emu" local-emulator-key-not-real
+PATH="$root:$PATH"
+export PATH
 
 rm -rf "$out"
 mkdir -p "$out"

@@ -1,8 +1,43 @@
-# Sourced by tools/demo.sh and bench/lib.sh: a scratch directory and the
-# API emulator on loopback, both gone when the script ends.
+# The one launcher of the API emulator (emu/ca-emu.py), sourced by
+# t/test_helper.bash (and t/emu.bats), tools/demo.sh, bench/batch.sh and,
+# through sh -c, bench/table.py.
 # shellcheck shell=sh
 
-# emu_session NAME: make $work, and clean up at exit or on a signal.
+# emu_launch ROOT DIR KEY [emulator options]: start ROOT's emulator on a
+# free port of 127.0.0.1 with its files in DIR (port, pid, log.ndjson,
+# state/, stdout, stderr), wait until it has written its port, then
+# export EMU_URL, ANTHROPIC_BASE_URL (both its URL) and
+# ANTHROPIC_API_KEY=KEY, and set emu_pid.  If the emulator exits or has
+# not written its port within 10 s, show its stderr and fail.
+emu_launch() {
+	_root=$1 _dir=$2 _key=$3
+	shift 3
+	mkdir -p "$_dir"
+	rm -f "$_dir/port"
+	# No stdin, and fd 3 closed: bats waits for whoever holds its fd 3.
+	python3 "$_root/emu/ca-emu.py" --port 0 --port-file "$_dir/port" \
+		--log "$_dir/log.ndjson" --state "$_dir/state" "$@" \
+		</dev/null >"$_dir/stdout" 2>"$_dir/stderr" 3>&- &
+	emu_pid=$!
+	echo "$emu_pid" >"$_dir/pid"
+	_i=0
+	while [ ! -s "$_dir/port" ]; do
+		_i=$((_i + 1))
+		if [ "$_i" -gt 100 ] || ! kill -0 "$emu_pid" 2>/dev/null; then
+			cat "$_dir/stderr" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	EMU_URL="http://127.0.0.1:$(cat "$_dir/port")"
+	ANTHROPIC_BASE_URL=$EMU_URL
+	ANTHROPIC_API_KEY=$_key
+	export EMU_URL ANTHROPIC_BASE_URL ANTHROPIC_API_KEY
+}
+
+# For scripts (the demo, the benchmarks).  emu_session NAME: make $work,
+# a scratch directory, and at exit or on a signal stop the emulator
+# started there and remove $work.
 emu_session() {
 	work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
 	emu_pid=""
@@ -15,25 +50,4 @@ emu_cleanup() {
 	[ -z "$emu_pid" ] || kill "$emu_pid" 2>/dev/null
 	emu_pid=""
 	rm -rf "$work"
-}
-
-# emu_up ROOT [emulator options]: start it in $work, set emu_pid, and
-# export ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY and PATH (ROOT first).
-emu_up() {
-	_root=$1
-	shift
-	python3 "$_root/emu/ca-emu.py" --port 0 --port-file "$work/port" \
-		--log "$work/emu.log" --state "$work/state" "$@" \
-		2>"$work/emu.err" &
-	emu_pid=$!
-	_i=0
-	while [ ! -s "$work/port" ]; do
-		_i=$((_i + 1))
-		[ "$_i" -lt 100 ] || { cat "$work/emu.err" >&2; return 1; }
-		sleep 0.1
-	done
-	ANTHROPIC_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
-	ANTHROPIC_API_KEY=local-emulator-key-not-real
-	PATH="$_root:$PATH"
-	export ANTHROPIC_BASE_URL ANTHROPIC_API_KEY PATH
 }

@@ -1,0 +1,150 @@
+"""The Messages API routes: POST /v1/messages (a whole message or a
+stream of events) and POST /v1/messages/count_tokens.
+"""
+
+import os
+import shutil
+import sys
+import time
+import traceback
+
+from .errors import APIError, ClientGone, StreamEnded
+from .runner import resolve_skill
+from .script import PING, Turn
+from .sse import SSEWriter, emit_block
+from .usage import out_tokens, usage
+from .wire import MSG_MAX, PROG, jdump, new_id, safe_name
+
+
+class Messages:
+    """Handler methods: the Messages API routes."""
+
+    def json_request(self, limit):
+        if self.body_too_large or (self.raw_body is not None and len(self.raw_body) > limit):
+            raise APIError(413, f"Request exceeds the maximum size of {limit} bytes")
+        if not self.raw_body:
+            raise APIError(400, "There was an error parsing the body of your request: empty body")
+        if not self.json_ok:
+            raise APIError(400, "There was an error parsing the body of your request: invalid JSON")
+        if not isinstance(self.json_body, dict):
+            raise APIError(400, "body: Input should be a valid dictionary")
+        return self.json_body
+
+    def resolve_container(self, req, tool):
+        c = req.get("container")
+        cid = None
+        if isinstance(c, str):
+            cid = c
+        elif isinstance(c, dict):
+            cid = c.get("id")
+            if cid is not None and not isinstance(cid, str):
+                raise APIError(400, "container.id: Input should be a valid string")
+        elif c is not None:
+            raise APIError(400, "container: Input should be a string or an object")
+        if cid is not None:
+            cont = self.emu.get_container(cid)
+            if cont is None:
+                raise APIError(404, f"container {cid} not found")
+            if cont.expired():
+                raise APIError(400, f"container {cid} has expired", code="container_expired")
+            return cont
+        return self.emu.new_container() if tool else None
+
+    def copy_uploads(self, cont, uploads):
+        for fid in uploads:
+            if fid in cont.uploaded:
+                continue
+            cont.uploaded.add(fid)
+            rec = self.emu.get_file(fid)
+            name = safe_name(rec.filename) if rec else None
+            if name is None:
+                continue
+            with cont.lock:
+                dst = os.path.join(cont.work, name)
+                tmp = dst + ".ca-emu-tmp"
+                shutil.copyfile(rec.path, tmp)
+                os.replace(tmp, dst)
+
+    def h_messages(self):
+        req = self.json_request(MSG_MAX)
+        tool, uploads = self.validate_request(req)
+        self.cache_use = self.emu.prompt_cache(req)
+        lat = self.emu.cfg("latency_ms")
+        if lat:
+            time.sleep(float(lat) / 1000)
+        cont = self.resolve_container(req, tool)
+        if cont is not None:
+            self.copy_uploads(cont, uploads)
+        turn = Turn(self.emu, req, tool, cont, self.req_info)
+        self.cont_obj = None
+        if cont is not None:
+            self.cont_obj = cont.obj()
+            if turn.skills:
+                self.cont_obj["skills"] = [resolve_skill(sk) for sk in turn.skills]
+        msg = {"id": new_id("msg_"), "type": "message", "role": "assistant",
+               "model": req["model"], "content": [], "stop_reason": None,
+               "stop_sequence": None, "stop_details": None, "container": None,
+               "diagnostics": None, "usage": None}
+        # About len/4 of the request, leaving "stream" out so that a streamed
+        # turn and a plain one report the same usage.
+        in_tokens = max(1, len(jdump({k: v for k, v in req.items() if k != "stream"})) // 4)
+        if self.cache_use:
+            # Input tokens count only what follows the cached prefix.
+            in_tokens = max(1, in_tokens - self.cache_use[0] - self.cache_use[1])
+        if req.get("stream") is True:
+            self.stream_turn(turn, msg, in_tokens, cont)
+            return
+        blocks = [b for b in turn.run(lambda: None) if b is not PING]
+        msg["content"] = blocks
+        msg["stop_reason"] = turn.stop_reason
+        msg["container"] = self.cont_obj
+        msg["usage"] = self.turn_usage(turn, in_tokens, blocks)
+        self.respond_json(200, msg)
+
+    def turn_usage(self, turn, in_tokens, blocks):
+        server = turn.tool or turn.web
+        think = sum(len(b["thinking"]) // 4 for b in blocks if b["type"] == "thinking")
+        return usage(in_tokens, out_tokens(blocks), turn.calls if server else None,
+                     turn.counts, self.cache_use, think if turn.thinking else None)
+
+    def stream_turn(self, turn, msg, in_tokens, cont):
+        h = self.merged_headers("text/event-stream", {"cache-control": "no-cache",
+                                                      "transfer-encoding": "chunked"})
+        self.send_status(200, h)
+        w = SSEWriter(self, self.fault if self.fault and self.fault.get("stream") else None)
+        blocks = []
+        try:
+            w.begin()
+            start = dict(msg)
+            start["usage"] = usage(in_tokens, 1, None, cache=self.cache_use)
+            w.event("message_start", {"type": "message_start", "message": start})
+            for b in turn.run(w.ping):
+                if b is PING:
+                    w.ping()
+                    continue
+                emit_block(w, len(blocks), b)
+                blocks.append(b)
+            u = self.turn_usage(turn, in_tokens, blocks)
+            w.event("message_delta", {
+                "type": "message_delta",
+                "delta": {"stop_reason": turn.stop_reason, "stop_sequence": None,
+                          "stop_details": None, "container": self.cont_obj},
+                "usage": {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
+                          "cache_creation_input_tokens": u["cache_creation_input_tokens"],
+                          "cache_read_input_tokens": u["cache_read_input_tokens"],
+                          "server_tool_use": u["server_tool_use"],
+                          "output_tokens_details": u["output_tokens_details"]}})
+            w.event("message_stop", {"type": "message_stop"})
+            w.end()
+        except (StreamEnded, ClientGone):
+            raise
+        except Exception:
+            sys.stderr.write(f"{PROG}: internal error in a stream:\n{traceback.format_exc()}")
+            w._send("error", jdump({"type": "error", "error": {
+                "type": "api_error", "message": "Internal emulator error"}}))
+            w.end()
+
+    def h_count_tokens(self):
+        req = self.json_request(MSG_MAX)
+        self.validate_request(req, need_max_tokens=False)
+        self.respond_json(200, {"input_tokens": max(1, len(self.raw_body) // 4)})
