@@ -105,8 +105,10 @@ def env_for(base, cache=None):
 
 
 def line(measure, ca, ref, ratio, goal, ok):
-    print("%-44s %12s %14s %8s  %-12s %s" % (measure, ca, ref, ratio, goal,
-                                           "ok" if ok else "MISSED"))
+    """One row; ok None for the heading."""
+    print("%-44s %12s %14s %8s  %-12s %s" % (
+        measure, ca, ref, ratio, goal,
+        "" if ok is None else "ok" if ok else "MISSED"))
     sys.stdout.flush()
 
 
@@ -331,8 +333,11 @@ def first_byte():
 
 
 def main():
-    print("ca: %s; %d MiB transfers; best of %d runs" % (BIN, MIB, RUNS))
-    line("measure", "ca", "reference", "ratio", "goal", "")
+    # CPU figures rise with the machine's load (shared caches, a busy
+    # host): print it, so that two runs can be compared.
+    print("ca: %s; %d MiB transfers; best of %d runs; load %.2f" % (
+        BIN, MIB, RUNS, os.getloadavg()[0]))
+    line("measure", "ca", "reference", "ratio", "goal", None)
     try:
         transfers()
         base = whole_job()
