@@ -2,17 +2,22 @@
 """bare.py: a server that is never the bottleneck, for make bench.
 
 It answers like the Files and Messages APIs, just enough for ca-upload,
-ca-fetch and ca-exec --stream, and does no work: an upload's body is
+ca-fetch and ca-exec (--stream, or -j with --latency-ms), and does no
+work: an upload's body is
 read into one reused buffer and dropped, a download is one random MiB
 sent over and over.  So a benchmark against it measures the client.
 
-    bare.py --port-file F [--blob FILE] [--deltas N] [--idle S]
+    bare.py --port-file F [--blob FILE] [--deltas N] [--latency-ms N]
+            [--idle S]
 
 Loopback only.  It exits by itself after --idle seconds without a
 request (default 60), so a benchmark that dies leaves nothing behind.
 --blob: the file every download sends, with sendfile(2).
 --deltas: a streamed message carries N text deltas, 20 ms apart, each
 "@<send time>;" (time.time()), for first-byte latency.
+--latency-ms: a message is not streamed but answered as one JSON
+message N ms after its request, as the emulator's --latency-ms does, so
+that ca-exec -j can be timed against a server that adds nothing else.
 """
 import argparse
 import http.server
@@ -28,6 +33,9 @@ CHUNK = 1 << 20
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "bare"
+    # Headers and body go out as two writes: with Nagle's algorithm the
+    # body would wait for the client's delayed ACK, 40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
@@ -50,9 +58,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         self.server.touch()
         n = int(self.headers.get("content-length") or 0)
+        if self.path == "/v1/messages" and self.server.latency:
+            # Its own copy: the model is read from it, threads at once.
+            body = self.rfile.read(n)
+            time.sleep(self.server.latency / 1000)
+            return self.reply(200, self.message(body))
         got = 0
         buf = self.server.sink
-        # Chunks of the body, at memory speed, into one buffer.
+        # Chunks of the body, at memory speed, into one shared buffer.
         while got < n:
             k = self.rfile.readinto(memoryview(buf)[:min(CHUNK, n - got)])
             if not k:
@@ -82,6 +95,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(self.server.blob, "rb") as f:
             self.wfile.flush()
             self.connection.sendfile(f)
+
+    def message(self, body):
+        """The request's model (whose price ca-exec knows), if it fits."""
+        try:
+            model = json.loads(body)["model"]
+        except (ValueError, KeyError, TypeError):
+            model = "claude-bare"
+        return {"id": "msg_bare", "type": "message", "role": "assistant",
+                "model": model, "content": [
+                    {"type": "text", "text": "ok"}],
+                "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": 10, "output_tokens": 1}}
 
     def event(self, name, data):
         self.wfile.write(b"event: %s\ndata: %s\n\n" % (
@@ -119,6 +144,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # ca-exec -j 64 connects 64 times at once: socketserver's backlog of
+    # 5 would drop SYNs, each retried a second later.
+    request_queue_size = 1024
 
     def touch(self):
         self.last = time.monotonic()
@@ -129,10 +157,11 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--blob", default="/dev/null")
     ap.add_argument("--deltas", type=int, default=50)
+    ap.add_argument("--latency-ms", type=float, default=0)
     ap.add_argument("--idle", type=float, default=60)
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
-    srv.blob, srv.deltas = a.blob, a.deltas
+    srv.blob, srv.deltas, srv.latency = a.blob, a.deltas, a.latency_ms
     srv.sink = bytearray(CHUNK)
     srv.touch()
     tmp = a.port_file + ".tmp"

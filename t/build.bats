@@ -4,6 +4,9 @@
 load test_helper
 bats_require_minimum_version 1.5.0
 
+setup_file() { emu_start; }
+teardown_file() { emu_stop; }
+
 # The shared libraries a tool loads, by name.
 libs() { ldd "$CA_ROOT/$1" | awk '{ print $1 }'; }
 
@@ -21,6 +24,42 @@ libs() { ldd "$CA_ROOT/$1" | awk '{ print $1 }'; }
 		run -0 libs "$t"
 		[[ "$output" == *libcurl* ]]
 	done
+}
+
+@test "tools that talk HTTP name libcrypto first: the linker's lookups find it sooner" {
+	for t in ca-upload ca-exec ca-fetch ca-files ca-batch; do
+		run -0 readelf -d "$CA_ROOT/$t"
+		first=$(awk '/\(NEEDED\)/ { print $NF; exit }' <<<"$output")
+		[ "$first" = "[libcrypto.so.3]" ]
+	done
+}
+
+# An OpenSSL configuration that fails whatever reads it: it activates a
+# provider that does not exist, and config_diagnostics makes that fatal.
+bad_openssl_conf() {
+	cat >bad.cnf <<-'EOF'
+	config_diagnostics = 1
+	openssl_conf = init
+	[init]
+	providers = providers
+	[providers]
+	nosuch = nosuch
+	[nosuch]
+	activate = 1
+	EOF
+}
+
+@test "over plain http the OpenSSL configuration is not read; over https it is" {
+	bad_openssl_conf
+	printf 'a,b\n1,2\n' >t.csv
+	OPENSSL_CONF=$PWD/bad.cnf run --separate-stderr ca-upload t.csv
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum t.csv | cut -c1-64)" ]
+	[ "$(emu_log /v1/files | jq -s length)" -eq 1 ]
+	OPENSSL_CONF=$PWD/bad.cnf ANTHROPIC_BASE_URL=https://127.0.0.1:1 \
+	    run --separate-stderr ca-upload t.csv
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *libcrypto* ]]
 }
 
 @test "the hand-written SHA-256 is gone: libcrypto does the hashing" {
