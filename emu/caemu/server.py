@@ -152,6 +152,9 @@ class Handler(Messages, Validation, Files, Control, Faults,
             except UnicodeEncodeError:
                 v = v.encode("utf-8", "surrogateescape").decode("latin-1")
             self.send_header(k, v)
+        # Logged before the answer leaves: a client that acts on the
+        # answer at once must find its request in the log already.
+        self.write_log(status if log_status is None else log_status)
         try:
             if body is None:
                 self.end_headers()
@@ -162,7 +165,6 @@ class Handler(Messages, Validation, Files, Control, Faults,
                 self.wfile.write(data)
         except (OSError, ValueError) as e:
             raise ClientGone(str(e))
-        self.write_log(status if log_status is None else log_status)
 
     def merged_headers(self, ctype, extra=None):
         h = self.api_headers()
