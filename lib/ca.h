@@ -256,6 +256,8 @@ struct ca_model {
 	unsigned	 tools;		/* CA_T* bits */
 	double		 in_usd;	/* estimated price per million tokens */
 	double		 out_usd;
+	unsigned	 feats;		/* CA_F_* bits */
+	const char	*eol;		/* end of life (YYYY-MM-DD), or NULL */
 };
 #define CA_FILES_BETA	"files-api-2025-04-14"
 /* The model a request names when none is given. */
