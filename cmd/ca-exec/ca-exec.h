@@ -100,6 +100,7 @@ extern struct exec_prog prog;
 void	 progress_clear(void);
 
 /* out.c */
+const char *job_name(const struct job *j);
 struct slot *slot_new(void);
 void	 slot_write(struct slot *s, const char *p, size_t n);
 void	 slot_done(struct slot *s);

@@ -16,24 +16,24 @@ continue_turn(struct job *j, const cJSON *msg)
 	/* Never continue in a container named by a prefix of its id. */
 	if (ca_jnulstr(cJSON_GetObjectItemCaseSensitive(c, "id"))) {
 		ca_warn("%s: the container id holds a NUL (\\u0000); not "
-		    "continuing", j->id ? j->id : "request");
+		    "continuing", job_name(j));
 		return -1;
 	}
 	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
 		cJSON_AddItemToArray(j->turn, cJSON_Duplicate(b, 1));
 	if (j->part >= g.max_parts) {
 		ca_warn("%s: still paused after %d continuations; giving up",
-		    j->id ? j->id : "request", g.max_parts - 1);
+		    job_name(j), g.max_parts - 1);
 		return -1;
 	}
 	if (ca_req_continue(j->params, j->turn, ca_jstr(c, "id"),
 	    j->part > 1) == -1) {
 		ca_warn("%s: the request has no messages to continue",
-		    j->id ? j->id : "request");
+		    job_name(j));
 		return -1;
 	}
-	ca_note("%s: pause_turn; continuing (part %d)", j->id ? j->id :
-	    "request", j->part + 1);
+	ca_note("%s: pause_turn; continuing (part %d)", job_name(j),
+	    j->part + 1);
 	j->part++;
 	j->attempt = 0;
 	j->state = J_WAIT;

@@ -167,7 +167,7 @@ pace(const struct job *j)
 	if (w > 0 && ca_now() + w > g.hold_until) {
 		g.hold_until = ca_now() + w;
 		ca_note("%s: request rate limit reached; holding new requests "
-		    "for %.0f s", j->id ? j->id : "request", w);
+		    "for %.0f s", job_name(j), w);
 	}
 }
 
@@ -183,12 +183,13 @@ stream_done(struct job *j)
 		job_fail(j, j->resp.status, e, ca_error_temporary(0,
 		    ca_jstr(e, "type")));
 	} else if (j->serr[0] != '\0')
-		job_fail(j, j->resp.status, ca_errobj("stream_error", j->serr), 0);
+		job_fail(j, j->resp.status, ca_errobj("stream_error", j->serr),
+		    0);
 	else if (j->stopped) {
 		/* Everything arrived; a fault after message_stop loses nothing. */
 		if (j->resp.cc != CURLE_OK)
-			ca_note("%s: after message_stop: %s", j->id ? j->id :
-			    "request", curl_easy_strerror(j->resp.cc));
+			ca_note("%s: after message_stop: %s", job_name(j),
+			    curl_easy_strerror(j->resp.cc));
 		got_message(j, ca_msg_take(j->msg), NULL);
 	} else if (j->resp.cc != CURLE_OK) {
 		snprintf(m, sizeof(m), "stream interrupted: %s",
@@ -215,13 +216,12 @@ maybe_retry(struct job *j)
 	    sizeof(why));
 	if (d < 0) {
 		if (why[0] != '\0')
-			ca_note("%s: not retrying: %s", j->id ? j->id :
-			    "request", why);
+			ca_note("%s: not retrying: %s", job_name(j), why);
 		return 0;
 	}
 	ca_resp_errmsg(&j->resp, m, sizeof(m));
-	ca_note("%s: %s; retry %d of %d in %.2f s", j->id ? j->id : "request",
-	    m, j->attempt, j->retry.max, d / 1000.0);
+	ca_note("%s: %s; retry %d of %d in %.2f s", job_name(j), m,
+	    j->attempt, j->retry.max, d / 1000.0);
 	j->due = ca_now() + d / 1000.0;
 	if (j->resp.status == 429 && j->due > g.hold_until)
 		g.hold_until = j->due;
@@ -276,8 +276,9 @@ finished(struct job *j, CURLcode cc)
 		    ca_jarr(msg, "content") == NULL) {
 			cJSON_Delete(msg);
 			ca_buf_free(&b);
-			job_fail(j, j->resp.status, ca_errobj("invalid_response",
-			    "the response is not a message"), 0);
+			job_fail(j, j->resp.status, ca_errobj(
+			    "invalid_response", "the response is not a "
+			    "message"), 0);
 			return;
 		}
 		got_message(j, msg, &b);

@@ -232,8 +232,12 @@ loop(void)
 	for (;;) {
 		bad |= admit(r, &eof);
 		launch();
-		if (eof && g.jlist == NULL)
+		if (eof && g.jlist == NULL) {
+			/* The last job may have ended before the input
+			 * did: the line still shows the final count. */
+			progress(eof);
 			break;
+		}
 		curl_multi_perform(g.multi, &running);
 		while ((m = curl_multi_info_read(g.multi, &left)) != NULL) {
 			struct job *j;

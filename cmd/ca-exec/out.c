@@ -76,6 +76,13 @@ slot_done(struct slot *s)
 	}
 }
 
+/* A job as messages name it: its custom_id. */
+const char *
+job_name(const struct job *j)
+{
+	return j->id != NULL ? j->id : "request";
+}
+
 void
 emit(struct job *j, cJSON *rec)
 {
@@ -187,13 +194,12 @@ job_fail(struct job *j, long status, cJSON *err, int temporary)
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
 	cJSON_AddItemToObject(r, "error", err);
 	if (status > 0 && j->resp.request_id[0] != '\0')
-		ca_warn("%s: %ld %s: %s (request-id %s)", j->id ? j->id :
-		    "request", status, type, msg, j->resp.request_id);
+		ca_warn("%s: %ld %s: %s (request-id %s)", job_name(j),
+		    status, type, msg, j->resp.request_id);
 	else if (status > 0)
-		ca_warn("%s: %ld %s: %s", j->id ? j->id : "request", status,
-		    type, msg);
+		ca_warn("%s: %ld %s: %s", job_name(j), status, type, msg);
 	else
-		ca_warn("%s: %s: %s", j->id ? j->id : "request", type, msg);
+		ca_warn("%s: %s: %s", job_name(j), type, msg);
 	free(type);
 	free(msg);
 	emit(j, r);
