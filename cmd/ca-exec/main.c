@@ -371,6 +371,12 @@ parse_opts(int argc, char **argv)
 			usage(CA_EX_USAGE);
 		}
 	}
+	if (optind < argc)
+		usage(CA_EX_USAGE);
+	if (g.count && g.stream)
+		ca_die(CA_EX_USAGE, "--count and --stream exclude each other");
+	if (!ca_header_safe(g.version))
+		ca_die(CA_EX_USAGE, "bad API version");
 }
 
 int
@@ -391,12 +397,6 @@ main(int argc, char *argv[])
 	g.version = ver != NULL && *ver != '\0' ? ver : "2026-10-21";
 	g.max_cost = -1;
 	parse_opts(argc, argv);
-	if (optind < argc)
-		usage(CA_EX_USAGE);
-	if (g.count && g.stream)
-		ca_die(CA_EX_USAGE, "--count and --stream exclude each other");
-	if (!ca_header_safe(g.version))
-		ca_die(CA_EX_USAGE, "bad API version");
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;
 	g.api.version = g.version;
