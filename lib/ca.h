@@ -280,8 +280,6 @@ const char *ca_tool_list(unsigned mask);
 #define CA_F_EFFORT	0x08u	/* output_config.effort low/medium/high */
 #define CA_F_EFFORT_MAX	0x10u	/* ... and max */
 unsigned ca_model_feats(const char *name);
-/* A deprecated model's end of life (YYYY-MM-DD), or NULL. */
-const char *ca_model_eol(const char *name);
 /* The Anthropic-provided skill ids, NULL-terminated. */
 extern const char *const ca_skills[];
 

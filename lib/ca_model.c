@@ -134,13 +134,5 @@ ca_model_feats(const char *name)
 	return m != NULL ? m->feats : F_NEW;
 }
 
-const char *
-ca_model_eol(const char *name)
-{
-	const struct ca_model *m = ca_model_find(name);
-
-	return m != NULL ? m->eol : NULL;
-}
-
 /* The skills Anthropic provides in every container. */
 const char *const ca_skills[] = { "xlsx", "pptx", "docx", "pdf", NULL };

@@ -166,7 +166,8 @@ today(char buf[11])
 static void
 check_eol(const char *model, int any_model)
 {
-	const char *eol = ca_model_eol(model);
+	const struct ca_model *m = ca_model_find(model);
+	const char *eol = m != NULL ? m->eol : NULL;
 	char now[11];
 
 	if (eol == NULL)
