@@ -256,8 +256,12 @@ struct ca_model {
 	unsigned	 tools;		/* CA_T* bits */
 	double		 in_usd;	/* estimated price per million tokens */
 	double		 out_usd;
+	unsigned	 feats;		/* CA_F_* bits */
+	const char	*eol;		/* end of life (YYYY-MM-DD), or NULL */
 };
 #define CA_FILES_BETA	"files-api-2025-04-14"
+/* The model a request names when none is given. */
+#define CA_MODEL_DEFAULT	"claude-opus-5-5"
 extern const struct ca_tool ca_tools[];	/* oldest first, NULL-terminated */
 extern const struct ca_model ca_models[]; /* NULL-terminated */
 const struct ca_tool *ca_tool_find(const char *type);
@@ -276,8 +280,6 @@ const char *ca_tool_list(unsigned mask);
 #define CA_F_EFFORT	0x08u	/* output_config.effort low/medium/high */
 #define CA_F_EFFORT_MAX	0x10u	/* ... and max */
 unsigned ca_model_feats(const char *name);
-/* A deprecated model's end of life (YYYY-MM-DD), or NULL. */
-const char *ca_model_eol(const char *name);
 /* The Anthropic-provided skill ids, NULL-terminated. */
 extern const char *const ca_skills[];
 
@@ -457,6 +459,23 @@ struct ca_sse *ca_sse_new(size_t maxevent, ca_sse_fn fn, void *ctx);
 int	 ca_sse_feed(struct ca_sse *s, const char *p, size_t n); /* -1 error */
 const char *ca_sse_error(const struct ca_sse *s);
 void	 ca_sse_free(struct ca_sse *s);
+
+/*
+ * ca_req.c: request records, as ca-exec and ca-batch both read them.
+ * The anthropic-beta value of a record's betas (comma-joined; NULL for
+ * none), or NULL with *bad saying what is wrong with them.
+ */
+char	*ca_req_betas(const cJSON *betas, const char **bad);
+/* {"type": type, "message": msg}: the error of an error record. */
+cJSON	*ca_errobj(const char *type, const char *msg);
+/*
+ * pause_turn: make params continue the turn: an assistant message with
+ * turn (all its content so far) ends messages, replacing the one an
+ * earlier pause of the same turn added when again is set, in container
+ * cid (if not NULL).  -1 if params has no messages.
+ */
+int	 ca_req_continue(cJSON *params, const cJSON *turn, const char *cid,
+	    int again);
 
 /* ca_msg.c: assembles a Message from stream events. */
 struct ca_msg;

@@ -1,7 +1,7 @@
 /*
  * ca_model.c: which models run which code execution tool versions, and
- * which beta headers older gateways wanted for each.  Data, not code:
- * a new model is one line here.
+ * which beta headers older gateways wanted for each, what each model
+ * costs and can do.  Data, not code: a new model is one row here.
  */
 #include <string.h>
 
@@ -10,6 +10,7 @@
 #define T_ALL	(CA_T20250522 | CA_T20250825 | CA_T20260120 | CA_T20260521)
 #define T_NEW	(CA_T20250825 | CA_T20260120 | CA_T20260521)
 #define T_OLD	(CA_T20250522 | CA_T20250825)
+#define T_FIRST	CA_T20250522
 
 const struct ca_tool ca_tools[] = {
 	{ "code_execution_20250522", CA_T20250522, "code-execution-2025-05-22" },
@@ -20,41 +21,58 @@ const struct ca_tool ca_tools[] = {
 };
 
 /*
- * Tool support follows the code execution page (api-notes §2.2-2.3):
- * every current model takes 20250825, 20260120 and 20260521, and the
- * legacy 20250522 as well; the 2025 models the original design named
- * predate the 2026 versions.  Prices are list prices in USD per million
- * tokens where known; for the newest families they are estimates
- * carried over from the previous generation, and ca-render says so.
+ * Per model: the code execution tool versions it runs (every current
+ * model takes 20250825, 20260120 and 20260521, and the legacy 20250522
+ * as well; the 2025 models predate the 2026 versions), list prices in
+ * USD per million tokens (for the newest families, estimates carried
+ * over from the previous generation, as ca-render says), what it can
+ * do beyond code execution, and, for a deprecated model, its end of
+ * life as the official SDK's deprecation data gives it.
+ *
+ * Features, from the models' documentation: programmatic tool calling
+ * (and so dynamic filtering in the web tools) on the 4.6 models and
+ * later and on Mythos Preview; thinking with a token budget up to the
+ * 4.6 models (deprecated there), refused from 4.7 on; adaptive thinking
+ * and effort from 4.6 (effort from Opus 4.5).
  */
+#define F_NEW	(CA_F_PTC | CA_F_ADAPTIVE | CA_F_EFFORT | CA_F_EFFORT_MAX)
+#define F_46	(F_NEW | CA_F_THINK)
+#define F_O45	(CA_F_THINK | CA_F_EFFORT)
+#define F_OLD	CA_F_THINK
+
 const struct ca_model ca_models[] = {
-	{ "claude-fable-5-2",		T_ALL,  5.00, 25.00 },
-	{ "claude-mythos-5-2",		T_ALL, 15.00, 75.00 },
-	{ "claude-fable-5-1",		T_ALL,  5.00, 25.00 },
-	{ "claude-mythos-5-1",		T_ALL, 15.00, 75.00 },
-	{ "claude-fable-5",		T_ALL,  5.00, 25.00 },
-	{ "claude-mythos-5",		T_ALL, 15.00, 75.00 },
-	{ "claude-mythos-preview",	T_ALL, 15.00, 75.00 },
-	{ "claude-opus-5-5",		T_ALL,  5.00, 25.00 },
-	{ "claude-opus-5",		T_ALL,  5.00, 25.00 },
-	{ "claude-sonnet-5-5",		T_ALL,  3.00, 15.00 },
-	{ "claude-sonnet-5",		T_ALL,  3.00, 15.00 },
-	{ "claude-haiku-5-5",		T_ALL,  1.00,  5.00 },
-	{ "claude-haiku-4-5",		T_ALL,  1.00,  5.00 },
-	{ "claude-haiku-4-5-20251001",	T_ALL,  1.00,  5.00 },
-	{ "claude-opus-4-8",		T_ALL,  5.00, 25.00 },
-	{ "claude-opus-4-7",		T_ALL,  5.00, 25.00 },
-	{ "claude-opus-4-6",		T_ALL,  5.00, 25.00 },
-	{ "claude-sonnet-4-6",		T_ALL,  3.00, 15.00 },
-	{ "claude-opus-4-5",		T_ALL,  5.00, 25.00 },
-	{ "claude-opus-4-5-20251101",	T_ALL,  5.00, 25.00 },
-	{ "claude-sonnet-4-5",		T_ALL,  3.00, 15.00 },
-	{ "claude-sonnet-4-5-20250929",	T_ALL,  3.00, 15.00 },
-	{ "claude-opus-4-20250514",	T_OLD, 15.00, 75.00 },
-	{ "claude-sonnet-4-20250514",	T_OLD,  3.00, 15.00 },
-	{ "claude-3-7-sonnet-20250219",	CA_T20250522, 3.00, 15.00 },
-	{ "claude-3-5-haiku-latest",	CA_T20250522, 0.80,  4.00 },
-	{ NULL, 0, 0, 0 }
+	{ "claude-fable-5-2",		T_ALL,  5.00, 25.00, F_NEW, NULL },
+	{ "claude-mythos-5-2",		T_ALL, 15.00, 75.00, F_NEW, NULL },
+	{ "claude-fable-5-1",		T_ALL,  5.00, 25.00, F_NEW, NULL },
+	{ "claude-mythos-5-1",		T_ALL, 15.00, 75.00, F_NEW, NULL },
+	{ "claude-fable-5",		T_ALL,  5.00, 25.00, F_NEW, NULL },
+	{ "claude-mythos-5",		T_ALL, 15.00, 75.00, F_NEW, NULL },
+	{ "claude-mythos-preview",	T_ALL, 15.00, 75.00, F_46,
+	    "2026-06-30" },
+	{ "claude-opus-5-5",		T_ALL,  5.00, 25.00, F_NEW, NULL },
+	{ "claude-opus-5",		T_ALL,  5.00, 25.00, F_NEW, NULL },
+	{ "claude-sonnet-5-5",		T_ALL,  3.00, 15.00, F_NEW, NULL },
+	{ "claude-sonnet-5",		T_ALL,  3.00, 15.00, F_NEW, NULL },
+	{ "claude-haiku-5-5",		T_ALL,  1.00,  5.00, F_NEW, NULL },
+	{ "claude-haiku-4-5",		T_ALL,  1.00,  5.00, F_OLD, NULL },
+	{ "claude-haiku-4-5-20251001",	T_ALL,  1.00,  5.00, F_OLD, NULL },
+	{ "claude-opus-4-8",		T_ALL,  5.00, 25.00, F_NEW, NULL },
+	{ "claude-opus-4-7",		T_ALL,  5.00, 25.00, F_NEW, NULL },
+	{ "claude-opus-4-6",		T_ALL,  5.00, 25.00, F_46, NULL },
+	{ "claude-sonnet-4-6",		T_ALL,  3.00, 15.00, F_46, NULL },
+	{ "claude-opus-4-5",		T_ALL,  5.00, 25.00, F_O45,
+	    "2027-01-22" },
+	{ "claude-opus-4-5-20251101",	T_ALL,  5.00, 25.00, F_O45,
+	    "2027-01-22" },
+	{ "claude-sonnet-4-5",		T_ALL,  3.00, 15.00, F_OLD,
+	    "2026-11-30" },
+	{ "claude-sonnet-4-5-20250929",	T_ALL,  3.00, 15.00, F_OLD,
+	    "2026-11-30" },
+	{ "claude-opus-4-20250514",	T_OLD, 15.00, 75.00, F_OLD, NULL },
+	{ "claude-sonnet-4-20250514",	T_OLD,  3.00, 15.00, F_OLD, NULL },
+	{ "claude-3-7-sonnet-20250219",	T_FIRST,  3.00, 15.00, F_OLD, NULL },
+	{ "claude-3-5-haiku-latest",	T_FIRST,  0.80,  4.00, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL }
 };
 
 const struct ca_tool *
@@ -107,70 +125,13 @@ ca_tool_list(unsigned mask)
 	return buf;
 }
 
-/*
- * Features beyond code execution, from the models' documentation:
- * programmatic tool calling (and so dynamic filtering in the web tools)
- * on the 4.6 models and later and on Mythos Preview; thinking with a
- * token budget up to the 4.6 models (deprecated there), refused from
- * 4.7 on; adaptive thinking and effort from 4.6 (effort from Opus 4.5).
- */
-#define F_NEW	(CA_F_PTC | CA_F_ADAPTIVE | CA_F_EFFORT | CA_F_EFFORT_MAX)
-
-static const struct {
-	const char	*name;
-	unsigned	 feats;
-} feats[] = {
-	{ "claude-mythos-preview",	F_NEW | CA_F_THINK },
-	{ "claude-opus-4-6",		F_NEW | CA_F_THINK },
-	{ "claude-sonnet-4-6",		F_NEW | CA_F_THINK },
-	{ "claude-haiku-4-5",		CA_F_THINK },
-	{ "claude-haiku-4-5-20251001",	CA_F_THINK },
-	{ "claude-opus-4-5",		CA_F_THINK | CA_F_EFFORT },
-	{ "claude-opus-4-5-20251101",	CA_F_THINK | CA_F_EFFORT },
-	{ "claude-sonnet-4-5",		CA_F_THINK },
-	{ "claude-sonnet-4-5-20250929",	CA_F_THINK },
-	{ "claude-opus-4-20250514",	CA_F_THINK },
-	{ "claude-sonnet-4-20250514",	CA_F_THINK },
-	{ "claude-3-7-sonnet-20250219",	CA_F_THINK },
-	{ "claude-3-5-haiku-latest",	0 },
-};
-
 unsigned
 ca_model_feats(const char *name)
 {
-	size_t i;
+	const struct ca_model *m = ca_model_find(name);
 
-	for (i = 0; i < sizeof(feats) / sizeof(feats[0]); i++)
-		if (strcmp(feats[i].name, name) == 0)
-			return feats[i].feats;
-	/* Every other model in the table is 4.7 or later. */
-	return F_NEW;
-}
-
-/*
- * Deprecated models and their end of life, as the official SDK's
- * generated deprecation data lists them (dates made ISO here).
- */
-static const struct {
-	const char	*name;
-	const char	*eol;
-} eols[] = {
-	{ "claude-mythos-preview",	"2026-06-30" },
-	{ "claude-opus-4-5",		"2027-01-22" },
-	{ "claude-opus-4-5-20251101",	"2027-01-22" },
-	{ "claude-sonnet-4-5",		"2026-11-30" },
-	{ "claude-sonnet-4-5-20250929",	"2026-11-30" },
-};
-
-const char *
-ca_model_eol(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(eols) / sizeof(eols[0]); i++)
-		if (strcmp(eols[i].name, name) == 0)
-			return eols[i].eol;
-	return NULL;
+	/* A model newer than the table can do what the newest can. */
+	return m != NULL ? m->feats : F_NEW;
 }
 
 /* The skills Anthropic provides in every container. */

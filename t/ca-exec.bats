@@ -486,9 +486,11 @@ print(2)
 }
 
 @test "a spent request rate limit holds new requests until it resets" {
+	for i in 1 2; do ca-request -n -i "q$i" "hi $i"; done >req
+	# The reset is set last: under valgrind building the requests
+	# takes seconds of its own.
 	reset=$(date -u -d '+3 seconds' '+%Y-%m-%dT%H:%M:%SZ')
 	emu_fault "[{\"path\":\"/v1/messages\",\"times\":1,\"headers\":{\"anthropic-ratelimit-requests-remaining\":\"0\",\"anthropic-ratelimit-requests-reset\":\"$reset\"}}]"
-	for i in 1 2; do ca-request -n -i "q$i" "hi $i"; done >req
 	run --separate-stderr ca-exec -v <req
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"q1: request rate limit reached; holding new requests for "* ]]

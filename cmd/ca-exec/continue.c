@@ -1,0 +1,90 @@
+/*
+ * continue.c: what a message that arrived does in ca-exec: it is
+ * written, its estimated cost counts against --max-cost, and a paused
+ * turn (stop_reason pause_turn) is sent back to go on.
+ */
+#include <string.h>
+
+#include "ca-exec.h"
+
+/* pause_turn: send the turn so far back, in the same container. */
+static int
+continue_turn(struct job *j, const cJSON *msg)
+{
+	const cJSON *c = ca_jobj(msg, "container"), *b;
+
+	/* Never continue in a container named by a prefix of its id. */
+	if (ca_jnulstr(cJSON_GetObjectItemCaseSensitive(c, "id"))) {
+		ca_warn("%s: the container id holds a NUL (\\u0000); not "
+		    "continuing", job_name(j));
+		return -1;
+	}
+	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
+		cJSON_AddItemToArray(j->turn, cJSON_Duplicate(b, 1));
+	if (j->part >= g.max_parts) {
+		ca_warn("%s: still paused after %d continuations; giving up",
+		    job_name(j), g.max_parts - 1);
+		return -1;
+	}
+	if (ca_req_continue(j->params, j->turn, ca_jstr(c, "id"),
+	    j->part > 1) == -1) {
+		ca_warn("%s: the request has no messages to continue",
+		    job_name(j));
+		return -1;
+	}
+	ca_note("%s: pause_turn; continuing (part %d)", job_name(j),
+	    j->part + 1);
+	j->part++;
+	j->attempt = 0;
+	j->state = J_WAIT;
+	j->due = ca_now();
+	return 0;
+}
+
+/* --max-cost: what ca-render would estimate, containers included. */
+static void
+spend(const cJSON *msg)
+{
+	double usd = ca_price_msg(msg);
+	const char *cid = ca_jstr(ca_jobj(msg, "container"), "id");
+
+	if (usd < 0 && !g.noprice) {
+		ca_warn("no price for model %s: its cost is not counted "
+		    "against --max-cost", ca_jstr(msg, "model") ?
+		    ca_jstr(msg, "model") : "(none)");
+		g.noprice = 1;
+	}
+	if (usd > 0)
+		g.spent += usd;
+	if (cid != NULL && ca_strset_add(&g.containers, cid) == 0)
+		g.spent += ca_price_containers(1);
+}
+
+/* A message arrived: write it (from raw, the body as it came, compacted,
+ * when there is one), then continue a paused turn or finish. */
+void
+got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
+{
+	cJSON *r = record("response", j);
+	const char *stop = ca_jstr(msg, "stop_reason");
+	int pause = stop != NULL && strcmp(stop, "pause_turn") == 0;
+
+	spend(msg);
+	cJSON_AddNumberToObject(r, "part", j->part);
+	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
+	cJSON_AddNumberToObject(r, "attempts", j->attempt);
+	if (raw != NULL)
+		emit_wrapped(j, r, "message", raw);
+	else {
+		cJSON_AddItemToObject(r, "message", cJSON_Duplicate(msg, 1));
+		emit(j, r);
+	}
+	if (!(pause && continue_turn(j, msg) == 0)) {
+		if (pause) {
+			ca_status_add(&g.st, CA_EX_FAIL);
+			prog.nfailed++;
+		}
+		j->state = J_DONE;
+	}
+	cJSON_Delete(msg);
+}

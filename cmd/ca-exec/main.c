@@ -1,0 +1,421 @@
+/*
+ * ca-exec: send each request record to the Messages API and write what
+ * came back (see ca-exec.h).  This file: the options, and the loop that
+ * admits input, starts what is due and reaps what is done.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca-exec.h"
+
+struct exec_g g;
+struct exec_prog prog;
+
+static void
+usage(int status)
+{
+	FILE *fp = status ? stderr : stdout;
+
+	int w = (int)strlen(ca_prog) + 8;	/* "usage: NAME " */
+
+	fprintf(fp, "usage: %s [-suv] [-j jobs] [-r retries] [-t seconds] "
+	    "[--api-version version]\n"
+	    "%*s[--connect-timeout seconds] [--idle-timeout seconds]\n"
+	    "%*s[--max-continues n] [--retry-max-time seconds]\n"
+	    "%*s[--count] [--max-cost usd]\n"
+	    "       %s --version\n", ca_prog, w, "", w, "", w, "", ca_prog);
+	if (status == 0)
+		fputs("  -j, --jobs N              requests in flight at once "
+		    "(default 1)\n"
+		    "  -r, --retries N           retries of a failed attempt "
+		    "(default 2)\n"
+		    "  -s, --stream              stream: write each event as "
+		    "it arrives\n"
+		    "  -t, --timeout SECONDS     time for one attempt "
+		    "(default 600)\n"
+		    "  -u, --unordered           completion order instead of "
+		    "input order\n"
+		    "  -v, --verbose             say what is retried and "
+		    "continued\n"
+		    "      --api-version V       anthropic-version (default "
+		    "2026-10-21)\n"
+		    "      --connect-timeout S   time to connect (default "
+		    "10)\n"
+		    "      --count               count input tokens instead: "
+		    "count records\n"
+		    "      --idle-timeout S      silence that ends a stream "
+		    "(default 120)\n"
+		    "      --max-continues N     pause_turn continuations "
+		    "(default 10)\n"
+		    "      --max-cost USD        start nothing once this much "
+		    "is spent (estimated)\n"
+		    "      --retry-max-time S    total retry wait (default "
+		    "60)\n"
+		    "      --version             print the version and exit\n",
+		    fp);
+	exit(status);
+}
+
+/* Take the progress line away, before a message or at the end. */
+void
+progress_clear(void)
+{
+	if (prog.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		prog.shown = 0;
+		prog.last[0] = '\0';
+	}
+}
+
+/* Draw it again when what it says changed. */
+static void
+progress(int eof)
+{
+	const struct job *j;
+	long retrying = 0;
+	char buf[sizeof(prog.last)];
+
+	if (!prog.on || prog.nreq < 2)
+		return;
+	for (j = g.jlist; j != NULL; j = j->next)
+		if (j->state == J_WAIT && j->attempt > 0)
+			retrying++;
+	snprintf(buf, sizeof(buf), "%s: %ld/%ld%s done, %ld failed, %ld "
+	    "retrying", ca_prog, prog.ndone, prog.nreq, eof ? "" : "+",
+	    prog.nfailed, retrying);
+	if (strcmp(buf, prog.last) == 0)
+		return;
+	fprintf(stderr, "\r%s\033[K", buf);
+	fflush(stderr);
+	memcpy(prog.last, buf, sizeof(buf));
+	prog.shown = 1;
+}
+
+/* Is there room to take another input record? */
+static int
+room(void)
+{
+	return g.active < g.jobs && g.nslots < g.jobs + SLOTS_MAX &&
+	    g.held < HOLD_MAX;
+}
+
+static int
+stdin_ready(void)
+{
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/*
+ * Take input records while there is room for more requests.  Only whole
+ * lines are taken, and stdin is read once per call at most, so a writer
+ * that stalls mid-line never stalls the transfers.  Records waiting
+ * behind a slow request are bounded too, in number and in bytes.
+ */
+static int
+admit(struct ca_reader *r, int *eof)
+{
+	struct ca_rec rec;
+	struct slot *s;
+	int rv, bad = 0, filled = 0;
+
+	while (!*eof && room()) {
+		if (!ca_reader_pending(r)) {
+			if (filled || !stdin_ready())
+				break;
+			ca_reader_fill(r);
+			filled = 1;
+			continue;
+		}
+		rv = ca_reader_next(r, &rec);
+		if (rv == 0) {
+			*eof = 1;
+			if (ca_reader_failed(r))
+				bad = 1;
+			break;
+		}
+		if (rv == -1) {
+			bad = 1;
+			continue;
+		}
+		s = slot_new();
+		/* An error that passes through is this tool's failure too. */
+		ca_status_rec(&g.st, rec.json);
+		if (strcmp(rec.type, "request") == 0)
+			add_request(&rec, s);
+		else {
+			slot_write(s, rec.raw, rec.len);
+			slot_write(s, "\n", 1);
+			slot_done(s);
+		}
+	}
+	return bad;
+}
+
+/*
+ * --max-cost: a new request or continuation starts only while the
+ * estimate is under the cap; a retry of a started one still runs.
+ */
+static int
+over_budget(struct job *j)
+{
+	char m[160];
+
+	if (g.max_cost < 0 || g.spent < g.max_cost)
+		return 0;
+	snprintf(m, sizeof(m), "not sent: an estimated $%.4f spent reaches "
+	    "--max-cost $%.4f", g.spent, g.max_cost);
+	job_fail(j, 0, ca_errobj("budget_exceeded", m), 0);
+	return 1;
+}
+
+/* Start what is due; returns ms until the next job falls due (or -1). */
+static long
+launch(void)
+{
+	struct job *j;
+	double t = ca_now(), next = -1;
+
+	for (j = g.jlist; j != NULL; j = j->next) {
+		if (j->state != J_WAIT)
+			continue;
+		if (j->due <= t && g.hold_until <= t && j->attempt == 0 &&
+		    over_budget(j))
+			continue;
+		if (j->due <= t && g.hold_until <= t)
+			start(j);
+		else {
+			double d = j->due > g.hold_until ? j->due :
+			    g.hold_until;
+
+			if (next < 0 || d < next)
+				next = d;
+		}
+	}
+	return next < 0 ? -1 : (long)ceil((next - t) * 1000);
+}
+
+/* Forget finished jobs, and let their slots go out. */
+static void
+reap(void)
+{
+	struct job **jp = &g.jlist, *j;
+
+	while ((j = *jp) != NULL) {
+		if (j->state == J_DONE) {
+			prog.ndone++;
+			*jp = j->next;
+			slot_done(j->slot);
+			job_free(j);
+			g.active--;
+		} else
+			jp = &j->next;
+	}
+}
+
+static void
+loop(void)
+{
+	struct ca_reader *r = ca_reader_new(stdin, "<stdin>");
+	struct curl_waitfd wfd;
+	CURLMsg *m;
+	int eof = 0, running, left, bad = 0, want;
+	long wait;
+
+	for (;;) {
+		bad |= admit(r, &eof);
+		launch();
+		if (eof && g.jlist == NULL) {
+			/* The last job may have ended before the input
+			 * did: the line still shows the final count. */
+			progress(eof);
+			break;
+		}
+		curl_multi_perform(g.multi, &running);
+		while ((m = curl_multi_info_read(g.multi, &left)) != NULL) {
+			struct job *j;
+
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&j);
+			finished(j, m->data.result);
+		}
+		reap();
+		progress(eof);
+		if (eof && g.jlist == NULL)
+			break;
+		/* Start what finishing made due (a continuation, a retry
+		 * without delay); wake for the next one. */
+		wait = launch();
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		want = !eof && room();
+		if (want && ca_reader_pending(r))
+			wait = 0;
+		wfd.fd = STDIN_FILENO;
+		wfd.events = CURL_WAIT_POLLIN;
+		wfd.revents = 0;
+		curl_multi_poll(g.multi, &wfd, want ? 1 : 0, (int)wait, NULL);
+	}
+	if (bad)
+		ca_status_add(&g.st, CA_EX_FAIL);
+	progress_clear();
+	ca_reader_free(r);
+}
+
+/* A sum of dollars: a plain non-negative decimal number. */
+static double
+cost_arg(const char *s)
+{
+	char *end;
+	double v;
+
+	if (*s == '$')
+		s++;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !(v >= 0) ||
+	    v > 1e9 || strspn(s, "0123456789.") != strlen(s))
+		ca_die(CA_EX_USAGE, "--max-cost wants a sum in US dollars "
+		    "such as 2.50, not %s", s);
+	return v;
+}
+
+static void
+parse_opts(int argc, char **argv)
+{
+	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET, O_VERSION,
+	    O_COUNT, O_COST };
+	static const struct option lopts[] = {
+		{ "api-version",	required_argument, NULL, O_VER },
+		{ "connect-timeout",	required_argument, NULL, O_CONN },
+		{ "count",		no_argument,	   NULL, O_COUNT },
+		{ "max-cost",		required_argument, NULL, O_COST },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ "idle-timeout",	required_argument, NULL, O_IDLE },
+		{ "jobs",		required_argument, NULL, 'j' },
+		{ "max-continues",	required_argument, NULL, O_MAXC },
+		{ "retries",		required_argument, NULL, 'r' },
+		{ "retry-max-time",	required_argument, NULL, O_BUDGET },
+		{ "stream",		no_argument,	   NULL, 's' },
+		{ "timeout",		required_argument, NULL, 't' },
+		{ "unordered",		no_argument,	   NULL, 'u' },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "version",		no_argument,	   NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hj:r:st:uv", lopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+			break;
+		case 'j':
+			g.jobs = (int)ca_strtonum(optarg, 1, 1000, "jobs");
+			break;
+		case 'r':
+			g.retries = (int)ca_strtonum(optarg, 0, 100, "retries");
+			break;
+		case 's':
+			g.stream = 1;
+			break;
+		case 't':
+			g.timeout_ms = (long)(ca_seconds(optarg, "timeout") *
+			    1000);
+			break;
+		case 'u':
+			g.unordered = 1;
+			break;
+		case 'v':
+			ca_verbose++;
+			break;
+		case O_VER:
+			if (!ca_header_safe(optarg) || *optarg == '\0')
+				ca_die(CA_EX_USAGE, "bad API version");
+			g.version = optarg;
+			break;
+		case O_CONN:
+			g.connect_ms = (long)(ca_seconds(optarg,
+			    "connect timeout") * 1000);
+			break;
+		case O_IDLE:
+			g.idle_ms = (long)(ca_seconds(optarg,
+			    "idle timeout") * 1000);
+			break;
+		case O_MAXC:
+			g.max_parts = (int)ca_strtonum(optarg, 0, 1000,
+			    "max continues") + 1;
+			break;
+		case O_BUDGET:
+			g.budget = ca_seconds(optarg, "retry max time");
+			break;
+		case O_VERSION:
+			ca_version(ca_http_libs());
+		case O_COUNT:
+			g.count = 1;
+			break;
+		case O_COST:
+			g.max_cost = cost_arg(optarg);
+			break;
+		default:
+			usage(CA_EX_USAGE);
+		}
+	}
+	if (optind < argc)
+		usage(CA_EX_USAGE);
+	if (g.count && g.stream)
+		ca_die(CA_EX_USAGE, "--count and --stream exclude each other");
+	if (!ca_header_safe(g.version))
+		ca_die(CA_EX_USAGE, "bad API version");
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *ver = getenv("CA_API_VERSION");
+	int rv;
+
+	ca_setprog(argv[0]);
+	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
+	g.jobs = 1;
+	g.retries = 2;
+	g.budget = 60;		/* CA_RETRY_BUDGET_S */
+	g.max_parts = 11;
+	g.connect_ms = 10000;
+	g.timeout_ms = 600000;
+	g.idle_ms = 120000;
+	g.version = ver != NULL && *ver != '\0' ? ver : "2026-10-21";
+	g.max_cost = -1;
+	parse_opts(argc, argv);
+	if ((rv = ca_api_init(&g.api)) != 0)
+		return rv;
+	g.api.version = g.version;
+	g.api.connect_ms = g.connect_ms;
+	g.api.timeout_ms = g.timeout_ms;
+	/* A plain request is silent until it is done; only a stream can
+	 * be told idle, since the server pings it. */
+	g.api.idle_ms = g.stream ? g.idle_ms : 0;
+	prog.on = isatty(STDERR_FILENO);
+	/* Messages go on lines of their own, not after the progress. */
+	ca_warn_hook = progress_clear;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	g.multi = curl_multi_init();
+	curl_multi_setopt(g.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)g.jobs);
+	loop();
+	curl_multi_cleanup(g.multi);
+	curl_global_cleanup();
+	ca_api_free(&g.api);
+	ca_strset_free(&g.containers);
+	return ca_finish(ca_status_exit(&g.st));
+}

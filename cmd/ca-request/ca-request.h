@@ -1,0 +1,99 @@
+/*
+ * ca-request.h: what the files of ca-request share.  ca-request builds
+ * a Messages API request record from a prompt, the file records on
+ * stdin and, with --continue, the transcript of earlier turns.  It
+ * sends nothing; ca-exec does that.
+ *
+ * main.c	options, the prompt, main
+ * continue.c	reading stdin: records passed on, files, the transcript
+ * params.c	the request: model, tool version, messages, betas
+ * features.c	what goes beyond code execution: skills, web tools, MCP,
+ *		structured output, thinking, effort, caching, -P
+ */
+#ifndef CA_REQUEST_H
+#define CA_REQUEST_H
+
+#include "ca.h"
+
+enum betas { BETAS_AUTO, BETAS_LEGACY, BETAS_NONE };
+
+struct opts {
+	const char	*model;
+	long		 max_tokens;
+	const char	*system;
+	const char	*container;
+	const char	*id;
+	const char	*tool;
+	const char	*promptfile;
+	enum betas	 betas;
+	int		 betas_set;
+	char		**extra_betas;
+	int		 nextra;
+	int		 any_model;
+	int		 inline_files;
+	int		 cont;
+	int		 fresh;
+	int		 nostdin;
+	int		 keep;		/* -k: build even after an error record */
+	/* Features beyond code execution: see feature_params(). */
+	cJSON		*skills;	/* SkillParams, or NULL */
+	int		 web_search, web_fetch;
+	cJSON		*web_allow, *web_block;	/* string arrays, or NULL */
+	long		 web_max_uses;	/* 0: not set */
+	cJSON		*mcp;		/* MCP server objects, or NULL */
+	cJSON		*mcp_env;	/* server name -> variable name */
+	cJSON		*schema;	/* output JSON Schema, or NULL */
+	const char	*schemafile;
+	const char	*cache;		/* "5m", "1h", or NULL */
+	const char	*thinking;	/* "", "adaptive" or a budget */
+	const char	*effort;
+	cJSON		*extra;		/* -P: top-level fields */
+};
+
+/* What the transcript and the stdin records told us. */
+struct input {
+	cJSON		*files;		/* FileMetadata objects to attach */
+	struct ca_buf	 held;		/* file records held back (continue) */
+	long		 nrequests;	/* request records seen */
+	cJSON		*last_req;	/* the last request record */
+	cJSON		*turn;		/* assistant content of its responses */
+	cJSON		*container;	/* the last response's container */
+	int		 nresp;		/* responses to last_req */
+	int		 bad;
+	cJSON		*base;		/* the last request with a response */
+	cJSON		*base_turn;	/* the assistant content answering it */
+	cJSON		*skipped;	/* requests after base without one */
+	cJSON		*again;		/* file blocks of the skipped turns */
+	struct ca_status up;		/* error records in the new input */
+	long		 errline;	/* the first one's line, and what */
+	char		*errwhat;	/* it says, sanitised */
+};
+
+/* main.c */
+char	*slurp(const char *path);
+
+/* continue.c */
+void	 read_input(struct input *in, const struct opts *o);
+cJSON	*continue_params(struct input *in, const struct opts *o,
+	    const char **tool);
+void	 reattach(cJSON *params, const struct input *in);
+void	 input_free(struct input *in);
+
+/* params.c */
+cJSON	*build_request(const struct opts *o, struct input *in,
+	    const char *prompt);
+
+/* features.c */
+void	 add_skill(struct opts *o, const char *arg);
+cJSON	*domain_list(const char *opt, const char *arg);
+void	 add_mcp(struct opts *o, const char *arg);
+void	 mcp_token_env(struct opts *o, const char *var);
+void	 read_schema(struct opts *o, const char *file);
+void	 add_param(struct opts *o, const char *arg);
+void	 feature_params(cJSON *params, const struct opts *o,
+	    const char *model, const char *tool, const cJSON *prevcont);
+void	 feature_betas(cJSON *betas, const struct opts *o,
+	    const cJSON *params);
+void	 opts_free(struct opts *o);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * ca-request: build a Messages API request record from a prompt, the
+ * file records on stdin and, with --continue, the transcript of earlier
+ * turns (see ca-request.h).  This file: the options and the prompt.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca-request.h"
+
+static void
+usage(int status)
+{
+	FILE *fp = status ? stderr : stdout;
+
+	int w = (int)strlen(ca_prog) + 8;	/* "usage: NAME " */
+
+	fprintf(fp, "usage: %s [-CIknv] [-b beta] [-c container] [-f file] "
+	    "[-i id] [-m model]\n"
+	    "%*s[-M max_tokens] [-s system] [-T tool] "
+	    "[--betas auto|legacy|none]\n"
+	    "%*s[--any-model] [--fresh-container] [--skill id] "
+	    "[-W search|fetch]\n"
+	    "%*s[--web-domains list] [--web-block list] [--web-max-uses n]\n"
+	    "%*s[--mcp url[,name=name]] [--mcp-token-env var] "
+	    "[--schema file]\n"
+	    "%*s[--cache[=5m|1h]] [--thinking[=budget|adaptive]] "
+	    "[--effort level]\n"
+	    "%*s[-P key=json] [prompt ...]\n"
+	    "       %s --version\n", ca_prog, w, "", w, "", w, "", w, "", w, "",
+	    w, "", ca_prog);
+	if (status == 0)
+		fputs("  -b, --beta NAME         add an anthropic-beta name "
+		    "(repeatable)\n"
+		    "      --betas MODE        auto (none needed), legacy "
+		    "(historical headers), none\n"
+		    "  -C, --continue          stdin is a transcript: build "
+		    "the next turn\n"
+		    "  -c, --container ID      run in this container\n"
+		    "  -f, --file FILE         read the prompt from FILE\n"
+		    "  -I, --inline            images, PDFs and text as "
+		    "image/document blocks\n"
+		    "  -i, --id ID             the custom_id (default unique: "
+		    "r1-..., r2-...)\n"
+		    "  -k, --keep-going        build a request even after an "
+		    "error record\n"
+		    "  -M, --max-tokens N      max_tokens (default 4096)\n"
+		    "  -m, --model MODEL       the model (default "
+		    CA_MODEL_DEFAULT ", or $CA_MODEL)\n"
+		    "  -n                      do not read standard input "
+		    "(in a while read loop)\n"
+		    "  -s, --system TEXT       the system prompt\n"
+		    "  -T, --tool VERSION      code execution tool version\n"
+		    "  -v, --verbose           say more on standard error\n"
+		    "      --any-model         allow a model not in the "
+		    "table\n"
+		    "      --fresh-container   with -C, start afresh when "
+		    "the container expired\n"
+		    "      --skill [anthropic:|custom:]ID[@VERSION]\n"
+		    "                          an Agent Skill in the container "
+		    "(repeatable)\n"
+		    "  -W, --web search|fetch  add the web search or web fetch "
+		    "tool (repeatable)\n"
+		    "      --web-domains LIST  web tools: allowed domains, "
+		    "comma-separated\n"
+		    "      --web-block LIST    web tools: blocked domains, "
+		    "comma-separated\n"
+		    "      --web-max-uses N    web tools: at most N uses each\n"
+		    "      --mcp URL[,name=NAME]\n"
+		    "                          an MCP server's tools "
+		    "(repeatable)\n"
+		    "      --mcp-token-env VAR the --mcp before it: its token "
+		    "is in $VAR\n"
+		    "      --schema FILE       answer with JSON matching this "
+		    "JSON Schema\n"
+		    "      --cache[=5m|1h]     prompt caching (default 5m)\n"
+		    "      --thinking[=BUDGET|adaptive]\n"
+		    "                          extended thinking\n"
+		    "      --effort LEVEL      low, medium, high or max\n"
+		    "  -P, --param KEY=JSON    set any other top-level field "
+		    "(repeatable)\n"
+		    "      --version           print the version and exit\n",
+		    fp);
+	exit(status);
+}
+
+char *
+slurp(const char *path)
+{
+	struct ca_buf b = { NULL, 0, 0, CA_LINE_MAX };
+	char chunk[65536];
+	FILE *fp;
+	size_t n;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL)
+		ca_die(CA_EX_USAGE, "%s:", path);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (ca_buf_add(&b, chunk, n) == -1)
+			ca_die(CA_EX_USAGE, "%s: prompt too large", path);
+	if (ferror(fp))
+		ca_die(CA_EX_USAGE, "%s:", path);
+	if (fp != stdin)
+		fclose(fp);
+	if (b.p == NULL)
+		ca_buf_addstr(&b, "");
+	return b.p;
+}
+
+static char *
+join(int argc, char **argv)
+{
+	struct ca_buf b = { NULL, 0, 0, CA_LINE_MAX };
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (i > 0)
+			ca_buf_addstr(&b, " ");
+		ca_buf_addstr(&b, argv[i]);
+	}
+	if (b.p == NULL)
+		ca_buf_addstr(&b, "");
+	return b.p;
+}
+
+static void
+parse_opts(struct opts *o, int argc, char **argv)
+{
+	enum { O_BETAS = 256, O_ANY, O_FRESH, O_VERSION, O_SKILL, O_WDOM,
+	    O_WBLOCK, O_WMAX, O_MCP, O_MCPENV, O_SCHEMA, O_CACHE, O_THINK,
+	    O_EFFORT };
+	static const struct option lopts[] = {
+		{ "beta",		required_argument, NULL, 'b' },
+		{ "betas",		required_argument, NULL, O_BETAS },
+		{ "container",		required_argument, NULL, 'c' },
+		{ "continue",		no_argument,	   NULL, 'C' },
+		{ "file",		required_argument, NULL, 'f' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ "id",			required_argument, NULL, 'i' },
+		{ "inline",		no_argument,	   NULL, 'I' },
+		{ "keep-going",		no_argument,	   NULL, 'k' },
+		{ "model",		required_argument, NULL, 'm' },
+		{ "max-tokens",		required_argument, NULL, 'M' },
+		{ "system",		required_argument, NULL, 's' },
+		{ "tool",		required_argument, NULL, 'T' },
+		{ "any-model",		no_argument,	   NULL, O_ANY },
+		{ "fresh-container",	no_argument,	   NULL, O_FRESH },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "version",		no_argument,	   NULL, O_VERSION },
+		{ "skill",		required_argument, NULL, O_SKILL },
+		{ "web",		required_argument, NULL, 'W' },
+		{ "web-domains",	required_argument, NULL, O_WDOM },
+		{ "web-block",		required_argument, NULL, O_WBLOCK },
+		{ "web-max-uses",	required_argument, NULL, O_WMAX },
+		{ "mcp",		required_argument, NULL, O_MCP },
+		{ "mcp-token-env",	required_argument, NULL, O_MCPENV },
+		{ "schema",		required_argument, NULL, O_SCHEMA },
+		{ "cache",		optional_argument, NULL, O_CACHE },
+		{ "thinking",		optional_argument, NULL, O_THINK },
+		{ "effort",		required_argument, NULL, O_EFFORT },
+		{ "param",		required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "b:Cc:f:hIi:kM:m:nP:s:T:vW:", lopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			if (!ca_header_safe(optarg) || *optarg == '\0' ||
+			    strpbrk(optarg, ", \t") != NULL)
+				ca_die(CA_EX_USAGE, "bad beta name: %s",
+				    optarg);
+			o->extra_betas = ca_xrealloc(o->extra_betas,
+			    (size_t)(o->nextra + 1) * sizeof(char *));
+			o->extra_betas[o->nextra++] = optarg;
+			break;
+		case 'C':
+			o->cont = 1;
+			break;
+		case 'c':
+			if (!ca_header_safe(optarg) || *optarg == '\0')
+				ca_die(CA_EX_USAGE, "bad container id");
+			o->container = optarg;
+			break;
+		case 'f':
+			o->promptfile = optarg;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'I':
+			o->inline_files = 1;
+			break;
+		case 'i':
+			/* The Message Batches API takes no other. */
+			if (!ca_id_ok(optarg))
+				ca_die(CA_EX_USAGE, "--id: 1 to 64 letters, "
+				    "digits, _ or -, not \"%s\"",
+				    ca_sanitize(optarg, 100));
+			o->id = optarg;
+			break;
+		case 'k':
+			o->keep = 1;
+			break;
+		case 'M':
+			o->max_tokens = ca_strtonum(optarg, 1, 1000000,
+			    "max tokens");
+			break;
+		case 'm':
+			o->model = optarg;
+			break;
+		case 'n':
+			o->nostdin = 1;
+			break;
+		case 's':
+			o->system = optarg;
+			break;
+		case 'T':
+			o->tool = optarg;
+			break;
+		case 'v':
+			ca_verbose++;
+			break;
+		case O_BETAS:
+			o->betas_set = 1;
+			if (strcmp(optarg, "auto") == 0)
+				o->betas = BETAS_AUTO;
+			else if (strcmp(optarg, "legacy") == 0)
+				o->betas = BETAS_LEGACY;
+			else if (strcmp(optarg, "none") == 0)
+				o->betas = BETAS_NONE;
+			else
+				ca_die(CA_EX_USAGE, "--betas takes auto, "
+				    "legacy or none, not %s", optarg);
+			break;
+		case O_ANY:
+			o->any_model = 1;
+			break;
+		case O_FRESH:
+			o->fresh = 1;
+			break;
+		case O_VERSION:
+			ca_version(NULL);
+		case O_SKILL:
+			add_skill(o, optarg);
+			break;
+		case 'W':
+			if (strcmp(optarg, "search") == 0)
+				o->web_search = 1;
+			else if (strcmp(optarg, "fetch") == 0)
+				o->web_fetch = 1;
+			else
+				ca_die(CA_EX_USAGE, "-W takes search or fetch, "
+				    "not %s", optarg);
+			break;
+		case O_WDOM:
+			cJSON_Delete(o->web_allow);
+			o->web_allow = domain_list("--web-domains", optarg);
+			break;
+		case O_WBLOCK:
+			cJSON_Delete(o->web_block);
+			o->web_block = domain_list("--web-block", optarg);
+			break;
+		case O_WMAX:
+			o->web_max_uses = ca_strtonum(optarg, 1, 1000000,
+			    "web max uses");
+			break;
+		case O_MCP:
+			add_mcp(o, optarg);
+			break;
+		case O_MCPENV:
+			mcp_token_env(o, optarg);
+			break;
+		case O_SCHEMA:
+			read_schema(o, optarg);
+			break;
+		case O_CACHE:
+			o->cache = optarg != NULL ? optarg : "5m";
+			if (strcmp(o->cache, "5m") != 0 &&
+			    strcmp(o->cache, "1h") != 0)
+				ca_die(CA_EX_USAGE, "--cache takes 5m or 1h, "
+				    "not %s", o->cache);
+			break;
+		case O_THINK:
+			o->thinking = optarg != NULL ? optarg : "";
+			break;
+		case O_EFFORT:
+			if (strcmp(optarg, "low") != 0 &&
+			    strcmp(optarg, "medium") != 0 &&
+			    strcmp(optarg, "high") != 0 &&
+			    strcmp(optarg, "max") != 0)
+				ca_die(CA_EX_USAGE, "--effort takes low, medium, "
+				    "high or max, not %s", optarg);
+			o->effort = optarg;
+			break;
+		case 'P':
+			add_param(o, optarg);
+			break;
+		default:
+			usage(CA_EX_USAGE);
+		}
+	}
+	if (o->web_allow != NULL && o->web_block != NULL)
+		ca_die(CA_EX_USAGE, "--web-domains and --web-block exclude "
+		    "each other");
+	if ((o->web_allow != NULL || o->web_block != NULL ||
+	    o->web_max_uses > 0) && !o->web_search && !o->web_fetch)
+		ca_die(CA_EX_USAGE, "--web-domains, --web-block and "
+		    "--web-max-uses go with -W search or -W fetch");
+	if (o->thinking != NULL && *o->thinking != '\0' &&
+	    strcmp(o->thinking, "adaptive") != 0)
+		(void)ca_strtonum(o->thinking, 1024, 1000000,
+		    "thinking budget");
+}
+
+/* The prompt: the operands joined, or the file -f names. */
+static char *
+prompt_text(const struct opts *o, int argc, char **argv)
+{
+	char *prompt;
+
+	if (o->promptfile != NULL && argc > 0)
+		ca_die(CA_EX_USAGE, "give the prompt as operands or with -f, "
+		    "not both");
+	prompt = o->promptfile != NULL ? slurp(o->promptfile) :
+	    join(argc, argv);
+	if (prompt[strspn(prompt, " \t\r\n")] == '\0')
+		ca_die(CA_EX_USAGE, "no prompt: give it as operands or with -f");
+	return prompt;
+}
+
+/*
+ * Read standard input (a closed one, as under cron and some CI, is no
+ * input, not an error); returns the exit status its bad lines and
+ * error records call for.
+ */
+static int
+take_input(struct input *in, const struct opts *o)
+{
+	in->files = cJSON_CreateArray();
+	if (!o->nostdin && fcntl(STDIN_FILENO, F_GETFD) != -1 &&
+	    !isatty(STDIN_FILENO))
+		read_input(in, o);
+	else if (o->cont)
+		ca_die(CA_EX_USAGE, "--continue reads the transcript on "
+		    "standard input");
+	if (in->bad)
+		ca_status_add(&in->up, CA_EX_FAIL);
+	return ca_status_exit(&in->up);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	struct input in;
+	cJSON *rec = NULL;
+	char *prompt;
+	int status;
+
+	ca_setprog(argv[0]);
+	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	parse_opts(&o, argc, argv);
+	if (o.promptfile != NULL && strcmp(o.promptfile, "-") == 0)
+		o.nostdin = 1;
+	prompt = prompt_text(&o, argc - optind, argv + optind);
+	status = take_input(&in, &o);
+	/* Nothing is billed from incomplete input unless -k says so. */
+	if (in.errwhat != NULL)
+		ca_warn("<stdin>:%ld: an error record came in (%s); %s",
+		    in.errline, in.errwhat, o.keep ? "building the request "
+		    "anyway" : "no request built (-k builds one anyway)");
+	if (in.errwhat == NULL || o.keep)
+		rec = build_request(&o, &in, prompt);
+	/* What --continue held back goes before the new request. */
+	ca_out(in.held.p, in.held.len);
+	if (rec != NULL)
+		ca_emit(rec);
+	cJSON_Delete(rec);
+	input_free(&in);
+	opts_free(&o);
+	free(prompt);
+	return ca_finish(status);
+}
