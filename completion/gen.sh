@@ -12,7 +12,14 @@ set -eu
 bindir=${1:-.}
 outdir=${2:-completion}
 src=$(dirname "$0")/../lib/ca_model.c
-tools="ca-upload ca-request ca-exec ca-fetch ca-render ca-files ca-chat"
+# The tools, found as the Makefile finds them (cmd/NAME.c or cmd/NAME/),
+# and the ca-chat script.
+tools=$(for f in "$(dirname "$0")"/../cmd/*.c "$(dirname "$0")"/../cmd/*/; do
+	[ -e "$f" ] || continue
+	f=${f%/}
+	f=${f##*/}
+	echo "${f%.c}"
+done | sort | tr '\n' ' ')ca-chat
 
 # The strings of one table in ca_model.c: the first quoted field of each
 # "{ "..." line between "NAME[] = {" and "};".

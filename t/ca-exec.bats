@@ -127,6 +127,16 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	[ "$(msgs_posted)" -eq 0 ]
 }
 
+@test "a request record whose betas is not an array is an error record, and nothing is sent" {
+	ca-request -n -i b1 hi | jq -c '.betas = "files-api-2025-04-14"' >in
+	ca-request -n -i b2 hi >>in
+	run --separate-stderr ca-exec <in
+	[ "$status" -eq 1 ]
+	[ "$(jq -r 'select(.type == "error") | .custom_id + " " + .error.type' <<<"$output")" = "b1 invalid_record" ]
+	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output")" = b2 ]
+	[ "$(msgs_posted)" -eq 1 ]
+}
+
 # --- retries -------------------------------------------------------------
 
 @test "529 twice, then success: three attempts, exit 0, quiet stderr" {

@@ -4,7 +4,8 @@
 
 load test_helper
 
-TOOLS="ca-upload ca-request ca-exec ca-fetch ca-render ca-files ca-chat"
+# Every tool test_helper found in cmd/, sorted, then the ca-chat script.
+TOOLS="$(printf '%s\n' "${CA_TOOLS[@]}" | sort | tr '\n' ' ')ca-chat"
 
 setup() {
 	ca_test_setup
