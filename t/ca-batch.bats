@@ -422,7 +422,8 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 }
 
 @test "-v shows each batch's progress on stderr; records not owned pass in order" {
-	emu_config '{"batch_delay_ms": 300}'
+	# Long enough that even a slow start (valgrind) sees it in progress.
+	emu_config '{"batch_delay_ms": 2000}'
 	{ echo '{"type":"file","path":"a","file":{"id":"file_1"}}'; reqs 1; echo '{"type":"note","n":2}'; } >in
 	run --separate-stderr ca-batch -v --poll 0.1 <in
 	[ "$status" -eq 0 ]

@@ -623,7 +623,15 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 	emu_fault '[{"method":"POST","path":"/v1/files","latency_ms":2000,"times":1}]'
 	ca-upload data.csv >out 2>err &
 	pid=$!
-	sleep 0.5
+	# Once it has a connection open, it has hashed the file and is
+	# sending it: only then change the file (a fixed sleep is too short
+	# under valgrind).
+	for _ in $(seq 100); do
+		for p in $(pgrep -f 'ca-upload data.csv'); do
+			ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'socket:' && break 2
+		done
+		sleep 0.1
+	done
 	touch -d '2021-01-01' data.csv
 	rc=0
 	wait "$pid" || rc=$?
