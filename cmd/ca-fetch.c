@@ -277,33 +277,6 @@ shown_path(const struct fetch *f, const char *name)
 	return s;
 }
 
-/* Create dir and its parents, as mkdir -p does, with mode 0755. */
-static int
-mkdirs(const char *dir)
-{
-	char *p = ca_xstrdup(dir), *s;
-	int rc = 0;
-
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		if (s[-1] != '/') {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0755) == -1 && errno != EEXIST) {
-				rc = -1;
-				break;
-			}
-			*s = c;
-		}
-		if (*s == '\0')
-			break;
-	}
-	free(p);
-	return rc;
-}
-
 /*
  * Open the directory the user named.  It may itself be a symbolic link
  * the user chose; names inside it are never followed.
@@ -313,7 +286,7 @@ open_dir(const char *dir, int create)
 {
 	int fd;
 
-	if (create && mkdirs(dir) == -1) {
+	if (create && ca_mkdirs(dir, 0755) == -1) {
 		char *s = ca_sanitize(dir, 0);
 
 		ca_warn("mkdir %s:", s);
@@ -389,24 +362,6 @@ tmp_remove(void)
 	tmp_live = 0;
 }
 
-/* Write all of p, retrying short writes; -1 with errno on failure. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * libcurl hands over 16 KiB at a time; a file gets them in writes of
  * XFER_BUF.  Standard output gets each piece as it comes.
@@ -414,7 +369,7 @@ write_all(int fd, const char *p, size_t n)
 static int
 sink_flush(struct sink *s)
 {
-	if (s->wlen > 0 && write_all(s->fd, s->wbuf, s->wlen) == -1) {
+	if (s->wlen > 0 && ca_write_all(s->fd, s->wbuf, s->wlen) == -1) {
 		s->err = errno;
 		return -1;
 	}
@@ -428,7 +383,7 @@ sink_write(struct sink *s, const char *p, size_t n)
 	if (s->tostdout || n >= XFER_BUF) {
 		if (sink_flush(s) == -1)
 			return -1;
-		if (write_all(s->fd, p, n) == -1) {
+		if (ca_write_all(s->fd, p, n) == -1) {
 			s->err = errno;
 			return -1;
 		}
@@ -570,47 +525,16 @@ new_easy(struct fetch *f, const char *path, struct curl_slist *hdrs,
 	return h;
 }
 
-/*
- * The stable code of an API error (error.details.error_code), such as
- * file_expired: messages change wording, codes do not.
- */
-static char *
-error_code(const struct ca_resp *resp)
-{
-	cJSON *b;
-	const char *c;
-	char *s = NULL;
-
-	if (resp->cc != CURLE_OK || resp->body.p == NULL)
-		return NULL;
-	b = ca_jparse(resp->body.p, resp->body.len);
-	c = ca_jstr(ca_jobj(ca_jobj(b, "error"), "details"), "error_code");
-	if (c != NULL)
-		s = ca_sanitize(c, 64);
-	cJSON_Delete(b);
-	return s;
-}
-
-/* Report a failed request the way every tool does, plus redirects. */
+/* Report a failed call on file id as "ID: WHAT: why". */
 static void
 report(const char *id, const char *what, const struct ca_resp *resp)
 {
-	char msg[700];
-	char *sid = ca_sanitize(id, 100), *code;
+	char *sid = ca_sanitize(id, 100), *w;
 
-	ca_resp_errmsg(resp, msg, sizeof(msg));
-	if (resp->cc == CURLE_OK && resp->status >= 300 &&
-	    resp->status < 400) {
-		char *loc = ca_sanitize(resp->location, 200);
-
-		ca_warn("%s: %s: redirected (%ld) to %s; redirects are not "
-		    "followed", sid, what, resp->status, *loc ? loc : "nowhere");
-		free(loc);
-	} else if ((code = error_code(resp)) != NULL) {
-		ca_warn("%s: %s: %s [%s]", sid, what, msg, code);
-		free(code);
-	} else
-		ca_warn("%s: %s: %s", sid, what, msg);
+	w = ca_xmalloc(strlen(sid) + strlen(what) + 3);
+	sprintf(w, "%s: %s", sid, what);
+	ca_call_report(w, resp);
+	free(w);
 	free(sid);
 }
 
@@ -619,7 +543,6 @@ static cJSON *
 get_meta(struct fetch *f, const char *id, const char *esc)
 {
 	struct ca_resp resp;
-	struct ca_retry rp;
 	char *path;
 	CURL *h;
 	cJSON *m = NULL;
@@ -631,8 +554,7 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	path = ca_xmalloc(strlen(esc) + 16);
 	sprintf(path, "/v1/files/%s", esc);
 	h = new_easy(f, path, f->hdrs, &resp);
-	ca_retry_init(&rp);
-	if ((rc = ca_perform(h, &resp, &rp, NULL, NULL)) != 0) {
+	if ((rc = ca_call(h, &resp, NULL, NULL, NULL, NULL)) != 0) {
 		report(id, "metadata", &resp);
 		ca_status_add(&f->st, rc);
 	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
@@ -853,7 +775,6 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
     const char *shown, long long want, struct sink *s)
 {
 	struct ca_resp resp;
-	struct ca_retry rp;
 	char *path;
 	CURL *h;
 	int rc;
@@ -897,8 +818,8 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
-	ca_retry_init(&rp);
-	rc = ca_perform(h, &resp, &rp, sink_rewind, s);
+	/* Reported by download_failed, which knows more. */
+	rc = ca_call(h, &resp, NULL, sink_rewind, s, NULL);
 	if (rc == 0)
 		(void)sink_flush(s);	/* a failure is in s->err */
 	free(s->wbuf);
@@ -1123,10 +1044,10 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout "
+	fprintf(fp, "usage: %s [-fqv] [-d dir] [-o file] [--idle-timeout "
 	    "seconds]\n"
 	    "                [--id file_id ...]\n"
-	    "       ca-fetch --version\n", fp);
+	    "       %s --version\n", ca_prog, ca_prog);
 	if (status == 0)
 		fputs("  -d DIR              write the files into DIR "
 		    "(default .)\n"
@@ -1209,8 +1130,14 @@ cleanup(struct fetch *f)
 	curl_global_cleanup();
 }
 
-int
-main(int argc, char *argv[])
+/* The --id operands, in order. */
+struct ids {
+	const char	**v;
+	size_t		  n;
+};
+
+static void
+parse_opts(int argc, char *argv[], struct fetch *f, struct ids *ids)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -1219,42 +1146,35 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct fetch f;
-	const char **ids = NULL;
-	size_t nids = 0, i;
-	int ch, rc, dflag = 0;
+	int ch, dflag = 0;
 
-	ca_setprog(argv[0]);
 	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
-	memset(&f, 0, sizeof(f));
-	f.dir = ".";
-	f.dirfd = -1;
-	f.idle_ms = IDLE_MS;
 	while ((ch = getopt_long(argc, argv, "d:fhi:o:qv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			f.dir = optarg;
+			f->dir = optarg;
 			dflag = 1;
 			break;
 		case 'f':
-			f.fflag = 1;
+			f->fflag = 1;
 			break;
 		case 'h':
 			usage(0);
 		case 'i':
-			ids = ca_xrealloc(ids, (nids + 1) * sizeof(*ids));
-			ids[nids++] = optarg;
+			ids->v = ca_xrealloc(ids->v, (ids->n + 1) *
+			    sizeof(*ids->v));
+			ids->v[ids->n++] = optarg;
 			break;
 		case 'I':
-			f.idle_ms = (long)(ca_seconds(optarg, "idle timeout") *
-			    1000);
+			f->idle_ms = (long)(ca_seconds(optarg,
+			    "idle timeout") * 1000);
 			break;
 		case 'o':
-			f.outpath = optarg;
+			f->outpath = optarg;
 			break;
 		case 'q':
-			f.qflag = 1;
+			f->qflag = 1;
 			break;
 		case 'v':
 			ca_verbose++;
@@ -1265,37 +1185,50 @@ main(int argc, char *argv[])
 			usage(CA_EX_USAGE);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 0)
+	if (optind < argc)
 		usage(CA_EX_USAGE);
-	if (*f.dir == '\0') {
+	if (*f->dir == '\0') {
 		ca_warn("-d: empty directory name");
 		usage(CA_EX_USAGE);
 	}
-	if (f.outpath != NULL && dflag) {
+	if (f->outpath != NULL && dflag) {
 		ca_warn("-d and -o cannot be used together");
 		usage(CA_EX_USAGE);
 	}
-	if (f.outpath != NULL && nids > 1) {
-		ca_warn("-o takes one file; %zu ids given", nids);
-		free(ids);
-		return CA_EX_USAGE;
+	if (f->outpath != NULL && ids->n > 1) {
+		ca_warn("-o takes one file; %zu ids given", ids->n);
+		exit(CA_EX_USAGE);
 	}
-	if (f.outpath != NULL && strcmp(f.outpath, "-") == 0)
-		f.tostdout = 1;
+	if (f->outpath != NULL && strcmp(f->outpath, "-") == 0)
+		f->tostdout = 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fetch f;
+	struct ids ids = { NULL, 0 };
+	size_t i;
+	int rc;
+
+	ca_setprog(argv[0]);
+	memset(&f, 0, sizeof(f));
+	f.dir = ".";
+	f.dirfd = -1;
+	f.idle_ms = IDLE_MS;
+	parse_opts(argc, argv, &f, &ids);
 	if ((rc = setup(&f)) != 0) {
-		free(ids);
+		free(ids.v);
 		cleanup(&f);
 		return rc;
 	}
-	if (nids > 0) {
-		for (i = 0; i < nids; i++)
-			if (!ca_strset_add(&f.seen, ids[i]))
-				fetch_one(&f, ids[i], NULL);
+	if (ids.n > 0) {
+		for (i = 0; i < ids.n; i++)
+			if (!ca_strset_add(&f.seen, ids.v[i]))
+				fetch_one(&f, ids.v[i], NULL);
 	} else
 		rc = run_records(&f);
-	free(ids);
+	free(ids.v);
 	cleanup(&f);
 	if (rc == 0)
 		rc = ca_status_exit(&f.st);

@@ -31,30 +31,17 @@ static int
 request(struct files *f, const char *method, const char *path,
     struct ca_resp *resp, const char *what)
 {
-	struct ca_retry rp;
-	char msg[700];
+	char *w = ca_sanitize(what, 100);
 	CURL *h;
 	int rc;
 
 	h = ca_api_easy(&f->api, method, path, f->hdrs, resp);
 	if (f->share != NULL)
 		curl_easy_setopt(h, CURLOPT_SHARE, f->share);
-	ca_retry_init(&rp);
-	if ((rc = ca_perform(h, resp, &rp, NULL, NULL)) != 0) {
-		char *w = ca_sanitize(what, 100);
-
-		if (resp->cc == CURLE_OK && resp->status >= 300 &&
-		    resp->status < 400)
-			ca_warn("%s: redirected (%ld); redirects are not "
-			    "followed", w, resp->status);
-		else {
-			ca_resp_errmsg(resp, msg, sizeof(msg));
-			ca_warn("%s: %s", w, msg);
-		}
-		free(w);
+	if ((rc = ca_call(h, resp, NULL, NULL, NULL, w)) != 0)
 		ca_status_add(&f->st, rc);
-	}
 	curl_easy_cleanup(h);
+	free(w);
 	return rc;
 }
 
@@ -87,8 +74,7 @@ list(struct files *f)
 	struct ca_strset cursors = { NULL, 0 };
 	char *cursor = NULL, *path;
 	const char *key = NULL, *next;
-	const cJSON *m;
-	cJSON *page, *rec;
+	cJSON *page;
 	int rc = 0, n;
 
 	memset(&resp, 0, sizeof(resp));
@@ -112,7 +98,7 @@ list(struct files *f)
 		if (rc != 0)
 			break;
 		page = ca_jparse(resp.body.p, resp.body.len);
-		if (ca_jarr(page, "data") == NULL) {
+		if (ca_emit_page(page, "file") == -1) {
 			char *rid = ca_sanitize(resp.request_id, 100);
 
 			ca_warn("list: malformed response (request-id %s)",
@@ -121,14 +107,6 @@ list(struct files *f)
 			cJSON_Delete(page);
 			ca_status_add(&f->st, CA_EX_FAIL);
 			break;
-		}
-		cJSON_ArrayForEach(m, ca_jarr(page, "data")) {
-			rec = cJSON_CreateObject();
-			cJSON_AddStringToObject(rec, "type", "file");
-			cJSON_AddItemToObject(rec, "file",
-			    cJSON_Duplicate(m, 1));
-			ca_emit(rec);
-			cJSON_Delete(rec);
 		}
 		next = next_cursor(page, &key);
 		if (next == NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -259,9 +237,9 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-files [-v] [-l limit] [--betas list]\n"
-	    "       ca-files -d [-fv]\n"
-	    "       ca-files --version\n", fp);
+	fprintf(fp, "usage: %s [-v] [-l limit] [--betas list]\n"
+	    "       %s -d [-fv]\n"
+	    "       %s --version\n", ca_prog, ca_prog, ca_prog);
 	if (status == 0)
 		fputs("  -d                  delete the files named by the "
 		    "records on stdin\n"
@@ -275,6 +253,21 @@ usage(int status)
 		    "  -h, --help          this text\n"
 		    "      --version       print the version and exit\n", fp);
 	exit(status);
+}
+
+static long
+page_size(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1000) {
+		ca_warn("-l: page size must be 1 to 1000");
+		usage(CA_EX_USAGE);
+	}
+	return n;
 }
 
 static int
@@ -304,8 +297,9 @@ cleanup(struct files *f)
 	curl_global_cleanup();
 }
 
-int
-main(int argc, char *argv[])
+/* The options, checked; returns 1 for -d (delete), else 0. */
+static int
+parse_opts(int argc, char *argv[], struct files *f)
 {
 	static const struct option longopts[] = {
 		{ "betas", required_argument, NULL, 'b' },
@@ -313,37 +307,26 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct files f;
-	char *end;
-	int ch, rc, dflag = 0, lflag = 0;
+	int ch, dflag = 0, lflag = 0;
 
-	ca_setprog(argv[0]);
 	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
-	memset(&f, 0, sizeof(f));
-	f.limit = 100;
 	while ((ch = getopt_long(argc, argv, "b:dfhl:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			f.betas = strcmp(optarg, "legacy") == 0 ?
+			f->betas = strcmp(optarg, "legacy") == 0 ?
 			    CA_FILES_BETA : optarg;
 			break;
 		case 'd':
 			dflag = 1;
 			break;
 		case 'f':
-			f.force = 1;
+			f->force = 1;
 			break;
 		case 'h':
 			usage(0);
 		case 'l':
-			errno = 0;
-			f.limit = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    f.limit < 1 || f.limit > 1000) {
-				ca_warn("-l: page size must be 1 to 1000");
-				usage(CA_EX_USAGE);
-			}
+			f->limit = page_size(optarg);
 			lflag = 1;
 			break;
 		case 'v':
@@ -355,22 +338,34 @@ main(int argc, char *argv[])
 			usage(CA_EX_USAGE);
 		}
 	}
-	argc -= optind;
-	if (argc > 0)
+	if (optind < argc)
 		usage(CA_EX_USAGE);
-	if (f.force && !dflag) {
+	if (f->force && !dflag) {
 		ca_warn("-f goes with -d");
 		usage(CA_EX_USAGE);
 	}
-	if (dflag && (lflag || f.betas != NULL)) {
+	if (dflag && (lflag || f->betas != NULL)) {
 		ca_warn("-l and --betas are for listing, not with -d");
 		usage(CA_EX_USAGE);
 	}
-	if (f.betas != NULL && (!ca_header_safe(f.betas) ||
-	    *f.betas == '\0')) {
+	if (f->betas != NULL && (!ca_header_safe(f->betas) ||
+	    *f->betas == '\0')) {
 		ca_warn("--betas: not a header value");
 		usage(CA_EX_USAGE);
 	}
+	return dflag;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct files f;
+	int rc, dflag;
+
+	ca_setprog(argv[0]);
+	memset(&f, 0, sizeof(f));
+	f.limit = 100;
+	dflag = parse_opts(argc, argv, &f);
 	if ((rc = setup(&f)) != 0) {
 		cleanup(&f);
 		return rc;

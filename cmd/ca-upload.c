@@ -80,10 +80,10 @@ static const struct {
 	{ NULL,		NULL }
 };
 
-static void
-usage(FILE *fp, int status)
+static void CA_NORETURN
+usage(int status)
 {
-	fprintf(fp,
+	fprintf(status ? stderr : stdout,
 	    "usage: %s [-0nqv] [-e seconds] [-t type] [path ...]\n"
 	    "  -0, --null            paths on stdin end with NUL, not newline\n"
 	    "  -e, --expires SECS    delete the file after SECS seconds "
@@ -250,23 +250,6 @@ size_lies(int fd, const struct stat *st)
 	return r != 1;		/* less than it says */
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Copy fd, read to its end, into an unlinked temporary file, and close
  * it: the copy's size is true, and the copy is what gets hashed and
@@ -305,7 +288,7 @@ spool(const char *spath, int fd, struct stat *st)
 			    "bytes (500 MB)", spath, CA_FILE_MAX);
 			goto fail;
 		}
-		if (write_all(t, buf, (size_t)r) == -1) {
+		if (ca_write_all(t, buf, (size_t)r) == -1) {
 			ca_warn("%s: temporary copy:", spath);
 			goto fail;
 		}
@@ -456,7 +439,7 @@ cache_store(const char *key, const cJSON *meta)
 	size_t n;
 	int fd, ok;
 
-	if (ca_mkdirs(opt.cachedir) == -1) {
+	if (ca_mkdirs(opt.cachedir, 0700) == -1) {
 		cache_trouble("cannot create it:");
 		return;
 	}
@@ -738,16 +721,16 @@ lfail_errno(const char *spath)
 	lfail(spath, "file_error", strerror(errno));
 }
 
-static int
-fail(const char *path, int status, const char *what,
-    const struct ca_resp *resp)
+/* A failed call: say it on stderr, keep the API's error for the record. */
+static void
+fail(const char *spath, const char *what, const struct ca_resp *resp)
 {
-	char msg[700];
+	char *w = ca_xmalloc(strlen(spath) + strlen(what) + 3);
 
-	ca_resp_errmsg(resp, msg, sizeof(msg));
-	ca_warn("%s: %s: %s", path, what, msg);
+	sprintf(w, "%s: %s", spath, what);
+	ca_call_report(w, resp);
+	free(w);
 	why_set(ca_resp_error(resp), resp);
-	return status;
 }
 
 /*
@@ -792,7 +775,6 @@ upload(const char *spath, int fd, long long size, const char *name,
 {
 	struct ca_api api = opt.api;
 	struct ca_resp resp;
-	struct ca_retry rp;
 	struct curl_slist *hdrs;
 	struct ca_sha256 sha;
 	struct src src;
@@ -838,8 +820,7 @@ upload(const char *spath, int fd, long long size, const char *name,
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, src_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &src);
 	}
-	ca_retry_init(&rp);
-	st = ca_perform(h, &resp, &rp, src_rewind, &src);
+	st = ca_call(h, &resp, NULL, src_rewind, &src, NULL);
 	bar_clear(&src);
 	*meta = NULL;
 	if (src.changed) {
@@ -847,7 +828,7 @@ upload(const char *spath, int fd, long long size, const char *name,
 		    "the file changed while it was being uploaded");
 		st = CA_EX_FAIL;
 	} else if (st != 0)
-		fail(spath, st, "upload failed", &resp);
+		fail(spath, "upload failed", &resp);
 	else if (src.sha != NULL && src.hashed != size) {
 		ca_warn("%s: the upload did not read the whole file", spath);
 		st = CA_EX_FAIL;
@@ -886,7 +867,6 @@ static int
 lookup(const char *spath, const char *id, cJSON **meta)
 {
 	struct ca_resp resp;
-	struct ca_retry rp;
 	struct curl_slist *hdrs;
 	char *seg, *url;
 	CURL *h;
@@ -904,14 +884,14 @@ lookup(const char *spath, const char *id, cJSON **meta)
 	h = ca_api_easy(&opt.api, "GET", url, hdrs, &resp);
 	free(url);
 	share_with(h);
-	ca_retry_init(&rp);
-	st = ca_perform(h, &resp, &rp, NULL, NULL);
+	/* Reported here: a 404 only means uploading again. */
+	st = ca_call(h, &resp, NULL, NULL, NULL, NULL);
 	if (st == 0 && (*meta = metadata(&resp)) == NULL)
 		st = -1;	/* nonsense for an answer: upload afresh */
 	else if (st != 0 && resp.cc == CURLE_OK && resp.status == 404)
 		st = -1;
 	else if (st != 0)
-		fail(spath, st, "checking the cached upload", &resp);
+		fail(spath, "checking the cached upload", &resp);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	ca_buf_free(&resp.body);
@@ -1115,13 +1095,37 @@ parse_expires(const char *s)
 	    v > EXPIRES_MAX) {
 		ca_warn("--expires: %s is not a number of seconds from %ld "
 		    "to %ld", s, EXPIRES_MIN, EXPIRES_MAX);
-		usage(stderr, CA_EX_USAGE);
+		usage(CA_EX_USAGE);
 	}
 	return v;
 }
 
-int
-main(int argc, char *argv[])
+/* The option letters; one with an argument has a ':' after it. */
+#define OPTSTRING	"+0e:hnqt:v"
+
+/*
+ * getopt's own messages are left out (opterr = 0) for ones that name
+ * the option as it was given; whether it takes an argument is read
+ * from OPTSTRING itself.
+ */
+static void CA_NORETURN
+bad_option(char *argv[])
+{
+	const char *o = optopt != 0 && optopt != ':' ?
+	    strchr(OPTSTRING, optopt) : NULL;
+
+	if (optopt != 0 && optopt != '?')
+		ca_warn(o != NULL && o[1] == ':' ?
+		    "option -%c needs an argument" : "unknown option -%c",
+		    optopt);
+	else
+		ca_warn("unknown or incomplete option %s", argv[optind - 1]);
+	usage(CA_EX_USAGE);
+}
+
+/* The options; returns the index of the first path operand. */
+static int
+parse_opts(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "null",	no_argument,		NULL, '0' },
@@ -1134,14 +1138,10 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct ca_status st = { 0, 0 };
-	char buf[PATH_MAX + 1];
-	long lineno = 0;
-	int ch, i, r;
+	int ch;
 
-	ca_setprog(argv[0]);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+0e:hnqt:v", longopts,
+	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '0':
@@ -1151,8 +1151,7 @@ main(int argc, char *argv[])
 			opt.expires = parse_expires(optarg);
 			break;
 		case 'h':
-			usage(stdout, 0);
-			break;
+			usage(0);
 		case 'n':
 			opt.nocache = 1;
 			break;
@@ -1162,7 +1161,7 @@ main(int argc, char *argv[])
 		case 't':
 			if (!mime_ok(optarg)) {
 				ca_warn("-t: not a MIME type: %s", optarg);
-				usage(stderr, CA_EX_USAGE);
+				usage(CA_EX_USAGE);
 			}
 			opt.type = optarg;
 			break;
@@ -1172,23 +1171,29 @@ main(int argc, char *argv[])
 		case 'V':
 			ca_version(ca_http_libs());
 		default:
-			if (optopt != 0 && optopt != '?')
-				ca_warn(strchr("et", optopt) != NULL ?
-				    "option -%c needs an argument" :
-				    "unknown option -%c", optopt);
-			else
-				ca_warn("unknown or incomplete option %s",
-				    argv[optind - 1]);
-			usage(stderr, CA_EX_USAGE);
+			bad_option(argv);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (opt.nul && argc > 0) {
+	if (opt.nul && optind < argc) {
 		ca_warn("-0 is for paths on standard input; "
 		    "got path operands too");
-		usage(stderr, CA_EX_USAGE);
+		usage(CA_EX_USAGE);
 	}
+	return optind;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ca_status st = { 0, 0 };
+	char buf[PATH_MAX + 1];
+	long lineno = 0;
+	int i, r;
+
+	ca_setprog(argv[0]);
+	i = parse_opts(argc, argv);
+	argc -= i;
+	argv += i;
 	if (ca_api_init(&opt.api) != 0)
 		return CA_EX_USAGE;
 	if (!opt.nocache && (opt.cachedir = ca_cache_dir("files")) == NULL)

@@ -377,6 +377,13 @@ CURLSH	*ca_api_share(void);
 /* The headers every API request carries, plus anthropic-beta if any. */
 struct curl_slist *ca_api_headers(const struct ca_api *api,
 	    const char *betas);
+/*
+ * The anthropic-beta value for a JSON array of beta names, joined with
+ * commas (NULL for none), or NULL with *bad saying why: not an array,
+ * or a name that is not a plain header-safe string without a comma.
+ * Caller frees.
+ */
+char	*ca_betas_join(const cJSON *betas, const char **bad);
 /* The API's error object from resp, or one made up for a transport error. */
 cJSON	*ca_resp_error(const struct ca_resp *resp);
 /* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */
@@ -391,12 +398,37 @@ struct ca_retry;
 int	 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	    int (*rewind)(void *ctx), void *ctx);
 
+/*
+ * ca_call.c: one API call.  ca_call performs h with retries (rp, or the
+ * default policy when rp is NULL) as ca_perform does, and on failure
+ * reports it with ca_call_report unless what is NULL.
+ */
+int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
+	    int (*rewind)(void *ctx), void *ctx, const char *what);
+/*
+ * The one report of a failed call: "what: 529 overloaded_error: ...
+ * (request-id ...) [error_code]", or "what: redirected (302) to URL;
+ * redirects are not followed".  what must be fit for a terminal
+ * already (ca_sanitize).
+ */
+void	 ca_call_report(const char *what, const struct ca_resp *resp);
+/*
+ * Emit one record {"type": TYPE, TYPE: item} for each item of a list
+ * page's "data" array; -1, emitting nothing, if it has none.
+ */
+int	 ca_emit_page(const cJSON *page, const char *type);
+
 /* ca_retry.c: the official SDKs' retry policy (no libcurl calls). */
 struct ca_retry {
 	int	 max;		/* retries after the first attempt; 0 none */
 	double	 budget_s;	/* total time allowed for waiting; 0 none */
 	double	 waited_s;	/* spent so far */
 };
+/*
+ * The default total wait for retries, in seconds: ca-exec(1) documents
+ * it, and every tool starts from it.
+ */
+#define CA_RETRY_BUDGET_S	60
 void	 ca_retry_init(struct ca_retry *rp);
 /*
  * Seconds to hold new requests back because the response said the
@@ -428,8 +460,6 @@ void	 ca_sha256_final(struct ca_sha256 *s, char hex[65]);
 void	 ca_sha256_free(struct ca_sha256 *s);
 /* $XDG_CACHE_HOME/ca/SUB or ~/.cache/ca/SUB; NULL if neither is set. */
 char	*ca_cache_dir(const char *sub);
-/* mkdir -p, mode 0700 for what it creates. */
-int	 ca_mkdirs(const char *path);
 /* Same file, same size, same mtime and ctime to the nanosecond? */
 int	 ca_stat_same(const struct stat *a, const struct stat *b);
 /*
@@ -445,6 +475,12 @@ int	 ca_statcache_get(const struct stat *st, char hex[65]);
  */
 void	 ca_statcache_put(const struct stat *st, const char *hex,
 	    const struct timespec *read_at);
+
+/* ca_file.c: directories and writes. */
+/* mkdir -p, with mode (before the umask) for what it creates. */
+int	 ca_mkdirs(const char *path, mode_t mode);
+/* Write all n bytes, through short writes and EINTR; -1 with errno. */
+int	 ca_write_all(int fd, const void *p, size_t n);
 
 /* ca_sse.c: a text/event-stream parser (any framing, any chunking). */
 struct ca_sse;

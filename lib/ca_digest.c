@@ -85,26 +85,6 @@ ca_cache_dir(const char *sub)
 	return p;
 }
 
-int
-ca_mkdirs(const char *path)
-{
-	char *p = ca_xstrdup(path), *q;
-	int rv = 0;
-
-	for (q = p + 1; *q && rv == 0; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			rv = -1;
-		*q = '/';
-	}
-	if (rv == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
-		rv = -1;
-	free(p);
-	return rv;
-}
-
 /*
  * The stat cache: one small file per inode under ca_cache_dir("stat"),
  * holding the device, inode, size, mtime and ctime (in nanoseconds) the
@@ -189,7 +169,7 @@ ca_statcache_put(const struct stat *st, const char *hex,
 	    (dir = ca_cache_dir("stat")) == NULL)
 		return;
 	/* A cache, not a record: failing to keep it is no error. */
-	if (ca_mkdirs(dir) == -1) {
+	if (ca_mkdirs(dir, 0700) == -1) {
 		free(dir);
 		return;
 	}

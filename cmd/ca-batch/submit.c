@@ -124,7 +124,7 @@ take_new(const struct ca_rec *rec)
 	long i;
 
 	if ((bad = check_new(rec, id)) == NULL)
-		h = join_betas(cJSON_GetObjectItemCaseSensitive(rec->json,
+		h = ca_betas_join(cJSON_GetObjectItemCaseSensitive(rec->json,
 		    "betas"), &bad);
 	if (bad == NULL && new_item(&b, id, rec->raw, rec->len) == -1)
 		bad = "params cannot be read";
@@ -259,7 +259,7 @@ take_batch(const struct ca_rec *rec)
 	b->betas = cJSON_Duplicate(ca_jarr(rec->json, "betas"), 1);
 	if (b->betas == NULL)
 		b->betas = cJSON_CreateArray();
-	b->betas_h = join_betas(b->betas, &bad);
+	b->betas_h = ca_betas_join(b->betas, &bad);
 	b->raw = ca_xmalloc(rec->len + 1);
 	memcpy(b->raw, rec->raw, rec->len);
 	b->raw[rec->len] = '\0';
