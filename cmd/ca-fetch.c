@@ -3,15 +3,13 @@
  *
  * Every record passes through unchanged; after each response record the
  * files its code execution results name are fetched into a directory.
- * The names come from the server, so they are never trusted: only a
- * cleaned base name is used, the bytes go to a temporary file created
- * with O_EXCL|O_NOFOLLOW inside an open directory, and the file appears
- * under its final name only once it is complete and synced.
+ * The names come from the server, so they are never trusted: lib/
+ * ca_save.c cleans them and publishes each file under its name only
+ * once it is complete and synced.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,58 +20,12 @@
 
 #include "ca.h"
 
-#define NAME_MAX_BYTES	200		/* a saved name, at most */
-#define EXT_MAX_BYTES	16		/* an extension worth keeping */
 #define META_MAX	((size_t)1 << 20)	/* one metadata body */
 #define IDLE_MS		60000L		/* abort a request stalled this long */
 #define XFER_BUF	(512L << 10)	/* libcurl's buffer for a download */
 /* No generated file is larger than a container's 5 GiB of disk. */
 #define FETCH_MAX	((long long)5 << 30)
 #define PROGRESS_MIN	((long long)1 << 20)
-
-/*
- * The temporary file of the download in progress, for the signal
- * handler: it may only look at these.
- */
-static volatile sig_atomic_t tmp_live;
-static int tmp_dirfd = -1;
-static char tmp_name[32];
-
-static void
-on_signal(int sig)
-{
-	if (tmp_live)
-		unlinkat(tmp_dirfd, tmp_name, 0);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Clean up on the signals a user or a job runner sends, unless ignored. */
-static void
-catch_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa, old;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(sigs[i], &sa, NULL);
-	}
-	/*
-	 * Past a file size limit (ulimit -f) write(2) then fails with
-	 * EFBIG, which is reported and cleaned up like any write error,
-	 * instead of SIGXFSZ killing us with the temporary left behind.
-	 */
-	signal(SIGXFSZ, SIG_IGN);
-}
 
 struct fetch {
 	struct ca_api	 api;
@@ -116,150 +68,6 @@ struct sink {
 	struct timespec	 last;
 };
 
-static const struct {
-	const char *mime, *ext;
-} mime_exts[] = {
-	{ "application/json", ".json" },
-	{ "application/pdf", ".pdf" },
-	{ "application/vnd.ms-excel", ".xls" },
-	{ "application/vnd.openxmlformats-officedocument.presentationml."
-	    "presentation", ".pptx" },
-	{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	    ".xlsx" },
-	{ "application/vnd.openxmlformats-officedocument.wordprocessingml."
-	    "document", ".docx" },
-	{ "application/zip", ".zip" },
-	{ "image/gif", ".gif" },
-	{ "image/jpeg", ".jpg" },
-	{ "image/png", ".png" },
-	{ "image/svg+xml", ".svg" },
-	{ "image/webp", ".webp" },
-	{ "text/csv", ".csv" },
-	{ "text/html", ".html" },
-	{ "text/markdown", ".md" },
-	{ "text/plain", ".txt" },
-};
-
-/* A name made from the file id, for when the server's cannot be used. */
-static char *
-generated_name(const char *id, const char *mime)
-{
-	const char *ext = "";
-	char *out, *o;
-	size_t i;
-
-	for (i = 0; mime != NULL && i < sizeof(mime_exts) /
-	    sizeof(mime_exts[0]); i++)
-		if (strcmp(mime_exts[i].mime, mime) == 0)
-			ext = mime_exts[i].ext;
-	o = out = ca_xmalloc(strlen(id) + 32);
-	if (strncmp(id, "file_", 5) != 0)
-		o += sprintf(o, "file_");
-	for (i = 0; i < 100 && id[i] != '\0'; i++)
-		*o++ = (strchr("-_", id[i]) != NULL ||
-		    (id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'z') ||
-		    (id[i] >= 'A' && id[i] <= 'Z')) ? id[i] : '_';
-	strcpy(o, ext);
-	return out;
-}
-
-/* Cut s to at most max bytes without splitting a UTF-8 sequence. */
-static size_t
-utf8_cut(const char *s, size_t len, size_t max)
-{
-	if (len <= max)
-		return len;
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	return max;
-}
-
-/*
- * The base name to save a server-named file under, or NULL if nothing
- * safe is left of it: only the last component, no control bytes or
- * invalid UTF-8, no leading dots (no dotfiles, no "." or ".."), bounded
- * length with the extension kept.
- */
-static char *
-clean_name(const char *fname)
-{
-	const unsigned char *p, *b;
-	char *out, *ext;
-	size_t n, k, extlen, stem;
-	int blank = 1;
-
-	if (fname == NULL)
-		return NULL;
-	for (b = p = (const unsigned char *)fname; *p != '\0'; p++)
-		if (*p == '/' || *p == '\\')
-			b = p + 1;
-	while (*b == '.')
-		b++;
-	n = strlen((const char *)b);
-	out = ca_xmalloc(n + 1);
-	for (p = b, k = 0; *p != '\0'; ) {
-		size_t l = ca_utf8_len(p, n - (size_t)(p - b));
-
-		if (l == 0 || (l == 1 && (*p < 0x20 || *p == 0x7f ||
-		    *p == ':')) || (l == 2 && *p == 0xc2 && p[1] < 0xa0)) {
-			/* Controls, C1 included, and broken UTF-8. */
-			out[k++] = '_';
-			p++;
-			continue;
-		}
-		if (*p != ' ')
-			blank = 0;
-		memcpy(out + k, p, l);
-		k += l;
-		p += l;
-	}
-	out[k] = '\0';
-	if (k == 0 || blank) {
-		free(out);
-		return NULL;
-	}
-	if (out[0] == '-')
-		out[0] = '_';	/* "rm *" in the directory must not see -rf */
-	if (k > NAME_MAX_BYTES) {
-		ext = strrchr(out, '.');
-		extlen = ext != NULL ? strlen(ext) : 0;
-		if (ext == NULL || ext == out || extlen > EXT_MAX_BYTES)
-			extlen = 0;
-		stem = utf8_cut(out, k - extlen, NAME_MAX_BYTES - extlen);
-		memmove(out + stem, out + k - extlen, extlen + 1);
-	}
-	return out;
-}
-
-/*
- * A name not yet given out in this run: generated files in different
- * directories of the container (outputs/a/chart.png, outputs/b/
- * chart.png) reach us with the same base name, and the second must not
- * replace the first.  It becomes chart-2.png (chart-3.png, ...), the
- * same on every run over the same input.  Takes name; returns the one
- * to use.
- */
-static char *
-unique_name(struct fetch *f, char *name)
-{
-	const char *ext = strrchr(name, '.');
-	size_t stem = ext != NULL && ext != name ? (size_t)(ext - name) :
-	    strlen(name);
-	char *n = name;
-	long i;
-
-	for (i = 2; ca_strset_add(&f->names, n); i++) {
-		if (n != name)
-			free(n);
-		n = ca_xmalloc(strlen(name) + 24);
-		sprintf(n, "%.*s-%ld%s", (int)stem, name, i, name + stem);
-	}
-	if (n != name)
-		free(name);
-	return n;
-}
-
 /* "DIR/NAME" as records and messages show it. */
 static char *
 shown_path(const struct fetch *f, const char *name)
@@ -300,66 +108,6 @@ open_dir(const char *dir, int create)
 		free(s);
 	}
 	return fd;
-}
-
-static void
-tmp_newname(void)
-{
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	static unsigned long ctr;
-	unsigned char r[12];
-	unsigned long x;
-	int fd, i, ok = 0;
-
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
-		ok = read(fd, r, sizeof(r)) == (ssize_t)sizeof(r);
-		close(fd);
-	}
-	if (!ok) {
-		x = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16)
-		    ^ ++ctr * 2654435761UL;
-		for (i = 0; i < (int)sizeof(r); i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			r[i] = (unsigned char)(x >> 33);
-		}
-	}
-	memcpy(tmp_name, ".ca-fetch.", 10);
-	for (i = 0; i < (int)sizeof(r); i++)
-		tmp_name[10 + i] = chars[r[i] % (sizeof(chars) - 1)];
-	tmp_name[10 + sizeof(r)] = '\0';
-}
-
-/*
- * Create the temporary file in dirfd.  O_EXCL|O_NOFOLLOW: a name
- * planted there, symbolic link or not, makes us pick another one.
- * tmp_live is set first, so a signal from here on removes it.
- */
-static int
-tmp_open(int dirfd)
-{
-	int fd, tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		tmp_newname();
-		tmp_dirfd = dirfd;
-		tmp_live = 1;
-		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd != -1)
-			return fd;
-		tmp_live = 0;
-		if (errno != EEXIST)
-			break;
-	}
-	return -1;
-}
-
-static void
-tmp_remove(void)
-{
-	if (tmp_live)
-		unlinkat(tmp_dirfd, tmp_name, 0);
-	tmp_live = 0;
 }
 
 /*
@@ -577,50 +325,6 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 }
 
 /*
- * Does the regular file name in dirfd hold exactly these bytes?  The
- * stat cache spares reading a file that has not changed since a run
- * last did.
- */
-static int
-same_bytes(int dirfd, const char *name, const struct stat *st,
-    long long size, const char *hex)
-{
-	struct ca_sha256 c;
-	struct timespec t0;
-	struct stat st2, st3;
-	char buf[65536], h[65];
-	ssize_t n;
-	int fd, same = 0;
-
-	if (!S_ISREG(st->st_mode) || st->st_size != size)
-		return 0;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK);
-	if (fd == -1)
-		return 0;
-	if (fstat(fd, &st2) == 0 && st2.st_dev == st->st_dev &&
-	    st2.st_ino == st->st_ino) {
-		if (ca_statcache_get(&st2, h) == 0) {
-			close(fd);
-			return strcmp(h, hex) == 0;
-		}
-		clock_gettime(CLOCK_REALTIME, &t0);
-		ca_sha256_init(&c);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			ca_sha256_update(&c, buf, (size_t)n);
-		if (n == 0) {
-			ca_sha256_final(&c, h);
-			same = strcmp(h, hex) == 0;
-			if (fstat(fd, &st3) == 0 && ca_stat_same(&st2, &st3))
-				ca_statcache_put(&st2, h, &t0);
-		} else
-			ca_sha256_free(&c);
-	}
-	close(fd);
-	return same;
-}
-
-/*
  * Give the complete temporary file its final name.  Without -f an
  * existing name (a symbolic link included) is an error, and linkat
  * makes that check atomic; with -f renameat replaces the name itself,
@@ -633,44 +337,35 @@ publish(struct fetch *f, int dirfd, const char *name, const char *shown,
 {
 	struct stat st;
 	char *s;
+	int e;
 
 	*unchanged = 0;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (same_bytes(dirfd, name, &st, size, hex)) {
+		if (ca_file_holds(dirfd, name, &st, size, hex)) {
 			*unchanged = 1;
-			tmp_remove();
+			ca_tmp_remove();
 			return 0;
 		}
 		if (!f->fflag)
 			goto exists;
-		if (renameat(dirfd, tmp_name, dirfd, name) == -1)
-			goto fail;
-	} else if (errno != ENOENT)
-		goto fail;
-	else if (linkat(dirfd, tmp_name, dirfd, name, 0) == 0)
-		tmp_remove();
+		if (ca_tmp_publish(dirfd, name, 1) == 0)
+			return 0;
+	} else if (errno == ENOENT && ca_tmp_publish(dirfd, name, 0) == 0)
+		return 0;
 	else if (errno == EEXIST)
 		goto exists;
-	else if ((errno == EPERM || errno == ENOTSUP || errno == ENOSYS ||
-	    errno == EMLINK) && renameat(dirfd, tmp_name, dirfd, name) == 0)
-		;	/* no hard links here: a plain rename will do */
-	else
-		goto fail;
-	tmp_live = 0;
-	/* The new name must survive a crash too. */
-	fsync(dirfd);
-	return 0;
+	e = errno;
+	s = ca_sanitize(shown, 0);
+	errno = e;
+	ca_warn("%s:", s);
+	free(s);
+	ca_tmp_remove();
+	return -1;
 exists:
 	s = ca_sanitize(shown, 0);
 	ca_warn("%s exists (use -f to overwrite)", s);
 	free(s);
-	tmp_remove();
-	return -1;
-fail:
-	s = ca_sanitize(shown, 0);
-	ca_warn("%s:", s);
-	free(s);
-	tmp_remove();
+	ca_tmp_remove();
 	return -1;
 }
 
@@ -764,7 +459,7 @@ tmp_finish(struct fetch *f, struct sink *s, const char *id)
 		free(sid);
 		free(shown);
 		ca_status_add(&f->st, CA_EX_FAIL);
-		tmp_remove();
+		ca_tmp_remove();
 	}
 	return rc;
 }
@@ -791,7 +486,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	ca_sha256_init(&s->sha);
 	if (f->tostdout)
 		s->fd = STDOUT_FILENO;
-	else if ((s->fd = tmp_open(dirfd)) == -1) {
+	else if ((s->fd = ca_tmp_open(dirfd, ".ca-fetch.")) == -1) {
 		char *sd = ca_sanitize(f->outpath ? f->outpath : f->dir, 0);
 
 		ca_warn("cannot create a temporary file in %s:", sd);
@@ -831,7 +526,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 		download_failed(f, id, s, &resp, rc);
 		if (!f->tostdout) {
 			close(s->fd);
-			tmp_remove();
+			ca_tmp_remove();
 		}
 		rc = -1;
 	} else if (!f->tostdout)
@@ -881,10 +576,10 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	fname = ca_jstr(meta, "filename");
 	if (f->outpath != NULL)
 		name = ca_xstrdup(f->outname);
-	else if ((name = clean_name(fname)) == NULL)
-		name = generated_name(id, ca_jstr(meta, "mime_type"));
+	else if ((name = ca_name_clean(fname)) == NULL)
+		name = ca_name_from_id(id, ca_jstr(meta, "mime_type"));
 	if (f->outpath == NULL)
-		name = unique_name(f, name);
+		name = ca_name_unique(&f->names, name);
 	shown = shown_path(f, name);
 	if (ca_verbose) {
 		char *a = ca_sanitize(fname, 0), *b = ca_sanitize(shown, 0);
@@ -1109,9 +804,9 @@ setup(struct fetch *f)
 		f->dirfd = open_dir(f->dir, 1);
 	if (!f->tostdout && f->dirfd == -1)
 		return CA_EX_USAGE;
-	catch_signals();
+	ca_tmp_catch();
 	/* ca_die paths (out of memory) must not leave a temporary behind. */
-	atexit(tmp_remove);
+	atexit(ca_tmp_remove);
 	return 0;
 }
 

@@ -482,6 +482,46 @@ int	 ca_mkdirs(const char *path, mode_t mode);
 /* Write all n bytes, through short writes and EINTR; -1 with errno. */
 int	 ca_write_all(int fd, const void *p, size_t n);
 
+/*
+ * Does the regular file name in dirfd (st its lstat) hold exactly size
+ * bytes of digest hex?  The stat cache spares reading it again.
+ */
+int	 ca_file_holds(int dirfd, const char *name, const struct stat *st,
+	    long long size, const char *hex);
+
+/*
+ * ca_save.c: saving files under names from elsewhere (a server's).
+ * The base name to save fname under, or NULL if nothing safe is left
+ * of it: its last component, without control bytes, invalid UTF-8,
+ * leading dots or a leading '-', at most 200 bytes with its extension
+ * kept.  Caller frees.
+ */
+char	*ca_name_clean(const char *fname);
+/* A name made from a file id and its MIME type's extension. */
+char	*ca_name_from_id(const char *id, const char *mime);
+/*
+ * A name not yet in given (which it is then added to): NAME, else
+ * NAME-2.EXT, NAME-3.EXT ...  Takes name; returns the one to use.
+ */
+char	*ca_name_unique(struct ca_strset *given, char *name);
+/*
+ * One temporary file at a time: created in dirfd as PREFIX and random
+ * letters, O_EXCL|O_NOFOLLOW, mode 0600; -1 with errno.  Removed by
+ * ca_tmp_remove (fit for atexit), and on SIGINT, SIGTERM and SIGHUP
+ * once ca_tmp_catch was called (which also ignores SIGXFSZ, so a file
+ * size limit is a write error).
+ */
+int	 ca_tmp_open(int dirfd, const char *prefix);
+void	 ca_tmp_remove(void);
+void	 ca_tmp_catch(void);
+/*
+ * Give the complete temporary file its final name in dirfd.  replace:
+ * rename over whatever name is (never following a link there); else
+ * an existing name fails with EEXIST, atomically.  -1 with errno and
+ * the temporary kept.
+ */
+int	 ca_tmp_publish(int dirfd, const char *name, int replace);
+
 /* ca_sse.c: a text/event-stream parser (any framing, any chunking). */
 struct ca_sse;
 /* Called once per event that has an event: line; nonzero aborts. */
