@@ -24,11 +24,10 @@
 #include "ca.h"
 
 
-#define CHUNK		65536		/* read size for hashing */
+#define CHUNK		65536		/* read size for copying */
 #define XFER_BUF	(512L << 10)	/* libcurl's buffer for the upload */
 #define SNIFF_MAX	8192		/* bytes looked at to guess a type */
 #define BAR_MIN		((long long)1 << 20)	/* files that get a bar */
-#define CACHE_ENTRY_MAX	65536
 #define EXPIRES_MIN	3600L
 #define EXPIRES_MAX	7776000L
 /* A cached file that expires sooner than this is uploaded again. */
@@ -40,45 +39,10 @@ static struct {
 	int		 nul;
 	const char	*type;
 	long		 expires;	/* 0: not sent */
-	char		*cachedir;	/* NULL: no cache */
-	int		 cachewarned;
+	struct ca_upcache cache;
 	struct ca_api	 api;
 	CURLSH		*share;
 } opt;
-
-static const struct {
-	const char	*ext;
-	const char	*type;
-} mimetab[] = {
-	{ "csv",	"text/csv" },
-	{ "tsv",	"text/tab-separated-values" },
-	{ "json",	"application/json" },
-	{ "jsonl",	"application/x-ndjson" },
-	{ "ndjson",	"application/x-ndjson" },
-	{ "xlsx",	"application/vnd.openxmlformats-officedocument."
-			"spreadsheetml.sheet" },
-	{ "xls",	"application/vnd.ms-excel" },
-	{ "parquet",	"application/vnd.apache.parquet" },
-	{ "pdf",	"application/pdf" },
-	{ "png",	"image/png" },
-	{ "jpg",	"image/jpeg" },
-	{ "jpeg",	"image/jpeg" },
-	{ "gif",	"image/gif" },
-	{ "webp",	"image/webp" },
-	{ "txt",	"text/plain" },
-	{ "log",	"text/plain" },
-	{ "md",		"text/markdown" },
-	{ "xml",	"application/xml" },
-	{ "html",	"text/html" },
-	{ "htm",	"text/html" },
-	{ "yaml",	"application/yaml" },
-	{ "yml",	"application/yaml" },
-	{ "py",		"text/x-python" },
-	{ "zip",	"application/zip" },
-	{ "gz",		"application/gzip" },
-	{ "tar",	"application/x-tar" },
-	{ NULL,		NULL }
-};
 
 static void CA_NORETURN
 usage(int status)
@@ -107,122 +71,6 @@ base_name(const char *path)
 	const char *p = strrchr(path, '/');
 
 	return p != NULL ? p + 1 : path;
-}
-
-static const char *
-mime_by_ext(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	int i;
-
-	/* ".profile" is a hidden file without an extension. */
-	if (dot == NULL || dot == name || dot[1] == '\0')
-		return NULL;
-	for (i = 0; mimetab[i].ext != NULL; i++)
-		if (strcasecmp(dot + 1, mimetab[i].ext) == 0)
-			return mimetab[i].type;
-	return NULL;
-}
-
-/*
- * Valid UTF-8 without NULs or other binary controls.  A sequence cut by
- * the end of a partial sample is forgiven.
- */
-static int
-utf8_text(const unsigned char *p, size_t n, int partial)
-{
-	size_t i = 0, k, need;
-	unsigned c;
-
-	while (i < n) {
-		c = p[i];
-		if (c < 0x80) {
-			if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' &&
-			    c != '\r' && c != '\f' && c != 0x1b) || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3;
-		else
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if (i + k >= n)
-				return partial;
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((c == 0xe0 && p[i + 1] < 0xa0) ||
-		    (c == 0xed && p[i + 1] > 0x9f) ||
-		    (c == 0xf0 && p[i + 1] < 0x90) ||
-		    (c == 0xf4 && p[i + 1] > 0x8f))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
-}
-
-static const char *
-mime_sniff(const unsigned char *p, size_t n, int partial)
-{
-	const char *t = ca_magic_type(p, n);
-
-	if (t != NULL)
-		return t;
-	if (utf8_text(p, n, partial))
-		return "text/plain";
-	return "application/octet-stream";
-}
-
-/* A type we put in a part header: type/subtype, no spaces or controls. */
-static int
-mime_ok(const char *t)
-{
-	const char *slash = strchr(t, '/');
-	const unsigned char *p;
-
-	if (slash == NULL || slash == t || slash[1] == '\0')
-		return 0;
-	for (p = (const unsigned char *)t; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/*
- * Hash exactly size bytes of fd into hex.  Returns 0, -1 on a read
- * error (errno set) or -2 when the file changed size under us.
- */
-static int
-hash_file(int fd, long long size, char hex[65])
-{
-	static unsigned char buf[CHUNK];
-	struct ca_sha256 s;
-	long long off = 0;
-	ssize_t r;
-	size_t want;
-
-	ca_sha256_init(&s);
-	while (off < size) {
-		want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
-		r = pread(fd, buf, want, (off_t)off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ca_sha256_free(&s);
-			return r == 0 ? -2 : -1;
-		}
-		ca_sha256_update(&s, buf, (size_t)r);
-		off += r;
-	}
-	ca_sha256_final(&s, hex);
-	return 0;
 }
 
 /*
@@ -326,7 +174,7 @@ digest_first(const char *spath, int fd, const struct stat *st, char hex[65])
 		return 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &t0);
-	switch (hash_file(fd, (long long)st->st_size, hex)) {
+	switch (ca_sha256_fd(fd, (long long)st->st_size, hex)) {
 	case -1:
 		lfail_errno(spath);
 		return -1;
@@ -350,120 +198,6 @@ sniff_file(int fd, unsigned char *buf, size_t n)
 		r = pread(fd, buf, n, 0);
 	while (r == -1 && errno == EINTR);
 	return r > 0 ? (size_t)r : 0;
-}
-
-static void
-cache_trouble(const char *what)
-{
-	char *d = ca_sanitize(opt.cachedir, 0);
-
-	/* Once per run: a read-only home should not drown the output. */
-	if (!opt.cachewarned)
-		ca_warn("cache %s: %s %s; uploads go on without the cache",
-		    d, what, strerror(errno));
-	opt.cachewarned = 1;
-	free(d);
-}
-
-/*
- * The key names everything that makes an uploaded file what it is for a
- * container: the server, the bytes, the name, the type and the expiry.
- */
-static void
-cache_key(const char *digest, const char *name, const char *type,
-    char key[65])
-{
-	struct ca_sha256 s;
-	char exp[32];
-
-	snprintf(exp, sizeof(exp), "%ld", opt.expires);
-	ca_sha256_init(&s);
-	ca_sha256_update(&s, "ca-upload cache v1", 19);
-	ca_sha256_update(&s, opt.api.base, strlen(opt.api.base) + 1);
-	ca_sha256_update(&s, digest, 65);
-	ca_sha256_update(&s, name, strlen(name) + 1);
-	ca_sha256_update(&s, type, strlen(type) + 1);
-	ca_sha256_update(&s, exp, strlen(exp) + 1);
-	ca_sha256_final(&s, key);
-}
-
-static char *
-cache_file(const char *key)
-{
-	char *p = ca_xmalloc(strlen(opt.cachedir) + 70);
-
-	sprintf(p, "%s/%s", opt.cachedir, key);
-	return p;
-}
-
-/* The cached metadata's file id, or NULL on a miss. */
-static char *
-cache_load(const char *key)
-{
-	char *path = cache_file(key), *id = NULL;
-	char buf[CACHE_ENTRY_MAX];
-	ssize_t n;
-	cJSON *j;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	free(path);
-	if (fd == -1) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			cache_trouble("cannot read it:");
-		return NULL;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n > 0 && (j = ca_jparse(buf, (size_t)n)) != NULL) {
-		const char *s = ca_jstr(j, "id");
-
-		if (s != NULL && *s != '\0')
-			id = ca_xstrdup(s);
-		cJSON_Delete(j);
-	}
-	if (id == NULL)
-		ca_note("cache entry %s is damaged; ignoring it", key);
-	return id;
-}
-
-/*
- * Temp file, rename: concurrent writers cannot interleave; the last
- * rename wins.  No fsync: after a crash an entry may be empty, and
- * cache_load ignores a damaged entry, so the cost is one upload.
- */
-static void
-cache_store(const char *key, const cJSON *meta)
-{
-	char *tmp, *dst, *s;
-	size_t n;
-	int fd, ok;
-
-	if (ca_mkdirs(opt.cachedir, 0700) == -1) {
-		cache_trouble("cannot create it:");
-		return;
-	}
-	tmp = ca_xmalloc(strlen(opt.cachedir) + 16);
-	sprintf(tmp, "%s/.tmp.XXXXXX", opt.cachedir);
-	if ((fd = mkstemp(tmp)) == -1) {
-		cache_trouble("cannot write to it:");
-		free(tmp);
-		return;
-	}
-	s = ca_jprint(meta);
-	n = strlen(s);
-	s[n] = '\n';
-	ok = fchmod(fd, 0600) == 0 && write(fd, s, n + 1) == (ssize_t)(n + 1);
-	free(s);
-	if (close(fd) == -1)
-		ok = 0;
-	dst = cache_file(key);
-	if (!ok || rename(tmp, dst) == -1) {
-		cache_trouble("cannot write to it:");
-		unlink(tmp);
-	}
-	free(dst);
-	free(tmp);
 }
 
 /* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
@@ -964,7 +698,7 @@ cached_or_upload(const char *spath, const char *path, int fd,
 	char *id;
 	int st;
 
-	if (key != NULL && (id = cache_load(key)) != NULL) {
+	if (key != NULL && (id = ca_upcache_load(&opt.cache, key)) != NULL) {
 		char *sid = ca_sanitize(id, 100);
 
 		st = lookup(spath, id, &meta);
@@ -1007,7 +741,7 @@ cached_or_upload(const char *spath, const char *path, int fd,
 		free(sid);
 	}
 	if (key != NULL)
-		cache_store(key, meta);
+		ca_upcache_store(&opt.cache, key, meta);
 	emit(path, meta, digest, 0);
 	return 0;
 }
@@ -1034,9 +768,9 @@ do_path(const char *path)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (size_lies(fd, &st) && (fd = spool(spath, fd, &st)) == -1)
 		goto out;
-	if ((type = opt.type) == NULL && (type = mime_by_ext(name)) == NULL) {
+	if ((type = opt.type) == NULL && (type = ca_type_by_name(name)) == NULL) {
 		sniffn = sniff_file(fd, sniff, SNIFF_MAX);
-		type = mime_sniff(sniff, sniffn,
+		type = ca_type_sniff(sniff, sniffn,
 		    (long long)sniffn < (long long)st.st_size);
 	}
 	/*
@@ -1045,13 +779,14 @@ do_path(const char *path)
 	 * cache, upload() hashes what it sends.
 	 */
 	digest[0] = '\0';
-	if (opt.cachedir != NULL) {
+	if (opt.cache.dir != NULL) {
 		if (digest_first(spath, fd, &st, digest) == -1)
 			goto close;
-		cache_key(digest, name, type, key);
+		ca_upcache_key(opt.api.base, digest, name, type,
+		    opt.expires, key);
 	}
 	r = cached_or_upload(spath, path, fd, &st, name, type, digest,
-	    opt.cachedir != NULL ? key : NULL);
+	    opt.cache.dir != NULL ? key : NULL);
 close:
 	close(fd);
 out:
@@ -1159,7 +894,7 @@ parse_opts(int argc, char *argv[])
 			opt.quiet = 1;
 			break;
 		case 't':
-			if (!mime_ok(optarg)) {
+			if (!ca_type_ok(optarg)) {
 				ca_warn("-t: not a MIME type: %s", optarg);
 				usage(CA_EX_USAGE);
 			}
@@ -1196,7 +931,7 @@ main(int argc, char *argv[])
 	argv += i;
 	if (ca_api_init(&opt.api) != 0)
 		return CA_EX_USAGE;
-	if (!opt.nocache && (opt.cachedir = ca_cache_dir("files")) == NULL)
+	if (!opt.nocache && (opt.cache.dir = ca_cache_dir("files")) == NULL)
 		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
 
 	if (argc > 0)
@@ -1222,6 +957,6 @@ main(int argc, char *argv[])
 		curl_share_cleanup(opt.share);
 	curl_global_cleanup();
 	ca_api_free(&opt.api);
-	free(opt.cachedir);
+	free(opt.cache.dir);
 	return ca_finish(ca_status_exit(&st));
 }

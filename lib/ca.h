@@ -522,6 +522,41 @@ void	 ca_tmp_catch(void);
  */
 int	 ca_tmp_publish(int dirfd, const char *name, int replace);
 
+/*
+ * Hash exactly size bytes of fd (from offset 0) into hex: 0, -1 on a
+ * read error (errno set), -2 when the file is shorter than size.
+ */
+int	 ca_sha256_fd(int fd, long long size, char hex[65]);
+
+/* ca_ftype.c: the MIME type to send a file as. */
+/* By the extension of name (".profile" has none), or NULL. */
+const char *ca_type_by_name(const char *name);
+/*
+ * By the first n bytes (partial: the file has more): a type magic
+ * bytes say, text/plain for UTF-8 text, else application/octet-stream.
+ */
+const char *ca_type_sniff(const unsigned char *p, size_t n, int partial);
+/* Is t fit for a part header: type/subtype, no spaces or controls? */
+int	 ca_type_ok(const char *t);
+
+/*
+ * ca_upcache.c: the upload cache.  An entry maps a key (of everything
+ * that makes an uploaded file what it is for a container: the server,
+ * the bytes' digest, the name, the type, the expiry) to the file's
+ * metadata.  Trouble with the directory is reported once a run, and
+ * uploads go on without it.
+ */
+struct ca_upcache {
+	char	*dir;		/* NULL: no cache */
+	int	 warned;	/* trouble was reported */
+};
+void	 ca_upcache_key(const char *base, const char *digest,
+	    const char *name, const char *type, long expires, char key[65]);
+/* The cached file id (caller frees), or NULL on a miss. */
+char	*ca_upcache_load(struct ca_upcache *c, const char *key);
+void	 ca_upcache_store(struct ca_upcache *c, const char *key,
+	    const cJSON *meta);
+
 /* ca_sse.c: a text/event-stream parser (any framing, any chunking). */
 struct ca_sse;
 /* Called once per event that has an event: line; nonzero aborts. */

@@ -18,6 +18,8 @@
 
 #include "ca.h"
 
+#define HASH_CHUNK	65536		/* read size for hashing */
+
 /*
  * A file whose ctime is this close to the moment its bytes were read
  * could change again within the same timestamp tick (the kernel stamps
@@ -235,4 +237,30 @@ ca_file_holds(int dirfd, const char *name, const struct stat *st,
 	}
 	close(fd);
 	return same;
+}
+
+int
+ca_sha256_fd(int fd, long long size, char hex[65])
+{
+	static unsigned char buf[HASH_CHUNK];
+	struct ca_sha256 s;
+	long long off = 0;
+	ssize_t r;
+	size_t want;
+
+	ca_sha256_init(&s);
+	while (off < size) {
+		want = size - off < HASH_CHUNK ? (size_t)(size - off) : HASH_CHUNK;
+		r = pread(fd, buf, want, (off_t)off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ca_sha256_free(&s);
+			return r == 0 ? -2 : -1;
+		}
+		ca_sha256_update(&s, buf, (size_t)r);
+		off += r;
+	}
+	ca_sha256_final(&s, hex);
+	return 0;
 }
