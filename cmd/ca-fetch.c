@@ -838,7 +838,7 @@ parse_opts(int argc, char *argv[], struct fetch *f, struct ids *ids)
 		{ "help", no_argument, NULL, 'h' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch, dflag = 0;
@@ -871,13 +871,8 @@ parse_opts(int argc, char *argv[], struct fetch *f, struct ids *ids)
 		case 'q':
 			f->qflag = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
-		case 'V':
-			ca_version(ca_http_libs());
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
 	if (optind < argc)

@@ -304,7 +304,7 @@ parse_opts(int argc, char *argv[], struct files *f)
 	static const struct option longopts[] = {
 		{ "betas", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch, dflag = 0, lflag = 0;
@@ -329,13 +329,8 @@ parse_opts(int argc, char *argv[], struct files *f)
 			f->limit = page_size(optarg);
 			lflag = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
-		case 'V':
-			ca_version(ca_http_libs());
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
 	if (optind < argc)

@@ -818,23 +818,6 @@ read_path(FILE *fp, int delim, char *buf, size_t n)
 	return toolong ? -1 : 1;
 }
 
-static long
-parse_expires(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < EXPIRES_MIN ||
-	    v > EXPIRES_MAX) {
-		ca_warn("--expires: %s is not a number of seconds from %ld "
-		    "to %ld", s, EXPIRES_MIN, EXPIRES_MAX);
-		usage(CA_EX_USAGE);
-	}
-	return v;
-}
-
 /* The option letters; one with an argument has a ':' after it. */
 #define OPTSTRING	"+0e:hnqt:v"
 
@@ -870,7 +853,7 @@ parse_opts(int argc, char *argv[])
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "type",	required_argument,	NULL, 't' },
 		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, 'V' },
+		{ "version",	no_argument,		NULL, CA_OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
 	int ch;
@@ -883,7 +866,8 @@ parse_opts(int argc, char *argv[])
 			opt.nul = 1;
 			break;
 		case 'e':
-			opt.expires = parse_expires(optarg);
+			opt.expires = ca_strtonum(optarg, EXPIRES_MIN,
+			    EXPIRES_MAX, "--expires");
 			break;
 		case 'h':
 			usage(0);
@@ -900,13 +884,10 @@ parse_opts(int argc, char *argv[])
 			}
 			opt.type = optarg;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
-		case 'V':
-			ca_version(ca_http_libs());
-		default:
+		case '?':
 			bad_option(argv);
+		default:
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
 	if (opt.nul && optind < argc) {

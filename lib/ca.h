@@ -176,6 +176,16 @@ int	 ca_id_ok(const char *id);
 #define CA_ID_MAX	65
 void	 ca_id_new(char *buf, const char *prefix);
 
+/*
+ * ca_opt.c: the options every tool shares.  A tool's getopt_long loop
+ * sends the cases it does not handle itself here: 'v' counts
+ * ca_verbose, CA_OPT_VERSION (its --version entry's value) prints the
+ * version with libs (as ca_version) and exits, anything else calls
+ * usage(CA_EX_USAGE), which must not return.
+ */
+#define CA_OPT_VERSION	'V'
+void	 ca_opt_common(int ch, const char *libs, void (*usage)(int));
+
 /* ca_jcompact.c */
 /*
  * Append the JSON text src (n bytes) to out on one line with its value

@@ -269,9 +269,6 @@ parse_opts(int argc, char **argv)
 		case 'u':
 			g.unordered = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
 		case O_NOWAIT:
 			g.nowait = 1;
 			break;
@@ -300,7 +297,7 @@ parse_opts(int argc, char **argv)
 			g.list = 1;
 			break;
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, NULL, usage);
 		}
 	}
 	if (optind < argc || (g.cancel && g.list))
