@@ -307,13 +307,13 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 		ca_status_add(&f->st, rc);
 	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
 	    !cJSON_IsObject(m)) {
-		char *sid = ca_sanitize(id, 100);
-		char *rid = ca_sanitize(resp.request_id, 100);
+		char *sid = ca_sanitize(id, 100), *w;
 
-		ca_warn("%s: metadata: malformed response (request-id %s)",
-		    sid, *rid ? rid : "none");
+		w = ca_xmalloc(strlen(sid) + 16);
+		sprintf(w, "%s: metadata", sid);
+		ca_call_malformed(w, &resp);
+		free(w);
 		free(sid);
-		free(rid);
 		cJSON_Delete(m);
 		m = NULL;
 		ca_status_add(&f->st, CA_EX_FAIL);

@@ -99,11 +99,7 @@ list(struct files *f)
 			break;
 		page = ca_jparse(resp.body.p, resp.body.len);
 		if (ca_emit_page(page, "file") == -1) {
-			char *rid = ca_sanitize(resp.request_id, 100);
-
-			ca_warn("list: malformed response (request-id %s)",
-			    *rid ? rid : "none");
-			free(rid);
+			ca_call_malformed("list", &resp);
 			cJSON_Delete(page);
 			ca_status_add(&f->st, CA_EX_FAIL);
 			break;
@@ -277,11 +273,7 @@ setup(struct files *f)
 
 	if ((rc = ca_api_init(&f->api)) != 0)
 		return rc;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		ca_warn("cannot initialise libcurl");
-		return CA_EX_USAGE;
-	}
-	f->share = ca_api_share();
+	f->share = ca_api_share();	/* libcurl's setup too */
 	f->hdrs = ca_api_headers(&f->api, f->betas);
 	return 0;
 }

@@ -422,6 +422,8 @@ int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
  * already (ca_sanitize).
  */
 void	 ca_call_report(const char *what, const struct ca_resp *resp);
+/* A 2xx answer that is not what the API sends: "what: malformed ...". */
+void	 ca_call_malformed(const char *what, const struct ca_resp *resp);
 /*
  * Emit one record {"type": TYPE, TYPE: item} for each item of a list
  * page's "data" array; -1, emitting nothing, if it has none.

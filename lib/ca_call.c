@@ -55,6 +55,16 @@ ca_call_report(const char *what, const struct ca_resp *resp)
 		ca_warn("%s: %s", what, msg);
 }
 
+void
+ca_call_malformed(const char *what, const struct ca_resp *resp)
+{
+	char *rid = ca_sanitize(resp->request_id, 100);
+
+	ca_warn("%s: malformed response (request-id %s)", what,
+	    *rid ? rid : "none");
+	free(rid);
+}
+
 int
 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
     int (*rewind)(void *ctx), void *ctx, const char *what)

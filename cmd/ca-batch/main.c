@@ -209,7 +209,7 @@ list(void)
 			break;
 		page = ca_jparse(resp.body.p, resp.body.len);
 		if (ca_emit_page(page, "batch") == -1) {
-			ca_warn("list: malformed response");
+			ca_call_malformed("list", &resp);
 			ca_status_add(&g.st, CA_EX_FAIL);
 			cJSON_Delete(page);
 			break;
@@ -326,8 +326,7 @@ main(int argc, char *argv[])
 	g.api.connect_ms = 10000;
 	g.api.timeout_ms = 600000;
 	g.progress = ca_verbose > 0 || isatty(STDERR_FILENO);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	g.share = ca_api_share();
+	g.share = ca_api_share();	/* libcurl's setup too */
 	if (g.list)
 		list();
 	else if (g.cancel)
