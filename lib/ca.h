@@ -487,19 +487,23 @@ int	 ca_statcache_get(const struct stat *st, char hex[65]);
  */
 void	 ca_statcache_put(const struct stat *st, const char *hex,
 	    const struct timespec *read_at);
-
-/* ca_file.c: directories and writes. */
-/* mkdir -p, with mode (before the umask) for what it creates. */
-int	 ca_mkdirs(const char *path, mode_t mode);
-/* Write all n bytes, through short writes and EINTR; -1 with errno. */
-int	 ca_write_all(int fd, const void *p, size_t n);
-
 /*
  * Does the regular file name in dirfd (st its lstat) hold exactly size
  * bytes of digest hex?  The stat cache spares reading it again.
  */
 int	 ca_file_holds(int dirfd, const char *name, const struct stat *st,
 	    long long size, const char *hex);
+/*
+ * Hash exactly size bytes of fd (from offset 0) into hex: 0, -1 on a
+ * read error (errno set), -2 when the file is shorter than size.
+ */
+int	 ca_sha256_fd(int fd, long long size, char hex[65]);
+
+/* ca_file.c: directories and writes. */
+/* mkdir -p, with mode (before the umask) for what it creates. */
+int	 ca_mkdirs(const char *path, mode_t mode);
+/* Write all n bytes, through short writes and EINTR; -1 with errno. */
+int	 ca_write_all(int fd, const void *p, size_t n);
 
 /*
  * ca_save.c: saving files under names from elsewhere (a server's).
@@ -533,12 +537,6 @@ void	 ca_tmp_catch(void);
  * the temporary kept.
  */
 int	 ca_tmp_publish(int dirfd, const char *name, int replace);
-
-/*
- * Hash exactly size bytes of fd (from offset 0) into hex: 0, -1 on a
- * read error (errno set), -2 when the file is shorter than size.
- */
-int	 ca_sha256_fd(int fd, long long size, char hex[65]);
 
 /* ca_ftype.c: the MIME type to send a file as. */
 /* By the extension of name (".profile" has none), or NULL. */

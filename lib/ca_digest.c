@@ -250,7 +250,8 @@ ca_sha256_fd(int fd, long long size, char hex[65])
 
 	ca_sha256_init(&s);
 	while (off < size) {
-		want = size - off < HASH_CHUNK ? (size_t)(size - off) : HASH_CHUNK;
+		want = size - off < HASH_CHUNK ? (size_t)(size - off) :
+		    HASH_CHUNK;
 		r = pread(fd, buf, want, (off_t)off);
 		if (r == -1 && errno == EINTR)
 			continue;
