@@ -3,15 +3,13 @@
  *
  * Every record passes through unchanged; after each response record the
  * files its code execution results name are fetched into a directory.
- * The names come from the server, so they are never trusted: only a
- * cleaned base name is used, the bytes go to a temporary file created
- * with O_EXCL|O_NOFOLLOW inside an open directory, and the file appears
- * under its final name only once it is complete and synced.
+ * The names come from the server, so they are never trusted: lib/
+ * ca_save.c cleans them and publishes each file under its name only
+ * once it is complete and synced.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,58 +20,12 @@
 
 #include "ca.h"
 
-#define NAME_MAX_BYTES	200		/* a saved name, at most */
-#define EXT_MAX_BYTES	16		/* an extension worth keeping */
 #define META_MAX	((size_t)1 << 20)	/* one metadata body */
 #define IDLE_MS		60000L		/* abort a request stalled this long */
 #define XFER_BUF	(512L << 10)	/* libcurl's buffer for a download */
 /* No generated file is larger than a container's 5 GiB of disk. */
 #define FETCH_MAX	((long long)5 << 30)
 #define PROGRESS_MIN	((long long)1 << 20)
-
-/*
- * The temporary file of the download in progress, for the signal
- * handler: it may only look at these.
- */
-static volatile sig_atomic_t tmp_live;
-static int tmp_dirfd = -1;
-static char tmp_name[32];
-
-static void
-on_signal(int sig)
-{
-	if (tmp_live)
-		unlinkat(tmp_dirfd, tmp_name, 0);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Clean up on the signals a user or a job runner sends, unless ignored. */
-static void
-catch_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa, old;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(sigs[i], &sa, NULL);
-	}
-	/*
-	 * Past a file size limit (ulimit -f) write(2) then fails with
-	 * EFBIG, which is reported and cleaned up like any write error,
-	 * instead of SIGXFSZ killing us with the temporary left behind.
-	 */
-	signal(SIGXFSZ, SIG_IGN);
-}
 
 struct fetch {
 	struct ca_api	 api;
@@ -116,150 +68,6 @@ struct sink {
 	struct timespec	 last;
 };
 
-static const struct {
-	const char *mime, *ext;
-} mime_exts[] = {
-	{ "application/json", ".json" },
-	{ "application/pdf", ".pdf" },
-	{ "application/vnd.ms-excel", ".xls" },
-	{ "application/vnd.openxmlformats-officedocument.presentationml."
-	    "presentation", ".pptx" },
-	{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	    ".xlsx" },
-	{ "application/vnd.openxmlformats-officedocument.wordprocessingml."
-	    "document", ".docx" },
-	{ "application/zip", ".zip" },
-	{ "image/gif", ".gif" },
-	{ "image/jpeg", ".jpg" },
-	{ "image/png", ".png" },
-	{ "image/svg+xml", ".svg" },
-	{ "image/webp", ".webp" },
-	{ "text/csv", ".csv" },
-	{ "text/html", ".html" },
-	{ "text/markdown", ".md" },
-	{ "text/plain", ".txt" },
-};
-
-/* A name made from the file id, for when the server's cannot be used. */
-static char *
-generated_name(const char *id, const char *mime)
-{
-	const char *ext = "";
-	char *out, *o;
-	size_t i;
-
-	for (i = 0; mime != NULL && i < sizeof(mime_exts) /
-	    sizeof(mime_exts[0]); i++)
-		if (strcmp(mime_exts[i].mime, mime) == 0)
-			ext = mime_exts[i].ext;
-	o = out = ca_xmalloc(strlen(id) + 32);
-	if (strncmp(id, "file_", 5) != 0)
-		o += sprintf(o, "file_");
-	for (i = 0; i < 100 && id[i] != '\0'; i++)
-		*o++ = (strchr("-_", id[i]) != NULL ||
-		    (id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'z') ||
-		    (id[i] >= 'A' && id[i] <= 'Z')) ? id[i] : '_';
-	strcpy(o, ext);
-	return out;
-}
-
-/* Cut s to at most max bytes without splitting a UTF-8 sequence. */
-static size_t
-utf8_cut(const char *s, size_t len, size_t max)
-{
-	if (len <= max)
-		return len;
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	return max;
-}
-
-/*
- * The base name to save a server-named file under, or NULL if nothing
- * safe is left of it: only the last component, no control bytes or
- * invalid UTF-8, no leading dots (no dotfiles, no "." or ".."), bounded
- * length with the extension kept.
- */
-static char *
-clean_name(const char *fname)
-{
-	const unsigned char *p, *b;
-	char *out, *ext;
-	size_t n, k, extlen, stem;
-	int blank = 1;
-
-	if (fname == NULL)
-		return NULL;
-	for (b = p = (const unsigned char *)fname; *p != '\0'; p++)
-		if (*p == '/' || *p == '\\')
-			b = p + 1;
-	while (*b == '.')
-		b++;
-	n = strlen((const char *)b);
-	out = ca_xmalloc(n + 1);
-	for (p = b, k = 0; *p != '\0'; ) {
-		size_t l = ca_utf8_len(p, n - (size_t)(p - b));
-
-		if (l == 0 || (l == 1 && (*p < 0x20 || *p == 0x7f ||
-		    *p == ':')) || (l == 2 && *p == 0xc2 && p[1] < 0xa0)) {
-			/* Controls, C1 included, and broken UTF-8. */
-			out[k++] = '_';
-			p++;
-			continue;
-		}
-		if (*p != ' ')
-			blank = 0;
-		memcpy(out + k, p, l);
-		k += l;
-		p += l;
-	}
-	out[k] = '\0';
-	if (k == 0 || blank) {
-		free(out);
-		return NULL;
-	}
-	if (out[0] == '-')
-		out[0] = '_';	/* "rm *" in the directory must not see -rf */
-	if (k > NAME_MAX_BYTES) {
-		ext = strrchr(out, '.');
-		extlen = ext != NULL ? strlen(ext) : 0;
-		if (ext == NULL || ext == out || extlen > EXT_MAX_BYTES)
-			extlen = 0;
-		stem = utf8_cut(out, k - extlen, NAME_MAX_BYTES - extlen);
-		memmove(out + stem, out + k - extlen, extlen + 1);
-	}
-	return out;
-}
-
-/*
- * A name not yet given out in this run: generated files in different
- * directories of the container (outputs/a/chart.png, outputs/b/
- * chart.png) reach us with the same base name, and the second must not
- * replace the first.  It becomes chart-2.png (chart-3.png, ...), the
- * same on every run over the same input.  Takes name; returns the one
- * to use.
- */
-static char *
-unique_name(struct fetch *f, char *name)
-{
-	const char *ext = strrchr(name, '.');
-	size_t stem = ext != NULL && ext != name ? (size_t)(ext - name) :
-	    strlen(name);
-	char *n = name;
-	long i;
-
-	for (i = 2; ca_strset_add(&f->names, n); i++) {
-		if (n != name)
-			free(n);
-		n = ca_xmalloc(strlen(name) + 24);
-		sprintf(n, "%.*s-%ld%s", (int)stem, name, i, name + stem);
-	}
-	if (n != name)
-		free(name);
-	return n;
-}
-
 /* "DIR/NAME" as records and messages show it. */
 static char *
 shown_path(const struct fetch *f, const char *name)
@@ -277,33 +85,6 @@ shown_path(const struct fetch *f, const char *name)
 	return s;
 }
 
-/* Create dir and its parents, as mkdir -p does, with mode 0755. */
-static int
-mkdirs(const char *dir)
-{
-	char *p = ca_xstrdup(dir), *s;
-	int rc = 0;
-
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		if (s[-1] != '/') {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0755) == -1 && errno != EEXIST) {
-				rc = -1;
-				break;
-			}
-			*s = c;
-		}
-		if (*s == '\0')
-			break;
-	}
-	free(p);
-	return rc;
-}
-
 /*
  * Open the directory the user named.  It may itself be a symbolic link
  * the user chose; names inside it are never followed.
@@ -313,7 +94,7 @@ open_dir(const char *dir, int create)
 {
 	int fd;
 
-	if (create && mkdirs(dir) == -1) {
+	if (create && ca_mkdirs(dir, 0755) == -1) {
 		char *s = ca_sanitize(dir, 0);
 
 		ca_warn("mkdir %s:", s);
@@ -329,84 +110,6 @@ open_dir(const char *dir, int create)
 	return fd;
 }
 
-static void
-tmp_newname(void)
-{
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	static unsigned long ctr;
-	unsigned char r[12];
-	unsigned long x;
-	int fd, i, ok = 0;
-
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
-		ok = read(fd, r, sizeof(r)) == (ssize_t)sizeof(r);
-		close(fd);
-	}
-	if (!ok) {
-		x = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16)
-		    ^ ++ctr * 2654435761UL;
-		for (i = 0; i < (int)sizeof(r); i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			r[i] = (unsigned char)(x >> 33);
-		}
-	}
-	memcpy(tmp_name, ".ca-fetch.", 10);
-	for (i = 0; i < (int)sizeof(r); i++)
-		tmp_name[10 + i] = chars[r[i] % (sizeof(chars) - 1)];
-	tmp_name[10 + sizeof(r)] = '\0';
-}
-
-/*
- * Create the temporary file in dirfd.  O_EXCL|O_NOFOLLOW: a name
- * planted there, symbolic link or not, makes us pick another one.
- * tmp_live is set first, so a signal from here on removes it.
- */
-static int
-tmp_open(int dirfd)
-{
-	int fd, tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		tmp_newname();
-		tmp_dirfd = dirfd;
-		tmp_live = 1;
-		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd != -1)
-			return fd;
-		tmp_live = 0;
-		if (errno != EEXIST)
-			break;
-	}
-	return -1;
-}
-
-static void
-tmp_remove(void)
-{
-	if (tmp_live)
-		unlinkat(tmp_dirfd, tmp_name, 0);
-	tmp_live = 0;
-}
-
-/* Write all of p, retrying short writes; -1 with errno on failure. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * libcurl hands over 16 KiB at a time; a file gets them in writes of
  * XFER_BUF.  Standard output gets each piece as it comes.
@@ -414,7 +117,7 @@ write_all(int fd, const char *p, size_t n)
 static int
 sink_flush(struct sink *s)
 {
-	if (s->wlen > 0 && write_all(s->fd, s->wbuf, s->wlen) == -1) {
+	if (s->wlen > 0 && ca_write_all(s->fd, s->wbuf, s->wlen) == -1) {
 		s->err = errno;
 		return -1;
 	}
@@ -428,7 +131,7 @@ sink_write(struct sink *s, const char *p, size_t n)
 	if (s->tostdout || n >= XFER_BUF) {
 		if (sink_flush(s) == -1)
 			return -1;
-		if (write_all(s->fd, p, n) == -1) {
+		if (ca_write_all(s->fd, p, n) == -1) {
 			s->err = errno;
 			return -1;
 		}
@@ -570,47 +273,16 @@ new_easy(struct fetch *f, const char *path, struct curl_slist *hdrs,
 	return h;
 }
 
-/*
- * The stable code of an API error (error.details.error_code), such as
- * file_expired: messages change wording, codes do not.
- */
-static char *
-error_code(const struct ca_resp *resp)
-{
-	cJSON *b;
-	const char *c;
-	char *s = NULL;
-
-	if (resp->cc != CURLE_OK || resp->body.p == NULL)
-		return NULL;
-	b = ca_jparse(resp->body.p, resp->body.len);
-	c = ca_jstr(ca_jobj(ca_jobj(b, "error"), "details"), "error_code");
-	if (c != NULL)
-		s = ca_sanitize(c, 64);
-	cJSON_Delete(b);
-	return s;
-}
-
-/* Report a failed request the way every tool does, plus redirects. */
+/* Report a failed call on file id as "ID: WHAT: why". */
 static void
 report(const char *id, const char *what, const struct ca_resp *resp)
 {
-	char msg[700];
-	char *sid = ca_sanitize(id, 100), *code;
+	char *sid = ca_sanitize(id, 100), *w;
 
-	ca_resp_errmsg(resp, msg, sizeof(msg));
-	if (resp->cc == CURLE_OK && resp->status >= 300 &&
-	    resp->status < 400) {
-		char *loc = ca_sanitize(resp->location, 200);
-
-		ca_warn("%s: %s: redirected (%ld) to %s; redirects are not "
-		    "followed", sid, what, resp->status, *loc ? loc : "nowhere");
-		free(loc);
-	} else if ((code = error_code(resp)) != NULL) {
-		ca_warn("%s: %s: %s [%s]", sid, what, msg, code);
-		free(code);
-	} else
-		ca_warn("%s: %s: %s", sid, what, msg);
+	w = ca_xmalloc(strlen(sid) + strlen(what) + 3);
+	sprintf(w, "%s: %s", sid, what);
+	ca_call_report(w, resp);
+	free(w);
 	free(sid);
 }
 
@@ -619,7 +291,6 @@ static cJSON *
 get_meta(struct fetch *f, const char *id, const char *esc)
 {
 	struct ca_resp resp;
-	struct ca_retry rp;
 	char *path;
 	CURL *h;
 	cJSON *m = NULL;
@@ -631,19 +302,18 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	path = ca_xmalloc(strlen(esc) + 16);
 	sprintf(path, "/v1/files/%s", esc);
 	h = new_easy(f, path, f->hdrs, &resp);
-	ca_retry_init(&rp);
-	if ((rc = ca_perform(h, &resp, &rp, NULL, NULL)) != 0) {
+	if ((rc = ca_call(h, &resp, NULL, NULL, NULL, NULL)) != 0) {
 		report(id, "metadata", &resp);
 		ca_status_add(&f->st, rc);
 	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
 	    !cJSON_IsObject(m)) {
-		char *sid = ca_sanitize(id, 100);
-		char *rid = ca_sanitize(resp.request_id, 100);
+		char *sid = ca_sanitize(id, 100), *w;
 
-		ca_warn("%s: metadata: malformed response (request-id %s)",
-		    sid, *rid ? rid : "none");
+		w = ca_xmalloc(strlen(sid) + 16);
+		sprintf(w, "%s: metadata", sid);
+		ca_call_malformed(w, &resp);
+		free(w);
 		free(sid);
-		free(rid);
 		cJSON_Delete(m);
 		m = NULL;
 		ca_status_add(&f->st, CA_EX_FAIL);
@@ -652,50 +322,6 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	ca_buf_free(&resp.body);
 	free(path);
 	return m;
-}
-
-/*
- * Does the regular file name in dirfd hold exactly these bytes?  The
- * stat cache spares reading a file that has not changed since a run
- * last did.
- */
-static int
-same_bytes(int dirfd, const char *name, const struct stat *st,
-    long long size, const char *hex)
-{
-	struct ca_sha256 c;
-	struct timespec t0;
-	struct stat st2, st3;
-	char buf[65536], h[65];
-	ssize_t n;
-	int fd, same = 0;
-
-	if (!S_ISREG(st->st_mode) || st->st_size != size)
-		return 0;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK);
-	if (fd == -1)
-		return 0;
-	if (fstat(fd, &st2) == 0 && st2.st_dev == st->st_dev &&
-	    st2.st_ino == st->st_ino) {
-		if (ca_statcache_get(&st2, h) == 0) {
-			close(fd);
-			return strcmp(h, hex) == 0;
-		}
-		clock_gettime(CLOCK_REALTIME, &t0);
-		ca_sha256_init(&c);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			ca_sha256_update(&c, buf, (size_t)n);
-		if (n == 0) {
-			ca_sha256_final(&c, h);
-			same = strcmp(h, hex) == 0;
-			if (fstat(fd, &st3) == 0 && ca_stat_same(&st2, &st3))
-				ca_statcache_put(&st2, h, &t0);
-		} else
-			ca_sha256_free(&c);
-	}
-	close(fd);
-	return same;
 }
 
 /*
@@ -711,44 +337,35 @@ publish(struct fetch *f, int dirfd, const char *name, const char *shown,
 {
 	struct stat st;
 	char *s;
+	int e;
 
 	*unchanged = 0;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (same_bytes(dirfd, name, &st, size, hex)) {
+		if (ca_file_holds(dirfd, name, &st, size, hex)) {
 			*unchanged = 1;
-			tmp_remove();
+			ca_tmp_remove();
 			return 0;
 		}
 		if (!f->fflag)
 			goto exists;
-		if (renameat(dirfd, tmp_name, dirfd, name) == -1)
-			goto fail;
-	} else if (errno != ENOENT)
-		goto fail;
-	else if (linkat(dirfd, tmp_name, dirfd, name, 0) == 0)
-		tmp_remove();
+		if (ca_tmp_publish(dirfd, name, 1) == 0)
+			return 0;
+	} else if (errno == ENOENT && ca_tmp_publish(dirfd, name, 0) == 0)
+		return 0;
 	else if (errno == EEXIST)
 		goto exists;
-	else if ((errno == EPERM || errno == ENOTSUP || errno == ENOSYS ||
-	    errno == EMLINK) && renameat(dirfd, tmp_name, dirfd, name) == 0)
-		;	/* no hard links here: a plain rename will do */
-	else
-		goto fail;
-	tmp_live = 0;
-	/* The new name must survive a crash too. */
-	fsync(dirfd);
-	return 0;
+	e = errno;
+	s = ca_sanitize(shown, 0);
+	errno = e;
+	ca_warn("%s:", s);
+	free(s);
+	ca_tmp_remove();
+	return -1;
 exists:
 	s = ca_sanitize(shown, 0);
 	ca_warn("%s exists (use -f to overwrite)", s);
 	free(s);
-	tmp_remove();
-	return -1;
-fail:
-	s = ca_sanitize(shown, 0);
-	ca_warn("%s:", s);
-	free(s);
-	tmp_remove();
+	ca_tmp_remove();
 	return -1;
 }
 
@@ -842,7 +459,7 @@ tmp_finish(struct fetch *f, struct sink *s, const char *id)
 		free(sid);
 		free(shown);
 		ca_status_add(&f->st, CA_EX_FAIL);
-		tmp_remove();
+		ca_tmp_remove();
 	}
 	return rc;
 }
@@ -853,7 +470,6 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
     const char *shown, long long want, struct sink *s)
 {
 	struct ca_resp resp;
-	struct ca_retry rp;
 	char *path;
 	CURL *h;
 	int rc;
@@ -870,7 +486,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	ca_sha256_init(&s->sha);
 	if (f->tostdout)
 		s->fd = STDOUT_FILENO;
-	else if ((s->fd = tmp_open(dirfd)) == -1) {
+	else if ((s->fd = ca_tmp_open(dirfd, ".ca-fetch.")) == -1) {
 		char *sd = ca_sanitize(f->outpath ? f->outpath : f->dir, 0);
 
 		ca_warn("cannot create a temporary file in %s:", sd);
@@ -897,8 +513,8 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
-	ca_retry_init(&rp);
-	rc = ca_perform(h, &resp, &rp, sink_rewind, s);
+	/* Reported by download_failed, which knows more. */
+	rc = ca_call(h, &resp, NULL, sink_rewind, s, NULL);
 	if (rc == 0)
 		(void)sink_flush(s);	/* a failure is in s->err */
 	free(s->wbuf);
@@ -910,7 +526,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 		download_failed(f, id, s, &resp, rc);
 		if (!f->tostdout) {
 			close(s->fd);
-			tmp_remove();
+			ca_tmp_remove();
 		}
 		rc = -1;
 	} else if (!f->tostdout)
@@ -960,10 +576,10 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	fname = ca_jstr(meta, "filename");
 	if (f->outpath != NULL)
 		name = ca_xstrdup(f->outname);
-	else if ((name = clean_name(fname)) == NULL)
-		name = generated_name(id, ca_jstr(meta, "mime_type"));
+	else if ((name = ca_name_clean(fname)) == NULL)
+		name = ca_name_from_id(id, ca_jstr(meta, "mime_type"));
 	if (f->outpath == NULL)
-		name = unique_name(f, name);
+		name = ca_name_unique(&f->names, name);
 	shown = shown_path(f, name);
 	if (ca_verbose) {
 		char *a = ca_sanitize(fname, 0), *b = ca_sanitize(shown, 0);
@@ -1123,10 +739,10 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout "
+	fprintf(fp, "usage: %s [-fqv] [-d dir] [-o file] [--idle-timeout "
 	    "seconds]\n"
 	    "                [--id file_id ...]\n"
-	    "       ca-fetch --version\n", fp);
+	    "       %s --version\n", ca_prog, ca_prog);
 	if (status == 0)
 		fputs("  -d DIR              write the files into DIR "
 		    "(default .)\n"
@@ -1188,9 +804,9 @@ setup(struct fetch *f)
 		f->dirfd = open_dir(f->dir, 1);
 	if (!f->tostdout && f->dirfd == -1)
 		return CA_EX_USAGE;
-	catch_signals();
+	ca_tmp_catch();
 	/* ca_die paths (out of memory) must not leave a temporary behind. */
-	atexit(tmp_remove);
+	atexit(ca_tmp_remove);
 	return 0;
 }
 
@@ -1209,93 +825,100 @@ cleanup(struct fetch *f)
 	curl_global_cleanup();
 }
 
-int
-main(int argc, char *argv[])
+/* The --id operands, in order. */
+struct ids {
+	const char	**v;
+	size_t		  n;
+};
+
+static void
+parse_opts(int argc, char *argv[], struct fetch *f, struct ids *ids)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct fetch f;
-	const char **ids = NULL;
-	size_t nids = 0, i;
-	int ch, rc, dflag = 0;
+	int ch, dflag = 0;
 
-	ca_setprog(argv[0]);
 	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
-	memset(&f, 0, sizeof(f));
-	f.dir = ".";
-	f.dirfd = -1;
-	f.idle_ms = IDLE_MS;
 	while ((ch = getopt_long(argc, argv, "d:fhi:o:qv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			f.dir = optarg;
+			f->dir = optarg;
 			dflag = 1;
 			break;
 		case 'f':
-			f.fflag = 1;
+			f->fflag = 1;
 			break;
 		case 'h':
 			usage(0);
 		case 'i':
-			ids = ca_xrealloc(ids, (nids + 1) * sizeof(*ids));
-			ids[nids++] = optarg;
+			ids->v = ca_xrealloc(ids->v, (ids->n + 1) *
+			    sizeof(*ids->v));
+			ids->v[ids->n++] = optarg;
 			break;
 		case 'I':
-			f.idle_ms = (long)(ca_seconds(optarg, "idle timeout") *
-			    1000);
+			f->idle_ms = (long)(ca_seconds(optarg,
+			    "idle timeout") * 1000);
 			break;
 		case 'o':
-			f.outpath = optarg;
+			f->outpath = optarg;
 			break;
 		case 'q':
-			f.qflag = 1;
+			f->qflag = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
-		case 'V':
-			ca_version(ca_http_libs());
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 0)
+	if (optind < argc)
 		usage(CA_EX_USAGE);
-	if (*f.dir == '\0') {
+	if (*f->dir == '\0') {
 		ca_warn("-d: empty directory name");
 		usage(CA_EX_USAGE);
 	}
-	if (f.outpath != NULL && dflag) {
+	if (f->outpath != NULL && dflag) {
 		ca_warn("-d and -o cannot be used together");
 		usage(CA_EX_USAGE);
 	}
-	if (f.outpath != NULL && nids > 1) {
-		ca_warn("-o takes one file; %zu ids given", nids);
-		free(ids);
-		return CA_EX_USAGE;
+	if (f->outpath != NULL && ids->n > 1) {
+		ca_warn("-o takes one file; %zu ids given", ids->n);
+		exit(CA_EX_USAGE);
 	}
-	if (f.outpath != NULL && strcmp(f.outpath, "-") == 0)
-		f.tostdout = 1;
+	if (f->outpath != NULL && strcmp(f->outpath, "-") == 0)
+		f->tostdout = 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fetch f;
+	struct ids ids = { NULL, 0 };
+	size_t i;
+	int rc;
+
+	ca_setprog(argv[0]);
+	memset(&f, 0, sizeof(f));
+	f.dir = ".";
+	f.dirfd = -1;
+	f.idle_ms = IDLE_MS;
+	parse_opts(argc, argv, &f, &ids);
 	if ((rc = setup(&f)) != 0) {
-		free(ids);
+		free(ids.v);
 		cleanup(&f);
 		return rc;
 	}
-	if (nids > 0) {
-		for (i = 0; i < nids; i++)
-			if (!ca_strset_add(&f.seen, ids[i]))
-				fetch_one(&f, ids[i], NULL);
+	if (ids.n > 0) {
+		for (i = 0; i < ids.n; i++)
+			if (!ca_strset_add(&f.seen, ids.v[i]))
+				fetch_one(&f, ids.v[i], NULL);
 	} else
 		rc = run_records(&f);
-	free(ids);
+	free(ids.v);
 	cleanup(&f);
 	if (rc == 0)
 		rc = ca_status_exit(&f.st);

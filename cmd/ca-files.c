@@ -31,30 +31,17 @@ static int
 request(struct files *f, const char *method, const char *path,
     struct ca_resp *resp, const char *what)
 {
-	struct ca_retry rp;
-	char msg[700];
+	char *w = ca_sanitize(what, 100);
 	CURL *h;
 	int rc;
 
 	h = ca_api_easy(&f->api, method, path, f->hdrs, resp);
 	if (f->share != NULL)
 		curl_easy_setopt(h, CURLOPT_SHARE, f->share);
-	ca_retry_init(&rp);
-	if ((rc = ca_perform(h, resp, &rp, NULL, NULL)) != 0) {
-		char *w = ca_sanitize(what, 100);
-
-		if (resp->cc == CURLE_OK && resp->status >= 300 &&
-		    resp->status < 400)
-			ca_warn("%s: redirected (%ld); redirects are not "
-			    "followed", w, resp->status);
-		else {
-			ca_resp_errmsg(resp, msg, sizeof(msg));
-			ca_warn("%s: %s", w, msg);
-		}
-		free(w);
+	if ((rc = ca_call(h, resp, NULL, NULL, NULL, w)) != 0)
 		ca_status_add(&f->st, rc);
-	}
 	curl_easy_cleanup(h);
+	free(w);
 	return rc;
 }
 
@@ -87,8 +74,7 @@ list(struct files *f)
 	struct ca_strset cursors = { NULL, 0 };
 	char *cursor = NULL, *path;
 	const char *key = NULL, *next;
-	const cJSON *m;
-	cJSON *page, *rec;
+	cJSON *page;
 	int rc = 0, n;
 
 	memset(&resp, 0, sizeof(resp));
@@ -112,23 +98,11 @@ list(struct files *f)
 		if (rc != 0)
 			break;
 		page = ca_jparse(resp.body.p, resp.body.len);
-		if (ca_jarr(page, "data") == NULL) {
-			char *rid = ca_sanitize(resp.request_id, 100);
-
-			ca_warn("list: malformed response (request-id %s)",
-			    *rid ? rid : "none");
-			free(rid);
+		if (ca_emit_page(page, "file") == -1) {
+			ca_call_malformed("list", &resp);
 			cJSON_Delete(page);
 			ca_status_add(&f->st, CA_EX_FAIL);
 			break;
-		}
-		cJSON_ArrayForEach(m, ca_jarr(page, "data")) {
-			rec = cJSON_CreateObject();
-			cJSON_AddStringToObject(rec, "type", "file");
-			cJSON_AddItemToObject(rec, "file",
-			    cJSON_Duplicate(m, 1));
-			ca_emit(rec);
-			cJSON_Delete(rec);
 		}
 		next = next_cursor(page, &key);
 		if (next == NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -259,9 +233,9 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-files [-v] [-l limit] [--betas list]\n"
-	    "       ca-files -d [-fv]\n"
-	    "       ca-files --version\n", fp);
+	fprintf(fp, "usage: %s [-v] [-l limit] [--betas list]\n"
+	    "       %s -d [-fv]\n"
+	    "       %s --version\n", ca_prog, ca_prog, ca_prog);
 	if (status == 0)
 		fputs("  -d                  delete the files named by the "
 		    "records on stdin\n"
@@ -277,6 +251,21 @@ usage(int status)
 	exit(status);
 }
 
+static long
+page_size(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1000) {
+		ca_warn("-l: page size must be 1 to 1000");
+		usage(CA_EX_USAGE);
+	}
+	return n;
+}
+
 static int
 setup(struct files *f)
 {
@@ -284,11 +273,7 @@ setup(struct files *f)
 
 	if ((rc = ca_api_init(&f->api)) != 0)
 		return rc;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		ca_warn("cannot initialise libcurl");
-		return CA_EX_USAGE;
-	}
-	f->share = ca_api_share();
+	f->share = ca_api_share();	/* libcurl's setup too */
 	f->hdrs = ca_api_headers(&f->api, f->betas);
 	return 0;
 }
@@ -304,73 +289,70 @@ cleanup(struct files *f)
 	curl_global_cleanup();
 }
 
-int
-main(int argc, char *argv[])
+/* The options, checked; returns 1 for -d (delete), else 0. */
+static int
+parse_opts(int argc, char *argv[], struct files *f)
 {
 	static const struct option longopts[] = {
 		{ "betas", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct files f;
-	char *end;
-	int ch, rc, dflag = 0, lflag = 0;
+	int ch, dflag = 0, lflag = 0;
 
-	ca_setprog(argv[0]);
 	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
-	memset(&f, 0, sizeof(f));
-	f.limit = 100;
 	while ((ch = getopt_long(argc, argv, "b:dfhl:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			f.betas = strcmp(optarg, "legacy") == 0 ?
+			f->betas = strcmp(optarg, "legacy") == 0 ?
 			    CA_FILES_BETA : optarg;
 			break;
 		case 'd':
 			dflag = 1;
 			break;
 		case 'f':
-			f.force = 1;
+			f->force = 1;
 			break;
 		case 'h':
 			usage(0);
 		case 'l':
-			errno = 0;
-			f.limit = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    f.limit < 1 || f.limit > 1000) {
-				ca_warn("-l: page size must be 1 to 1000");
-				usage(CA_EX_USAGE);
-			}
+			f->limit = page_size(optarg);
 			lflag = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
-		case 'V':
-			ca_version(ca_http_libs());
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
-	argc -= optind;
-	if (argc > 0)
+	if (optind < argc)
 		usage(CA_EX_USAGE);
-	if (f.force && !dflag) {
+	if (f->force && !dflag) {
 		ca_warn("-f goes with -d");
 		usage(CA_EX_USAGE);
 	}
-	if (dflag && (lflag || f.betas != NULL)) {
+	if (dflag && (lflag || f->betas != NULL)) {
 		ca_warn("-l and --betas are for listing, not with -d");
 		usage(CA_EX_USAGE);
 	}
-	if (f.betas != NULL && (!ca_header_safe(f.betas) ||
-	    *f.betas == '\0')) {
+	if (f->betas != NULL && (!ca_header_safe(f->betas) ||
+	    *f->betas == '\0')) {
 		ca_warn("--betas: not a header value");
 		usage(CA_EX_USAGE);
 	}
+	return dflag;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct files f;
+	int rc, dflag;
+
+	ca_setprog(argv[0]);
+	memset(&f, 0, sizeof(f));
+	f.limit = 100;
+	dflag = parse_opts(argc, argv, &f);
 	if ((rc = setup(&f)) != 0) {
 		cleanup(&f);
 		return rc;

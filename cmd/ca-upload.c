@@ -24,11 +24,10 @@
 #include "ca.h"
 
 
-#define CHUNK		65536		/* read size for hashing */
+#define CHUNK		65536		/* read size for copying */
 #define XFER_BUF	(512L << 10)	/* libcurl's buffer for the upload */
 #define SNIFF_MAX	8192		/* bytes looked at to guess a type */
 #define BAR_MIN		((long long)1 << 20)	/* files that get a bar */
-#define CACHE_ENTRY_MAX	65536
 #define EXPIRES_MIN	3600L
 #define EXPIRES_MAX	7776000L
 /* A cached file that expires sooner than this is uploaded again. */
@@ -40,50 +39,15 @@ static struct {
 	int		 nul;
 	const char	*type;
 	long		 expires;	/* 0: not sent */
-	char		*cachedir;	/* NULL: no cache */
-	int		 cachewarned;
+	struct ca_upcache cache;
 	struct ca_api	 api;
 	CURLSH		*share;
 } opt;
 
-static const struct {
-	const char	*ext;
-	const char	*type;
-} mimetab[] = {
-	{ "csv",	"text/csv" },
-	{ "tsv",	"text/tab-separated-values" },
-	{ "json",	"application/json" },
-	{ "jsonl",	"application/x-ndjson" },
-	{ "ndjson",	"application/x-ndjson" },
-	{ "xlsx",	"application/vnd.openxmlformats-officedocument."
-			"spreadsheetml.sheet" },
-	{ "xls",	"application/vnd.ms-excel" },
-	{ "parquet",	"application/vnd.apache.parquet" },
-	{ "pdf",	"application/pdf" },
-	{ "png",	"image/png" },
-	{ "jpg",	"image/jpeg" },
-	{ "jpeg",	"image/jpeg" },
-	{ "gif",	"image/gif" },
-	{ "webp",	"image/webp" },
-	{ "txt",	"text/plain" },
-	{ "log",	"text/plain" },
-	{ "md",		"text/markdown" },
-	{ "xml",	"application/xml" },
-	{ "html",	"text/html" },
-	{ "htm",	"text/html" },
-	{ "yaml",	"application/yaml" },
-	{ "yml",	"application/yaml" },
-	{ "py",		"text/x-python" },
-	{ "zip",	"application/zip" },
-	{ "gz",		"application/gzip" },
-	{ "tar",	"application/x-tar" },
-	{ NULL,		NULL }
-};
-
-static void
-usage(FILE *fp, int status)
+static void CA_NORETURN
+usage(int status)
 {
-	fprintf(fp,
+	fprintf(status ? stderr : stdout,
 	    "usage: %s [-0nqv] [-e seconds] [-t type] [path ...]\n"
 	    "  -0, --null            paths on stdin end with NUL, not newline\n"
 	    "  -e, --expires SECS    delete the file after SECS seconds "
@@ -109,122 +73,6 @@ base_name(const char *path)
 	return p != NULL ? p + 1 : path;
 }
 
-static const char *
-mime_by_ext(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	int i;
-
-	/* ".profile" is a hidden file without an extension. */
-	if (dot == NULL || dot == name || dot[1] == '\0')
-		return NULL;
-	for (i = 0; mimetab[i].ext != NULL; i++)
-		if (strcasecmp(dot + 1, mimetab[i].ext) == 0)
-			return mimetab[i].type;
-	return NULL;
-}
-
-/*
- * Valid UTF-8 without NULs or other binary controls.  A sequence cut by
- * the end of a partial sample is forgiven.
- */
-static int
-utf8_text(const unsigned char *p, size_t n, int partial)
-{
-	size_t i = 0, k, need;
-	unsigned c;
-
-	while (i < n) {
-		c = p[i];
-		if (c < 0x80) {
-			if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' &&
-			    c != '\r' && c != '\f' && c != 0x1b) || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3;
-		else
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if (i + k >= n)
-				return partial;
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((c == 0xe0 && p[i + 1] < 0xa0) ||
-		    (c == 0xed && p[i + 1] > 0x9f) ||
-		    (c == 0xf0 && p[i + 1] < 0x90) ||
-		    (c == 0xf4 && p[i + 1] > 0x8f))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
-}
-
-static const char *
-mime_sniff(const unsigned char *p, size_t n, int partial)
-{
-	const char *t = ca_magic_type(p, n);
-
-	if (t != NULL)
-		return t;
-	if (utf8_text(p, n, partial))
-		return "text/plain";
-	return "application/octet-stream";
-}
-
-/* A type we put in a part header: type/subtype, no spaces or controls. */
-static int
-mime_ok(const char *t)
-{
-	const char *slash = strchr(t, '/');
-	const unsigned char *p;
-
-	if (slash == NULL || slash == t || slash[1] == '\0')
-		return 0;
-	for (p = (const unsigned char *)t; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/*
- * Hash exactly size bytes of fd into hex.  Returns 0, -1 on a read
- * error (errno set) or -2 when the file changed size under us.
- */
-static int
-hash_file(int fd, long long size, char hex[65])
-{
-	static unsigned char buf[CHUNK];
-	struct ca_sha256 s;
-	long long off = 0;
-	ssize_t r;
-	size_t want;
-
-	ca_sha256_init(&s);
-	while (off < size) {
-		want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
-		r = pread(fd, buf, want, (off_t)off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ca_sha256_free(&s);
-			return r == 0 ? -2 : -1;
-		}
-		ca_sha256_update(&s, buf, (size_t)r);
-		off += r;
-	}
-	ca_sha256_final(&s, hex);
-	return 0;
-}
-
 /*
  * Does the file hold other than the bytes fstat said?  Files under
  * /proc say 0 bytes and /sys ones 4096, whatever they hold; a file
@@ -248,23 +96,6 @@ size_lies(int fd, const struct stat *st)
 		r = pread(fd, &c, 1, st->st_size - 1);
 	while (r == -1 && errno == EINTR);
 	return r != 1;		/* less than it says */
-}
-
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /*
@@ -305,7 +136,7 @@ spool(const char *spath, int fd, struct stat *st)
 			    "bytes (500 MB)", spath, CA_FILE_MAX);
 			goto fail;
 		}
-		if (write_all(t, buf, (size_t)r) == -1) {
+		if (ca_write_all(t, buf, (size_t)r) == -1) {
 			ca_warn("%s: temporary copy:", spath);
 			goto fail;
 		}
@@ -343,7 +174,7 @@ digest_first(const char *spath, int fd, const struct stat *st, char hex[65])
 		return 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &t0);
-	switch (hash_file(fd, (long long)st->st_size, hex)) {
+	switch (ca_sha256_fd(fd, (long long)st->st_size, hex)) {
 	case -1:
 		lfail_errno(spath);
 		return -1;
@@ -367,120 +198,6 @@ sniff_file(int fd, unsigned char *buf, size_t n)
 		r = pread(fd, buf, n, 0);
 	while (r == -1 && errno == EINTR);
 	return r > 0 ? (size_t)r : 0;
-}
-
-static void
-cache_trouble(const char *what)
-{
-	char *d = ca_sanitize(opt.cachedir, 0);
-
-	/* Once per run: a read-only home should not drown the output. */
-	if (!opt.cachewarned)
-		ca_warn("cache %s: %s %s; uploads go on without the cache",
-		    d, what, strerror(errno));
-	opt.cachewarned = 1;
-	free(d);
-}
-
-/*
- * The key names everything that makes an uploaded file what it is for a
- * container: the server, the bytes, the name, the type and the expiry.
- */
-static void
-cache_key(const char *digest, const char *name, const char *type,
-    char key[65])
-{
-	struct ca_sha256 s;
-	char exp[32];
-
-	snprintf(exp, sizeof(exp), "%ld", opt.expires);
-	ca_sha256_init(&s);
-	ca_sha256_update(&s, "ca-upload cache v1", 19);
-	ca_sha256_update(&s, opt.api.base, strlen(opt.api.base) + 1);
-	ca_sha256_update(&s, digest, 65);
-	ca_sha256_update(&s, name, strlen(name) + 1);
-	ca_sha256_update(&s, type, strlen(type) + 1);
-	ca_sha256_update(&s, exp, strlen(exp) + 1);
-	ca_sha256_final(&s, key);
-}
-
-static char *
-cache_file(const char *key)
-{
-	char *p = ca_xmalloc(strlen(opt.cachedir) + 70);
-
-	sprintf(p, "%s/%s", opt.cachedir, key);
-	return p;
-}
-
-/* The cached metadata's file id, or NULL on a miss. */
-static char *
-cache_load(const char *key)
-{
-	char *path = cache_file(key), *id = NULL;
-	char buf[CACHE_ENTRY_MAX];
-	ssize_t n;
-	cJSON *j;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	free(path);
-	if (fd == -1) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			cache_trouble("cannot read it:");
-		return NULL;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n > 0 && (j = ca_jparse(buf, (size_t)n)) != NULL) {
-		const char *s = ca_jstr(j, "id");
-
-		if (s != NULL && *s != '\0')
-			id = ca_xstrdup(s);
-		cJSON_Delete(j);
-	}
-	if (id == NULL)
-		ca_note("cache entry %s is damaged; ignoring it", key);
-	return id;
-}
-
-/*
- * Temp file, rename: concurrent writers cannot interleave; the last
- * rename wins.  No fsync: after a crash an entry may be empty, and
- * cache_load ignores a damaged entry, so the cost is one upload.
- */
-static void
-cache_store(const char *key, const cJSON *meta)
-{
-	char *tmp, *dst, *s;
-	size_t n;
-	int fd, ok;
-
-	if (ca_mkdirs(opt.cachedir) == -1) {
-		cache_trouble("cannot create it:");
-		return;
-	}
-	tmp = ca_xmalloc(strlen(opt.cachedir) + 16);
-	sprintf(tmp, "%s/.tmp.XXXXXX", opt.cachedir);
-	if ((fd = mkstemp(tmp)) == -1) {
-		cache_trouble("cannot write to it:");
-		free(tmp);
-		return;
-	}
-	s = ca_jprint(meta);
-	n = strlen(s);
-	s[n] = '\n';
-	ok = fchmod(fd, 0600) == 0 && write(fd, s, n + 1) == (ssize_t)(n + 1);
-	free(s);
-	if (close(fd) == -1)
-		ok = 0;
-	dst = cache_file(key);
-	if (!ok || rename(tmp, dst) == -1) {
-		cache_trouble("cannot write to it:");
-		unlink(tmp);
-	}
-	free(dst);
-	free(tmp);
 }
 
 /* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
@@ -738,16 +455,16 @@ lfail_errno(const char *spath)
 	lfail(spath, "file_error", strerror(errno));
 }
 
-static int
-fail(const char *path, int status, const char *what,
-    const struct ca_resp *resp)
+/* A failed call: say it on stderr, keep the API's error for the record. */
+static void
+fail(const char *spath, const char *what, const struct ca_resp *resp)
 {
-	char msg[700];
+	char *w = ca_xmalloc(strlen(spath) + strlen(what) + 3);
 
-	ca_resp_errmsg(resp, msg, sizeof(msg));
-	ca_warn("%s: %s: %s", path, what, msg);
+	sprintf(w, "%s: %s", spath, what);
+	ca_call_report(w, resp);
+	free(w);
 	why_set(ca_resp_error(resp), resp);
-	return status;
 }
 
 /*
@@ -792,7 +509,6 @@ upload(const char *spath, int fd, long long size, const char *name,
 {
 	struct ca_api api = opt.api;
 	struct ca_resp resp;
-	struct ca_retry rp;
 	struct curl_slist *hdrs;
 	struct ca_sha256 sha;
 	struct src src;
@@ -838,8 +554,7 @@ upload(const char *spath, int fd, long long size, const char *name,
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, src_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &src);
 	}
-	ca_retry_init(&rp);
-	st = ca_perform(h, &resp, &rp, src_rewind, &src);
+	st = ca_call(h, &resp, NULL, src_rewind, &src, NULL);
 	bar_clear(&src);
 	*meta = NULL;
 	if (src.changed) {
@@ -847,7 +562,7 @@ upload(const char *spath, int fd, long long size, const char *name,
 		    "the file changed while it was being uploaded");
 		st = CA_EX_FAIL;
 	} else if (st != 0)
-		fail(spath, st, "upload failed", &resp);
+		fail(spath, "upload failed", &resp);
 	else if (src.sha != NULL && src.hashed != size) {
 		ca_warn("%s: the upload did not read the whole file", spath);
 		st = CA_EX_FAIL;
@@ -886,7 +601,6 @@ static int
 lookup(const char *spath, const char *id, cJSON **meta)
 {
 	struct ca_resp resp;
-	struct ca_retry rp;
 	struct curl_slist *hdrs;
 	char *seg, *url;
 	CURL *h;
@@ -904,14 +618,14 @@ lookup(const char *spath, const char *id, cJSON **meta)
 	h = ca_api_easy(&opt.api, "GET", url, hdrs, &resp);
 	free(url);
 	share_with(h);
-	ca_retry_init(&rp);
-	st = ca_perform(h, &resp, &rp, NULL, NULL);
+	/* Reported here: a 404 only means uploading again. */
+	st = ca_call(h, &resp, NULL, NULL, NULL, NULL);
 	if (st == 0 && (*meta = metadata(&resp)) == NULL)
 		st = -1;	/* nonsense for an answer: upload afresh */
 	else if (st != 0 && resp.cc == CURLE_OK && resp.status == 404)
 		st = -1;
 	else if (st != 0)
-		fail(spath, st, "checking the cached upload", &resp);
+		fail(spath, "checking the cached upload", &resp);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	ca_buf_free(&resp.body);
@@ -984,7 +698,7 @@ cached_or_upload(const char *spath, const char *path, int fd,
 	char *id;
 	int st;
 
-	if (key != NULL && (id = cache_load(key)) != NULL) {
+	if (key != NULL && (id = ca_upcache_load(&opt.cache, key)) != NULL) {
 		char *sid = ca_sanitize(id, 100);
 
 		st = lookup(spath, id, &meta);
@@ -1027,7 +741,7 @@ cached_or_upload(const char *spath, const char *path, int fd,
 		free(sid);
 	}
 	if (key != NULL)
-		cache_store(key, meta);
+		ca_upcache_store(&opt.cache, key, meta);
 	emit(path, meta, digest, 0);
 	return 0;
 }
@@ -1054,9 +768,9 @@ do_path(const char *path)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (size_lies(fd, &st) && (fd = spool(spath, fd, &st)) == -1)
 		goto out;
-	if ((type = opt.type) == NULL && (type = mime_by_ext(name)) == NULL) {
+	if ((type = opt.type) == NULL && (type = ca_type_by_name(name)) == NULL) {
 		sniffn = sniff_file(fd, sniff, SNIFF_MAX);
-		type = mime_sniff(sniff, sniffn,
+		type = ca_type_sniff(sniff, sniffn,
 		    (long long)sniffn < (long long)st.st_size);
 	}
 	/*
@@ -1065,13 +779,14 @@ do_path(const char *path)
 	 * cache, upload() hashes what it sends.
 	 */
 	digest[0] = '\0';
-	if (opt.cachedir != NULL) {
+	if (opt.cache.dir != NULL) {
 		if (digest_first(spath, fd, &st, digest) == -1)
 			goto close;
-		cache_key(digest, name, type, key);
+		ca_upcache_key(opt.api.base, digest, name, type,
+		    opt.expires, key);
 	}
 	r = cached_or_upload(spath, path, fd, &st, name, type, digest,
-	    opt.cachedir != NULL ? key : NULL);
+	    opt.cache.dir != NULL ? key : NULL);
 close:
 	close(fd);
 out:
@@ -1103,25 +818,32 @@ read_path(FILE *fp, int delim, char *buf, size_t n)
 	return toolong ? -1 : 1;
 }
 
-static long
-parse_expires(const char *s)
-{
-	char *end;
-	long v;
+/* The option letters; one with an argument has a ':' after it. */
+#define OPTSTRING	"+0e:hnqt:v"
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < EXPIRES_MIN ||
-	    v > EXPIRES_MAX) {
-		ca_warn("--expires: %s is not a number of seconds from %ld "
-		    "to %ld", s, EXPIRES_MIN, EXPIRES_MAX);
-		usage(stderr, CA_EX_USAGE);
-	}
-	return v;
+/*
+ * getopt's own messages are left out (opterr = 0) for ones that name
+ * the option as it was given; whether it takes an argument is read
+ * from OPTSTRING itself.
+ */
+static void CA_NORETURN
+bad_option(char *argv[])
+{
+	const char *o = optopt != 0 && optopt != ':' ?
+	    strchr(OPTSTRING, optopt) : NULL;
+
+	if (optopt != 0 && optopt != '?')
+		ca_warn(o != NULL && o[1] == ':' ?
+		    "option -%c needs an argument" : "unknown option -%c",
+		    optopt);
+	else
+		ca_warn("unknown or incomplete option %s", argv[optind - 1]);
+	usage(CA_EX_USAGE);
 }
 
-int
-main(int argc, char *argv[])
+/* The options; returns the index of the first path operand. */
+static int
+parse_opts(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "null",	no_argument,		NULL, '0' },
@@ -1131,28 +853,24 @@ main(int argc, char *argv[])
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "type",	required_argument,	NULL, 't' },
 		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, 'V' },
+		{ "version",	no_argument,		NULL, CA_OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct ca_status st = { 0, 0 };
-	char buf[PATH_MAX + 1];
-	long lineno = 0;
-	int ch, i, r;
+	int ch;
 
-	ca_setprog(argv[0]);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+0e:hnqt:v", longopts,
+	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '0':
 			opt.nul = 1;
 			break;
 		case 'e':
-			opt.expires = parse_expires(optarg);
+			opt.expires = ca_strtonum(optarg, EXPIRES_MIN,
+			    EXPIRES_MAX, "--expires");
 			break;
 		case 'h':
-			usage(stdout, 0);
-			break;
+			usage(0);
 		case 'n':
 			opt.nocache = 1;
 			break;
@@ -1160,38 +878,41 @@ main(int argc, char *argv[])
 			opt.quiet = 1;
 			break;
 		case 't':
-			if (!mime_ok(optarg)) {
+			if (!ca_type_ok(optarg)) {
 				ca_warn("-t: not a MIME type: %s", optarg);
-				usage(stderr, CA_EX_USAGE);
+				usage(CA_EX_USAGE);
 			}
 			opt.type = optarg;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
-		case 'V':
-			ca_version(ca_http_libs());
+		case '?':
+			bad_option(argv);
 		default:
-			if (optopt != 0 && optopt != '?')
-				ca_warn(strchr("et", optopt) != NULL ?
-				    "option -%c needs an argument" :
-				    "unknown option -%c", optopt);
-			else
-				ca_warn("unknown or incomplete option %s",
-				    argv[optind - 1]);
-			usage(stderr, CA_EX_USAGE);
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (opt.nul && argc > 0) {
+	if (opt.nul && optind < argc) {
 		ca_warn("-0 is for paths on standard input; "
 		    "got path operands too");
-		usage(stderr, CA_EX_USAGE);
+		usage(CA_EX_USAGE);
 	}
+	return optind;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ca_status st = { 0, 0 };
+	char buf[PATH_MAX + 1];
+	long lineno = 0;
+	int i, r;
+
+	ca_setprog(argv[0]);
+	i = parse_opts(argc, argv);
+	argc -= i;
+	argv += i;
 	if (ca_api_init(&opt.api) != 0)
 		return CA_EX_USAGE;
-	if (!opt.nocache && (opt.cachedir = ca_cache_dir("files")) == NULL)
+	if (!opt.nocache && (opt.cache.dir = ca_cache_dir("files")) == NULL)
 		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
 
 	if (argc > 0)
@@ -1217,6 +938,6 @@ main(int argc, char *argv[])
 		curl_share_cleanup(opt.share);
 	curl_global_cleanup();
 	ca_api_free(&opt.api);
-	free(opt.cachedir);
+	free(opt.cache.dir);
 	return ca_finish(ca_status_exit(&st));
 }

@@ -176,6 +176,16 @@ int	 ca_id_ok(const char *id);
 #define CA_ID_MAX	65
 void	 ca_id_new(char *buf, const char *prefix);
 
+/*
+ * ca_opt.c: the options every tool shares.  A tool's getopt_long loop
+ * sends the cases it does not handle itself here: 'v' counts
+ * ca_verbose, CA_OPT_VERSION (its --version entry's value) prints the
+ * version with libs (as ca_version) and exits, anything else calls
+ * usage(CA_EX_USAGE), which must not return.
+ */
+#define CA_OPT_VERSION	'V'
+void	 ca_opt_common(int ch, const char *libs, void (*usage)(int));
+
 /* ca_jcompact.c */
 /*
  * Append the JSON text src (n bytes) to out on one line with its value
@@ -381,6 +391,13 @@ CURLSH	*ca_api_share(void);
 /* The headers every API request carries, plus anthropic-beta if any. */
 struct curl_slist *ca_api_headers(const struct ca_api *api,
 	    const char *betas);
+/*
+ * The anthropic-beta value for a JSON array of beta names, joined with
+ * commas (NULL for none), or NULL with *bad saying why: not an array,
+ * or a name that is not a plain header-safe string without a comma.
+ * Caller frees.
+ */
+char	*ca_betas_join(const cJSON *betas, const char **bad);
 /* The API's error object from resp, or one made up for a transport error. */
 cJSON	*ca_resp_error(const struct ca_resp *resp);
 /* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */
@@ -395,12 +412,39 @@ struct ca_retry;
 int	 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	    int (*rewind)(void *ctx), void *ctx);
 
+/*
+ * ca_call.c: one API call.  ca_call performs h with retries (rp, or the
+ * default policy when rp is NULL) as ca_perform does, and on failure
+ * reports it with ca_call_report unless what is NULL.
+ */
+int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
+	    int (*rewind)(void *ctx), void *ctx, const char *what);
+/*
+ * The one report of a failed call: "what: 529 overloaded_error: ...
+ * (request-id ...) [error_code]", or "what: redirected (302) to URL;
+ * redirects are not followed".  what must be fit for a terminal
+ * already (ca_sanitize).
+ */
+void	 ca_call_report(const char *what, const struct ca_resp *resp);
+/* A 2xx answer that is not what the API sends: "what: malformed ...". */
+void	 ca_call_malformed(const char *what, const struct ca_resp *resp);
+/*
+ * Emit one record {"type": TYPE, TYPE: item} for each item of a list
+ * page's "data" array; -1, emitting nothing, if it has none.
+ */
+int	 ca_emit_page(const cJSON *page, const char *type);
+
 /* ca_retry.c: the official SDKs' retry policy (no libcurl calls). */
 struct ca_retry {
 	int	 max;		/* retries after the first attempt; 0 none */
 	double	 budget_s;	/* total time allowed for waiting; 0 none */
 	double	 waited_s;	/* spent so far */
 };
+/*
+ * The default total wait for retries, in seconds: ca-exec(1) documents
+ * it, and every tool starts from it.
+ */
+#define CA_RETRY_BUDGET_S	60
 void	 ca_retry_init(struct ca_retry *rp);
 /*
  * Seconds to hold new requests back because the response said the
@@ -432,8 +476,6 @@ void	 ca_sha256_final(struct ca_sha256 *s, char hex[65]);
 void	 ca_sha256_free(struct ca_sha256 *s);
 /* $XDG_CACHE_HOME/ca/SUB or ~/.cache/ca/SUB; NULL if neither is set. */
 char	*ca_cache_dir(const char *sub);
-/* mkdir -p, mode 0700 for what it creates. */
-int	 ca_mkdirs(const char *path);
 /* Same file, same size, same mtime and ctime to the nanosecond? */
 int	 ca_stat_same(const struct stat *a, const struct stat *b);
 /*
@@ -449,6 +491,85 @@ int	 ca_statcache_get(const struct stat *st, char hex[65]);
  */
 void	 ca_statcache_put(const struct stat *st, const char *hex,
 	    const struct timespec *read_at);
+/*
+ * Does the regular file name in dirfd (st its lstat) hold exactly size
+ * bytes of digest hex?  The stat cache spares reading it again.
+ */
+int	 ca_file_holds(int dirfd, const char *name, const struct stat *st,
+	    long long size, const char *hex);
+/*
+ * Hash exactly size bytes of fd (from offset 0) into hex: 0, -1 on a
+ * read error (errno set), -2 when the file is shorter than size.
+ */
+int	 ca_sha256_fd(int fd, long long size, char hex[65]);
+
+/* ca_file.c: directories and writes. */
+/* mkdir -p, with mode (before the umask) for what it creates. */
+int	 ca_mkdirs(const char *path, mode_t mode);
+/* Write all n bytes, through short writes and EINTR; -1 with errno. */
+int	 ca_write_all(int fd, const void *p, size_t n);
+
+/*
+ * ca_save.c: saving files under names from elsewhere (a server's).
+ * The base name to save fname under, or NULL if nothing safe is left
+ * of it: its last component, without control bytes, invalid UTF-8,
+ * leading dots or a leading '-', at most 200 bytes with its extension
+ * kept.  Caller frees.
+ */
+char	*ca_name_clean(const char *fname);
+/* A name made from a file id and its MIME type's extension. */
+char	*ca_name_from_id(const char *id, const char *mime);
+/*
+ * A name not yet in given (which it is then added to): NAME, else
+ * NAME-2.EXT, NAME-3.EXT ...  Takes name; returns the one to use.
+ */
+char	*ca_name_unique(struct ca_strset *given, char *name);
+/*
+ * One temporary file at a time: created in dirfd as PREFIX and random
+ * letters, O_EXCL|O_NOFOLLOW, mode 0600; -1 with errno.  Removed by
+ * ca_tmp_remove (fit for atexit), and on SIGINT, SIGTERM and SIGHUP
+ * once ca_tmp_catch was called (which also ignores SIGXFSZ, so a file
+ * size limit is a write error).
+ */
+int	 ca_tmp_open(int dirfd, const char *prefix);
+void	 ca_tmp_remove(void);
+void	 ca_tmp_catch(void);
+/*
+ * Give the complete temporary file its final name in dirfd.  replace:
+ * rename over whatever name is (never following a link there); else
+ * an existing name fails with EEXIST, atomically.  -1 with errno and
+ * the temporary kept.
+ */
+int	 ca_tmp_publish(int dirfd, const char *name, int replace);
+
+/* ca_ftype.c: the MIME type to send a file as. */
+/* By the extension of name (".profile" has none), or NULL. */
+const char *ca_type_by_name(const char *name);
+/*
+ * By the first n bytes (partial: the file has more): a type magic
+ * bytes say, text/plain for UTF-8 text, else application/octet-stream.
+ */
+const char *ca_type_sniff(const unsigned char *p, size_t n, int partial);
+/* Is t fit for a part header: type/subtype, no spaces or controls? */
+int	 ca_type_ok(const char *t);
+
+/*
+ * ca_upcache.c: the upload cache.  An entry maps a key (of everything
+ * that makes an uploaded file what it is for a container: the server,
+ * the bytes' digest, the name, the type, the expiry) to the file's
+ * metadata.  Trouble with the directory is reported once a run, and
+ * uploads go on without it.
+ */
+struct ca_upcache {
+	char	*dir;		/* NULL: no cache */
+	int	 warned;	/* trouble was reported */
+};
+void	 ca_upcache_key(const char *base, const char *digest,
+	    const char *name, const char *type, long expires, char key[65]);
+/* The cached file id (caller frees), or NULL on a miss. */
+char	*ca_upcache_load(struct ca_upcache *c, const char *key);
+void	 ca_upcache_store(struct ca_upcache *c, const char *key,
+	    const cJSON *meta);
 
 /* ca_sse.c: a text/event-stream parser (any framing, any chunking). */
 struct ca_sse;

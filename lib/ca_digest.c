@@ -18,6 +18,8 @@
 
 #include "ca.h"
 
+#define HASH_CHUNK	65536		/* read size for hashing */
+
 /*
  * A file whose ctime is this close to the moment its bytes were read
  * could change again within the same timestamp tick (the kernel stamps
@@ -83,26 +85,6 @@ ca_cache_dir(const char *sub)
 	} else
 		return NULL;
 	return p;
-}
-
-int
-ca_mkdirs(const char *path)
-{
-	char *p = ca_xstrdup(path), *q;
-	int rv = 0;
-
-	for (q = p + 1; *q && rv == 0; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			rv = -1;
-		*q = '/';
-	}
-	if (rv == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
-		rv = -1;
-	free(p);
-	return rv;
 }
 
 /*
@@ -189,7 +171,7 @@ ca_statcache_put(const struct stat *st, const char *hex,
 	    (dir = ca_cache_dir("stat")) == NULL)
 		return;
 	/* A cache, not a record: failing to keep it is no error. */
-	if (ca_mkdirs(dir) == -1) {
+	if (ca_mkdirs(dir, 0700) == -1) {
 		free(dir);
 		return;
 	}
@@ -211,4 +193,75 @@ ca_statcache_put(const struct stat *st, const char *hex,
 	}
 	free(tmp);
 	free(dir);
+}
+
+/*
+ * Does the regular file name in dirfd hold exactly these bytes?  The
+ * stat cache spares reading a file that has not changed since a run
+ * last did.
+ */
+int
+ca_file_holds(int dirfd, const char *name, const struct stat *st,
+    long long size, const char *hex)
+{
+	struct ca_sha256 c;
+	struct timespec t0;
+	struct stat st2, st3;
+	char buf[65536], h[65];
+	ssize_t n;
+	int fd, same = 0;
+
+	if (!S_ISREG(st->st_mode) || st->st_size != size)
+		return 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st2) == 0 && st2.st_dev == st->st_dev &&
+	    st2.st_ino == st->st_ino) {
+		if (ca_statcache_get(&st2, h) == 0) {
+			close(fd);
+			return strcmp(h, hex) == 0;
+		}
+		clock_gettime(CLOCK_REALTIME, &t0);
+		ca_sha256_init(&c);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			ca_sha256_update(&c, buf, (size_t)n);
+		if (n == 0) {
+			ca_sha256_final(&c, h);
+			same = strcmp(h, hex) == 0;
+			if (fstat(fd, &st3) == 0 && ca_stat_same(&st2, &st3))
+				ca_statcache_put(&st2, h, &t0);
+		} else
+			ca_sha256_free(&c);
+	}
+	close(fd);
+	return same;
+}
+
+int
+ca_sha256_fd(int fd, long long size, char hex[65])
+{
+	static unsigned char buf[HASH_CHUNK];
+	struct ca_sha256 s;
+	long long off = 0;
+	ssize_t r;
+	size_t want;
+
+	ca_sha256_init(&s);
+	while (off < size) {
+		want = size - off < HASH_CHUNK ? (size_t)(size - off) :
+		    HASH_CHUNK;
+		r = pread(fd, buf, want, (off_t)off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ca_sha256_free(&s);
+			return r == 0 ? -2 : -1;
+		}
+		ca_sha256_update(&s, buf, (size_t)r);
+		off += r;
+	}
+	ca_sha256_final(&s, hex);
+	return 0;
 }

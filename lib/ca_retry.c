@@ -21,7 +21,7 @@ ca_retry_init(struct ca_retry *rp)
 {
 	memset(rp, 0, sizeof(*rp));
 	rp->max = 2;
-	rp->budget_s = 120;
+	rp->budget_s = CA_RETRY_BUDGET_S;
 }
 
 static int

@@ -18,17 +18,17 @@
 
 struct batch_g g;
 
-static void
+static void CA_NORETURN
 usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: ca-batch [-uv] [--no-wait] [--poll seconds] "
+	fprintf(fp, "usage: %s [-uv] [--no-wait] [--poll seconds] "
 	    "[--max-requests n] [--max-bytes n]\n"
 	    "                [--max-continues n] [--sync-continue] "
 	    "[-r retries]\n"
-	    "       ca-batch --cancel [-v]\n"
-	    "       ca-batch --list [-v]\n", fp);
+	    "       %s --cancel [-v]\n"
+	    "       %s --list [-v]\n", ca_prog, ca_prog, ca_prog);
 	if (status == 0)
 		fputs("  -h, --help             print this and exit\n"
 		    "  -r, --retries N        retries of a failed API call "
@@ -182,8 +182,7 @@ list(void)
 	struct ca_resp resp;
 	struct curl_slist *hdrs = ca_api_headers(&g.api, NULL);
 	char *after = NULL, path[512], *e;
-	const cJSON *m;
-	cJSON *page, *rec;
+	cJSON *page;
 	CURL *h;
 	int n, rc;
 
@@ -209,19 +208,11 @@ list(void)
 		if (rc != 0)
 			break;
 		page = ca_jparse(resp.body.p, resp.body.len);
-		if (ca_jarr(page, "data") == NULL) {
-			ca_warn("list: malformed response");
+		if (ca_emit_page(page, "batch") == -1) {
+			ca_call_malformed("list", &resp);
 			ca_status_add(&g.st, CA_EX_FAIL);
 			cJSON_Delete(page);
 			break;
-		}
-		cJSON_ArrayForEach(m, ca_jarr(page, "data")) {
-			rec = cJSON_CreateObject();
-			cJSON_AddStringToObject(rec, "type", "batch");
-			cJSON_AddItemToObject(rec, "batch",
-			    cJSON_Duplicate(m, 1));
-			ca_emit(rec);
-			cJSON_Delete(rec);
 		}
 		free(after);
 		after = NULL;
@@ -278,9 +269,6 @@ parse_opts(int argc, char **argv)
 		case 'u':
 			g.unordered = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
 		case O_NOWAIT:
 			g.nowait = 1;
 			break;
@@ -309,7 +297,7 @@ parse_opts(int argc, char **argv)
 			g.list = 1;
 			break;
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, NULL, usage);
 		}
 	}
 	if (optind < argc || (g.cancel && g.list))
@@ -338,8 +326,7 @@ main(int argc, char *argv[])
 	g.api.connect_ms = 10000;
 	g.api.timeout_ms = 600000;
 	g.progress = ca_verbose > 0 || isatty(STDERR_FILENO);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	g.share = ca_api_share();
+	g.share = ca_api_share();	/* libcurl's setup too */
 	if (g.list)
 		list();
 	else if (g.cancel)

@@ -341,30 +341,6 @@ bat_find(const char *id, int make)
 	return g.nb++;
 }
 
-char *
-join_betas(const cJSON *betas, const char **bad)
-{
-	struct ca_buf b = { NULL, 0, 0, 0 };
-	const cJSON *e;
-
-	*bad = NULL;
-	if (betas != NULL && !cJSON_IsArray(betas)) {
-		*bad = "betas is not an array";
-		return NULL;
-	}
-	cJSON_ArrayForEach(e, betas) {
-		if (!cJSON_IsString(e) || !ca_header_safe(e->valuestring) ||
-		    strchr(e->valuestring, ',') != NULL) {
-			*bad = "a beta name that is not a plain string";
-			break;
-		}
-		if (b.len > 0)
-			ca_buf_addstr(&b, ",");
-		ca_buf_addstr(&b, e->valuestring);
-	}
-	return b.p;
-}
-
 /*
  * A batch's custom_ids: as its input record listed them, or, for one
  * this run created (or knows only from its requests), those of the
@@ -461,30 +437,19 @@ easy(const char *method, const char *path, struct curl_slist *hdrs,
 	return h;
 }
 
-/* Perform with retries; on failure say why (naming what) and return
- * CA_EX_FAIL or CA_EX_TEMPFAIL. */
+/* Perform with -r's retries; on failure say why, naming what. */
 int
 perform(CURL *h, struct ca_resp *resp, int (*rw)(void *), void *ctx,
     const char *what)
 {
 	struct ca_retry rp;
-	char msg[700], *w;
+	char *w = ca_sanitize(what, 100);
 	int rc;
 
 	ca_retry_init(&rp);
 	rp.max = g.retries;
-	if ((rc = ca_perform(h, resp, &rp, rw, ctx)) != 0) {
-		w = ca_sanitize(what, 100);
-		if (resp->cc == CURLE_OK && resp->status >= 300 &&
-		    resp->status < 400)
-			ca_warn("%s: redirected (%ld); redirects are not "
-			    "followed", w, resp->status);
-		else {
-			ca_resp_errmsg(resp, msg, sizeof(msg));
-			ca_warn("%s: %s", w, msg);
-		}
-		free(w);
-	}
+	rc = ca_call(h, resp, &rp, rw, ctx, w);
+	free(w);
 	return rc;
 }
 

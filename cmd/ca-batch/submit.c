@@ -124,7 +124,7 @@ take_new(const struct ca_rec *rec)
 	long i;
 
 	if ((bad = check_new(rec, id)) == NULL)
-		h = join_betas(cJSON_GetObjectItemCaseSensitive(rec->json,
+		h = ca_betas_join(cJSON_GetObjectItemCaseSensitive(rec->json,
 		    "betas"), &bad);
 	if (bad == NULL && new_item(&b, id, rec->raw, rec->len) == -1)
 		bad = "params cannot be read";
@@ -142,6 +142,15 @@ take_new(const struct ca_rec *rec)
 	free(h);
 }
 
+/* A record this tool cannot take: say why, count it, pass it on. */
+static void
+pass_bad(const struct ca_rec *rec, const char *why)
+{
+	ca_warn("<stdin>:%ld: %s; passed through", rec->lineno, why);
+	ca_status_add(&g.st, CA_EX_FAIL);
+	pass(rec);
+}
+
 /* A request record with batch_id: submitted before; hold it. */
 void
 take_held(const struct ca_rec *rec, const char *bid)
@@ -151,10 +160,8 @@ take_held(const struct ca_rec *rec, const char *bid)
 	long i;
 
 	if (id == NULL || !is_batch_id(bid)) {
-		ca_warn("<stdin>:%ld: request record with a bad batch_id or "
-		    "no custom_id; passed through", rec->lineno);
-		ca_status_add(&g.st, CA_EX_FAIL);
-		pass(rec);
+		pass_bad(rec, "request record with a bad batch_id or no "
+		    "custom_id");
 		return;
 	}
 	i = ent_new(id, rec->raw, rec->len);
@@ -237,10 +244,7 @@ take_batch(const struct ca_rec *rec)
 
 	/* Batch ids go into paths and messages: only the API's letters. */
 	if (id == NULL || !is_batch_id(id)) {
-		ca_warn("<stdin>:%ld: batch record without a good batch.id; "
-		    "passed through", rec->lineno);
-		ca_status_add(&g.st, CA_EX_FAIL);
-		pass(rec);
+		pass_bad(rec, "batch record without a good batch.id");
 		return;
 	}
 	bi = bat_find(id, 1);		/* may move g.b */
@@ -259,7 +263,7 @@ take_batch(const struct ca_rec *rec)
 	b->betas = cJSON_Duplicate(ca_jarr(rec->json, "betas"), 1);
 	if (b->betas == NULL)
 		b->betas = cJSON_CreateArray();
-	b->betas_h = join_betas(b->betas, &bad);
+	b->betas_h = ca_betas_join(b->betas, &bad);
 	b->raw = ca_xmalloc(rec->len + 1);
 	memcpy(b->raw, rec->raw, rec->len);
 	b->raw[rec->len] = '\0';
