@@ -391,13 +391,6 @@ CURLSH	*ca_api_share(void);
 /* The headers every API request carries, plus anthropic-beta if any. */
 struct curl_slist *ca_api_headers(const struct ca_api *api,
 	    const char *betas);
-/*
- * The anthropic-beta value for a JSON array of beta names, joined with
- * commas (NULL for none), or NULL with *bad saying why: not an array,
- * or a name that is not a plain header-safe string without a comma.
- * Caller frees.
- */
-char	*ca_betas_join(const cJSON *betas, const char **bad);
 /* The API's error object from resp, or one made up for a transport error. */
 cJSON	*ca_resp_error(const struct ca_resp *resp);
 /* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */

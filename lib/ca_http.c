@@ -305,31 +305,6 @@ ca_api_share(void)
 	return sh;
 }
 
-char *
-ca_betas_join(const cJSON *betas, const char **bad)
-{
-	struct ca_buf b = { NULL, 0, 0, 0 };
-	const cJSON *e;
-
-	*bad = NULL;
-	if (betas != NULL && !cJSON_IsArray(betas)) {
-		*bad = "betas is not an array";
-		return NULL;
-	}
-	cJSON_ArrayForEach(e, betas) {
-		/* A comma would smuggle in a second name unchecked. */
-		if (!cJSON_IsString(e) || !ca_header_safe(e->valuestring) ||
-		    strchr(e->valuestring, ',') != NULL) {
-			*bad = "a beta name that is not a plain string";
-			break;
-		}
-		if (b.len > 0)
-			ca_buf_addstr(&b, ",");
-		ca_buf_addstr(&b, e->valuestring);
-	}
-	return b.p;
-}
-
 struct curl_slist *
 ca_api_headers(const struct ca_api *api, const char *betas)
 {

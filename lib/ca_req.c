@@ -65,10 +65,21 @@ ca_req_continue(cJSON *params, const cJSON *turn, const char *cid,
 	cJSON_AddStringToObject(a, "role", "assistant");
 	cJSON_AddItemToObject(a, "content", cJSON_Duplicate(turn, 1));
 	cJSON_AddItemToArray(msgs, a);
-	/* The code's files are in that container, and only there. */
+	/*
+	 * The code's files are in that container, and only there.  A
+	 * container given as an object (with skills) keeps its skills: the
+	 * API wants them again with the id on every later turn.
+	 */
 	if (cid != NULL) {
-		cJSON_DeleteItemFromObject(params, "container");
-		cJSON_AddStringToObject(params, "container", cid);
+		cJSON *c = ca_jobj(params, "container");
+
+		if (c != NULL) {
+			cJSON_DeleteItemFromObject(c, "id");
+			cJSON_AddStringToObject(c, "id", cid);
+		} else {
+			cJSON_DeleteItemFromObject(params, "container");
+			cJSON_AddStringToObject(params, "container", cid);
+		}
 	}
 	return 0;
 }

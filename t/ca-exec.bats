@@ -411,6 +411,20 @@ print(2)
 	[ "$stderr" = "ca-exec: r1: still paused after 1 continuations; giving up" ]
 }
 
+@test "pause_turn with skills: the continuation sends the skills again with the container id" {
+	emu_config '{"pause_each_step":true}'
+	ca-request -n --skill xlsx 'one step:
+```python
+print("one")
+```' >req
+	run --separate-stderr ca-exec <req
+	[ "$status" -eq 0 ]
+	[ "$(msgs_posted)" -eq 2 ]
+	cid=$(jq -r 'select(.type == "response" and .part == 1) | .message.container.id' <<<"$output")
+	json_eq "$(emu_log /v1/messages | sed -n 2p | jq -c .body.container)" \
+		"{\"id\":\"$cid\",\"skills\":[{\"type\":\"anthropic\",\"skill_id\":\"xlsx\",\"version\":\"latest\"}]}"
+}
+
 @test "pause_turn while streaming continues too" {
 	emu_config '{"pause_each_step":true}'
 	pyreq 'print(5)' >req

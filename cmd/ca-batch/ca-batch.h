@@ -110,7 +110,6 @@ void	 ent_error(long i, long status, const char *rid, cJSON *err,
 	    const char *result, int temporary);
 long	 ent_new(const char *id, const char *line, size_t n);
 char	*ent_text(const struct ent *e);
-cJSON	*errobj(const char *type, const char *msg);
 char	*key(const char *bid, const char *cid);
 void	 pass(const struct ca_rec *rec);
 int	 perform(CURL *h, struct ca_resp *resp, int (*rw)(void *), void *ctx,

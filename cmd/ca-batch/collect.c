@@ -20,7 +20,7 @@ cont_params(long i)
 {
 	const struct ent *e = &g.e[i];
 	char *t = ent_text(e), *line, *nl;
-	cJSON *req, *p, *turn = cJSON_CreateArray(), *r, *a;
+	cJSON *req, *p, *turn = cJSON_CreateArray(), *r;
 	const cJSON *b, *msg;
 	char *cid = NULL;
 
@@ -47,20 +47,11 @@ cont_params(long i)
 		cJSON_Delete(r);
 	}
 	free(t);
-	if (ca_jarr(p, "messages") == NULL) {
+	if (ca_req_continue(p, turn, cid, 0) == -1) {
 		cJSON_Delete(p);
-		cJSON_Delete(turn);
-		free(cid);
-		return NULL;
+		p = NULL;
 	}
-	a = cJSON_CreateObject();
-	cJSON_AddStringToObject(a, "role", "assistant");
-	cJSON_AddItemToObject(a, "content", turn);
-	cJSON_AddItemToArray(ca_jarr(p, "messages"), a);
-	if (cid != NULL) {
-		cJSON_DeleteItemFromObject(p, "container");
-		cJSON_AddStringToObject(p, "container", cid);
-	}
+	cJSON_Delete(turn);
 	free(cid);
 	return p;
 }
@@ -149,7 +140,7 @@ sync_continue(long i, const char *betas)
 	memset(&resp, 0, sizeof(resp));
 	while (g.e[i].state == E_CONT && !g.sig) {
 		if ((p = cont_params(i)) == NULL) {
-			ent_error(i, 0, NULL, errobj("invalid_record",
+			ent_error(i, 0, NULL, ca_errobj("invalid_record",
 			    "cannot build the continuation"), NULL, 0);
 			break;
 		}
@@ -171,7 +162,7 @@ sync_continue(long i, const char *betas)
 			    ca_resp_error(&resp), NULL, rc == CA_EX_TEMPFAIL);
 		else if (ca_jarr(msg, "content") == NULL)
 			ent_error(i, resp.status, resp.request_id,
-			    errobj("invalid_response", "the response is not a "
+			    ca_errobj("invalid_response", "the response is not a "
 			    "message"), NULL, 0);
 		else {
 			ent_response(i, NULL, resp.request_id, resp.body.p,
@@ -225,19 +216,19 @@ got_result(long bi, long i, const char *line, size_t n, const cJSON *res)
 	} else if (strcmp(type, "errored") == 0)
 		ent_error(i, 0, ca_jstr(eo, "request_id"), inner != NULL &&
 		    ca_jstr(inner, "type") != NULL ? cJSON_Duplicate(inner, 1) :
-		    errobj("api_error", "errored, without an error object"),
+		    ca_errobj("api_error", "errored, without an error object"),
 		    "errored", inner != NULL &&
 		    ca_error_temporary(0, ca_jstr(inner, "type")));
 	else if (strcmp(type, "canceled") == 0)
-		ent_error(i, 0, NULL, errobj("batch_canceled", "the batch was "
+		ent_error(i, 0, NULL, ca_errobj("batch_canceled", "the batch was "
 		    "canceled before this request was processed; submit it "
 		    "again"), "canceled", 1);
 	else if (strcmp(type, "expired") == 0)
-		ent_error(i, 0, NULL, errobj("batch_expired", "the batch "
+		ent_error(i, 0, NULL, ca_errobj("batch_expired", "the batch "
 		    "expired before this request was processed; submit it "
 		    "again later"), "expired", 1);
 	else
-		ent_error(i, 0, NULL, errobj("invalid_response", "a result "
+		ent_error(i, 0, NULL, ca_errobj("invalid_response", "a result "
 		    "of an unknown type"), type, 0);
 }
 
@@ -420,7 +411,7 @@ collect(long bi)
 		fail_pending(bi, &resp, ca_resp_error(&resp), 0);
 		g.b[bi].done = 1;
 	} else {
-		fail_pending(bi, NULL, errobj("missing_result", "the batch "
+		fail_pending(bi, NULL, ca_errobj("missing_result", "the batch "
 		    "returned no result for this request"), 0);
 		g.b[bi].done = 1;
 		continue_paused(bi);
@@ -464,7 +455,7 @@ poll_bat(long bi)
 	int rc;
 
 	if (path == NULL) {
-		fail_pending(bi, NULL, errobj("invalid_record", "not a batch "
+		fail_pending(bi, NULL, ca_errobj("invalid_record", "not a batch "
 		    "id"), 0);
 		b->done = 1;
 		curl_slist_free_all(hdrs);

@@ -268,16 +268,6 @@ ent_record(struct ent *e, cJSON *rec)
 	cJSON_Delete(rec);
 }
 
-cJSON *
-errobj(const char *type, const char *msg)
-{
-	cJSON *e = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(e, "type", type);
-	cJSON_AddStringToObject(e, "message", msg);
-	return e;
-}
-
 /*
  * An error record for entry i: the API's error object err (taken),
  * with status and request id when a response said so, and the batch

@@ -124,7 +124,7 @@ take_new(const struct ca_rec *rec)
 	long i;
 
 	if ((bad = check_new(rec, id)) == NULL)
-		h = ca_betas_join(cJSON_GetObjectItemCaseSensitive(rec->json,
+		h = ca_req_betas(cJSON_GetObjectItemCaseSensitive(rec->json,
 		    "betas"), &bad);
 	if (bad == NULL && new_item(&b, id, rec->raw, rec->len) == -1)
 		bad = "params cannot be read";
@@ -263,7 +263,7 @@ take_batch(const struct ca_rec *rec)
 	b->betas = cJSON_Duplicate(ca_jarr(rec->json, "betas"), 1);
 	if (b->betas == NULL)
 		b->betas = cJSON_CreateArray();
-	b->betas_h = ca_betas_join(b->betas, &bad);
+	b->betas_h = ca_req_betas(b->betas, &bad);
 	b->raw = ca_xmalloc(rec->len + 1);
 	memcpy(b->raw, rec->raw, rec->len);
 	b->raw[rec->len] = '\0';
@@ -378,7 +378,7 @@ create(const long *v, long n, size_t size, int gi)
 			}
 			ent_error(v[i], resp.status, resp.request_id,
 			    resp.status > 0 ? ca_resp_error(&resp) :
-			    errobj("invalid_response", "the response to "
+			    ca_errobj("invalid_response", "the response to "
 			    "creating a batch is not a batch"), NULL, temp);
 		}
 	}
@@ -429,12 +429,12 @@ submit(const long *v, long n, int gi)
 	for (i = 0; i < n && !g.sig; i++) {
 		ca_buf_reset(&it);
 		if (ent_item(v[i], &it) == -1) {
-			ent_error(v[i], 0, NULL, errobj("invalid_record",
+			ent_error(v[i], 0, NULL, ca_errobj("invalid_record",
 			    "cannot build the request"), NULL, 0);
 			continue;
 		}
 		if (it.len + ht > g.max_bytes) {
-			ent_error(v[i], 0, NULL, errobj("request_too_large",
+			ent_error(v[i], 0, NULL, ca_errobj("request_too_large",
 			    "the continuation is larger than a batch may be"),
 			    NULL, 0);
 			continue;

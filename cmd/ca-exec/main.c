@@ -389,7 +389,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
 	g.jobs = 1;
 	g.retries = 2;
-	g.budget = 60;		/* CA_RETRY_BUDGET_S */
+	g.budget = CA_RETRY_BUDGET_S;
 	g.max_parts = 11;
 	g.connect_ms = 10000;
 	g.timeout_ms = 600000;
