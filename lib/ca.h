@@ -32,6 +32,11 @@
 #define CA_EX_USAGE	2	/* bad options, operands or environment */
 #define CA_EX_TEMPFAIL	75	/* only temporary failures (sysexits EX_TEMPFAIL) */
 
+/* The API's defaults, as every tool that calls it uses them. */
+#define CA_API_VERSION_DEFAULT	"2026-10-21"	/* CA_API_VERSION overrides */
+#define CA_CONNECT_MS	10000L		/* connect timeout */
+#define CA_TIMEOUT_MS	600000L		/* one attempt, at most */
+
 /* Explicit limits. */
 #define CA_LINE_MAX	((size_t)64 << 20)	/* one input record */
 #define CA_BODY_MAX	((size_t)256 << 20)	/* one JSON response body */
@@ -337,7 +342,8 @@ struct ca_api {
 	int	 plain;		/* plain http (to loopback only) */
 };
 /*
- * Read ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN.
+ * Read ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN and
+ * CA_API_VERSION (the anthropic-version; CA_API_VERSION_DEFAULT).
  * Refuses plain http:// unless the host is loopback.  On failure reports
  * why and returns CA_EX_USAGE, else 0.
  */

@@ -79,10 +79,17 @@ ca_api_init(struct ca_api *api)
 	const char *tok = getenv("ANTHROPIC_AUTH_TOKEN");
 	size_t n;
 
+	const char *ver = getenv("CA_API_VERSION");
+
 	memset(api, 0, sizeof(*api));
-	api->version = "2026-10-21";
-	api->connect_ms = 10000;
-	api->timeout_ms = 600000;
+	api->version = ver != NULL && *ver != '\0' ? ver :
+	    CA_API_VERSION_DEFAULT;
+	if (!ca_header_safe(api->version)) {
+		ca_warn("CA_API_VERSION holds a control character");
+		return CA_EX_USAGE;
+	}
+	api->connect_ms = CA_CONNECT_MS;
+	api->timeout_ms = CA_TIMEOUT_MS;
 	if (base == NULL || *base == '\0')
 		base = DEFAULT_BASE;
 	if (!ca_header_safe(base) || !check_base(base, &api->plain))

@@ -1,8 +1,8 @@
 /* timegm(3) for HTTP dates is a BSD/glibc extension. */
 #define _DEFAULT_SOURCE
 /*
- * ca_retry.c: the official SDKs' retry policy (api-notes §8.3), plus a
- * total budget so that a cron job never sleeps past its slot.
+ * ca_retry.c: the retry policy of the official SDKs, plus a total
+ * budget so that a cron job never sleeps past its slot.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -102,3 +102,16 @@ ca-request: <stdin>:1: an error record came in (nosuch.csv: No such file or dire
 	# The same version everywhere.
 	[ "$(sort -u <<<"${versions%$'\n'}" | wc -l)" -eq 1 ]
 }
+
+@test "CA_API_VERSION sets anthropic-version for every tool that calls the API" {
+	printf 'a\n' >a.txt
+	export CA_API_VERSION=2023-06-01
+	ca-upload a.txt >up
+	ca-files >/dev/null
+	ca-request -n hi | ca-exec >/dev/null
+	[ "$(emu_log | jq -r '.headers["anthropic-version"]' | sort -u)" = 2023-06-01 ]
+	[ "$(emu_log | wc -l)" -ge 3 ]
+	CA_API_VERSION=$'bad\r\nx: y' run --separate-stderr ca-files
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"CA_API_VERSION holds a control character"* ]]
+}

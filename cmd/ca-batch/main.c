@@ -307,7 +307,6 @@ parse_opts(int argc, char **argv)
 int
 main(int argc, char *argv[])
 {
-	const char *ver = getenv("CA_API_VERSION");
 	struct sigaction sa;
 	int rv;
 
@@ -320,11 +319,6 @@ main(int argc, char *argv[])
 	parse_opts(argc, argv);
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;
-	g.api.version = ver != NULL && *ver != '\0' ? ver : "2026-10-21";
-	if (!ca_header_safe(g.api.version))
-		ca_die(CA_EX_USAGE, "bad API version");
-	g.api.connect_ms = 10000;
-	g.api.timeout_ms = 600000;
 	g.progress = ca_verbose > 0 || isatty(STDERR_FILENO);
 	g.share = ca_api_share();	/* libcurl's setup too */
 	if (g.list)

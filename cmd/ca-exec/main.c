@@ -43,7 +43,7 @@ usage(int status)
 		    "  -v, --verbose             say what is retried and "
 		    "continued\n"
 		    "      --api-version V       anthropic-version (default "
-		    "2026-10-21)\n"
+		    CA_API_VERSION_DEFAULT ")\n"
 		    "      --connect-timeout S   time to connect (default "
 		    "10)\n"
 		    "      --count               count input tokens instead: "
@@ -375,14 +375,13 @@ parse_opts(int argc, char **argv)
 		usage(CA_EX_USAGE);
 	if (g.count && g.stream)
 		ca_die(CA_EX_USAGE, "--count and --stream exclude each other");
-	if (!ca_header_safe(g.version))
+	if (g.version != NULL && !ca_header_safe(g.version))
 		ca_die(CA_EX_USAGE, "bad API version");
 }
 
 int
 main(int argc, char *argv[])
 {
-	const char *ver = getenv("CA_API_VERSION");
 	int rv;
 
 	ca_setprog(argv[0]);
@@ -391,15 +390,15 @@ main(int argc, char *argv[])
 	g.retries = 2;
 	g.budget = CA_RETRY_BUDGET_S;
 	g.max_parts = 11;
-	g.connect_ms = 10000;
-	g.timeout_ms = 600000;
+	g.connect_ms = CA_CONNECT_MS;
+	g.timeout_ms = CA_TIMEOUT_MS;
 	g.idle_ms = 120000;
-	g.version = ver != NULL && *ver != '\0' ? ver : "2026-10-21";
 	g.max_cost = -1;
 	parse_opts(argc, argv);
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;
-	g.api.version = g.version;
+	if (g.version != NULL)		/* --api-version */
+		g.api.version = g.version;
 	g.api.connect_ms = g.connect_ms;
 	g.api.timeout_ms = g.timeout_ms;
 	/* A plain request is silent until it is done; only a stream can
