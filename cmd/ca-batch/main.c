@@ -28,7 +28,8 @@ usage(int status)
 	    "                [--max-continues n] [--sync-continue] "
 	    "[-r retries]\n"
 	    "       %s --cancel [-v]\n"
-	    "       %s --list [-v]\n", ca_prog, ca_prog, ca_prog);
+	    "       %s --list [-v]\n"
+	    "       %s --version\n", ca_prog, ca_prog, ca_prog, ca_prog);
 	if (status == 0)
 		fputs("  -h, --help             print this and exit\n"
 		    "  -r, --retries N        retries of a failed API call "
@@ -51,7 +52,8 @@ usage(int status)
 		    "      --poll SECONDS     first interval between polls "
 		    "(default 5; up to 60)\n"
 		    "      --sync-continue    continue paused results with "
-		    "direct Messages calls\n", fp);
+		    "direct Messages calls\n"
+		    "      --version          print the version and exit\n", fp);
 	exit(status);
 }
 
@@ -254,6 +256,7 @@ parse_opts(int argc, char **argv)
 		{ "sync-continue",	no_argument,	   NULL, O_SYNC },
 		{ "unordered",		no_argument,	   NULL, 'u' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "version",		no_argument,	   NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -297,7 +300,7 @@ parse_opts(int argc, char **argv)
 			g.list = 1;
 			break;
 		default:
-			ca_opt_common(ch, NULL, usage);
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
 	if (optind < argc || (g.cancel && g.list))

@@ -292,7 +292,7 @@ cost_arg(const char *s)
 static void
 parse_opts(int argc, char **argv)
 {
-	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET, O_VERSION,
+	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET,
 	    O_COUNT, O_COST };
 	static const struct option lopts[] = {
 		{ "api-version",	required_argument, NULL, O_VER },
@@ -309,7 +309,7 @@ parse_opts(int argc, char **argv)
 		{ "timeout",		required_argument, NULL, 't' },
 		{ "unordered",		no_argument,	   NULL, 'u' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
-		{ "version",		no_argument,	   NULL, O_VERSION },
+		{ "version",		no_argument,	   NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -336,9 +336,6 @@ parse_opts(int argc, char **argv)
 		case 'u':
 			g.unordered = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
 		case O_VER:
 			if (!ca_header_safe(optarg) || *optarg == '\0')
 				ca_die(CA_EX_USAGE, "bad API version");
@@ -359,8 +356,6 @@ parse_opts(int argc, char **argv)
 		case O_BUDGET:
 			g.budget = ca_seconds(optarg, "retry max time");
 			break;
-		case O_VERSION:
-			ca_version(ca_http_libs());
 		case O_COUNT:
 			g.count = 1;
 			break;
@@ -368,7 +363,7 @@ parse_opts(int argc, char **argv)
 			g.max_cost = cost_arg(optarg);
 			break;
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, ca_http_libs(), usage);
 		}
 	}
 	if (optind < argc)

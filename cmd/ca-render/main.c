@@ -122,7 +122,7 @@ parse_opts(int argc, char *argv[])
 		{ "no-thinking", no_argument, NULL, 'N' },
 		{ "stdout", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *when = "auto", *opath = NULL;
@@ -157,13 +157,8 @@ parse_opts(int argc, char *argv[])
 		case 's':
 			sflag = 1;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
-		case 'V':
-			ca_version(NULL);
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, NULL, usage);
 		}
 	}
 	if (optind < argc) {

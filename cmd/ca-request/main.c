@@ -130,7 +130,7 @@ join(int argc, char **argv)
 static void
 parse_opts(struct opts *o, int argc, char **argv)
 {
-	enum { O_BETAS = 256, O_ANY, O_FRESH, O_VERSION, O_SKILL, O_WDOM,
+	enum { O_BETAS = 256, O_ANY, O_FRESH, O_SKILL, O_WDOM,
 	    O_WBLOCK, O_WMAX, O_MCP, O_MCPENV, O_SCHEMA, O_CACHE, O_THINK,
 	    O_EFFORT };
 	static const struct option lopts[] = {
@@ -150,7 +150,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "any-model",		no_argument,	   NULL, O_ANY },
 		{ "fresh-container",	no_argument,	   NULL, O_FRESH },
 		{ "verbose",		no_argument,	   NULL, 'v' },
-		{ "version",		no_argument,	   NULL, O_VERSION },
+		{ "version",		no_argument,	   NULL, CA_OPT_VERSION },
 		{ "skill",		required_argument, NULL, O_SKILL },
 		{ "web",		required_argument, NULL, 'W' },
 		{ "web-domains",	required_argument, NULL, O_WDOM },
@@ -223,9 +223,6 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'T':
 			o->tool = optarg;
 			break;
-		case 'v':
-			ca_verbose++;
-			break;
 		case O_BETAS:
 			o->betas_set = 1;
 			if (strcmp(optarg, "auto") == 0)
@@ -244,8 +241,6 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case O_FRESH:
 			o->fresh = 1;
 			break;
-		case O_VERSION:
-			ca_version(NULL);
 		case O_SKILL:
 			add_skill(o, optarg);
 			break;
@@ -302,7 +297,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 			add_param(o, optarg);
 			break;
 		default:
-			usage(CA_EX_USAGE);
+			ca_opt_common(ch, NULL, usage);
 		}
 	}
 	if (o->web_allow != NULL && o->web_block != NULL)
