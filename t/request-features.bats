@@ -549,6 +549,18 @@ Hello from MCP
 
 # ---- ca-exec --max-cost ----
 
+@test "a model without a price is said only to a run with --max-cost" {
+	msg='{"id":"msg_1","type":"message","role":"assistant","model":"claude-future-9","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}'
+	emu_fault "[{\"path\":\"/v1/messages\",\"status\":200,\"times\":2,\"body\":$msg,\"headers\":{\"content-type\":\"application/json\"}}]"
+	req -i a hi >r.ndjson
+	run --separate-stderr ca-exec <r.ndjson
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr ca-exec --max-cost 1 <r.ndjson
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no price for model claude-future-9"* ]]
+}
+
 @test "ca-exec --max-cost stops a run of many requests at the cap" {
 	for i in 1 2 3 4 5 6 7 8; do req -i "q$i" "say $i"; done >r.ndjson
 	# One response here costs about $0.0044 (tokens and a container's

@@ -48,7 +48,8 @@ spend(const cJSON *msg)
 	double usd = ca_price_msg(msg);
 	const char *cid = ca_jstr(ca_jobj(msg, "container"), "id");
 
-	if (usd < 0 && !g.noprice) {
+	/* Only a run with a cap needs to hear of it: stderr stays quiet. */
+	if (usd < 0 && g.max_cost >= 0 && !g.noprice) {
 		ca_warn("no price for model %s: its cost is not counted "
 		    "against --max-cost", ca_jstr(msg, "model") ?
 		    ca_jstr(msg, "model") : "(none)");
