@@ -27,9 +27,10 @@ libs() { ldd "$CA_ROOT/$1" | awk '{ print $1 }'; }
 }
 
 @test "tools that talk HTTP name libcrypto first: the linker's lookups find it sooner" {
+	# The sanitizers' runtime comes first in a make asan build.
 	for t in ca-upload ca-exec ca-fetch ca-files ca-batch; do
 		run -0 readelf -d "$CA_ROOT/$t"
-		first=$(awk '/\(NEEDED\)/ { print $NF; exit }' <<<"$output")
+		first=$(awk '/\(NEEDED\)/ && !/lib(a|ub)san/ { print $NF; exit }' <<<"$output")
 		[ "$first" = "[libcrypto.so.3]" ]
 	done
 }
