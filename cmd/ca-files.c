@@ -71,7 +71,7 @@ static int
 list(struct files *f)
 {
 	struct ca_resp resp;
-	struct ca_strset cursors = { NULL, 0 };
+	struct ca_strset cursors = { { NULL, 0, 0 } };
 	char *cursor = NULL, *path;
 	const char *key = NULL, *next;
 	cJSON *page;

@@ -68,7 +68,7 @@ long	 ca_strtonum(const char *s, long lo, long hi, const char *what);
 /* A number of seconds (fractions allowed), or die likewise. */
 double	 ca_seconds(const char *s, const char *what);
 
-/* ca_buf.c: a growable byte buffer with a hard cap. */
+/* ca_buf.c: a growable byte buffer with a hard cap; a map and a set. */
 struct ca_buf {
 	char	*p;		/* always NUL-terminated when non-NULL */
 	size_t	 len;
@@ -79,10 +79,22 @@ int	 ca_buf_add(struct ca_buf *b, const void *p, size_t n); /* -1 past max */
 int	 ca_buf_addstr(struct ca_buf *b, const char *s);
 void	 ca_buf_reset(struct ca_buf *b);
 void	 ca_buf_free(struct ca_buf *b);
-/* A set of strings, for "each id once per run". */
-struct ca_strset {
-	char	**v;
+/* A string-keyed hash map (open addressing, at most half full). */
+struct ca_map_ent {
+	char	*key;
+	long	 val;
+};
+struct ca_map {
+	struct ca_map_ent *v;
 	size_t	 n;
+	size_t	 cap;		/* a power of two, or 0 */
+};
+long	 ca_map_get(const struct ca_map *m, const char *key); /* -1: absent */
+void	 ca_map_put(struct ca_map *m, const char *key, long val);
+void	 ca_map_free(struct ca_map *m);
+/* A set of strings, for "each id once per run"; zeroed is empty. */
+struct ca_strset {
+	struct ca_map	 m;
 };
 int	 ca_strset_add(struct ca_strset *s, const char *str); /* 1: was in */
 void	 ca_strset_free(struct ca_strset *s);
@@ -612,19 +624,7 @@ const cJSON *ca_msg_errobj(const struct ca_msg *m);
 cJSON	*ca_msg_take(struct ca_msg *m);
 void	 ca_msg_free(struct ca_msg *m);
 
-/* ca_batch.c: a string-keyed map, and one member of a JSON object's text. */
-struct ca_map_ent {
-	char	*key;
-	long	 val;
-};
-struct ca_map {
-	struct ca_map_ent *v;
-	size_t	 n;
-	size_t	 cap;		/* a power of two, or 0 */
-};
-long	 ca_map_get(const struct ca_map *m, const char *key); /* -1: absent */
-void	 ca_map_put(struct ca_map *m, const char *key, long val);
-void	 ca_map_free(struct ca_map *m);
+/* ca_batch.c: one member of a JSON object's text. */
 /*
  * In the text of a JSON object (p, n bytes, known to be valid JSON),
  * find the member named key (written without escapes): *ms is where

@@ -1,85 +1,12 @@
 /*
- * ca_batch.c: mechanism for tools that handle many requests at once: a
- * string-keyed hash map (ca_strset is a list, too slow for 100,000 ids),
- * and the span of one member in a JSON object's text, so that a server's
- * value can be copied as it came rather than re-printed through cJSON.
+ * ca_batch.c: the span of one member in a JSON object's text, so that a
+ * server's value can be copied as it came rather than re-printed
+ * through cJSON.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ca.h"
-
-static size_t
-hash(const char *s)
-{
-	size_t h = 2166136261u;		/* FNV-1a */
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-static struct ca_map_ent *
-slot(const struct ca_map *m, const char *key)
-{
-	size_t i = hash(key) & (m->cap - 1);
-
-	while (m->v[i].key != NULL && strcmp(m->v[i].key, key) != 0)
-		i = (i + 1) & (m->cap - 1);
-	return &m->v[i];
-}
-
-long
-ca_map_get(const struct ca_map *m, const char *key)
-{
-	const struct ca_map_ent *e;
-
-	if (m->cap == 0)
-		return -1;
-	e = slot(m, key);
-	return e->key != NULL ? e->val : -1;
-}
-
-static void
-grow(struct ca_map *m)
-{
-	struct ca_map old = *m;
-	size_t i;
-
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->v = ca_xcalloc(m->cap, sizeof(*m->v));
-	for (i = 0; i < old.cap; i++)
-		if (old.v[i].key != NULL)
-			*slot(m, old.v[i].key) = old.v[i];
-	free(old.v);
-}
-
-void
-ca_map_put(struct ca_map *m, const char *key, long val)
-{
-	struct ca_map_ent *e;
-
-	/* At most half full, so probe runs stay short. */
-	if ((m->n + 1) * 2 > m->cap)
-		grow(m);
-	e = slot(m, key);
-	if (e->key == NULL) {
-		e->key = ca_xstrdup(key);
-		m->n++;
-	}
-	e->val = val;
-}
-
-void
-ca_map_free(struct ca_map *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->cap; i++)
-		free(m->v[i].key);
-	free(m->v);
-	memset(m, 0, sizeof(*m));
-}
 
 static size_t
 skip_ws(const char *p, size_t n, size_t i)

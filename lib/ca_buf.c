@@ -1,6 +1,6 @@
 /*
  * ca_buf.c: growable byte buffers that refuse to grow past a cap, and a
- * small set of strings.
+ * string-keyed hash map with a set of strings on it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,29 +51,89 @@ ca_buf_free(struct ca_buf *b)
 	b->len = b->cap = 0;
 }
 
-int
-ca_strset_add(struct ca_strset *s, const char *str)
+static size_t
+hash(const char *s)
+{
+	size_t h = 2166136261u;		/* FNV-1a */
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static struct ca_map_ent *
+slot(const struct ca_map *m, const char *key)
+{
+	size_t i = hash(key) & (m->cap - 1);
+
+	while (m->v[i].key != NULL && strcmp(m->v[i].key, key) != 0)
+		i = (i + 1) & (m->cap - 1);
+	return &m->v[i];
+}
+
+long
+ca_map_get(const struct ca_map *m, const char *key)
+{
+	const struct ca_map_ent *e;
+
+	if (m->cap == 0)
+		return -1;
+	e = slot(m, key);
+	return e->key != NULL ? e->val : -1;
+}
+
+static void
+grow(struct ca_map *m)
+{
+	struct ca_map old = *m;
+	size_t i;
+
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->v = ca_xcalloc(m->cap, sizeof(*m->v));
+	for (i = 0; i < old.cap; i++)
+		if (old.v[i].key != NULL)
+			*slot(m, old.v[i].key) = old.v[i];
+	free(old.v);
+}
+
+void
+ca_map_put(struct ca_map *m, const char *key, long val)
+{
+	struct ca_map_ent *e;
+
+	/* At most half full, so probe runs stay short. */
+	if ((m->n + 1) * 2 > m->cap)
+		grow(m);
+	e = slot(m, key);
+	if (e->key == NULL) {
+		e->key = ca_xstrdup(key);
+		m->n++;
+	}
+	e->val = val;
+}
+
+void
+ca_map_free(struct ca_map *m)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], str) == 0)
-			return 1;
-	if ((s->n & (s->n - 1)) == 0)
-		s->v = ca_xrealloc(s->v, (s->n ? s->n * 2 : 8) *
-		    sizeof(*s->v));
-	s->v[s->n++] = ca_xstrdup(str);
+	for (i = 0; i < m->cap; i++)
+		free(m->v[i].key);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+ca_strset_add(struct ca_strset *s, const char *str)
+{
+	if (ca_map_get(&s->m, str) >= 0)
+		return 1;
+	ca_map_put(&s->m, str, 1);
 	return 0;
 }
 
 void
 ca_strset_free(struct ca_strset *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
+	ca_map_free(&s->m);
 }
