@@ -236,6 +236,14 @@ double	 ca_jnum(const cJSON *o, const char *key, double dflt);
 cJSON	*ca_jobj(const cJSON *o, const char *key);	/* object or NULL */
 cJSON	*ca_jarr(const cJSON *o, const char *key);	/* array or NULL */
 char	*ca_jprint(const cJSON *o);		/* compact; caller frees */
+/*
+ * In the text of a JSON object (p, n bytes, known to be valid JSON),
+ * find the member named key (written without escapes): *ms is where
+ * the member starts (its key's quote), *vs and *ve bound its value.
+ * 0 found, -1 not.
+ */
+int	 ca_jmember(const char *p, size_t n, const char *key, size_t *ms,
+	    size_t *vs, size_t *ve);
 
 /* ca_walk.c: the one place that knows every content block type. */
 enum ca_blk {
@@ -623,15 +631,5 @@ const cJSON *ca_msg_errobj(const struct ca_msg *m);
 /* Hand over the assembled message (the caller frees it). */
 cJSON	*ca_msg_take(struct ca_msg *m);
 void	 ca_msg_free(struct ca_msg *m);
-
-/* ca_batch.c: one member of a JSON object's text. */
-/*
- * In the text of a JSON object (p, n bytes, known to be valid JSON),
- * find the member named key (written without escapes): *ms is where
- * the member starts (its key's quote), *vs and *ve bound its value.
- * 0 found, -1 not.
- */
-int	 ca_jmember(const char *p, size_t n, const char *key, size_t *ms,
-	    size_t *vs, size_t *ve);
 
 #endif
