@@ -290,17 +290,8 @@ body_read(char *p, size_t size, size_t nmemb, void *ctx)
 static void
 body_write(const char *p, size_t n)
 {
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(g.body, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			ca_die(CA_EX_FAIL, "body file:");
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (ca_write_all(g.body, p, n) == -1)
+		ca_die(CA_EX_FAIL, "body file:");
 }
 
 /*
