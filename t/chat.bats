@@ -203,6 +203,7 @@ sent_prompts() {
 	EOT
 	chmod +x bin/rlwrap
 	unset CA_CHAT_RLWRAP
+	export TERM=xterm
 	PATH="$PWD/bin:$PATH" script -qec "ca-chat -t s.ndjson -m claude-sonnet-4-6 x.csv" /dev/null </dev/null
 	[ "$(cat rlwrap.args)" = "-H $HOME/.local/state/ca/chat_history -s 1000 -C ca-chat $CA_ROOT/ca-chat -d ca-chat-files -t s.ndjson -m claude-sonnet-4-6 -- x.csv
 1" ]
@@ -213,8 +214,11 @@ sent_prompts() {
 	[[ "$(head -1 rlwrap.args)" == "-H $PWD/st/ca/chat_history -s 1000 "* ]]
 	XDG_STATE_HOME=st PATH="$PWD/bin:$PATH" script -qec "ca-chat" /dev/null </dev/null
 	[[ "$(head -1 rlwrap.args)" == "-H $HOME/.local/state/ca/chat_history -s 1000 "* ]]
-	# Not from a pipe.
+	# Not on a dumb terminal (an editor's shell buffer edits lines).
 	rm rlwrap.args
+	TERM=dumb PATH="$PWD/bin:$PATH" script -qec "ca-chat" /dev/null </dev/null
+	[ ! -e rlwrap.args ]
+	# Not from a pipe.
 	PATH="$PWD/bin:$PATH" run ca-chat -t s.ndjson <<<''
 	[ "$status" -eq 0 ]
 	[ ! -e rlwrap.args ]
@@ -283,6 +287,7 @@ ca-chat: line 3: not sent: the line holds an escape sequence (an arrow key?)" ]
 	done
 	ln -s "$(python3 -c 'import sys; print(sys.executable)')" bin/python3
 	unset CA_CHAT_RLWRAP
+	export TERM=xterm
 	PATH="$PWD/bin:$CA_ROOT" on_pty tty.log "$CA_ROOT/ca-chat" -t s.ndjson <<-'EOT'
 	expect ca> 
 	send \x1b[A\r
@@ -350,6 +355,7 @@ ctrl_c_turn() {
 @test "ca-chat: Ctrl-C cancels only the running turn, under rlwrap" {
 	command -v rlwrap >/dev/null || skip "rlwrap is not installed"
 	unset CA_CHAT_RLWRAP
+	export TERM=xterm
 	ctrl_c_turn "$CA_ROOT/ca-chat" -t s.ndjson data.csv
 	refute grep -q 'rlwrap' tty.log
 	# rlwrap dropped the line Ctrl-C cut: it is not in the history.
@@ -361,6 +367,7 @@ four" ]
 @test "ca-chat: under rlwrap, prompts are kept from one session to the next" {
 	command -v rlwrap >/dev/null || skip "rlwrap is not installed"
 	unset CA_CHAT_RLWRAP
+	export TERM=xterm
 	export XDG_STATE_HOME="$PWD/state"
 	on_pty one.log ca-chat -t s.ndjson <<-'EOT'
 	expect ca> 
@@ -383,4 +390,20 @@ four" ]
 	exit 0
 	EOT
 	[ "$(sent_prompts | tr '\n' ' ')" = "hello hello|hello " ]
+}
+
+@test "ca-chat: Ctrl-C with prompts from a pipe ends the run, the turn left out" {
+	emu_fault '[{"path":"/v1/messages","stream":"stall_after","after":3,"stall_ms":600000,"times":1}]'
+	# bash traps INT so that it lives to say how ca-chat ended.
+	on_pty tty.log bash -c 'trap : INT
+		printf "%s\n" one two | ca-chat -t s.ndjson; echo "status $?"' <<-'EOT'
+	expect > one.*You
+	send \x03
+	expect status 130
+	exit 0
+	EOT
+	[[ "$(tr -d '\r' <tty.log)" == *$'\nca-chat: cancelled; that turn is not in the transcript\nstatus 130'* ]]
+	[ ! -s s.ndjson ]
+	# "two" was never sent.
+	[ -z "$(history_of two)" ]
 }
