@@ -267,14 +267,18 @@ sent_prompts() {
 	[ "$(emu_log /v1/messages | wc -l)" -eq 1 ]
 }
 
-@test "ca-chat: an unknown command or an escape sequence is refused, not sent; // sends a /" {
-	run --separate-stderr ca-chat -t s.ndjson <<<$'/bogus arg\n/\n\e[A\n//etc/hosts\n"""\n/help\n"""\n/quit\nnever'
+@test "ca-chat: an unknown command is refused, not sent; // sends a /" {
+	run --separate-stderr ca-chat -t s.ndjson <<<$'/bogus arg\n/\n//etc/hosts\n"""\n/help\n"""\n/quit\nnever'
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-chat: line 1: unknown command /bogus; /help lists them
-ca-chat: line 2: unknown command /; /help lists them
-ca-chat: line 3: not sent: the line holds an escape sequence (an arrow key?)" ]
+ca-chat: line 2: unknown command /; /help lists them" ]
 	# Only the prompt after //, and the """ one: /quit ended it.
 	[ "$(sent_prompts | tr '\n' ' ')" = "/etc/hosts /etc/hosts|/help " ]
+	# From a pipe, an escape sequence is data like any other (only one
+	# typed at a terminal is refused).
+	run --separate-stderr ca-chat -t other.ndjson <<<$'a\e[Ab'
+	[ "$status" -eq 0 ]
+	[ "$(sent_prompts | tail -1)" = $'a\e[Ab' ]
 	# Nothing refused is an error for a session that sent nothing else.
 	run --separate-stderr ca-chat -t other.ndjson <<<$'/help\n/exit'
 	[ "$status" -eq 0 ]
