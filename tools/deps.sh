@@ -30,6 +30,7 @@ have_pc libcurl || need="$need libcurl4-openssl-dev"
 have_pc libcjson || need="$need libcjson-dev"
 have_pc libcrypto || need="$need libssl-dev"
 have_cmd python3 || need="$need python3"
+have_cmd rlwrap || need="$need rlwrap"	# ca-chat's line editing and history
 
 if [ "$what" != build ]; then
 	have_cmd bats || need="$need bats"
