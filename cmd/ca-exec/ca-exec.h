@@ -60,6 +60,15 @@ struct job {
 	struct job	*next;
 };
 
+/* The progress line: for a person at a terminal, with more than one
+ * request; never where stderr is a file. */
+struct exec_prog {
+	int	 on;
+	long	 nreq, ndone, nfailed;
+	int	 shown;		/* a line is on the screen */
+	char	 last[160];	/* what it says */
+};
+
 struct exec_g {
 	struct ca_api	 api;
 	CURLM		*multi;
@@ -83,18 +92,11 @@ struct exec_g {
 	double		 spent;		/* estimated so far */
 	struct ca_strset containers;	/* charged their minimum */
 	int		 noprice;	/* warned of a model without price */
+	struct exec_prog prog;		/* the progress line */
 };
+/* The tool's state: defined in out.c, the base; parse_opts fills it. */
 extern struct exec_g g;
 
-/* The progress line: for a person at a terminal, with more than one
- * request; never where stderr is a file. */
-struct exec_prog {
-	int	 on;
-	long	 nreq, ndone, nfailed;
-	int	 shown;		/* a line is on the screen */
-	char	 last[160];	/* what it says */
-};
-extern struct exec_prog prog;
 
 /* main.c */
 void	 progress_clear(void);

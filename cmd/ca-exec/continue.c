@@ -83,7 +83,7 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 	if (!(pause && continue_turn(j, msg) == 0)) {
 		if (pause) {
 			ca_status_add(&g.st, CA_EX_FAIL);
-			prog.nfailed++;
+			g.prog.nfailed++;
 		}
 		j->state = J_DONE;
 	}

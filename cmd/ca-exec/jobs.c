@@ -333,7 +333,7 @@ add_request(const struct ca_rec *rec, struct slot *s)
 
 	j->slot = s;
 	j->id = id != NULL ? ca_xstrdup(id) : NULL;
-	prog.nreq++;
+	g.prog.nreq++;
 	j->part = 1;
 	j->turn = cJSON_CreateArray();
 	j->resp.content_length = -1;

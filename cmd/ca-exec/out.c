@@ -8,6 +8,8 @@
 
 #include "ca-exec.h"
 
+struct exec_g g;
+
 /* One record's bytes, flushed: the reader may be a live pipeline. */
 static void
 out(const char *p, size_t n)
@@ -204,6 +206,6 @@ job_fail(struct job *j, long status, cJSON *err, int temporary)
 	free(msg);
 	emit(j, r);
 	ca_status_add(&g.st, temporary ? CA_EX_TEMPFAIL : CA_EX_FAIL);
-	prog.nfailed++;
+	g.prog.nfailed++;
 	j->state = J_DONE;
 }
