@@ -124,7 +124,8 @@ struct ropts {
 
 typedef void (*sink_fn)(const char *, size_t);
 
-extern struct ropts ro;
+/* The tool's state: defined in out.c, the base; parse_opts fills it. */
+extern struct ropts g;
 
 extern const struct fmt fmt_text, fmt_raw, fmt_md, fmt_html;
 

@@ -153,9 +153,9 @@ link_target(const char *p)
 	size_t nd, nt, i, k;
 	struct ca_buf b = { NULL, 0, 0, 0 };
 
-	if (ro.linkdir == NULL)
+	if (g.linkdir == NULL)
 		return ca_xstrdup(p);
-	bd = abs_parts(ro.linkdir, &d, &nd);
+	bd = abs_parts(g.linkdir, &d, &nd);
 	bt = abs_parts(p, &t, &nt);
 	for (i = 0; i < nd && i < nt && strcmp(d[i], t[i]) == 0; i++)
 		;

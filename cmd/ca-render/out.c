@@ -15,6 +15,8 @@
 
 #include "ca-render.h"
 
+struct ropts g;
+
 static int trail = 2;			/* '\n's ending the output so far */
 static const char *indent;		/* clean_indented: the line prefix */
 

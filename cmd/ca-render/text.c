@@ -20,7 +20,7 @@ sgr(enum tone t)
 
 	char esc[8];
 
-	if (ro.color) {
+	if (g.color) {
 		snprintf(esc, sizeof(esc), "\033[%sm", codes[t]);
 		out_ctl(esc);
 	}
@@ -29,7 +29,7 @@ sgr(enum tone t)
 static void
 sgr_off(void)
 {
-	if (ro.color)
+	if (g.color)
 		out_ctl("\033[0m");
 }
 
@@ -65,10 +65,10 @@ txt_val(const char *s)
 static void
 txt_code(const char *s)
 {
-	if (ro.color)
+	if (g.color)
 		out_ctl("\033[1m");
 	clean(s, strlen(s), 1, out);
-	if (ro.color) {
+	if (g.color) {
 		out_ctl("\033[22m");
 		sgr(ltone);
 	}
