@@ -16,8 +16,6 @@
 
 #include "ca-batch.h"
 
-struct batch_g g;
-
 static void CA_NORETURN
 usage(const char *why)
 {
@@ -86,7 +84,7 @@ read_input(void)
 			take_result(&rec, bid, id);
 		else {
 			ca_status_rec(&g.st, rec.json);
-			pass(&rec);
+			batch_pass(&rec);
 		}
 	}
 	if (ca_reader_failed(r))

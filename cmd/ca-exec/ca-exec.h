@@ -106,16 +106,16 @@ const char *job_name(const struct job *j);
 struct slot *slot_new(void);
 void	 slot_write(struct slot *s, const char *p, size_t n);
 void	 slot_done(struct slot *s);
-void	 emit(struct job *j, cJSON *rec);
-void	 emit_wrapped(struct job *j, cJSON *head, const char *key,
+void	 exec_emit(struct job *j, cJSON *rec);
+void	 exec_emit_wrapped(struct job *j, cJSON *head, const char *key,
 	    const struct ca_buf *json);
 int	 compact(struct ca_buf *b, const char *json, size_t len);
-cJSON	*record(const char *type, const struct job *j);
+cJSON	*exec_record(const char *type, const struct job *j);
 void	 job_fail(struct job *j, long status, cJSON *err, int temporary);
 
 /* jobs.c */
 void	 add_request(const struct ca_rec *rec, struct slot *s);
-void	 start(struct job *j);
+void	 exec_start(struct job *j);
 void	 finished(struct job *j, CURLcode cc);
 void	 job_free(struct job *j);
 

@@ -38,9 +38,9 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 	}
 	rv = ca_msg_event(j->msg, event, d);
 	cJSON_Delete(d);
-	r = record("event", j);
+	r = exec_record("event", j);
 	cJSON_AddNumberToObject(r, "part", j->part);
-	emit_wrapped(j, r, "event", &b);
+	exec_emit_wrapped(j, r, "event", &b);
 	ca_buf_free(&b);
 	j->emitted = 1;
 	if (rv == 1)
@@ -100,7 +100,7 @@ count_body(const cJSON *params)
 }
 
 void
-start(struct job *j)
+exec_start(struct job *j)
 {
 	cJSON_DeleteItemFromObject(j->params, "stream");
 	if (g.stream)
@@ -242,9 +242,9 @@ got_count(struct job *j)
 		    "the count_tokens answer has no input_tokens"), 0);
 		return;
 	}
-	r = record("count", j);
+	r = exec_record("count", j);
 	cJSON_AddNumberToObject(r, "input_tokens", n->valuedouble);
-	emit(j, r);
+	exec_emit(j, r);
 	cJSON_Delete(b);
 	j->state = J_DONE;
 }

@@ -188,7 +188,7 @@ launch(void)
 		    over_budget(j))
 			continue;
 		if (j->due <= t && g.hold_until <= t)
-			start(j);
+			exec_start(j);
 		else {
 			double d = j->due > g.hold_until ? j->due :
 			    g.hold_until;

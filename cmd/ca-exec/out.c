@@ -86,7 +86,7 @@ job_name(const struct job *j)
 }
 
 void
-emit(struct job *j, cJSON *rec)
+exec_emit(struct job *j, cJSON *rec)
 {
 	char *s = ca_jprint(rec);
 	size_t n = strlen(s);
@@ -103,7 +103,7 @@ emit(struct job *j, cJSON *rec)
  * cannot hold a \u0000 inside a string, so a reprint could cut it.
  */
 void
-emit_wrapped(struct job *j, cJSON *head, const char *key,
+exec_emit_wrapped(struct job *j, cJSON *head, const char *key,
     const struct ca_buf *json)
 {
 	struct ca_buf b = { NULL, 0, 0, (size_t)-1 / 2 };
@@ -135,7 +135,7 @@ compact(struct ca_buf *b, const char *json, size_t len)
 }
 
 cJSON *
-record(const char *type, const struct job *j)
+exec_record(const char *type, const struct job *j)
 {
 	cJSON *r = cJSON_CreateObject();
 
@@ -177,7 +177,7 @@ scrub(const struct job *j, cJSON *err)
 void
 job_fail(struct job *j, long status, cJSON *err, int temporary)
 {
-	cJSON *r = record("error", j);
+	cJSON *r = exec_record("error", j);
 	char *type, *msg;
 
 	scrub(j, err);
@@ -204,7 +204,7 @@ job_fail(struct job *j, long status, cJSON *err, int temporary)
 		ca_warn("%s: %s: %s", job_name(j), type, msg);
 	free(type);
 	free(msg);
-	emit(j, r);
+	exec_emit(j, r);
 	ca_status_add(&g.st, temporary ? CA_EX_TEMPFAIL : CA_EX_FAIL);
 	g.prog.nfailed++;
 	j->state = J_DONE;

@@ -130,9 +130,9 @@ extern struct ropts g;
 extern const struct fmt fmt_text, fmt_raw, fmt_md, fmt_html;
 
 /* out.c */
-void	 out(const char *, size_t);
-void	 outs(const char *);
-void	 outf(const char *, ...) CA_PRINTF(1, 2);
+void	 render_out(const char *, size_t);
+void	 render_outs(const char *);
+void	 render_outf(const char *, ...) CA_PRINTF(1, 2);
 void	 out_ctl(const char *);
 void	 newline(void);
 void	 blankline(void);

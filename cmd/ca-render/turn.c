@@ -157,9 +157,9 @@ write_last(struct turn *tn)
 {
 	if (!tn->haslast || tn->last.len == 0)
 		return;
-	out(tn->last.p, tn->last.len);
+	render_out(tn->last.p, tn->last.len);
 	if (tn->last.p[tn->last.len - 1] != '\n')
-		out("\n", 1);
+		render_out("\n", 1);
 	ca_buf_reset(&tn->last);
 	tn->haslast = 0;
 }
