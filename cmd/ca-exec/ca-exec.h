@@ -109,7 +109,7 @@ void	 slot_done(struct slot *s);
 void	 exec_emit(struct job *j, cJSON *rec);
 void	 exec_emit_wrapped(struct job *j, cJSON *head, const char *key,
 	    const struct ca_buf *json);
-int	 compact(struct ca_buf *b, const char *json, size_t len);
+int	 exec_compact(struct ca_buf *b, const char *json, size_t len);
 cJSON	*exec_record(const char *type, const struct job *j);
 void	 job_fail(struct job *j, long status, cJSON *err, int temporary);
 

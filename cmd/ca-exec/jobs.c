@@ -29,7 +29,7 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 			    ca_msg_error(j->msg));
 		return rv == -1;
 	}
-	if (compact(&b, data, len) == -1 ||
+	if (exec_compact(&b, data, len) == -1 ||
 	    (d = ca_jparse(b.p, b.len)) == NULL) {
 		ca_buf_free(&b);
 		snprintf(j->serr, sizeof(j->serr), "invalid JSON in the data "
@@ -271,7 +271,7 @@ finished(struct job *j, CURLcode cc)
 		return;
 	}
 	if (cc == CURLE_OK && j->resp.status >= 200 && j->resp.status < 300) {
-		if (compact(&b, j->resp.body.p, j->resp.body.len) == -1 ||
+		if (exec_compact(&b, j->resp.body.p, j->resp.body.len) == -1 ||
 		    (msg = ca_jparse(b.p, b.len)) == NULL ||
 		    ca_jarr(msg, "content") == NULL) {
 			cJSON_Delete(msg);

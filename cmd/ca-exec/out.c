@@ -128,7 +128,7 @@ exec_emit_wrapped(struct job *j, cJSON *head, const char *key,
  * a line, reaches stdout.
  */
 int
-compact(struct ca_buf *b, const char *json, size_t len)
+exec_compact(struct ca_buf *b, const char *json, size_t len)
 {
 	b->max = (size_t)-1 / 2;
 	return ca_jcompact(b, json, len);

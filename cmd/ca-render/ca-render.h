@@ -146,6 +146,7 @@ char	*brief(const char *, size_t, int, int);
 int	 has_suffix(const char *, const char *);
 unsigned hashstr(const char *);
 void	 setstr(char **, const char *);
+void	 line1(enum tone, const char *);
 
 /* markdown.c */
 void	 pct_path(const char *);
@@ -165,7 +166,6 @@ void	 tally_free(struct tally *);
 void	 show_tally(const struct tally *);
 
 /* show.c */
-void	 line1(enum tone, const char *);
 void	 show_thinking(const char *);
 void	 show_block(const cJSON *);
 void	 show_content(const cJSON *, const struct live *);

@@ -261,3 +261,12 @@ setstr(char **dst, const char *s)
 	free(*dst);
 	*dst = ca_xstrdup(s);
 }
+
+/* One line in tone t that is lit alone, in whichever format. */
+void
+line1(enum tone t, const char *lit)
+{
+	g.fmt->line(t);
+	g.fmt->lit(lit);
+	g.fmt->eol();
+}

@@ -14,14 +14,6 @@ static struct {
 } edits[EDIT_IDS];		/* editor calls, for their results' paths */
 static size_t editpos;
 
-void
-line1(enum tone t, const char *lit)
-{
-	g.fmt->line(t);
-	g.fmt->lit(lit);
-	g.fmt->eol();
-}
-
 /* lit + code + optional lit, the commonest line. */
 static void
 line_lc(enum tone t, const char *lit, const char *code, const char *tail)
