@@ -1,9 +1,10 @@
 /*
  * features.c: what ca-request puts in a request beyond code execution:
  * Agent Skills, the web search and fetch tools, MCP servers, structured
- * output, thinking and effort, prompt caching, and -P fields.  The
- * options are checked as they are read; the params are set once the
- * model and tool version are known.
+ * output, thinking and effort, prompt caching, and -P fields.  Their
+ * options (feature_opt) are checked as they are read; the params are
+ * set once the model and tool version are known.  slurp is here too,
+ * for --schema and main.c's -f, since main.c stands above this file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define WORD_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"0123456789._-"
 
+/* The whole of path ("-": stdin), NUL-terminated; a usage error if not. */
 char *
 slurp(const char *path)
 {
