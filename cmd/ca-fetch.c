@@ -43,8 +43,13 @@ struct fetch {
 	struct ca_strset seen;		/* ids fetched (or tried) this run */
 	struct ca_strset names;		/* names given out this run */
 	long		 idle_ms;	/* --idle-timeout */
+	const char	**ids;		/* the --id operands, in order */
+	size_t		  nids;
 	struct ca_status st;	/* the exit-status rule's tally */
 };
+
+/* The tool's state, filled by parse_opts(); its functions take &g. */
+static struct fetch g = { .dir = ".", .dirfd = -1, .idle_ms = IDLE_MS };
 
 /* Where a download's bytes go, and what we know about them. */
 struct sink {
@@ -735,15 +740,17 @@ run_records(struct fetch *f)
 }
 
 static void CA_NORETURN
-usage(int status)
+usage(const char *why)
 {
-	FILE *fp = status ? stderr : stdout;
+	FILE *fp = why != NULL ? stderr : stdout;
 
+	if (why != NULL)
+		ca_warn("%s", why);
 	fprintf(fp, "usage: %s [-fqv] [-d dir] [-o file] [--idle-timeout "
 	    "seconds]\n"
 	    "                [--id file_id ...]\n"
 	    "       %s --version\n", ca_prog, ca_prog);
-	if (status == 0)
+	if (why == NULL)
 		fputs("  -d DIR              write the files into DIR "
 		    "(default .)\n"
 		    "  -f                  overwrite an existing file that "
@@ -758,7 +765,7 @@ usage(int status)
 		    "  -v                  notes on standard error\n"
 		    "  -h, --help          this text\n"
 		    "      --version       print the version and exit\n", fp);
-	exit(status);
+	exit(why != NULL ? CA_EX_USAGE : CA_EX_OK);
 }
 
 static int
@@ -787,13 +794,8 @@ setup(struct fetch *f)
 
 		f->outname = sl != NULL ? sl + 1 : f->outpath;
 		if (*f->outname == '\0' || strcmp(f->outname, ".") == 0 ||
-		    strcmp(f->outname, "..") == 0) {
-			char *s = ca_sanitize(f->outpath, 0);
-
-			ca_warn("-o %s: not a file name", s);
-			free(s);
-			return CA_EX_USAGE;
-		}
+		    strcmp(f->outname, "..") == 0)
+			ca_usage("-o %s: not a file name", f->outpath);
 		d = sl == NULL ? ca_xstrdup(".") : sl == f->outpath ?
 		    ca_xstrdup("/") : ca_xstrdup(f->outpath);
 		if (sl != NULL && sl != f->outpath)
@@ -825,14 +827,8 @@ cleanup(struct fetch *f)
 	curl_global_cleanup();
 }
 
-/* The --id operands, in order. */
-struct ids {
-	const char	**v;
-	size_t		  n;
-};
-
 static void
-parse_opts(int argc, char *argv[], struct fetch *f, struct ids *ids)
+parse_opts(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -843,84 +839,71 @@ parse_opts(int argc, char *argv[], struct fetch *f, struct ids *ids)
 	};
 	int ch, dflag = 0;
 
-	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
-	while ((ch = getopt_long(argc, argv, "d:fhi:o:qv", longopts,
+	while ((ch = getopt_long(argc, argv, ":d:fhi:o:qv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			f->dir = optarg;
+			g.dir = optarg;
 			dflag = 1;
 			break;
 		case 'f':
-			f->fflag = 1;
+			g.fflag = 1;
 			break;
 		case 'h':
-			usage(0);
+			usage(NULL);
 		case 'i':
-			ids->v = ca_xrealloc(ids->v, (ids->n + 1) *
-			    sizeof(*ids->v));
-			ids->v[ids->n++] = optarg;
+			g.ids = ca_xrealloc(g.ids, (g.nids + 1) *
+			    sizeof(*g.ids));
+			g.ids[g.nids++] = optarg;
 			break;
 		case 'I':
-			f->idle_ms = (long)(ca_seconds(optarg,
+			g.idle_ms = (long)(ca_seconds(optarg,
 			    "idle timeout") * 1000);
 			break;
 		case 'o':
-			f->outpath = optarg;
+			g.outpath = optarg;
 			break;
 		case 'q':
-			f->qflag = 1;
+			g.qflag = 1;
 			break;
 		default:
-			ca_opt_common(ch, ca_http_libs(), usage);
+			ca_opt_common(ch, argv, ca_http_libs());
 		}
 	}
 	if (optind < argc)
-		usage(CA_EX_USAGE);
-	if (*f->dir == '\0') {
-		ca_warn("-d: empty directory name");
-		usage(CA_EX_USAGE);
-	}
-	if (f->outpath != NULL && dflag) {
-		ca_warn("-d and -o cannot be used together");
-		usage(CA_EX_USAGE);
-	}
-	if (f->outpath != NULL && ids->n > 1) {
-		ca_warn("-o takes one file; %zu ids given", ids->n);
-		exit(CA_EX_USAGE);
-	}
-	if (f->outpath != NULL && strcmp(f->outpath, "-") == 0)
-		f->tostdout = 1;
+		ca_usage("unexpected operand %s", argv[optind]);
+	if (*g.dir == '\0')
+		ca_usage("-d: empty directory name");
+	if (g.outpath != NULL && dflag)
+		ca_usage("-d and -o cannot be used together");
+	if (g.outpath != NULL && g.nids > 1)
+		ca_usage("-o takes one file; %zu ids given", g.nids);
+	if (g.outpath != NULL && strcmp(g.outpath, "-") == 0)
+		g.tostdout = 1;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct fetch f;
-	struct ids ids = { NULL, 0 };
 	size_t i;
 	int rc;
 
-	ca_setprog(argv[0]);
-	memset(&f, 0, sizeof(f));
-	f.dir = ".";
-	f.dirfd = -1;
-	f.idle_ms = IDLE_MS;
-	parse_opts(argc, argv, &f, &ids);
-	if ((rc = setup(&f)) != 0) {
-		free(ids.v);
-		cleanup(&f);
+	ca_setprog(argv[0], usage);
+	parse_opts(argc, argv);
+	if ((rc = setup(&g)) != 0) {
+		free(g.ids);
+		cleanup(&g);
 		return rc;
 	}
-	if (ids.n > 0) {
-		for (i = 0; i < ids.n; i++)
-			if (!ca_strset_add(&f.seen, ids.v[i]))
-				fetch_one(&f, ids.v[i], NULL);
+	if (g.nids > 0) {
+		for (i = 0; i < g.nids; i++)
+			if (!ca_strset_add(&g.seen, g.ids[i]))
+				fetch_one(&g, g.ids[i], NULL);
 	} else
-		rc = run_records(&f);
-	free(ids.v);
-	cleanup(&f);
+		rc = run_records(&g);
+	free(g.ids);
+	cleanup(&g);
 	if (rc == 0)
-		rc = ca_status_exit(&f.st);
+		rc = ca_status_exit(&g.st);
 	return ca_finish(rc);
 }

@@ -20,8 +20,12 @@ struct files {
 	long		 limit;
 	struct ca_strset	 seen;
 	int		 force;		/* -f: delete even after an error */
+	int		 delete;	/* -d */
 	struct ca_status st;	/* the exit-status rule's tally */
 };
+
+/* The tool's state, filled by parse_opts(); its functions take &g. */
+static struct files g = { .limit = 100 };
 
 /*
  * One request with retries.  Returns 0 and the body in resp, or the
@@ -229,14 +233,16 @@ delete_records(struct files *f)
 }
 
 static void CA_NORETURN
-usage(int status)
+usage(const char *why)
 {
-	FILE *fp = status ? stderr : stdout;
+	FILE *fp = why != NULL ? stderr : stdout;
 
+	if (why != NULL)
+		ca_warn("%s", why);
 	fprintf(fp, "usage: %s [-v] [-l limit] [--betas list]\n"
 	    "       %s -d [-fv]\n"
 	    "       %s --version\n", ca_prog, ca_prog, ca_prog);
-	if (status == 0)
+	if (why == NULL)
 		fputs("  -d                  delete the files named by the "
 		    "records on stdin\n"
 		    "  -f                  with -d, delete even after an "
@@ -248,7 +254,7 @@ usage(int status)
 		    "  -v                  notes on standard error\n"
 		    "  -h, --help          this text\n"
 		    "      --version       print the version and exit\n", fp);
-	exit(status);
+	exit(why != NULL ? CA_EX_USAGE : CA_EX_OK);
 }
 
 static long
@@ -259,10 +265,8 @@ page_size(const char *s)
 
 	errno = 0;
 	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1000) {
-		ca_warn("-l: page size must be 1 to 1000");
-		usage(CA_EX_USAGE);
-	}
+	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1000)
+		ca_usage("-l: page size must be 1 to 1000");
 	return n;
 }
 
@@ -289,9 +293,9 @@ cleanup(struct files *f)
 	curl_global_cleanup();
 }
 
-/* The options, checked; returns 1 for -d (delete), else 0. */
-static int
-parse_opts(int argc, char *argv[], struct files *f)
+/* The options, checked, into g. */
+static void
+parse_opts(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "betas", required_argument, NULL, 'b' },
@@ -299,67 +303,56 @@ parse_opts(int argc, char *argv[], struct files *f)
 		{ "version", no_argument, NULL, CA_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch, dflag = 0, lflag = 0;
+	int ch, lflag = 0;
 
-	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
-	while ((ch = getopt_long(argc, argv, "b:dfhl:v", longopts,
+	while ((ch = getopt_long(argc, argv, ":b:dfhl:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			f->betas = strcmp(optarg, "legacy") == 0 ?
+			g.betas = strcmp(optarg, "legacy") == 0 ?
 			    CA_FILES_BETA : optarg;
 			break;
 		case 'd':
-			dflag = 1;
+			g.delete = 1;
 			break;
 		case 'f':
-			f->force = 1;
+			g.force = 1;
 			break;
 		case 'h':
-			usage(0);
+			usage(NULL);
 		case 'l':
-			f->limit = page_size(optarg);
+			g.limit = page_size(optarg);
 			lflag = 1;
 			break;
 		default:
-			ca_opt_common(ch, ca_http_libs(), usage);
+			ca_opt_common(ch, argv, ca_http_libs());
 		}
 	}
 	if (optind < argc)
-		usage(CA_EX_USAGE);
-	if (f->force && !dflag) {
-		ca_warn("-f goes with -d");
-		usage(CA_EX_USAGE);
-	}
-	if (dflag && (lflag || f->betas != NULL)) {
-		ca_warn("-l and --betas are for listing, not with -d");
-		usage(CA_EX_USAGE);
-	}
-	if (f->betas != NULL && (!ca_header_safe(f->betas) ||
-	    *f->betas == '\0')) {
-		ca_warn("--betas: not a header value");
-		usage(CA_EX_USAGE);
-	}
-	return dflag;
+		ca_usage("unexpected operand %s", argv[optind]);
+	if (g.force && !g.delete)
+		ca_usage("-f goes with -d");
+	if (g.delete && (lflag || g.betas != NULL))
+		ca_usage("-l and --betas are for listing, not with -d");
+	if (g.betas != NULL && (!ca_header_safe(g.betas) ||
+	    *g.betas == '\0'))
+		ca_usage("--betas: not a header value");
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct files f;
-	int rc, dflag;
+	int rc;
 
-	ca_setprog(argv[0]);
-	memset(&f, 0, sizeof(f));
-	f.limit = 100;
-	dflag = parse_opts(argc, argv, &f);
-	if ((rc = setup(&f)) != 0) {
-		cleanup(&f);
+	ca_setprog(argv[0], usage);
+	parse_opts(argc, argv);
+	if ((rc = setup(&g)) != 0) {
+		cleanup(&g);
 		return rc;
 	}
-	rc = dflag ? delete_records(&f) : list(&f);
-	cleanup(&f);
+	rc = g.delete ? delete_records(&g) : list(&g);
+	cleanup(&g);
 	if (rc == 0)
-		rc = ca_status_exit(&f.st);
+		rc = ca_status_exit(&g.st);
 	return ca_finish(rc);
 }

@@ -42,13 +42,20 @@ static struct {
 	struct ca_upcache cache;
 	struct ca_api	 api;
 	CURLSH		*share;
-} opt;
+} g;
 
 static void CA_NORETURN
-usage(int status)
+usage(const char *why)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: %s [-0nqv] [-e seconds] [-t type] [path ...]\n"
+	FILE *fp = why != NULL ? stderr : stdout;
+
+	if (why != NULL)
+		ca_warn("%s", why);
+	fprintf(fp, "usage: %s [-0nqv] [-e seconds] [-t type] [path ...]\n",
+	    ca_prog);
+	if (why != NULL)
+		exit(CA_EX_USAGE);
+	fprintf(fp,
 	    "  -0, --null            paths on stdin end with NUL, not newline\n"
 	    "  -e, --expires SECS    delete the file after SECS seconds "
 	    "(%ld..%ld)\n"
@@ -60,8 +67,8 @@ usage(int status)
 	    "  -h, --help            this text\n"
 	    "      --version         print the version and exit\n"
 	    "Without paths, reads one path per line from standard input.\n",
-	    ca_prog, EXPIRES_MIN, EXPIRES_MAX);
-	exit(status);
+	    EXPIRES_MIN, EXPIRES_MAX);
+	exit(CA_EX_OK);
 }
 
 /* The last component of a path, as the Files API keeps it. */
@@ -396,10 +403,10 @@ add_field(curl_mime *mime, const char *name, const char *value)
 static void
 share_with(CURL *h)
 {
-	if (opt.share == NULL)
-		opt.share = ca_api_share();
-	if (opt.share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, opt.share);
+	if (g.share == NULL)
+		g.share = ca_api_share();
+	if (g.share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, g.share);
 }
 
 /* A 2xx body that is a FileMetadata, or NULL. */
@@ -507,7 +514,7 @@ static int
 upload(const char *spath, int fd, long long size, const char *name,
     const char *type, char digest[65], cJSON **meta)
 {
-	struct ca_api api = opt.api;
+	struct ca_api api = g.api;
 	struct ca_resp resp;
 	struct curl_slist *hdrs;
 	struct ca_sha256 sha;
@@ -527,7 +534,7 @@ upload(const char *spath, int fd, long long size, const char *name,
 	src.fd = fd;
 	src.size = size;
 	src.name = spath;
-	src.bar = !opt.quiet && size >= BAR_MIN && isatty(2);
+	src.bar = !g.quiet && size >= BAR_MIN && isatty(2);
 	if (digest[0] == '\0') {
 		ca_sha256_init(&sha);
 		src.sha = &sha;
@@ -542,8 +549,8 @@ upload(const char *spath, int fd, long long size, const char *name,
 	    &src);
 	curl_mime_filename(part, name);
 	curl_mime_type(part, type);
-	if (opt.expires > 0) {
-		snprintf(exp, sizeof(exp), "%ld", opt.expires);
+	if (g.expires > 0) {
+		snprintf(exp, sizeof(exp), "%ld", g.expires);
 		add_field(mime, "expires_in_seconds", exp);
 	}
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
@@ -614,8 +621,8 @@ lookup(const char *spath, const char *id, cJSON **meta)
 	free(seg);
 	memset(&resp, 0, sizeof(resp));
 	ca_resp_reset(&resp);
-	hdrs = ca_api_headers(&opt.api, NULL);
-	h = ca_api_easy(&opt.api, "GET", url, hdrs, &resp);
+	hdrs = ca_api_headers(&g.api, NULL);
+	h = ca_api_easy(&g.api, "GET", url, hdrs, &resp);
 	free(url);
 	share_with(h);
 	/* Reported here: a 404 only means uploading again. */
@@ -698,7 +705,7 @@ cached_or_upload(const char *spath, const char *path, int fd,
 	char *id;
 	int st;
 
-	if (key != NULL && (id = ca_upcache_load(&opt.cache, key)) != NULL) {
+	if (key != NULL && (id = ca_upcache_load(&g.cache, key)) != NULL) {
 		char *sid = ca_sanitize(id, 100);
 
 		st = lookup(spath, id, &meta);
@@ -741,7 +748,7 @@ cached_or_upload(const char *spath, const char *path, int fd,
 		free(sid);
 	}
 	if (key != NULL)
-		ca_upcache_store(&opt.cache, key, meta);
+		ca_upcache_store(&g.cache, key, meta);
 	emit(path, meta, digest, 0);
 	return 0;
 }
@@ -768,7 +775,7 @@ do_path(const char *path)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (size_lies(fd, &st) && (fd = spool(spath, fd, &st)) == -1)
 		goto out;
-	if ((type = opt.type) == NULL && (type = ca_type_by_name(name)) == NULL) {
+	if ((type = g.type) == NULL && (type = ca_type_by_name(name)) == NULL) {
 		sniffn = sniff_file(fd, sniff, SNIFF_MAX);
 		type = ca_type_sniff(sniff, sniffn,
 		    (long long)sniffn < (long long)st.st_size);
@@ -779,14 +786,14 @@ do_path(const char *path)
 	 * cache, upload() hashes what it sends.
 	 */
 	digest[0] = '\0';
-	if (opt.cache.dir != NULL) {
+	if (g.cache.dir != NULL) {
 		if (digest_first(spath, fd, &st, digest) == -1)
 			goto close;
-		ca_upcache_key(opt.api.base, digest, name, type,
-		    opt.expires, key);
+		ca_upcache_key(g.api.base, digest, name, type,
+		    g.expires, key);
 	}
 	r = cached_or_upload(spath, path, fd, &st, name, type, digest,
-	    opt.cache.dir != NULL ? key : NULL);
+	    g.cache.dir != NULL ? key : NULL);
 close:
 	close(fd);
 out:
@@ -818,31 +825,8 @@ read_path(FILE *fp, int delim, char *buf, size_t n)
 	return toolong ? -1 : 1;
 }
 
-/* The option letters; one with an argument has a ':' after it. */
-#define OPTSTRING	"+0e:hnqt:v"
-
-/*
- * getopt's own messages are left out (opterr = 0) for ones that name
- * the option as it was given; whether it takes an argument is read
- * from OPTSTRING itself.
- */
-static void CA_NORETURN
-bad_option(char *argv[])
-{
-	const char *o = optopt != 0 && optopt != ':' ?
-	    strchr(OPTSTRING, optopt) : NULL;
-
-	if (optopt != 0 && optopt != '?')
-		ca_warn(o != NULL && o[1] == ':' ?
-		    "option -%c needs an argument" : "unknown option -%c",
-		    optopt);
-	else
-		ca_warn("unknown or incomplete option %s", argv[optind - 1]);
-	usage(CA_EX_USAGE);
-}
-
-/* The options; returns the index of the first path operand. */
-static int
+/* The options; the path operands start at optind. */
+static void
 parse_opts(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -858,44 +842,36 @@ parse_opts(int argc, char *argv[])
 	};
 	int ch;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts,
+	while ((ch = getopt_long(argc, argv, "+:0e:hnqt:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '0':
-			opt.nul = 1;
+			g.nul = 1;
 			break;
 		case 'e':
-			opt.expires = ca_strtonum(optarg, EXPIRES_MIN,
+			g.expires = ca_strtonum(optarg, EXPIRES_MIN,
 			    EXPIRES_MAX, "--expires");
 			break;
 		case 'h':
-			usage(0);
+			usage(NULL);
 		case 'n':
-			opt.nocache = 1;
+			g.nocache = 1;
 			break;
 		case 'q':
-			opt.quiet = 1;
+			g.quiet = 1;
 			break;
 		case 't':
-			if (!ca_type_ok(optarg)) {
-				ca_warn("-t: not a MIME type: %s", optarg);
-				usage(CA_EX_USAGE);
-			}
-			opt.type = optarg;
+			if (!ca_type_ok(optarg))
+				ca_usage("-t: not a MIME type: %s", optarg);
+			g.type = optarg;
 			break;
-		case '?':
-			bad_option(argv);
 		default:
-			ca_opt_common(ch, ca_http_libs(), usage);
+			ca_opt_common(ch, argv, ca_http_libs());
 		}
 	}
-	if (opt.nul && optind < argc) {
-		ca_warn("-0 is for paths on standard input; "
+	if (g.nul && optind < argc)
+		ca_usage("-0 is for paths on standard input; "
 		    "got path operands too");
-		usage(CA_EX_USAGE);
-	}
-	return optind;
 }
 
 int
@@ -906,20 +882,20 @@ main(int argc, char *argv[])
 	long lineno = 0;
 	int i, r;
 
-	ca_setprog(argv[0]);
-	i = parse_opts(argc, argv);
-	argc -= i;
-	argv += i;
-	if (ca_api_init(&opt.api) != 0)
+	ca_setprog(argv[0], usage);
+	parse_opts(argc, argv);
+	argc -= optind;
+	argv += optind;
+	if (ca_api_init(&g.api) != 0)
 		return CA_EX_USAGE;
-	if (!opt.nocache && (opt.cache.dir = ca_cache_dir("files")) == NULL)
+	if (!g.nocache && (g.cache.dir = ca_cache_dir("files")) == NULL)
 		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
 
 	if (argc > 0)
 		for (i = 0; i < argc; i++)
 			ca_status_add(&st, do_path(argv[i]));
 	else
-		while ((r = read_path(stdin, opt.nul ? '\0' : '\n', buf,
+		while ((r = read_path(stdin, g.nul ? '\0' : '\n', buf,
 		    sizeof(buf))) != 0) {
 			lineno++;
 			if (r == -1) {
@@ -934,10 +910,10 @@ main(int argc, char *argv[])
 		ca_status_add(&st, CA_EX_FAIL);
 	}
 
-	if (opt.share != NULL)
-		curl_share_cleanup(opt.share);
+	if (g.share != NULL)
+		curl_share_cleanup(g.share);
 	curl_global_cleanup();
-	ca_api_free(&opt.api);
-	free(opt.cache.dir);
+	ca_api_free(&g.api);
+	free(g.cache.dir);
 	return ca_finish(ca_status_exit(&st));
 }

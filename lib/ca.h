@@ -47,11 +47,23 @@ extern const char *ca_prog;
 extern int ca_verbose;		/* -v count; ca_note prints only when set */
 /* Called before each message, to clear a progress line; may be NULL. */
 extern void (*ca_warn_hook)(void);
-void	 ca_setprog(const char *argv0);
+/*
+ * main's first call: the program's name from argv0, and the tool's
+ * usage(why), which must not return: with why NULL it prints the whole
+ * help on stdout and exits 0; else "prog: why" (ca_warn) and the
+ * synopsis on stderr, and exits CA_EX_USAGE.  usage may be NULL.
+ */
+void	 ca_setprog(const char *argv0, void (*usage)(const char *why));
 /* "prog: msg"; a format ending in ':' appends strerror(errno). */
 void	 ca_warn(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_note(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_die(int status, const char *fmt, ...) CA_NORETURN CA_PRINTF(2, 3);
+/*
+ * The one way to report a usage error, from any file of a tool: the
+ * message (formatted as ca_warn's) goes to the usage given ca_setprog,
+ * or to ca_die(CA_EX_USAGE) without one.
+ */
+void	 ca_usage(const char *fmt, ...) CA_NORETURN CA_PRINTF(1, 2);
 void	*ca_xmalloc(size_t n);
 void	*ca_xcalloc(size_t n, size_t size);
 void	*ca_xrealloc(void *p, size_t n);
@@ -194,14 +206,17 @@ int	 ca_id_ok(const char *id);
 void	 ca_id_new(char *buf, const char *prefix);
 
 /*
- * ca_opt.c: the options every tool shares.  A tool's getopt_long loop
- * sends the cases it does not handle itself here: 'v' counts
- * ca_verbose, CA_OPT_VERSION (its --version entry's value) prints the
- * version with libs (as ca_version) and exits, anything else calls
- * usage(CA_EX_USAGE), which must not return.
+ * ca_opt.c: the options every tool shares.  A tool's optstring starts
+ * with ':' (after a '+', if any), so that getopt_long prints nothing
+ * itself and returns ':' for a missing argument.  The loop sends the
+ * cases it does not handle itself here: 'v' counts ca_verbose,
+ * CA_OPT_VERSION (its --version entry's value) prints the version with
+ * libs (as ca_version) and exits; ':', '?' and anything else are a usage
+ * error naming the option as given ("unknown option --bogus", "-t needs
+ * an argument"), through ca_usage.
  */
 #define CA_OPT_VERSION	'V'
-void	 ca_opt_common(int ch, const char *libs, void (*usage)(int));
+void	 ca_opt_common(int ch, char *argv[], const char *libs);
 
 /* ca_jcompact.c */
 /*

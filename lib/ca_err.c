@@ -11,13 +11,15 @@
 const char *ca_prog = "ca";
 int ca_verbose;
 void (*ca_warn_hook)(void);
+static void (*usage_fn)(const char *);
 
 void
-ca_setprog(const char *argv0)
+ca_setprog(const char *argv0, void (*usage)(const char *why))
 {
 	const char *p;
 	char *s;
 
+	usage_fn = usage;
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	p = strrchr(argv0, '/');
@@ -170,6 +172,30 @@ ca_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+/*
+ * Every usage error, wherever a tool finds it, reaches the one usage(why)
+ * the tool gave ca_setprog: one line naming the tool, then its synopsis.
+ */
+void
+ca_usage(const char *fmt, ...)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (n > 0 && fmt[n - 1] == ':') {
+		n = strlen(why);
+		snprintf(why + n, sizeof(why) - n, " %s", strerror(saved));
+	}
+	if (usage_fn != NULL)
+		usage_fn(why);
+	ca_die(CA_EX_USAGE, "%s", why);
+}
+
 void *
 ca_xmalloc(size_t n)
 {
@@ -267,8 +293,8 @@ ca_strtonum(const char *s, long lo, long hi, const char *what)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-		ca_die(CA_EX_USAGE, "%s must be a number from %ld to %ld: %s",
-		    what, lo, hi, s);
+		ca_usage("%s must be a number from %ld to %ld: %s", what, lo,
+		    hi, s);
 	return v;
 }
 
@@ -279,7 +305,6 @@ ca_seconds(const char *s, const char *what)
 	double v = strtod(s, &end);
 
 	if (*s == '\0' || *end != '\0' || !isfinite(v) || v < 0 || v > 1e7)
-		ca_die(CA_EX_USAGE, "%s must be a number of seconds: %s", what,
-		    s);
+		ca_usage("%s must be a number of seconds: %s", what, s);
 	return v;
 }

@@ -82,3 +82,53 @@ bad_openssl_conf() {
 	run -0 "$CA_ROOT/t/unit/sha256-test" -c 7 -r 1000000 < <(printf a)
 	[ "$output" = cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0 ]
 }
+
+# The C block under "## The skeleton" in HACKING.md.
+skeleton() {
+	awk '/^## The skeleton/ { s = 1 } s && /^```$/ { exit }
+	    s && c { print } s && /^```c$/ { c = 1 }' "$CA_ROOT/HACKING.md"
+}
+
+@test "HACKING.md's skeleton compiles warning-clean, and the tool it makes keeps the rules" {
+	skeleton >ca-skel.c
+	grep -q 'ca_setprog(argv\[0\], usage)' ca-skel.c
+	# The Makefile's own flags, -Werror included.
+	flags=$(make -s -C "$CA_ROOT" CI=1 --no-print-directory \
+	    --eval 'cflags: ; @echo $(CFLAGS)' cflags)
+	libs=$(make -s -C "$CA_ROOT" --no-print-directory \
+	    --eval 'libs: ; @echo $(CORE_LDLIBS)' libs)
+	# shellcheck disable=SC2086
+	run -0 cc $flags -I"$CA_ROOT/lib" -o ca-skel ca-skel.c \
+	    "$CA_ROOT/lib/libca.a" $libs
+	[ -z "$output" ]
+	run --separate-stderr -0 ./ca-skel --help
+	[[ "$output" == "usage: ca-skel [-vx]"*"--version"* ]]
+	[ -z "$stderr" ]
+	run -0 ./ca-skel --version
+	[[ "$output" == "ca-skel "* ]]
+	run --separate-stderr -2 ./ca-skel --bogus
+	[ "${stderr_lines[0]}" = "ca-skel: unknown option --bogus" ]
+	[ "${stderr_lines[1]}" = "usage: ca-skel [-vx]" ]
+	[ -z "$output" ]
+	run --separate-stderr -2 ./ca-skel -q
+	[ "${stderr_lines[0]}" = "ca-skel: unknown option -q" ]
+	run --separate-stderr -2 ./ca-skel --example=1
+	[ "${stderr_lines[0]}" = "ca-skel: --example takes no argument" ]
+	run --separate-stderr -2 ./ca-skel extra
+	[ "${stderr_lines[0]}" = "ca-skel: unexpected operand extra" ]
+	run -0 ./ca-skel -vx <<<'{"type":"x"}'
+	[ "$output" = '{"type":"x"}' ]
+}
+
+@test "the files of lib/ and of each split tool depend one way" {
+	run -0 sh "$CA_ROOT/tools/layers.sh"
+	[ -z "$output" ]
+	# It does see a circle: two objects that call each other.
+	mkdir circle
+	printf 'void b(void);\nvoid a(void) { b(); }\n' >circle/a.c
+	printf 'void a(void);\nvoid b(void) { a(); }\n' >circle/b.c
+	cc -c -o circle/a.o circle/a.c
+	cc -c -o circle/b.o circle/b.c
+	run -1 sh "$CA_ROOT/tools/layers.sh" "$PWD/circle"
+	[[ "$output" == *"files call each other in a circle"*"a.o"* ]]
+}

@@ -306,7 +306,7 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	[ "$status" -eq 0 ]
 	run --separate-stderr ca-exec --connect-timeout soon <req
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-exec: connect timeout must be a number of seconds: soon" ]
+	[ "${stderr_lines[0]}" = "ca-exec: connect timeout must be a number of seconds: soon" ]
 }
 
 # --- streaming -----------------------------------------------------------

@@ -526,7 +526,7 @@ start_slow() {
 	[ "$(content_gets)" -eq 0 ]
 	run --separate-stderr ca-fetch -o x.bin --id "$a" --id "$b"
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-fetch: -o takes one file; 2 ids given" ]
+	[ "${stderr_lines[0]}" = "ca-fetch: -o takes one file; 2 ids given" ]
 	# The same file twice is one file.
 	resp r1 "$a" "$a" >in
 	run --separate-stderr ca-fetch -o x.bin <in

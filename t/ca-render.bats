@@ -987,7 +987,7 @@ note() {
 	grep -qF '<a href="out/report.txt">report.txt</a>' <<<"$output"
 	run --separate-stderr ca-render -o nosuch/dir/r.html <blocks.ndjson
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-render: -o nosuch/dir/r.html: No such file or directory" ]
+	[ "${stderr_lines[0]}" = "ca-render: -o nosuch/dir/r.html: No such file or directory" ]
 }
 
 @test "html: code in a pre block has no inline-code padding or background" {

@@ -104,7 +104,7 @@ $FILE_TXT"
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	[[ "$stderr" == "ca-request: unknown model claude-nonesuch-9 (--any-model allows a model newer than this table); supported: claude-fable-5-2, "* ]]
-	[[ "$stderr" == *"claude-3-5-haiku-latest" ]]
+	[[ "${stderr_lines[0]}" == *"claude-3-5-haiku-latest" ]]
 }
 
 @test "--any-model overrides the check and picks the newest tool" {
@@ -116,13 +116,13 @@ $FILE_TXT"
 @test "an unsupported model/tool pair is an error listing what the model supports" {
 	run --separate-stderr ca-request -m claude-3-5-haiku-latest -T code_execution_20260120 hi </dev/null
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: claude-3-5-haiku-latest does not support code_execution_20260120; it supports: code_execution_20250522" ]
+	[ "${stderr_lines[0]}" = "ca-request: claude-3-5-haiku-latest does not support code_execution_20260120; it supports: code_execution_20250522" ]
 }
 
 @test "an unknown tool version is an error" {
 	run --separate-stderr ca-request -T code_execution_20990101 hi </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-request: unknown tool version code_execution_20990101; known: code_execution_20250522, code_execution_20250825, code_execution_20260120, code_execution_20260521" ]]
+	[[ "${stderr_lines[0]}" == "ca-request: unknown tool version code_execution_20990101; known: code_execution_20250522, code_execution_20250825, code_execution_20260120, code_execution_20260521" ]]
 }
 
 @test "--betas auto sends none; legacy sends the historical headers" {
@@ -146,10 +146,10 @@ $FILE_TXT"
 @test "bad beta names and bad --betas modes are usage errors" {
 	run --separate-stderr ca-request --beta 'a,b' hi </dev/null
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: bad beta name: a,b" ]
+	[ "${stderr_lines[0]}" = "ca-request: bad beta name: a,b" ]
 	run --separate-stderr ca-request --betas sometimes hi </dev/null
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: --betas takes auto, legacy or none, not sometimes" ]
+	[ "${stderr_lines[0]}" = "ca-request: --betas takes auto, legacy or none, not sometimes" ]
 }
 
 @test "-f reads the prompt from a file; with operands it is an error" {
@@ -160,13 +160,13 @@ $FILE_TXT"
 	[ "$status" -eq 2 ]
 	run --separate-stderr ca-request -f missing.txt </dev/null
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: missing.txt: No such file or directory" ]
+	[ "${stderr_lines[0]}" = "ca-request: missing.txt: No such file or directory" ]
 }
 
 @test "no prompt is a usage error" {
 	run --separate-stderr ca-request </dev/null
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: no prompt: give it as operands or with -f" ]
+	[ "${stderr_lines[0]}" = "ca-request: no prompt: give it as operands or with -f" ]
 	run --separate-stderr ca-request '  ' </dev/null
 	[ "$status" -eq 2 ]
 }
@@ -174,7 +174,7 @@ $FILE_TXT"
 @test "bad max tokens is a usage error" {
 	run --separate-stderr ca-request -M 0 hi </dev/null
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: max tokens must be a number from 1 to 1000000: 0" ]
+	[ "${stderr_lines[0]}" = "ca-request: max tokens must be a number from 1 to 1000000: 0" ]
 	run ca-request -M 12x hi </dev/null
 	[ "$status" -eq 2 ]
 }
@@ -264,7 +264,7 @@ EOT
 @test "--continue without a transcript is a usage error" {
 	run --separate-stderr ca-request -C next <<<"$FILE_CSV"
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: --continue: no request record in the transcript on standard input" ]
+	[ "${stderr_lines[0]}" = "ca-request: --continue: no request record in the transcript on standard input" ]
 }
 
 # A turn that failed after the transcript's answered one: its request

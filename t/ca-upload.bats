@@ -587,7 +587,7 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 	echo a >a.txt
 	run --separate-stderr ca-upload --bogus a.txt
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-upload: unknown or incomplete option --bogus"*"usage: ca-upload"* ]]
+	[[ "$stderr" == "ca-upload: unknown option --bogus"*"usage: ca-upload"* ]]
 	[ -z "$output" ]
 	run --separate-stderr ca-upload -x a.txt
 	[ "$status" -eq 2 ]
@@ -596,7 +596,7 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 	[ "$status" -eq 1 ]	# options end at the first path: "-t" is a path
 	run --separate-stderr ca-upload -t
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-upload: option -t needs an argument"* ]]
+	[[ "$stderr" == "ca-upload: -t needs an argument"* ]]
 	run --separate-stderr ca-upload -0 a.txt
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ca-upload: -0 is for paths on standard input"* ]]

@@ -308,7 +308,7 @@ Hello from MCP
 	echo '{"type":' >bad.json
 	run --separate-stderr req --schema bad.json hi
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: --schema bad.json: not valid JSON" ]
+	[ "${stderr_lines[0]}" = "ca-request: --schema bad.json: not valid JSON" ]
 	echo '{"type":"array","items":{"type":"string"}}' >arr.json
 	run --separate-stderr req --schema arr.json hi
 	[ "$status" -eq 2 ]
@@ -490,7 +490,7 @@ Hello from MCP
 @test "-P refuses a field ca-request manages, naming the option to use" {
 	run --separate-stderr req -P 'model="x"' hi
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-request: -P model: ca-request sets model itself; use -m" ]
+	[ "${stderr_lines[0]}" = "ca-request: -P model: ca-request sets model itself; use -m" ]
 	run --separate-stderr req -P 'thinking={"type":"adaptive"}' hi
 	[[ "$stderr" == *"use --thinking"* ]]
 	run --separate-stderr req -P 'mcp_servers=[]' hi

@@ -96,9 +96,11 @@ struct batch_g {
 	int		 progress;
 	volatile sig_atomic_t sig;
 };
+/* The tool's state: defined in spool.c, the base; parse_opts fills it. */
 extern struct batch_g g;
 
-/* spool.c */
+/* spool.c: the base the others stand on */
+void	 add_jstring(struct ca_buf *b, const char *s);
 long	 bat_find(const char *id, int make);
 char	*bat_path(const char *id, const char *tail);
 int	 bat_set(struct bat *b, const char *p, size_t n);
@@ -110,8 +112,8 @@ void	 ent_error(long i, long status, const char *rid, cJSON *err,
 	    const char *result, int temporary);
 long	 ent_new(const char *id, const char *line, size_t n);
 char	*ent_text(const struct ent *e);
-char	*key(const char *bid, const char *cid);
-void	 pass(const struct ca_rec *rec);
+char	*batch_key(const char *bid, const char *cid);
+void	 batch_pass(const struct ca_rec *rec);
 int	 perform(CURL *h, struct ca_resp *resp, int (*rw)(void *), void *ctx,
 	    const char *what);
 void	 spool_get(off_t off, void *p, size_t n);
@@ -120,7 +122,7 @@ void	 write_bat(struct bat *b);
 void	 write_ent(struct ent *e);
 
 /* submit.c */
-void	 add_jstring(struct ca_buf *b, const char *s);
+cJSON	*cont_params(long i);
 int	 group_of(const cJSON *betas, const char *h);
 int	 is_batch_id(const char *s);
 void	 submit(const long *v, long n, int gi);
@@ -135,6 +137,5 @@ void	 take_result(const struct ca_rec *rec, const char *bid,
 /* collect.c */
 void	 add_orphans(void);
 void	 collect_all(void);
-cJSON	*cont_params(long i);
 
 #endif

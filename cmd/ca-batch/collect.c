@@ -10,52 +10,6 @@
 
 /* Continuation ----------------------------------------------------------- */
 
-/*
- * The params that continue entry i's paused turn: its request's params
- * with everything the turn produced so far appended verbatim as one
- * assistant message, in the same container (as ca-exec continues).
- */
-cJSON *
-cont_params(long i)
-{
-	const struct ent *e = &g.e[i];
-	char *t = ent_text(e), *line, *nl;
-	cJSON *req, *p, *turn = cJSON_CreateArray(), *r;
-	const cJSON *b, *msg;
-	char *cid = NULL;
-
-	req = ca_jparse(t, e->reqlen - 1);
-	p = cJSON_Duplicate(ca_jobj(req, "params"), 1);
-	cJSON_Delete(req);
-	for (line = t + e->reqlen; line < t + e->len; line = nl + 1) {
-		if ((nl = strchr(line, '\n')) == NULL)
-			break;
-		if ((r = ca_jparse(line, (size_t)(nl - line))) == NULL)
-			continue;
-		msg = ca_jobj(r, "message");
-		if (strcmp(ca_jstr(r, "type") ? ca_jstr(r, "type") : "",
-		    "response") == 0 && msg != NULL) {
-			cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
-				cJSON_AddItemToArray(turn,
-				    cJSON_Duplicate(b, 1));
-			if (ca_jstr(ca_jobj(msg, "container"), "id") != NULL) {
-				free(cid);
-				cid = ca_xstrdup(ca_jstr(ca_jobj(msg,
-				    "container"), "id"));
-			}
-		}
-		cJSON_Delete(r);
-	}
-	free(t);
-	if (ca_req_continue(p, turn, cid, 0) == -1) {
-		cJSON_Delete(p);
-		p = NULL;
-	}
-	cJSON_Delete(turn);
-	free(cid);
-	return p;
-}
-
 /* A response record for entry i, the message being the server's text
  * (n bytes) compacted as it came. */
 static void
@@ -257,7 +211,7 @@ result_line(long bi, const char *line, size_t n)
 		cJSON_Delete(o);
 		return;
 	}
-	k = key(g.b[bi].id, id);
+	k = batch_key(g.b[bi].id, id);
 	i = ca_map_get(&g.bykey, k);
 	if (i < 0 && ca_map_get(&g.present, k) < 0) {
 		s = ca_sanitize(id, 80);
@@ -551,7 +505,7 @@ add_orphans(void)
 		cJSON_ArrayForEach(v, g.b[bi].ids) {
 			if (!cJSON_IsString(v))
 				continue;
-			k = key(g.b[bi].id, v->valuestring);
+			k = batch_key(g.b[bi].id, v->valuestring);
 			if (ca_map_get(&g.bykey, k) < 0 &&
 			    ca_map_get(&g.present, k) < 0) {
 				i = ent_new(v->valuestring, NULL, 0);

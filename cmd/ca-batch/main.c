@@ -16,13 +16,13 @@
 
 #include "ca-batch.h"
 
-struct batch_g g;
-
 static void CA_NORETURN
-usage(int status)
+usage(const char *why)
 {
-	FILE *fp = status ? stderr : stdout;
+	FILE *fp = why != NULL ? stderr : stdout;
 
+	if (why != NULL)
+		ca_warn("%s", why);
 	fprintf(fp, "usage: %s [-uv] [--no-wait] [--poll seconds] "
 	    "[--max-requests n] [--max-bytes n]\n"
 	    "                [--max-continues n] [--sync-continue] "
@@ -30,7 +30,7 @@ usage(int status)
 	    "       %s --cancel [-v]\n"
 	    "       %s --list [-v]\n"
 	    "       %s --version\n", ca_prog, ca_prog, ca_prog, ca_prog);
-	if (status == 0)
+	if (why == NULL)
 		fputs("  -h, --help             print this and exit\n"
 		    "  -r, --retries N        retries of a failed API call "
 		    "(default 2)\n"
@@ -54,7 +54,7 @@ usage(int status)
 		    "      --sync-continue    continue paused results with "
 		    "direct Messages calls\n"
 		    "      --version          print the version and exit\n", fp);
-	exit(status);
+	exit(why != NULL ? CA_EX_USAGE : CA_EX_OK);
 }
 
 static void
@@ -84,7 +84,7 @@ read_input(void)
 			take_result(&rec, bid, id);
 		else {
 			ca_status_rec(&g.st, rec.json);
-			pass(&rec);
+			batch_pass(&rec);
 		}
 	}
 	if (ca_reader_failed(r))
@@ -261,11 +261,10 @@ parse_opts(int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "hr:uv", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hr:uv", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(0);
-			break;
+			usage(NULL);
 		case 'r':
 			g.retries = (int)ca_strtonum(optarg, 0, 100, "retries");
 			break;
@@ -300,11 +299,13 @@ parse_opts(int argc, char **argv)
 			g.list = 1;
 			break;
 		default:
-			ca_opt_common(ch, ca_http_libs(), usage);
+			ca_opt_common(ch, argv, ca_http_libs());
 		}
 	}
-	if (optind < argc || (g.cancel && g.list))
-		usage(CA_EX_USAGE);
+	if (optind < argc)
+		ca_usage("unexpected operand %s", argv[optind]);
+	if (g.cancel && g.list)
+		ca_usage("--cancel and --list exclude each other");
 }
 
 int
@@ -313,7 +314,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	int rv;
 
-	ca_setprog(argv[0]);
+	ca_setprog(argv[0], usage);
 	g.max_requests = BATCH_REQUESTS;
 	g.max_bytes = BATCH_BYTES;
 	g.poll = 5;

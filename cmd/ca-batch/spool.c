@@ -11,6 +11,20 @@
 
 #include "ca-batch.h"
 
+struct batch_g g;
+
+/* s as a JSON string, quoted, onto b. */
+void
+add_jstring(struct ca_buf *b, const char *s)
+{
+	cJSON *j = cJSON_CreateString(s);
+	char *p = ca_jprint(j);
+
+	ca_buf_addstr(b, p);
+	free(p);
+	cJSON_Delete(j);
+}
+
 static void
 out(const char *p, size_t n)
 {
@@ -131,7 +145,7 @@ ent_new(const char *id, const char *line, size_t n)
 }
 
 char *
-key(const char *bid, const char *cid)
+batch_key(const char *bid, const char *cid)
 {
 	size_t a = strlen(bid), b = strlen(cid);
 	char *k = ca_xmalloc(a + b + 2);
@@ -246,7 +260,7 @@ ent_done(long i)
 
 /* A record this run does not own, or a result already present. */
 void
-pass(const struct ca_rec *rec)
+batch_pass(const struct ca_rec *rec)
 {
 	if (g.unordered || g.next == g.ne) {
 		ca_emit_raw(rec);

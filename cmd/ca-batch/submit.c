@@ -29,15 +29,50 @@ is_batch_id(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen(s);
 }
 
-void
-add_jstring(struct ca_buf *b, const char *s)
+/*
+ * The params that continue entry i's paused turn: its request's params
+ * with everything the turn produced so far appended verbatim as one
+ * assistant message, in the same container (as ca-exec continues).
+ */
+cJSON *
+cont_params(long i)
 {
-	cJSON *j = cJSON_CreateString(s);
-	char *p = ca_jprint(j);
+	const struct ent *e = &g.e[i];
+	char *t = ent_text(e), *line, *nl;
+	cJSON *req, *p, *turn = cJSON_CreateArray(), *r;
+	const cJSON *b, *msg;
+	char *cid = NULL;
 
-	ca_buf_addstr(b, p);
-	free(p);
-	cJSON_Delete(j);
+	req = ca_jparse(t, e->reqlen - 1);
+	p = cJSON_Duplicate(ca_jobj(req, "params"), 1);
+	cJSON_Delete(req);
+	for (line = t + e->reqlen; line < t + e->len; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		if ((r = ca_jparse(line, (size_t)(nl - line))) == NULL)
+			continue;
+		msg = ca_jobj(r, "message");
+		if (strcmp(ca_jstr(r, "type") ? ca_jstr(r, "type") : "",
+		    "response") == 0 && msg != NULL) {
+			cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
+				cJSON_AddItemToArray(turn,
+				    cJSON_Duplicate(b, 1));
+			if (ca_jstr(ca_jobj(msg, "container"), "id") != NULL) {
+				free(cid);
+				cid = ca_xstrdup(ca_jstr(ca_jobj(msg,
+				    "container"), "id"));
+			}
+		}
+		cJSON_Delete(r);
+	}
+	free(t);
+	if (ca_req_continue(p, turn, cid, 0) == -1) {
+		cJSON_Delete(p);
+		p = NULL;
+	}
+	cJSON_Delete(turn);
+	free(cid);
+	return p;
 }
 
 /* One create-body item, {"custom_id":...,"params":...}, for entry e
@@ -148,7 +183,7 @@ pass_bad(const struct ca_rec *rec, const char *why)
 {
 	ca_warn("<stdin>:%ld: %s; passed through", rec->lineno, why);
 	ca_status_add(&g.st, CA_EX_FAIL);
-	pass(rec);
+	batch_pass(rec);
 }
 
 /* A request record with batch_id: submitted before; hold it. */
@@ -169,7 +204,7 @@ take_held(const struct ca_rec *rec, const char *bid)
 	g.e[i].bat = bat_find(bid, 1);
 	g.e[i].state = E_PENDING;
 	g.b[g.e[i].bat].pending++;
-	k = key(bid, id);
+	k = batch_key(bid, id);
 	ca_map_put(&g.bykey, k, i);
 	free(k);
 	ca_map_put(&g.byid, id, i);
@@ -186,11 +221,11 @@ take_result(const struct ca_rec *rec, const char *bid, const char *id)
 	char *k;
 
 	ca_status_rec(&g.st, rec->json);
-	k = key(bid, id);
+	k = batch_key(bid, id);
 	ca_map_put(&g.present, k, 1);
 	free(k);
 	if (i < 0 || g.e[i].state != E_PENDING) {
-		pass(rec);
+		batch_pass(rec);
 		return;
 	}
 	e = &g.e[i];
@@ -348,7 +383,7 @@ create(const long *v, long n, size_t size, int gi)
 
 				e->bat = bi;
 				e->state = E_PENDING;
-				k = key(id, e->id);
+				k = batch_key(id, e->id);
 				ca_map_put(&g.bykey, k, v[i]);
 				free(k);
 			}

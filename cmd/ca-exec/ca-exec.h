@@ -60,6 +60,15 @@ struct job {
 	struct job	*next;
 };
 
+/* The progress line: for a person at a terminal, with more than one
+ * request; never where stderr is a file. */
+struct exec_prog {
+	int	 on;
+	long	 nreq, ndone, nfailed;
+	int	 shown;		/* a line is on the screen */
+	char	 last[160];	/* what it says */
+};
+
 struct exec_g {
 	struct ca_api	 api;
 	CURLM		*multi;
@@ -83,18 +92,11 @@ struct exec_g {
 	double		 spent;		/* estimated so far */
 	struct ca_strset containers;	/* charged their minimum */
 	int		 noprice;	/* warned of a model without price */
+	struct exec_prog prog;		/* the progress line */
 };
+/* The tool's state: defined in out.c, the base; parse_opts fills it. */
 extern struct exec_g g;
 
-/* The progress line: for a person at a terminal, with more than one
- * request; never where stderr is a file. */
-struct exec_prog {
-	int	 on;
-	long	 nreq, ndone, nfailed;
-	int	 shown;		/* a line is on the screen */
-	char	 last[160];	/* what it says */
-};
-extern struct exec_prog prog;
 
 /* main.c */
 void	 progress_clear(void);
@@ -104,16 +106,16 @@ const char *job_name(const struct job *j);
 struct slot *slot_new(void);
 void	 slot_write(struct slot *s, const char *p, size_t n);
 void	 slot_done(struct slot *s);
-void	 emit(struct job *j, cJSON *rec);
-void	 emit_wrapped(struct job *j, cJSON *head, const char *key,
+void	 exec_emit(struct job *j, cJSON *rec);
+void	 exec_emit_wrapped(struct job *j, cJSON *head, const char *key,
 	    const struct ca_buf *json);
-int	 compact(struct ca_buf *b, const char *json, size_t len);
-cJSON	*record(const char *type, const struct job *j);
+int	 exec_compact(struct ca_buf *b, const char *json, size_t len);
+cJSON	*exec_record(const char *type, const struct job *j);
 void	 job_fail(struct job *j, long status, cJSON *err, int temporary);
 
 /* jobs.c */
 void	 add_request(const struct ca_rec *rec, struct slot *s);
-void	 start(struct job *j);
+void	 exec_start(struct job *j);
 void	 finished(struct job *j, CURLcode cc);
 void	 job_free(struct job *j);
 

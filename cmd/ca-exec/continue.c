@@ -66,7 +66,7 @@ spend(const cJSON *msg)
 void
 got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 {
-	cJSON *r = record("response", j);
+	cJSON *r = exec_record("response", j);
 	const char *stop = ca_jstr(msg, "stop_reason");
 	int pause = stop != NULL && strcmp(stop, "pause_turn") == 0;
 
@@ -75,15 +75,15 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
 	if (raw != NULL)
-		emit_wrapped(j, r, "message", raw);
+		exec_emit_wrapped(j, r, "message", raw);
 	else {
 		cJSON_AddItemToObject(r, "message", cJSON_Duplicate(msg, 1));
-		emit(j, r);
+		exec_emit(j, r);
 	}
 	if (!(pause && continue_turn(j, msg) == 0)) {
 		if (pause) {
 			ca_status_add(&g.st, CA_EX_FAIL);
-			prog.nfailed++;
+			g.prog.nfailed++;
 		}
 		j->state = J_DONE;
 	}

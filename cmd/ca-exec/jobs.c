@@ -29,7 +29,7 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 			    ca_msg_error(j->msg));
 		return rv == -1;
 	}
-	if (compact(&b, data, len) == -1 ||
+	if (exec_compact(&b, data, len) == -1 ||
 	    (d = ca_jparse(b.p, b.len)) == NULL) {
 		ca_buf_free(&b);
 		snprintf(j->serr, sizeof(j->serr), "invalid JSON in the data "
@@ -38,9 +38,9 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 	}
 	rv = ca_msg_event(j->msg, event, d);
 	cJSON_Delete(d);
-	r = record("event", j);
+	r = exec_record("event", j);
 	cJSON_AddNumberToObject(r, "part", j->part);
-	emit_wrapped(j, r, "event", &b);
+	exec_emit_wrapped(j, r, "event", &b);
 	ca_buf_free(&b);
 	j->emitted = 1;
 	if (rv == 1)
@@ -100,7 +100,7 @@ count_body(const cJSON *params)
 }
 
 void
-start(struct job *j)
+exec_start(struct job *j)
 {
 	cJSON_DeleteItemFromObject(j->params, "stream");
 	if (g.stream)
@@ -242,9 +242,9 @@ got_count(struct job *j)
 		    "the count_tokens answer has no input_tokens"), 0);
 		return;
 	}
-	r = record("count", j);
+	r = exec_record("count", j);
 	cJSON_AddNumberToObject(r, "input_tokens", n->valuedouble);
-	emit(j, r);
+	exec_emit(j, r);
 	cJSON_Delete(b);
 	j->state = J_DONE;
 }
@@ -271,7 +271,7 @@ finished(struct job *j, CURLcode cc)
 		return;
 	}
 	if (cc == CURLE_OK && j->resp.status >= 200 && j->resp.status < 300) {
-		if (compact(&b, j->resp.body.p, j->resp.body.len) == -1 ||
+		if (exec_compact(&b, j->resp.body.p, j->resp.body.len) == -1 ||
 		    (msg = ca_jparse(b.p, b.len)) == NULL ||
 		    ca_jarr(msg, "content") == NULL) {
 			cJSON_Delete(msg);
@@ -333,7 +333,7 @@ add_request(const struct ca_rec *rec, struct slot *s)
 
 	j->slot = s;
 	j->id = id != NULL ? ca_xstrdup(id) : NULL;
-	prog.nreq++;
+	g.prog.nreq++;
 	j->part = 1;
 	j->turn = cJSON_CreateArray();
 	j->resp.content_length = -1;

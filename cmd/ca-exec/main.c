@@ -13,23 +13,21 @@
 
 #include "ca-exec.h"
 
-struct exec_g g;
-struct exec_prog prog;
-
-static void
-usage(int status)
+static void CA_NORETURN
+usage(const char *why)
 {
-	FILE *fp = status ? stderr : stdout;
-
+	FILE *fp = why != NULL ? stderr : stdout;
 	int w = (int)strlen(ca_prog) + 8;	/* "usage: NAME " */
 
+	if (why != NULL)
+		ca_warn("%s", why);
 	fprintf(fp, "usage: %s [-suv] [-j jobs] [-r retries] [-t seconds] "
 	    "[--api-version version]\n"
 	    "%*s[--connect-timeout seconds] [--idle-timeout seconds]\n"
 	    "%*s[--max-continues n] [--retry-max-time seconds]\n"
 	    "%*s[--count] [--max-cost usd]\n"
 	    "       %s --version\n", ca_prog, w, "", w, "", w, "", ca_prog);
-	if (status == 0)
+	if (why == NULL)
 		fputs("  -j, --jobs N              requests in flight at once "
 		    "(default 1)\n"
 		    "  -r, --retries N           retries of a failed attempt "
@@ -58,18 +56,18 @@ usage(int status)
 		    "60)\n"
 		    "      --version             print the version and exit\n",
 		    fp);
-	exit(status);
+	exit(why != NULL ? CA_EX_USAGE : CA_EX_OK);
 }
 
 /* Take the progress line away, before a message or at the end. */
 void
 progress_clear(void)
 {
-	if (prog.shown) {
+	if (g.prog.shown) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
-		prog.shown = 0;
-		prog.last[0] = '\0';
+		g.prog.shown = 0;
+		g.prog.last[0] = '\0';
 	}
 }
 
@@ -79,22 +77,22 @@ progress(int eof)
 {
 	const struct job *j;
 	long retrying = 0;
-	char buf[sizeof(prog.last)];
+	char buf[sizeof(g.prog.last)];
 
-	if (!prog.on || prog.nreq < 2)
+	if (!g.prog.on || g.prog.nreq < 2)
 		return;
 	for (j = g.jlist; j != NULL; j = j->next)
 		if (j->state == J_WAIT && j->attempt > 0)
 			retrying++;
 	snprintf(buf, sizeof(buf), "%s: %ld/%ld%s done, %ld failed, %ld "
-	    "retrying", ca_prog, prog.ndone, prog.nreq, eof ? "" : "+",
-	    prog.nfailed, retrying);
-	if (strcmp(buf, prog.last) == 0)
+	    "retrying", ca_prog, g.prog.ndone, g.prog.nreq, eof ? "" : "+",
+	    g.prog.nfailed, retrying);
+	if (strcmp(buf, g.prog.last) == 0)
 		return;
 	fprintf(stderr, "\r%s\033[K", buf);
 	fflush(stderr);
-	memcpy(prog.last, buf, sizeof(buf));
-	prog.shown = 1;
+	memcpy(g.prog.last, buf, sizeof(buf));
+	g.prog.shown = 1;
 }
 
 /* Is there room to take another input record? */
@@ -190,7 +188,7 @@ launch(void)
 		    over_budget(j))
 			continue;
 		if (j->due <= t && g.hold_until <= t)
-			start(j);
+			exec_start(j);
 		else {
 			double d = j->due > g.hold_until ? j->due :
 			    g.hold_until;
@@ -210,7 +208,7 @@ reap(void)
 
 	while ((j = *jp) != NULL) {
 		if (j->state == J_DONE) {
-			prog.ndone++;
+			g.prog.ndone++;
 			*jp = j->next;
 			slot_done(j->slot);
 			job_free(j);
@@ -284,7 +282,7 @@ cost_arg(const char *s)
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || errno != 0 || !(v >= 0) ||
 	    v > 1e9 || strspn(s, "0123456789.") != strlen(s))
-		ca_die(CA_EX_USAGE, "--max-cost wants a sum in US dollars "
+		ca_usage("--max-cost wants a sum in US dollars "
 		    "such as 2.50, not %s", s);
 	return v;
 }
@@ -314,12 +312,11 @@ parse_opts(int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "hj:r:st:uv", lopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, ":hj:r:st:uv", lopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'h':
-			usage(0);
-			break;
+			usage(NULL);
 		case 'j':
 			g.jobs = (int)ca_strtonum(optarg, 1, 1000, "jobs");
 			break;
@@ -338,7 +335,7 @@ parse_opts(int argc, char **argv)
 			break;
 		case O_VER:
 			if (!ca_header_safe(optarg) || *optarg == '\0')
-				ca_die(CA_EX_USAGE, "bad API version");
+				ca_usage("bad API version");
 			g.version = optarg;
 			break;
 		case O_CONN:
@@ -363,15 +360,15 @@ parse_opts(int argc, char **argv)
 			g.max_cost = cost_arg(optarg);
 			break;
 		default:
-			ca_opt_common(ch, ca_http_libs(), usage);
+			ca_opt_common(ch, argv, ca_http_libs());
 		}
 	}
 	if (optind < argc)
-		usage(CA_EX_USAGE);
+		ca_usage("unexpected operand %s", argv[optind]);
 	if (g.count && g.stream)
-		ca_die(CA_EX_USAGE, "--count and --stream exclude each other");
+		ca_usage("--count and --stream exclude each other");
 	if (g.version != NULL && !ca_header_safe(g.version))
-		ca_die(CA_EX_USAGE, "bad API version");
+		ca_usage("bad API version");
 }
 
 int
@@ -379,8 +376,7 @@ main(int argc, char *argv[])
 {
 	int rv;
 
-	ca_setprog(argv[0]);
-	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
+	ca_setprog(argv[0], usage);
 	g.jobs = 1;
 	g.retries = 2;
 	g.budget = CA_RETRY_BUDGET_S;
@@ -399,7 +395,7 @@ main(int argc, char *argv[])
 	/* A plain request is silent until it is done; only a stream can
 	 * be told idle, since the server pings it. */
 	g.api.idle_ms = g.stream ? g.idle_ms : 0;
-	prog.on = isatty(STDERR_FILENO);
+	g.prog.on = isatty(STDERR_FILENO);
 	/* Messages go on lines of their own, not after the progress. */
 	ca_warn_hook = progress_clear;
 	curl_global_init(CURL_GLOBAL_DEFAULT);

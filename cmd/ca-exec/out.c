@@ -8,6 +8,8 @@
 
 #include "ca-exec.h"
 
+struct exec_g g;
+
 /* One record's bytes, flushed: the reader may be a live pipeline. */
 static void
 out(const char *p, size_t n)
@@ -84,7 +86,7 @@ job_name(const struct job *j)
 }
 
 void
-emit(struct job *j, cJSON *rec)
+exec_emit(struct job *j, cJSON *rec)
 {
 	char *s = ca_jprint(rec);
 	size_t n = strlen(s);
@@ -101,7 +103,7 @@ emit(struct job *j, cJSON *rec)
  * cannot hold a \u0000 inside a string, so a reprint could cut it.
  */
 void
-emit_wrapped(struct job *j, cJSON *head, const char *key,
+exec_emit_wrapped(struct job *j, cJSON *head, const char *key,
     const struct ca_buf *json)
 {
 	struct ca_buf b = { NULL, 0, 0, (size_t)-1 / 2 };
@@ -126,14 +128,14 @@ emit_wrapped(struct job *j, cJSON *head, const char *key,
  * a line, reaches stdout.
  */
 int
-compact(struct ca_buf *b, const char *json, size_t len)
+exec_compact(struct ca_buf *b, const char *json, size_t len)
 {
 	b->max = (size_t)-1 / 2;
 	return ca_jcompact(b, json, len);
 }
 
 cJSON *
-record(const char *type, const struct job *j)
+exec_record(const char *type, const struct job *j)
 {
 	cJSON *r = cJSON_CreateObject();
 
@@ -175,7 +177,7 @@ scrub(const struct job *j, cJSON *err)
 void
 job_fail(struct job *j, long status, cJSON *err, int temporary)
 {
-	cJSON *r = record("error", j);
+	cJSON *r = exec_record("error", j);
 	char *type, *msg;
 
 	scrub(j, err);
@@ -202,8 +204,8 @@ job_fail(struct job *j, long status, cJSON *err, int temporary)
 		ca_warn("%s: %s: %s", job_name(j), type, msg);
 	free(type);
 	free(msg);
-	emit(j, r);
+	exec_emit(j, r);
 	ca_status_add(&g.st, temporary ? CA_EX_TEMPFAIL : CA_EX_FAIL);
-	prog.nfailed++;
+	g.prog.nfailed++;
 	j->state = J_DONE;
 }

@@ -124,14 +124,15 @@ struct ropts {
 
 typedef void (*sink_fn)(const char *, size_t);
 
-extern struct ropts ro;
+/* The tool's state: defined in out.c, the base; parse_opts fills it. */
+extern struct ropts g;
 
 extern const struct fmt fmt_text, fmt_raw, fmt_md, fmt_html;
 
 /* out.c */
-void	 out(const char *, size_t);
-void	 outs(const char *);
-void	 outf(const char *, ...) CA_PRINTF(1, 2);
+void	 render_out(const char *, size_t);
+void	 render_outs(const char *);
+void	 render_outf(const char *, ...) CA_PRINTF(1, 2);
 void	 out_ctl(const char *);
 void	 newline(void);
 void	 blankline(void);
@@ -145,6 +146,7 @@ char	*brief(const char *, size_t, int, int);
 int	 has_suffix(const char *, const char *);
 unsigned hashstr(const char *);
 void	 setstr(char **, const char *);
+void	 line1(enum tone, const char *);
 
 /* markdown.c */
 void	 pct_path(const char *);
@@ -164,7 +166,6 @@ void	 tally_free(struct tally *);
 void	 show_tally(const struct tally *);
 
 /* show.c */
-void	 line1(enum tone, const char *);
 void	 show_thinking(const char *);
 void	 show_block(const cJSON *);
 void	 show_content(const cJSON *, const struct live *);

@@ -43,11 +43,11 @@ html_esc(const char *s, size_t n)
 		default:
 			continue;
 		}
-		out(s + run, i - run);
-		outs(e);
+		render_out(s + run, i - run);
+		render_outs(e);
 		run = i + 1;
 	}
-	out(s + run, n - run);
+	render_out(s + run, n - run);
 }
 
 static void html_text_end(void);
@@ -55,7 +55,7 @@ static void html_text_end(void);
 static void
 html_start(void)
 {
-	outs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	render_outs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta http-equiv=\"Content-Security-Policy\" content=\""
 	    "default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n"
@@ -90,7 +90,7 @@ static void
 html_finish(void)
 {
 	html_text_end();
-	outs("</body>\n</html>\n");
+	render_outs("</body>\n</html>\n");
 }
 
 static void
@@ -103,21 +103,21 @@ static void
 html_heading(int level, const char *lit, const char *val)
 {
 	html_text_end();
-	outf("<h%d>", level);
+	render_outf("<h%d>", level);
 	html_esc(lit, strlen(lit));
 	if (val != NULL) {
-		outs("<code>");
+		render_outs("<code>");
 		html_clean(val, strlen(val), 1);
-		outs("</code>");
+		render_outs("</code>");
 	}
-	outf("</h%d>\n", level);
+	render_outf("</h%d>\n", level);
 }
 
 static void
 html_text(const char *s, size_t n)
 {
 	if (!intext)
-		outs("<div class=\"text\">");
+		render_outs("<div class=\"text\">");
 	intext = 1;
 	html_clean(s, n, 0);
 }
@@ -126,7 +126,7 @@ static void
 html_text_end(void)
 {
 	if (intext)
-		outs("</div>\n");
+		render_outs("</div>\n");
 	intext = 0;
 }
 
@@ -138,7 +138,7 @@ html_line(enum tone t)
 	};
 
 	html_text_end();
-	outf("<p class=\"note%s\">", cls[t]);
+	render_outf("<p class=\"note%s\">", cls[t]);
 }
 
 static void
@@ -156,15 +156,15 @@ html_val(const char *s)
 static void
 html_code(const char *s)
 {
-	outs("<code>");
+	render_outs("<code>");
 	html_clean(s, strlen(s), 1);
-	outs("</code>");
+	render_outs("</code>");
 }
 
 static void
 html_eol(void)
 {
-	outs("</p>\n");
+	render_outs("</p>\n");
 }
 
 static void
@@ -176,14 +176,14 @@ html_block(enum bk k, const char *label, const char *lang, const char *s,
 	};
 
 	html_text_end();
-	outf("<div class=\"blk %s\"><div class=\"label\">", cls[k]);
+	render_outf("<div class=\"blk %s\"><div class=\"label\">", cls[k]);
 	html_esc(label, strlen(label));
-	outs("</div><pre><code");
+	render_outs("</div><pre><code");
 	if (lang != NULL)
-		outf(" class=\"language-%s\"", lang);
-	outs(">");
+		render_outf(" class=\"language-%s\"", lang);
+	render_outs(">");
 	html_clean(s, n, 0);
-	outs("</code></pre></div>\n");
+	render_outs("</code></pre></div>\n");
 }
 
 static void
@@ -206,11 +206,11 @@ b64(const unsigned char *p, size_t n)
 		o[k++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
 		o[k++] = i + 2 < n ? tab[v & 63] : '=';
 		if (k == sizeof(o)) {
-			out(o, k);
+			render_out(o, k);
 			k = 0;
 		}
 	}
-	out(o, k);
+	render_out(o, k);
 }
 
 /* Read up to n bytes, retrying short reads; -1 on error. */
@@ -237,13 +237,13 @@ static void
 html_note(const char *why, const struct finfo *fi)
 {
 	html_text_end();
-	outs("<p class=\"note warn\">");
+	render_outs("<p class=\"note warn\">");
 	html_esc(why, strlen(why));
-	outs(": <a href=\"");
+	render_outs(": <a href=\"");
 	pct_path(fi->path);
-	outs("\">");
+	render_outs("\">");
 	html_clean(fi->path, strlen(fi->path), 1);
-	outs("</a></p>\n");
+	render_outs("</a></p>\n");
 }
 
 /*
@@ -546,17 +546,17 @@ html_image(const struct finfo *fi, const char *mime)
 		close(fd);
 		return;
 	}
-	outs("<figure><img alt=\"");
+	render_outs("<figure><img alt=\"");
 	html_clean(fi->name != NULL ? fi->name : fi->id,
 	    strlen(fi->name != NULL ? fi->name : fi->id), 1);
-	outf("\" src=\"data:%s;base64,", mime);
+	render_outf("\" src=\"data:%s;base64,", mime);
 	while ((n = readfull(fd, buf, sizeof(buf))) > 0)
 		b64(buf, (size_t)n);
-	outs("\"><figcaption>");
+	render_outs("\"><figcaption>");
 	html_clean(fi->path, strlen(fi->path), 1);
 	if (n == -1)
-		outs(" (read error; the image may be cut short)");
-	outs("</figcaption></figure>\n");
+		render_outs(" (read error; the image may be cut short)");
+	render_outs("</figcaption></figure>\n");
 	close(fd);
 }
 
@@ -571,13 +571,13 @@ html_file(struct finfo *fi)
 		html_image(fi, mime);
 		return;
 	}
-	outs("<p class=\"note\">file <a href=\"");
+	render_outs("<p class=\"note\">file <a href=\"");
 	pct_path(fi->path);
-	outs("\">");
+	render_outs("\">");
 	html_clean(name, strlen(name), 1);
-	outs("</a> <code>");
+	render_outs("</a> <code>");
 	html_clean(fi->path, strlen(fi->path), 1);
-	outs("</code></p>\n");
+	render_outs("</code></p>\n");
 }
 
 const struct fmt fmt_html = {

@@ -21,18 +21,19 @@
 
 #include "ca-render.h"
 
-struct ropts ro = { .fmt = &fmt_text };
-
-static void usage(int) CA_NORETURN;
-
-static void
-usage(int status)
+static void CA_NORETURN
+usage(const char *why)
 {
-	FILE *fp = status ? stderr : stdout;
+	FILE *fp = why != NULL ? stderr : stdout;
 
+	if (why != NULL)
+		ca_warn("%s", why);
 	fprintf(fp, "usage: %s [-hrsv] [-C when] [-d dir] [-f format] "
 	    "[-o file] [--no-thinking]\n"
-	    "       %s --version\n"
+	    "       %s --version\n", ca_prog, ca_prog);
+	if (why != NULL)
+		exit(CA_EX_USAGE);
+	fputs(
 	    "  -f, --format=FORMAT  text (default), markdown or html\n"
 	    "  -C, --color=WHEN     auto (default), always or never\n"
 	    "  -d, --dir=DIR        html: embed only images inside DIR "
@@ -44,9 +45,8 @@ usage(int status)
 	    "  -s, --stdout         only what the code printed\n"
 	    "  -v, --verbose        notes on standard error\n"
 	    "  -h, --help           this help\n"
-	    "      --version        print the version and exit\n", ca_prog,
-	    ca_prog);
-	exit(status);
+	    "      --version        print the version and exit\n", fp);
+	exit(CA_EX_OK);
 }
 
 static const struct fmt *
@@ -66,8 +66,7 @@ pick_format(const char *s)
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (strcmp(s, formats[i].name) == 0)
 			return formats[i].fmt;
-	ca_warn("unknown format \"%s\" (text, markdown or html)", s);
-	usage(CA_EX_USAGE);
+	ca_usage("unknown format \"%s\" (text, markdown or html)", s);
 }
 
 static int
@@ -79,11 +78,9 @@ pick_color(const char *when)
 		return 1;
 	if (strcmp(when, "never") == 0)
 		return 0;
-	if (strcmp(when, "auto") != 0) {
-		ca_warn("unknown --color value \"%s\" (auto, always or never)",
+	if (strcmp(when, "auto") != 0)
+		ca_usage("unknown --color value \"%s\" (auto, always or never)",
 		    when);
-		usage(CA_EX_USAGE);
-	}
 	return isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0') &&
 	    (term == NULL || strcmp(term, "dumb") != 0);
 }
@@ -94,20 +91,17 @@ set_output(const char *path)
 {
 	const char *sl = strrchr(path, '/');
 
-	if (*path == '\0' || freopen(path, "w", stdout) == NULL) {
-		char *sp = ca_sanitize(path, 0);
-
-		ca_die(CA_EX_USAGE, "-o %s:", sp);
-	}
+	if (*path == '\0' || freopen(path, "w", stdout) == NULL)
+		ca_usage("-o %s:", path);
 	if (sl == NULL)
-		ro.linkdir = ca_xstrdup(".");
+		g.linkdir = ca_xstrdup(".");
 	else {
-		ro.linkdir = ca_xstrdup(path);
-		ro.linkdir[sl - path + (sl == path)] = '\0';
+		g.linkdir = ca_xstrdup(path);
+		g.linkdir[sl - path + (sl == path)] = '\0';
 	}
 }
 
-/* The options, into ro. */
+/* The options, into g. */
 static void
 parse_opts(int argc, char *argv[])
 {
@@ -128,65 +122,58 @@ parse_opts(int argc, char *argv[])
 	const char *when = "auto", *opath = NULL;
 	int ch, sflag = 0;
 
-	while ((ch = getopt_long(argc, argv, "C:d:f:ho:rsv", longopts,
+	g.fmt = &fmt_text;
+	while ((ch = getopt_long(argc, argv, ":C:d:f:ho:rsv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
 			when = optarg != NULL ? optarg : "always";
 			break;
 		case 'd':
-			if (emb_dir(optarg) == -1) {
-				ca_warn("-d %s:", optarg);
-				usage(CA_EX_USAGE);
-			}
+			if (emb_dir(optarg) == -1)
+				ca_usage("-d %s:", optarg);
 			break;
 		case 'f':
-			ro.fmt = pick_format(optarg);
+			g.fmt = pick_format(optarg);
 			break;
 		case 'h':
-			usage(0);
+			usage(NULL);
 		case 'o':
 			opath = optarg;
 			break;
 		case 'r':
-			ro.raw = 1;
+			g.raw = 1;
 			break;
 		case 'N':
-			ro.nothink = 1;
+			g.nothink = 1;
 			break;
 		case 's':
 			sflag = 1;
 			break;
 		default:
-			ca_opt_common(ch, NULL, usage);
+			ca_opt_common(ch, argv, NULL);
 		}
 	}
-	if (optind < argc) {
-		ca_warn("unexpected operand \"%s\": records come on standard "
+	if (optind < argc)
+		ca_usage("unexpected operand \"%s\": records come on standard "
 		    "input", argv[optind]);
-		usage(CA_EX_USAGE);
-	}
-	if ((ro.raw || sflag) && ro.fmt != &fmt_text) {
-		ca_warn("-r and --stdout go with the text format only");
-		usage(CA_EX_USAGE);
-	}
-	if (ro.raw && sflag) {
-		ca_warn("-r and --stdout exclude each other");
-		usage(CA_EX_USAGE);
-	}
+	if ((g.raw || sflag) && g.fmt != &fmt_text)
+		ca_usage("-r and --stdout go with the text format only");
+	if (g.raw && sflag)
+		ca_usage("-r and --stdout exclude each other");
 	if (opath != NULL)
 		set_output(opath);
-	ro.color = pick_color(when) && ro.fmt == &fmt_text && !ro.raw &&
+	g.color = pick_color(when) && g.fmt == &fmt_text && !g.raw &&
 	    !sflag;
 	if (sflag)
-		ro.fmt = &fmt_raw;
+		g.fmt = &fmt_raw;
 }
 
 static void
 cleanup(void)
 {
 	turns_free();
-	free(ro.linkdir);
+	free(g.linkdir);
 	finfo_freeall();
 	emb_close();
 	show_free();
@@ -201,10 +188,9 @@ main(int argc, char *argv[])
 	long nrec = 0, nbad = 0;
 	int r, doc, status;
 
-	ca_setprog(argv[0]);
-	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
+	ca_setprog(argv[0], usage);
 	parse_opts(argc, argv);
-	doc = ro.fmt == &fmt_md || ro.fmt == &fmt_html;
+	doc = g.fmt == &fmt_md || g.fmt == &fmt_html;
 	rd = ca_reader_new(stdin, "stdin");
 	while ((r = ca_reader_next(rd, &rec)) != 0) {
 		if (r == -1) {

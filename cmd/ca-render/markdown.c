@@ -20,17 +20,17 @@ md_escape(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		if (strchr("\\`*_[]<>#|~&", s[i]) == NULL)
 			continue;
-		out(s + run, i - run);
-		out("\\", 1);
+		render_out(s + run, i - run);
+		render_out("\\", 1);
 		run = i;
 	}
-	out(s + run, n - run);
+	render_out(s + run, n - run);
 }
 
 static void
 md_start(void)
 {
-	outs("# ca session report\n\n");
+	render_outs("# ca session report\n\n");
 }
 
 static void
@@ -40,14 +40,14 @@ md_codespan(const char *s)
 	int pad = n > 0 && (s[0] == '`' || s[n - 1] == '`');
 
 	for (i = 0; i < k; i++)
-		out("`", 1);
+		render_out("`", 1);
 	if (pad)
-		out(" ", 1);
-	clean(s, n, 1, out);
+		render_out(" ", 1);
+	clean(s, n, 1, render_out);
 	if (pad)
-		out(" ", 1);
+		render_out(" ", 1);
 	for (i = 0; i < k; i++)
-		out("`", 1);
+		render_out("`", 1);
 }
 
 static void
@@ -57,12 +57,12 @@ md_heading(int level, const char *lit, const char *val)
 
 	blankline();
 	for (i = 0; i < level; i++)
-		out("#", 1);
-	out(" ", 1);
-	outs(lit);
+		render_out("#", 1);
+	render_out(" ", 1);
+	render_outs(lit);
 	if (val != NULL)
 		md_codespan(val);
-	outs("\n\n");
+	render_outs("\n\n");
 }
 
 static void
@@ -81,7 +81,7 @@ md_val(const char *s)
 static void
 md_eol(void)
 {
-	outs("\n\n");
+	render_outs("\n\n");
 }
 
 static void
@@ -94,21 +94,21 @@ md_block(enum bk k, const char *label, const char *lang, const char *s,
 	if (k == BK_PROMPT) {
 		clean_indented("> ", s, n);
 		newline();
-		outs("\n");
+		render_outs("\n");
 		return;
 	}
-	outf("**%s**\n\n", label);
+	render_outf("**%s**\n\n", label);
 	if (f < 3)
 		f = 3;
 	for (i = 0; i < f; i++)
-		out("`", 1);
-	outs(lang != NULL ? lang : "text");
-	out("\n", 1);
+		render_out("`", 1);
+	render_outs(lang != NULL ? lang : "text");
+	render_out("\n", 1);
 	out_text(s, n);
 	newline();
 	for (i = 0; i < f; i++)
-		out("`", 1);
-	outs("\n\n");
+		render_out("`", 1);
+	render_outs("\n\n");
 }
 
 /*
@@ -153,9 +153,9 @@ link_target(const char *p)
 	size_t nd, nt, i, k;
 	struct ca_buf b = { NULL, 0, 0, 0 };
 
-	if (ro.linkdir == NULL)
+	if (g.linkdir == NULL)
 		return ca_xstrdup(p);
-	bd = abs_parts(ro.linkdir, &d, &nd);
+	bd = abs_parts(g.linkdir, &d, &nd);
 	bt = abs_parts(p, &t, &nt);
 	for (i = 0; i < nd && i < nt && strcmp(d[i], t[i]) == 0; i++)
 		;
@@ -194,13 +194,13 @@ pct_path(const char *path)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || strchr("-._~/", c) != NULL) {
-			out(p, 1);
+			render_out(p, 1);
 			continue;
 		}
 		e[0] = '%';
 		e[1] = hex[c >> 4];
 		e[2] = hex[c & 15];
-		out(e, 3);
+		render_out(e, 3);
 	}
 	free(rel);
 }
@@ -213,12 +213,12 @@ md_file(struct finfo *fi)
 
 	blankline();
 	if (is_image(fi, &mime))
-		outs("!");
-	outs("[");
+		render_outs("!");
+	render_outs("[");
 	md_val(name);
-	outs("](");
+	render_outs("](");
 	pct_path(fi->path);
-	outs(")\n\n");
+	render_outs(")\n\n");
 }
 
 const struct fmt fmt_md = {
@@ -230,7 +230,7 @@ const struct fmt fmt_md = {
 	.text = out_text,
 	.text_end = blankline,
 	.line = md_line,
-	.lit = outs,
+	.lit = render_outs,
 	.val = md_val,
 	.code = md_codespan,
 	.eol = md_eol,

@@ -1,6 +1,6 @@
 /*
  * out.c: ca-render's output layer.  Everything it writes goes through
- * out(), which keeps track of the newlines that end the output so far,
+ * render_out(), which keeps track of the newlines that end the output so far,
  * so that a back end can ask for a new line or a blank one without
  * doubling either.  Writing and its errors are lib's (ca_out).
  *
@@ -15,11 +15,13 @@
 
 #include "ca-render.h"
 
+struct ropts g;
+
 static int trail = 2;			/* '\n's ending the output so far */
 static const char *indent;		/* clean_indented: the line prefix */
 
 void
-out(const char *s, size_t n)
+render_out(const char *s, size_t n)
 {
 	size_t i;
 
@@ -37,13 +39,13 @@ out(const char *s, size_t n)
 }
 
 void
-outs(const char *s)
+render_outs(const char *s)
 {
-	out(s, strlen(s));
+	render_out(s, strlen(s));
 }
 
 void
-outf(const char *fmt, ...)
+render_outf(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -51,7 +53,7 @@ outf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	outs(buf);
+	render_outs(buf);
 }
 
 /* A new line unless at the start of one; a blank line for paragraphs. */
@@ -59,14 +61,14 @@ void
 newline(void)
 {
 	if (trail == 0)
-		out("\n", 1);
+		render_out("\n", 1);
 }
 
 void
 blankline(void)
 {
 	while (trail < 2)
-		out("\n", 1);
+		render_out("\n", 1);
 }
 
 /*
@@ -142,7 +144,7 @@ longest_run(const char *s, size_t n, char c)
 void
 out_text(const char *s, size_t n)
 {
-	clean(s, n, 0, out);
+	clean(s, n, 0, render_out);
 }
 
 /* Block content: each line behind the indent. */
@@ -153,13 +155,13 @@ indented(const char *s, size_t n)
 
 	while (n > 0) {
 		if (trail > 0)
-			outs(indent);
+			render_outs(indent);
 		nl = memchr(s, '\n', n);
 		if (nl == NULL) {
-			out(s, n);
+			render_out(s, n);
 			return;
 		}
-		out(s, (size_t)(nl - s) + 1);
+		render_out(s, (size_t)(nl - s) + 1);
 		n -= (size_t)(nl - s) + 1;
 		s = nl + 1;
 	}
@@ -258,4 +260,13 @@ setstr(char **dst, const char *s)
 		return;
 	free(*dst);
 	*dst = ca_xstrdup(s);
+}
+
+/* One line in tone t that is lit alone, in whichever format. */
+void
+line1(enum tone t, const char *lit)
+{
+	g.fmt->line(t);
+	g.fmt->lit(lit);
+	g.fmt->eol();
 }

@@ -14,24 +14,16 @@ static struct {
 } edits[EDIT_IDS];		/* editor calls, for their results' paths */
 static size_t editpos;
 
-void
-line1(enum tone t, const char *lit)
-{
-	ro.fmt->line(t);
-	ro.fmt->lit(lit);
-	ro.fmt->eol();
-}
-
 /* lit + code + optional lit, the commonest line. */
 static void
 line_lc(enum tone t, const char *lit, const char *code, const char *tail)
 {
-	ro.fmt->line(t);
-	ro.fmt->lit(lit);
-	ro.fmt->code(nz(code));
+	g.fmt->line(t);
+	g.fmt->lit(lit);
+	g.fmt->code(nz(code));
 	if (tail != NULL)
-		ro.fmt->lit(tail);
-	ro.fmt->eol();
+		g.fmt->lit(tail);
+	g.fmt->eol();
 }
 
 static void
@@ -61,7 +53,7 @@ static void
 block_str(enum bk k, const char *label, const char *lang, const char *s)
 {
 	if (s != NULL && *s != '\0')
-		ro.fmt->block(k, label, lang, s, strlen(s));
+		g.fmt->block(k, label, lang, s, strlen(s));
 }
 
 /*
@@ -86,7 +78,7 @@ block_json(const char *label, const cJSON *j)
 	for (p = s; *p != '\0'; p++)
 		ca_buf_add(&b, *p != '\t' ? p : p > s && p[-1] == ':' ? " " :
 		    "  ", *p != '\t' ? 1 : p > s && p[-1] == ':' ? 1 : 2);
-	ro.fmt->block(BK_INPUT, label, "json", b.p, b.len);
+	g.fmt->block(BK_INPUT, label, "json", b.p, b.len);
 	ca_buf_free(&b);
 	free(s);
 }
@@ -115,12 +107,12 @@ show_editor_call(const cJSON *b, const cJSON *in)
 	struct ca_buf d = { NULL, 0, 0, 0 };
 
 	edit_remember(ca_jstr(b, "id"), path);
-	ro.fmt->line(T_CALL);
-	ro.fmt->lit("editor ");
-	ro.fmt->code(cmd != NULL ? cmd : "?");
-	ro.fmt->lit(" ");
-	ro.fmt->code(nz(path));
-	ro.fmt->eol();
+	g.fmt->line(T_CALL);
+	g.fmt->lit("editor ");
+	g.fmt->code(cmd != NULL ? cmd : "?");
+	g.fmt->lit(" ");
+	g.fmt->code(nz(path));
+	g.fmt->eol();
 	if (cmd == NULL)
 		block_json("input", in);
 	else if (strcmp(cmd, "create") == 0)
@@ -134,7 +126,7 @@ show_editor_call(const cJSON *b, const cJSON *in)
 		ca_buf_addstr(&d, "\n");
 		diff_side(&d, '-', ca_jstr(in, "old_str"));
 		diff_side(&d, '+', ca_jstr(in, "new_str"));
-		ro.fmt->block(BK_DIFF, "diff", "diff", d.p, d.len);
+		g.fmt->block(BK_DIFF, "diff", "diff", d.p, d.len);
 		ca_buf_free(&d);
 	} else if (strcmp(cmd, "view") != 0)
 		block_json("input", in);
@@ -150,9 +142,9 @@ show_server_call(const cJSON *b)
 	const char *q;
 
 	if (strcmp(name, "code_execution") == 0)
-		ro.fmt->block(BK_CODE, "python", "python", py, strlen(py));
+		g.fmt->block(BK_CODE, "python", "python", py, strlen(py));
 	else if (strcmp(name, "bash_code_execution") == 0)
-		ro.fmt->block(BK_CODE, "bash", "bash", sh, strlen(sh));
+		g.fmt->block(BK_CODE, "bash", "bash", sh, strlen(sh));
 	else if (strcmp(name, "text_editor_code_execution") == 0)
 		show_editor_call(b, in);
 	else if (strcmp(name, "web_search") == 0 ||
@@ -163,12 +155,12 @@ show_server_call(const cJSON *b)
 			q = ca_jstr(in, "url");
 		if (q == NULL)
 			q = ca_jstr(in, "pattern");
-		ro.fmt->line(T_CALL);
-		ro.fmt->lit(strcmp(name, "web_search") == 0 ? "web search: " :
+		g.fmt->line(T_CALL);
+		g.fmt->lit(strcmp(name, "web_search") == 0 ? "web search: " :
 		    strcmp(name, "web_fetch") == 0 ? "web fetch: " :
 		    "tool search: ");
-		ro.fmt->val(nz(q));
-		ro.fmt->eol();
+		g.fmt->val(nz(q));
+		g.fmt->eol();
 	} else {
 		line_lc(T_CALL, "server tool ", name, NULL);
 		block_json("input", in);
@@ -193,19 +185,19 @@ show_tool_error(const cJSON *c, const char *code, int explain)
 {
 	const char *msg = ca_jstr(c, "error_message");
 
-	ro.fmt->line(T_ERR);
-	ro.fmt->lit("tool error ");
-	ro.fmt->code(code);
+	g.fmt->line(T_ERR);
+	g.fmt->lit("tool error ");
+	g.fmt->code(code);
 	if (explain) {
-		ro.fmt->lit(": ");
-		ro.fmt->lit(ca_tool_error_text(code));
+		g.fmt->lit(": ");
+		g.fmt->lit(ca_tool_error_text(code));
 	}
 	if (msg != NULL) {
-		ro.fmt->lit(" (");
-		ro.fmt->val(msg);
-		ro.fmt->lit(")");
+		g.fmt->lit(" (");
+		g.fmt->val(msg);
+		g.fmt->lit(")");
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 /* lit, a file id and, when known, its name: a line left open. */
@@ -213,12 +205,12 @@ static void
 file_line(enum tone t, const char *lit, const char *id,
     const struct finfo *fi)
 {
-	ro.fmt->line(t);
-	ro.fmt->lit(lit);
-	ro.fmt->code(nz(id));
+	g.fmt->line(t);
+	g.fmt->lit(lit);
+	g.fmt->code(nz(id));
 	if (fi != NULL && fi->name != NULL) {
-		ro.fmt->lit(" ");
-		ro.fmt->val(fi->name);
+		g.fmt->lit(" ");
+		g.fmt->val(fi->name);
 	}
 }
 
@@ -228,17 +220,17 @@ show_outfile(const char *id)
 {
 	struct finfo *fi = finfo_find(id);
 
-	if (fi != NULL && fi->fetched && ro.fmt->file != NULL) {
-		ro.fmt->file(fi);
+	if (fi != NULL && fi->fetched && g.fmt->file != NULL) {
+		g.fmt->file(fi);
 		fi->shown = 1;
 		return;
 	}
 	file_line(T_OK, "output file ", id, fi);
 	if (fi != NULL && fi->fetched) {
-		ro.fmt->lit(" \xe2\x86\x92 ");
-		ro.fmt->code(fi->path);
+		g.fmt->lit(" \xe2\x86\x92 ");
+		g.fmt->code(fi->path);
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 static void
@@ -279,10 +271,10 @@ show_view(const cJSON *c)
 	char num[32];
 
 	if (ft != NULL && strcmp(ft, "text") != 0) {
-		ro.fmt->line(T_DIM);
-		ro.fmt->lit("viewed a file of type ");
-		ro.fmt->val(ft);
-		ro.fmt->eol();
+		g.fmt->line(T_DIM);
+		g.fmt->lit("viewed a file of type ");
+		g.fmt->val(ft);
+		g.fmt->eol();
 		return;
 	}
 	while (*s != '\0') {
@@ -294,7 +286,7 @@ show_view(const cJSON *c)
 		s = nl != NULL ? nl + 1 : s + strlen(s);
 	}
 	if (b.len > 0)
-		ro.fmt->block(BK_CONTENT, "view", NULL, b.p, b.len);
+		g.fmt->block(BK_CONTENT, "view", NULL, b.p, b.len);
 	else
 		line1(T_DIM, "(empty file)");
 	ca_buf_free(&b);
@@ -316,14 +308,14 @@ show_editor_result(const cJSON *b)
 	if (has_suffix(ct, "_view_result"))
 		show_view(c);
 	else if (has_suffix(ct, "_create_result")) {
-		ro.fmt->line(T_OK);
-		ro.fmt->lit(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
+		g.fmt->line(T_OK);
+		g.fmt->lit(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
 		    "is_file_update")) ? "updated" : "created");
 		if (path != NULL) {
-			ro.fmt->lit(" ");
-			ro.fmt->code(path);
+			g.fmt->lit(" ");
+			g.fmt->code(path);
 		}
-		ro.fmt->eol();
+		g.fmt->eol();
 	} else if (has_suffix(ct, "_str_replace_result")) {
 		snprintf(buf, sizeof(buf),
 		    "replaced: @@ -%lld,%lld +%lld,%lld @@",
@@ -336,7 +328,7 @@ show_editor_result(const cJSON *b)
 				ca_buf_add(&d, "\n", 1);
 			}
 		if (d.len > 0)
-			ro.fmt->block(BK_DIFF, "lines", "diff", d.p, d.len);
+			g.fmt->block(BK_DIFF, "lines", "diff", d.p, d.len);
 		ca_buf_free(&d);
 	} else {
 		line_lc(T_DIM, "[unknown editor result: ", ct, "]");
@@ -363,30 +355,30 @@ show_search_result(const cJSON *b, const char *what)
 		cJSON_ArrayForEach(r, c) {
 			if (++n > 5)
 				break;
-			ro.fmt->line(T_DIM);
-			ro.fmt->lit("  ");
-			ro.fmt->val(nz(ca_jstr(r, "title")));
-			ro.fmt->lit(" ");
-			ro.fmt->code(nz(ca_jstr(r, "url")));
-			ro.fmt->eol();
+			g.fmt->line(T_DIM);
+			g.fmt->lit("  ");
+			g.fmt->val(nz(ca_jstr(r, "title")));
+			g.fmt->lit(" ");
+			g.fmt->code(nz(ca_jstr(r, "url")));
+			g.fmt->eol();
 		}
 		return;
 	}
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit(what);
-	ro.fmt->lit(" found ");
+	g.fmt->line(T_DIM);
+	g.fmt->lit(what);
+	g.fmt->lit(" found ");
 	if (ca_jstr(c, "url") != NULL)
-		ro.fmt->code(ca_jstr(c, "url"));
+		g.fmt->code(ca_jstr(c, "url"));
 	else {
 		cJSON_ArrayForEach(r, ca_jarr(c, "tool_references")) {
 			if (++n > 1)
-				ro.fmt->lit(", ");
-			ro.fmt->code(nz(ca_jstr(r, "tool_name")));
+				g.fmt->lit(", ");
+			g.fmt->code(nz(ca_jstr(r, "tool_name")));
 		}
 		if (n == 0)
-			ro.fmt->lit("no result");
+			g.fmt->lit("no result");
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 void
@@ -394,13 +386,13 @@ show_thinking(const char *s)
 {
 	char *t;
 
-	if (ro.nothink)
+	if (g.nothink)
 		return;
 	t = brief(nz(s), THINK_BYTES, 1000, 1);
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit("thinking: ");
-	ro.fmt->val(t);
-	ro.fmt->eol();
+	g.fmt->line(T_DIM);
+	g.fmt->lit("thinking: ");
+	g.fmt->val(t);
+	g.fmt->eol();
 	free(t);
 }
 
@@ -408,19 +400,19 @@ static void
 show_upload(const char *id)
 {
 	file_line(T_DIM, "container upload ", id, finfo_find(id));
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 /* The API called a tool on an MCP server: server, tool, input. */
 static void
 show_mcp_call(const cJSON *b)
 {
-	ro.fmt->line(T_CALL);
-	ro.fmt->lit("mcp tool ");
-	ro.fmt->code(nz(ca_jstr(b, "name")));
-	ro.fmt->lit(" on ");
-	ro.fmt->code(nz(ca_jstr(b, "server_name")));
-	ro.fmt->eol();
+	g.fmt->line(T_CALL);
+	g.fmt->lit("mcp tool ");
+	g.fmt->code(nz(ca_jstr(b, "name")));
+	g.fmt->lit(" on ");
+	g.fmt->code(nz(ca_jstr(b, "server_name")));
+	g.fmt->eol();
 	block_json("input", cJSON_GetObjectItemCaseSensitive(b, "input"));
 }
 
@@ -442,7 +434,7 @@ show_mcp_result(const cJSON *b)
 			ca_buf_addstr(&txt, nz(ca_jstr(e, "text")));
 		}
 	/* Not BK_STDOUT: --stdout is what the code printed, not this. */
-	ro.fmt->block(err ? BK_STDERR : BK_CONTENT, err ? "mcp error" :
+	g.fmt->block(err ? BK_STDERR : BK_CONTENT, err ? "mcp error" :
 	    "mcp result", NULL, txt.p != NULL ? txt.p : "",
 	    txt.len);
 	ca_buf_free(&txt);
@@ -454,13 +446,13 @@ show_count(const cJSON *rec)
 {
 	char buf[96];
 
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit("count ");
-	ro.fmt->code(nz(ca_jstr(rec, "custom_id")));
+	g.fmt->line(T_DIM);
+	g.fmt->lit("count ");
+	g.fmt->code(nz(ca_jstr(rec, "custom_id")));
 	snprintf(buf, sizeof(buf), ": %.0f input tokens",
 	    ca_jnum(rec, "input_tokens", 0));
-	ro.fmt->lit(buf);
-	ro.fmt->eol();
+	g.fmt->lit(buf);
+	g.fmt->eol();
 }
 
 void
@@ -472,13 +464,13 @@ show_block(const cJSON *b)
 	case CA_BLK_TEXT:
 		/* Adjacent text blocks (cited passages) read as one. */
 		t = nz(ca_jstr(b, "text"));
-		ro.fmt->text(t, strlen(t));
+		g.fmt->text(t, strlen(t));
 		break;
 	case CA_BLK_THINKING:
 		show_thinking(ca_jstr(b, "thinking"));
 		break;
 	case CA_BLK_REDACTED_THINKING:
-		if (!ro.nothink)
+		if (!g.nothink)
 			line1(T_DIM, "(redacted thinking)");
 		break;
 	case CA_BLK_MCP_TOOL_USE:
@@ -541,14 +533,14 @@ show_content(const cJSON *msg, const struct live *lv)
 			t = nz(ca_jstr(b, "text"));
 			n = strlen(t);
 			if (n > lb->textlen)
-				ro.fmt->text(t + lb->textlen, n - lb->textlen);
+				g.fmt->text(t + lb->textlen, n - lb->textlen);
 			continue;
 		}
 		show_block(b);
 	}
 	if (i == 0)
 		line1(T_DIM, "(no content)");
-	ro.fmt->text_end();
+	g.fmt->text_end();
 }
 
 void
@@ -559,22 +551,22 @@ show_footer(const cJSON *rec, const cJSON *msg)
 	char buf[160];
 	double cw, cr;
 
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit("stop reason ");
-	ro.fmt->code(stop != NULL ? stop : "none");
-	ro.fmt->lit(", model ");
-	ro.fmt->code(nz(ca_jstr(msg, "model")));
+	g.fmt->line(T_DIM);
+	g.fmt->lit("stop reason ");
+	g.fmt->code(stop != NULL ? stop : "none");
+	g.fmt->lit(", model ");
+	g.fmt->code(nz(ca_jstr(msg, "model")));
 	snprintf(buf, sizeof(buf), ", %.0f input + %.0f output tokens",
 	    ca_jnum(u, "input_tokens", 0), ca_jnum(u, "output_tokens", 0));
-	ro.fmt->lit(buf);
+	g.fmt->lit(buf);
 	cw = ca_jnum(u, "cache_creation_input_tokens", 0);
 	cr = ca_jnum(u, "cache_read_input_tokens", 0);
 	if (cw > 0 || cr > 0) {
 		snprintf(buf, sizeof(buf), " (cache: %.0f written, %.0f read)",
 		    cw, cr);
-		ro.fmt->lit(buf);
+		g.fmt->lit(buf);
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 	if (stop == NULL)
 		return;
 	if (strcmp(stop, "pause_turn") == 0) {
@@ -589,13 +581,13 @@ show_footer(const cJSON *rec, const cJSON *msg)
 		line1(T_DIM, "waiting for a tool result");
 	else if (strcmp(stop, "refusal") == 0) {
 		sd = ca_jobj(msg, "stop_details");
-		ro.fmt->line(T_ERR);
-		ro.fmt->lit("refused");
+		g.fmt->line(T_ERR);
+		g.fmt->lit("refused");
 		if (ca_jstr(sd, "explanation") != NULL) {
-			ro.fmt->lit(": ");
-			ro.fmt->val(ca_jstr(sd, "explanation"));
+			g.fmt->lit(": ");
+			g.fmt->val(ca_jstr(sd, "explanation"));
 		}
-		ro.fmt->eol();
+		g.fmt->eol();
 	}
 }
 
@@ -612,13 +604,13 @@ show_request(const cJSON *rec)
 	cJSON_ArrayForEach(m, ca_jarr(p, "messages"))
 		if (strcmp(nz(ca_jstr(m, "role")), "user") == 0)
 			last = m;
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit("request");
+	g.fmt->line(T_DIM);
+	g.fmt->lit("request");
 	if (model != NULL) {
-		ro.fmt->lit(" to ");
-		ro.fmt->code(model);
+		g.fmt->lit(" to ");
+		g.fmt->code(model);
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 	if (last == NULL)
 		return;
 	c = cJSON_GetObjectItemCaseSensitive(last, "content");
@@ -633,9 +625,9 @@ show_request(const cJSON *rec)
 		}
 	}
 	if (txt.len > 0) {
-		s = ro.fmt->brief ? brief(txt.p, BRIEF_BYTES, BRIEF_LINES, 0) :
+		s = g.fmt->brief ? brief(txt.p, BRIEF_BYTES, BRIEF_LINES, 0) :
 		    ca_xstrdup(txt.p);
-		ro.fmt->block(BK_PROMPT, "prompt", NULL, s, strlen(s));
+		g.fmt->block(BK_PROMPT, "prompt", NULL, s, strlen(s));
 		free(s);
 	}
 	ca_buf_free(&txt);
@@ -646,7 +638,7 @@ show_request(const cJSON *rec)
 		if (id == NULL)
 			continue;
 		file_line(T_DIM, "attached ", id, finfo_find(id));
-		ro.fmt->eol();
+		g.fmt->eol();
 	}
 }
 
@@ -667,39 +659,39 @@ show_error(const cJSON *rec)
 	const char *rid = ca_jstr(rec, "request_id");
 	char buf[64];
 
-	ro.fmt->line(T_ERR);
+	g.fmt->line(T_ERR);
 	if (upload_error(rec)) {
-		ro.fmt->lit("not uploaded ");
-		ro.fmt->code(ca_jstr(rec, "path"));
-		ro.fmt->lit(": ");
+		g.fmt->lit("not uploaded ");
+		g.fmt->code(ca_jstr(rec, "path"));
+		g.fmt->lit(": ");
 	}
-	ro.fmt->lit("error");
+	g.fmt->lit("error");
 	if (st > 0) {
 		snprintf(buf, sizeof(buf), " %.0f", st);
-		ro.fmt->lit(buf);
+		g.fmt->lit(buf);
 	}
-	ro.fmt->lit(" ");
-	ro.fmt->code(nz(ca_jstr(e, "type")));
-	ro.fmt->lit(": ");
-	ro.fmt->val(ca_jstr(e, "message") != NULL ? ca_jstr(e, "message") :
+	g.fmt->lit(" ");
+	g.fmt->code(nz(ca_jstr(e, "type")));
+	g.fmt->lit(": ");
+	g.fmt->val(ca_jstr(e, "message") != NULL ? ca_jstr(e, "message") :
 	    "(no message)");
-	ro.fmt->eol();
+	g.fmt->eol();
 	if (rid == NULL && !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
 	    rec, "attempts")))
 		return;
-	ro.fmt->line(T_DIM);
+	g.fmt->line(T_DIM);
 	if (rid != NULL) {
-		ro.fmt->lit("request id ");
-		ro.fmt->code(rid);
+		g.fmt->lit("request id ");
+		g.fmt->code(rid);
 	}
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec,
 	    "attempts"))) {
 		snprintf(buf, sizeof(buf), "%s%lld attempt%s",
 		    rid != NULL ? ", " : "", jll(rec, "attempts", 0),
 		    jll(rec, "attempts", 0) == 1 ? "" : "s");
-		ro.fmt->lit(buf);
+		g.fmt->lit(buf);
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 void
@@ -711,16 +703,16 @@ show_filerec(const cJSON *rec)
 	char buf[64];
 
 	finfo_note(rec, 0);
-	ro.fmt->line(T_OK);
-	ro.fmt->lit("uploaded ");
-	ro.fmt->code(path != NULL ? path : nz(ca_jstr(meta, "filename")));
-	ro.fmt->lit(" \xe2\x86\x92 ");
-	ro.fmt->code(nz(ca_jstr(meta, "id")));
+	g.fmt->line(T_OK);
+	g.fmt->lit("uploaded ");
+	g.fmt->code(path != NULL ? path : nz(ca_jstr(meta, "filename")));
+	g.fmt->lit(" \xe2\x86\x92 ");
+	g.fmt->code(nz(ca_jstr(meta, "id")));
 	if (size >= 0) {
 		snprintf(buf, sizeof(buf), " (%lld bytes)", size);
-		ro.fmt->lit(buf);
+		g.fmt->lit(buf);
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 void
@@ -731,18 +723,18 @@ show_fetched(const cJSON *rec)
 	long long size = jll(rec, "size", -1);
 	char buf[64];
 
-	ro.fmt->line(T_OK);
-	ro.fmt->lit("fetched ");
-	ro.fmt->code(nz(id));
-	ro.fmt->lit(" \xe2\x86\x92 ");
-	ro.fmt->code(nz(ca_jstr(rec, "path")));
+	g.fmt->line(T_OK);
+	g.fmt->lit("fetched ");
+	g.fmt->code(nz(id));
+	g.fmt->lit(" \xe2\x86\x92 ");
+	g.fmt->code(nz(ca_jstr(rec, "path")));
 	if (size >= 0) {
 		snprintf(buf, sizeof(buf), " (%lld bytes)", size);
-		ro.fmt->lit(buf);
+		g.fmt->lit(buf);
 	}
-	ro.fmt->eol();
-	if (fi != NULL && fi->fetched && !fi->shown && ro.fmt->file != NULL) {
-		ro.fmt->file(fi);
+	g.fmt->eol();
+	if (fi != NULL && fi->fetched && !fi->shown && g.fmt->file != NULL) {
+		g.fmt->file(fi);
 		fi->shown = 1;
 	}
 }
@@ -750,14 +742,14 @@ show_fetched(const cJSON *rec)
 void
 show_deleted(const cJSON *rec)
 {
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit("deleted ");
-	ro.fmt->code(nz(ca_jstr(rec, "id")));
+	g.fmt->line(T_DIM);
+	g.fmt->lit("deleted ");
+	g.fmt->code(nz(ca_jstr(rec, "id")));
 	if (ca_jstr(rec, "path") != NULL) {
-		ro.fmt->lit(" ");
-		ro.fmt->code(ca_jstr(rec, "path"));
+		g.fmt->lit(" ");
+		g.fmt->code(ca_jstr(rec, "path"));
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 /* A batch record (ca-batch): its id, status, counts and expiry. */
@@ -768,21 +760,21 @@ show_batch(const cJSON *rec)
 	const cJSON *c = ca_jobj(b, "request_counts");
 	char buf[256];
 
-	ro.fmt->line(T_DIM);
-	ro.fmt->lit("batch ");
-	ro.fmt->code(nz(ca_jstr(b, "id")));
-	ro.fmt->lit(" ");
-	ro.fmt->val(nz(ca_jstr(b, "processing_status")));
+	g.fmt->line(T_DIM);
+	g.fmt->lit("batch ");
+	g.fmt->code(nz(ca_jstr(b, "id")));
+	g.fmt->lit(" ");
+	g.fmt->val(nz(ca_jstr(b, "processing_status")));
 	snprintf(buf, sizeof(buf), ": %lld processing, %lld succeeded, "
 	    "%lld errored, %lld canceled, %lld expired",
 	    jll(c, "processing", 0), jll(c, "succeeded", 0),
 	    jll(c, "errored", 0), jll(c, "canceled", 0), jll(c, "expired", 0));
-	ro.fmt->lit(buf);
+	g.fmt->lit(buf);
 	if (ca_jstr(b, "expires_at") != NULL) {
-		ro.fmt->lit("; expires ");
-		ro.fmt->val(ca_jstr(b, "expires_at"));
+		g.fmt->lit("; expires ");
+		g.fmt->val(ca_jstr(b, "expires_at"));
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 
 void

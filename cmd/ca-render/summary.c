@@ -247,33 +247,33 @@ show_tally(const struct tally *t)
 	    nerr == 1 ? "" : "s", tool);
 	line1(T_DIM, buf);
 	for (i = 0; i < t->nc; i++) {
-		ro.fmt->line(T_DIM);
-		ro.fmt->lit("container ");
-		ro.fmt->code(t->c[i].id);
+		g.fmt->line(T_DIM);
+		g.fmt->lit("container ");
+		g.fmt->code(t->c[i].id);
 		if (t->c[i].expires != NULL) {
-			ro.fmt->lit(" expires ");
-			ro.fmt->val(t->c[i].expires);
+			g.fmt->lit(" expires ");
+			g.fmt->val(t->c[i].expires);
 		}
-		ro.fmt->eol();
+		g.fmt->eol();
 	}
-	ro.fmt->line(T_DIM);
+	g.fmt->line(T_DIM);
 	if (t->unknown != NULL) {
-		ro.fmt->lit("estimated cost: unknown (no price for model ");
-		ro.fmt->code(t->unknown);
-		ro.fmt->lit(")");
+		g.fmt->lit("estimated cost: unknown (no price for model ");
+		g.fmt->code(t->unknown);
+		g.fmt->lit(")");
 	} else if (t->batched > 0) {
 		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
 		    "$%.4f, %ld of %ld response%s at the batch rate, 50 %%; "
 		    "container time $%.4f: %zu \xc3\x97 5-minute minimum)",
 		    t->usd + cusd, t->usd, t->batched, t->responses,
 		    t->responses == 1 ? "" : "s", cusd, t->nc);
-		ro.fmt->lit(buf);
+		g.fmt->lit(buf);
 	} else {
 		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
 		    "$%.4f, container time $%.4f: %zu \xc3\x97 5-minute "
 		    "minimum)", t->usd + cusd, t->usd, cusd, t->nc);
-		ro.fmt->lit(buf);
+		g.fmt->lit(buf);
 	}
-	ro.fmt->eol();
+	g.fmt->eol();
 }
 

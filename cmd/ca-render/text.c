@@ -20,7 +20,7 @@ sgr(enum tone t)
 
 	char esc[8];
 
-	if (ro.color) {
+	if (g.color) {
 		snprintf(esc, sizeof(esc), "\033[%sm", codes[t]);
 		out_ctl(esc);
 	}
@@ -29,7 +29,7 @@ sgr(enum tone t)
 static void
 sgr_off(void)
 {
-	if (ro.color)
+	if (g.color)
 		out_ctl("\033[0m");
 }
 
@@ -38,14 +38,14 @@ txt_heading(int level, const char *lit, const char *val)
 {
 	blankline();
 	sgr(T_HEAD);
-	outs(level <= 2 ? "\xe2\x94\x81\xe2\x94\x81 " : "\xe2\x94\x80 ");
-	outs(lit);
+	render_outs(level <= 2 ? "\xe2\x94\x81\xe2\x94\x81 " : "\xe2\x94\x80 ");
+	render_outs(lit);
 	if (val != NULL)
-		clean(val, strlen(val), 1, out);
+		clean(val, strlen(val), 1, render_out);
 	if (level <= 2)
-		outs(" \xe2\x94\x81\xe2\x94\x81");
+		render_outs(" \xe2\x94\x81\xe2\x94\x81");
 	sgr_off();
-	out("\n", 1);
+	render_out("\n", 1);
 }
 
 static void
@@ -59,16 +59,16 @@ txt_line(enum tone t)
 static void
 txt_val(const char *s)
 {
-	clean(s, strlen(s), 1, out);
+	clean(s, strlen(s), 1, render_out);
 }
 
 static void
 txt_code(const char *s)
 {
-	if (ro.color)
+	if (g.color)
 		out_ctl("\033[1m");
-	clean(s, strlen(s), 1, out);
-	if (ro.color) {
+	clean(s, strlen(s), 1, render_out);
+	if (g.color) {
 		out_ctl("\033[22m");
 		sgr(ltone);
 	}
@@ -78,7 +78,7 @@ static void
 txt_eol(void)
 {
 	sgr_off();
-	out("\n", 1);
+	render_out("\n", 1);
 }
 
 static void
@@ -93,10 +93,10 @@ txt_block(enum bk k, const char *label, const char *lang, const char *s,
 	newline();
 	if (k != BK_PROMPT) {
 		sgr(tones[k]);
-		outs(label);
-		outs(":");
+		render_outs(label);
+		render_outs(":");
 		sgr_off();
-		out("\n", 1);
+		render_out("\n", 1);
 	}
 	if (k == BK_PROMPT)
 		sgr(T_HEAD);
@@ -143,7 +143,7 @@ raw_block(enum bk k, const char *label, const char *lang, const char *s,
 {
 	(void)label, (void)lang;
 	if (k == BK_STDOUT)
-		out(s, n);
+		render_out(s, n);
 }
 
 const struct fmt fmt_text = {
@@ -155,7 +155,7 @@ const struct fmt fmt_text = {
 	.text = out_text,
 	.text_end = newline,
 	.line = txt_line,
-	.lit = outs,
+	.lit = render_outs,
 	.val = txt_val,
 	.code = txt_code,
 	.eol = txt_eol,

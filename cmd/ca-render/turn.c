@@ -121,7 +121,7 @@ enter(struct turn *tn)
 {
 	if (tn == cur)
 		return;
-	ro.fmt->heading(2, "turn ", turn_name(tn));
+	g.fmt->heading(2, "turn ", turn_name(tn));
 	cur = tn;
 }
 
@@ -157,9 +157,9 @@ write_last(struct turn *tn)
 {
 	if (!tn->haslast || tn->last.len == 0)
 		return;
-	out(tn->last.p, tn->last.len);
+	render_out(tn->last.p, tn->last.len);
 	if (tn->last.p[tn->last.len - 1] != '\n')
-		out("\n", 1);
+		render_out("\n", 1);
 	ca_buf_reset(&tn->last);
 	tn->haslast = 0;
 }
@@ -169,7 +169,7 @@ turn_summary(struct turn *tn)
 {
 	if (tn->t.responses == 0 && tn->t.errors == 0)
 		return;
-	ro.fmt->heading(3, "Summary of turn ", turn_name(tn));
+	g.fmt->heading(3, "Summary of turn ", turn_name(tn));
 	show_tally(&tn->t);
 	tally_merge(&total, &tn->t);
 	tally_free(&tn->t);
@@ -180,7 +180,7 @@ static void
 turn_close(struct turn *tn)
 {
 	tn->closed = 1;
-	if (ro.raw)
+	if (g.raw)
 		write_last(tn);
 	else
 		turn_summary(tn);
@@ -253,7 +253,7 @@ live_start(struct turn *tn, struct lblk *lb, const cJSON *b)
 		t = nz(ca_jstr(b, "text"));
 		if (*t != '\0') {
 			enter(tn);
-			ro.fmt->text(t, strlen(t));
+			g.fmt->text(t, strlen(t));
 			lb->textlen = strlen(t);
 		}
 		break;
@@ -282,7 +282,7 @@ live_delta(struct turn *tn, struct lblk *lb, const cJSON *d)
 	if (strcmp(dt, "text_delta") == 0 && lb->kind == CA_BLK_TEXT) {
 		s = nz(ca_jstr(d, "text"));
 		enter(tn);
-		ro.fmt->text(s, strlen(s));
+		g.fmt->text(s, strlen(s));
 		lb->textlen += strlen(s);
 	} else if (strcmp(dt, "input_json_delta") == 0) {
 		if (ca_buf_addstr(&lb->json, nz(ca_jstr(d, "partial_json")))
@@ -336,7 +336,7 @@ live_event(const cJSON *rec)
 	struct live *lv;
 	struct lblk *lb;
 
-	if (et == NULL || ro.raw)
+	if (et == NULL || g.raw)
 		return;
 	tn = turn_get(ca_jstr(rec, "custom_id"), part == 1 &&
 	    strcmp(et, "message_start") == 0);
@@ -370,7 +370,7 @@ stream_response(const cJSON *rec)
 	struct turn *tn = turn_get(ca_jstr(rec, "custom_id"), part == 1);
 	struct live *lv = live_get(tn, part, 0);
 
-	if (ro.raw) {
+	if (g.raw) {
 		keep_text(tn, msg);
 		if (final(msg))
 			turn_close(tn);
@@ -391,7 +391,7 @@ stream_error(const cJSON *rec)
 {
 	struct turn *tn = turn_get(ca_jstr(rec, "custom_id"), 0);
 
-	if (!ro.raw) {
+	if (!g.raw) {
 		enter(tn);
 		show_error(rec);
 	}
@@ -414,11 +414,11 @@ stream_record(const struct ca_rec *rec)
 	else if (strcmp(t, "response") == 0)
 		stream_response(j);
 	else if (upload_error(j)) {
-		if (!ro.raw)
+		if (!g.raw)
 			show_error(j);
 	} else if (strcmp(t, "error") == 0)
 		stream_error(j);
-	else if (ro.raw) {
+	else if (g.raw) {
 		if (strcmp(t, "file") == 0 || strcmp(t, "fetched") == 0)
 			finfo_note(j, strcmp(t, "fetched") == 0);
 		else if (strcmp(t, "request") == 0)
@@ -454,17 +454,17 @@ stream_end(void)
 	for (tn = turns; tn != NULL; tn = tn->next) {
 		if (tn->closed)
 			continue;
-		if (ro.raw)
+		if (g.raw)
 			write_last(tn);
 		else
 			turn_summary(tn);
 	}
-	if (!ro.raw && nturns > 1) {
+	if (!g.raw && nturns > 1) {
 		snprintf(buf, sizeof(buf), "Summary of all %ld turns", nturns);
-		ro.fmt->heading(3, buf, NULL);
+		g.fmt->heading(3, buf, NULL);
 		show_tally(&total);
 	}
-	ro.fmt->finish();
+	g.fmt->finish();
 }
 
 /* ---- Reports: the whole input, grouped by turn ---- */
@@ -590,7 +590,7 @@ doc_turn(struct turn *tn)
 	size_t nseen = 0, i, k;
 	char buf[32];
 
-	ro.fmt->heading(2, "Turn ", turn_name(tn));
+	g.fmt->heading(2, "Turn ", turn_name(tn));
 	for (i = 0; i < tn->nrec; i++) {
 		j = tn->recs[i];
 		t = nz(ca_jstr(j, "type"));
@@ -600,7 +600,7 @@ doc_turn(struct turn *tn)
 		else if (strcmp(t, "response") == 0) {
 			if (part > 1) {
 				snprintf(buf, sizeof(buf), "Part %d", part);
-				ro.fmt->heading(3, buf, NULL);
+				g.fmt->heading(3, buf, NULL);
 			}
 			show_content(ca_jobj(j, "message"), NULL);
 			show_footer(j, ca_jobj(j, "message"));
@@ -639,12 +639,12 @@ doc_render(void)
 	const char *t;
 	char buf[64];
 
-	ro.fmt->start();
+	g.fmt->start();
 	for (i = 0; i < nothers; i++)
 		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0 ||
 		    upload_error(others[i])) {
 			if (!files++)
-				ro.fmt->heading(2, "Uploaded files", NULL);
+				g.fmt->heading(2, "Uploaded files", NULL);
 			if (upload_error(others[i]))
 				show_error(others[i]);
 			else
@@ -653,7 +653,7 @@ doc_render(void)
 	for (tn = turns; tn != NULL; tn = tn->next)
 		doc_turn(tn);
 	if ((size_t)files < nothers)
-		ro.fmt->heading(2, "Other records", NULL);
+		g.fmt->heading(2, "Other records", NULL);
 	for (i = 0; i < nothers; i++) {
 		t = nz(ca_jstr(others[i], "type"));
 		if (strcmp(t, "file") == 0 || upload_error(others[i]))
@@ -671,10 +671,10 @@ doc_render(void)
 	if (nturns > 1) {
 		snprintf(buf, sizeof(buf), "Summary of %ld turn%s", nturns,
 		    nturns == 1 ? "" : "s");
-		ro.fmt->heading(2, buf, NULL);
+		g.fmt->heading(2, buf, NULL);
 		show_tally(&total);
 	}
-	ro.fmt->finish();
+	g.fmt->finish();
 	for (i = 0; i < nothers; i++)
 		cJSON_Delete(others[i]);
 	free(others);

@@ -17,6 +17,12 @@
 
 enum betas { BETAS_AUTO, BETAS_LEGACY, BETAS_NONE };
 
+/* The long options without a letter: main.c's table, features.c's cases. */
+enum {
+	O_BETAS = 256, O_ANY, O_FRESH, O_SKILL, O_WDOM, O_WBLOCK, O_WMAX,
+	O_MCP, O_MCPENV, O_SCHEMA, O_CACHE, O_THINK, O_EFFORT
+};
+
 struct opts {
 	const char	*model;
 	long		 max_tokens;
@@ -69,9 +75,6 @@ struct input {
 	char		*errwhat;	/* it says, sanitised */
 };
 
-/* main.c */
-char	*slurp(const char *path);
-
 /* continue.c */
 void	 read_input(struct input *in, const struct opts *o);
 cJSON	*continue_params(struct input *in, const struct opts *o,
@@ -84,12 +87,11 @@ cJSON	*build_request(const struct opts *o, struct input *in,
 	    const char *prompt);
 
 /* features.c */
-void	 add_skill(struct opts *o, const char *arg);
-cJSON	*domain_list(const char *opt, const char *arg);
-void	 add_mcp(struct opts *o, const char *arg);
-void	 mcp_token_env(struct opts *o, const char *var);
-void	 read_schema(struct opts *o, const char *file);
-void	 add_param(struct opts *o, const char *arg);
+char	*slurp(const char *path);
+/* A feature option (ch as getopt_long returned it) into o; 0: not one. */
+int	 feature_opt(struct opts *o, int ch, const char *arg);
+/* What the feature options say together, once all are read. */
+void	 feature_check(const struct opts *o);
 void	 feature_params(cJSON *params, const struct opts *o,
 	    const char *model, const char *tool, const cJSON *prevcont);
 void	 feature_betas(cJSON *betas, const struct opts *o,

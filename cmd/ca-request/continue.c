@@ -276,7 +276,7 @@ continue_params(struct input *in, const struct opts *o, const char **tool)
 	const char *cid, *exp;
 
 	if (in->last_req == NULL)
-		ca_die(CA_EX_USAGE, "--continue: no request record in the "
+		ca_usage("--continue: no request record in the "
 		    "transcript on standard input");
 	settle(in);
 	skip_failed(in);

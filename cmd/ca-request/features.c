@@ -1,9 +1,10 @@
 /*
  * features.c: what ca-request puts in a request beyond code execution:
  * Agent Skills, the web search and fetch tools, MCP servers, structured
- * output, thinking and effort, prompt caching, and -P fields.  The
- * options are checked as they are read; the params are set once the
- * model and tool version are known.
+ * output, thinking and effort, prompt caching, and -P fields.  Their
+ * options (feature_opt) are checked as they are read; the params are
+ * set once the model and tool version are known.  slurp is here too,
+ * for --schema and main.c's -f, since main.c stands above this file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,31 @@
 #define WORD_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"0123456789._-"
 
+/* The whole of path ("-": stdin), NUL-terminated; a usage error if not. */
+char *
+slurp(const char *path)
+{
+	struct ca_buf b = { NULL, 0, 0, CA_LINE_MAX };
+	char chunk[65536];
+	FILE *fp;
+	size_t n;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL)
+		ca_usage("%s:", path);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (ca_buf_add(&b, chunk, n) == -1)
+			ca_usage("%s: prompt too large", path);
+	if (ferror(fp))
+		ca_usage("%s:", path);
+	if (fp != stdin)
+		fclose(fp);
+	if (b.p == NULL)
+		ca_buf_addstr(&b, "");
+	return b.p;
+}
+
 /* Letters, digits and "._-": a skill id, a version, a server name. */
 static int
 plain_word(const char *s, size_t max)
@@ -28,7 +54,7 @@ plain_word(const char *s, size_t max)
 }
 
 /* --skill [anthropic:|custom:]ID[@VERSION] */
-void
+static void
 add_skill(struct opts *o, const char *arg)
 {
 	char *s = ca_xstrdup(arg), *id = s, *ver;
@@ -47,7 +73,7 @@ add_skill(struct opts *o, const char *arg)
 	if ((ver = strchr(id, '@')) != NULL)
 		*ver++ = '\0';
 	if (!plain_word(id, 64) || (ver != NULL && !plain_word(ver, 64)))
-		ca_die(CA_EX_USAGE, "bad --skill %s: want [anthropic:|custom:]"
+		ca_usage("bad --skill %s: want [anthropic:|custom:]"
 		    "ID[@VERSION], 1 to 64 letters, digits, '.', '_' or '-'",
 		    arg);
 	if (type == NULL) {
@@ -62,7 +88,7 @@ add_skill(struct opts *o, const char *arg)
 					ca_buf_addstr(&known, ", ");
 				ca_buf_addstr(&known, *k);
 			}
-			ca_die(CA_EX_USAGE, "--skill %s: not an Anthropic skill "
+			ca_usage("--skill %s: not an Anthropic skill "
 			    "(%s); write custom:%s for your own", arg, known.p,
 			    id);
 		}
@@ -70,7 +96,7 @@ add_skill(struct opts *o, const char *arg)
 	if (o->skills == NULL)
 		o->skills = cJSON_CreateArray();
 	if (cJSON_GetArraySize(o->skills) == SKILLS_MAX)
-		ca_die(CA_EX_USAGE, "--skill: at most %d skills a request",
+		ca_usage("--skill: at most %d skills a request",
 		    SKILLS_MAX);
 	sk = cJSON_CreateObject();
 	cJSON_AddStringToObject(sk, "type", type);
@@ -81,7 +107,7 @@ add_skill(struct opts *o, const char *arg)
 }
 
 /* A comma-separated list of domains, without schemes. */
-cJSON *
+static cJSON *
 domain_list(const char *opt, const char *arg)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -90,19 +116,19 @@ domain_list(const char *opt, const char *arg)
 	for (p = strtok_r(s, ",", &last); p != NULL;
 	    p = strtok_r(NULL, ",", &last)) {
 		if (strstr(p, "://") != NULL || strpbrk(p, " \t\r\n") != NULL)
-			ca_die(CA_EX_USAGE, "%s: %s: give a domain without "
+			ca_usage("%s: %s: give a domain without "
 			    "scheme or spaces (example.com, docs.example.com/api)",
 			    opt, p);
 		cJSON_AddItemToArray(a, cJSON_CreateString(p));
 	}
 	free(s);
 	if (cJSON_GetArraySize(a) == 0)
-		ca_die(CA_EX_USAGE, "%s: no domain given", opt);
+		ca_usage("%s: no domain given", opt);
 	return a;
 }
 
 /* --mcp URL[,name=NAME]: the name defaults to the URL's host. */
-void
+static void
 add_mcp(struct opts *o, const char *arg)
 {
 	char *url = ca_xstrdup(arg), *opt, name[65];
@@ -114,13 +140,13 @@ add_mcp(struct opts *o, const char *arg)
 	if ((opt = strchr(url, ',')) != NULL) {
 		*opt++ = '\0';
 		if (strncmp(opt, "name=", 5) != 0 || !plain_word(opt + 5, 64))
-			ca_die(CA_EX_USAGE, "--mcp %s: after the URL only "
+			ca_usage("--mcp %s: after the URL only "
 			    "name=NAME (letters, digits, '.', '_', '-')", arg);
 		snprintf(name, sizeof(name), "%s", opt + 5);
 	}
 	if (strncmp(url, "https://", 8) != 0 || url[8] == '\0' ||
 	    !ca_header_safe(url) || strpbrk(url, " \t") != NULL)
-		ca_die(CA_EX_USAGE, "--mcp %s: the server's URL must start "
+		ca_usage("--mcp %s: the server's URL must start "
 		    "with https://", arg);
 	if (name[0] == '\0') {
 		host = url + 8;
@@ -134,7 +160,7 @@ add_mcp(struct opts *o, const char *arg)
 		o->mcp = cJSON_CreateArray();
 	cJSON_ArrayForEach(e, o->mcp)
 		if (strcmp(ca_jstr(e, "name"), name) == 0)
-			ca_die(CA_EX_USAGE, "--mcp %s: a second server named %s; "
+			ca_usage("--mcp %s: a second server named %s; "
 			    "add ,name=NAME", arg, name);
 	srv = cJSON_CreateObject();
 	cJSON_AddStringToObject(srv, "type", "url");
@@ -145,19 +171,19 @@ add_mcp(struct opts *o, const char *arg)
 }
 
 /* --mcp-token-env VAR names where the last --mcp's token is. */
-void
+static void
 mcp_token_env(struct opts *o, const char *var)
 {
 	const char *name;
 	cJSON *last;
 
 	if (o->mcp == NULL)
-		ca_die(CA_EX_USAGE, "--mcp-token-env %s: give it after the "
+		ca_usage("--mcp-token-env %s: give it after the "
 		    "--mcp it is for", var);
 	if (*var == '\0' || strchr("0123456789", *var) != NULL ||
 	    strspn(var, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789_") != strlen(var))
-		ca_die(CA_EX_USAGE, "--mcp-token-env %s: not an environment "
+		ca_usage("--mcp-token-env %s: not an environment "
 		    "variable name (the token itself never goes on the command "
 		    "line)", var);
 	last = cJSON_GetArrayItem(o->mcp, cJSON_GetArraySize(o->mcp) - 1);
@@ -178,7 +204,7 @@ schema_fix(const char *file, cJSON *s, int depth)
 	cJSON *c, *ap;
 
 	if (depth > 64)
-		ca_die(CA_EX_USAGE, "%s: schema nested too deeply", file);
+		ca_usage("%s: schema nested too deeply", file);
 	if (cJSON_IsObject(s) && (ca_jobj(s, "properties") != NULL ||
 	    (ca_jstr(s, "type") != NULL &&
 	    strcmp(ca_jstr(s, "type"), "object") == 0))) {
@@ -186,7 +212,7 @@ schema_fix(const char *file, cJSON *s, int depth)
 		if (ap == NULL)
 			cJSON_AddFalseToObject(s, "additionalProperties");
 		else if (!cJSON_IsFalse(ap))
-			ca_die(CA_EX_USAGE, "%s: structured output needs "
+			ca_usage("%s: structured output needs "
 			    "\"additionalProperties\": false on every object",
 			    file);
 	}
@@ -195,22 +221,22 @@ schema_fix(const char *file, cJSON *s, int depth)
 			schema_fix(file, c, depth + 1);
 }
 
-void
+static void
 read_schema(struct opts *o, const char *file)
 {
 	char *text;
 	cJSON *s;
 
 	if (strcmp(file, "-") == 0)
-		ca_die(CA_EX_USAGE, "--schema wants a file, not standard input");
+		ca_usage("--schema wants a file, not standard input");
 	text = slurp(file);
 	s = ca_jparse(text, strlen(text));
 	free(text);
 	if (s == NULL)
-		ca_die(CA_EX_USAGE, "--schema %s: not valid JSON", file);
+		ca_usage("--schema %s: not valid JSON", file);
 	if (!cJSON_IsObject(s) || ca_jstr(s, "type") == NULL ||
 	    strcmp(ca_jstr(s, "type"), "object") != 0)
-		ca_die(CA_EX_USAGE, "--schema %s: the schema's root must be "
+		ca_usage("--schema %s: the schema's root must be "
 		    "an object schema ({\"type\":\"object\",...})", file);
 	cJSON_DeleteItemFromObjectCaseSensitive(s, "$schema");
 	schema_fix(file, s, 0);
@@ -237,7 +263,7 @@ static const struct {
 };
 
 /* -P KEY=JSON */
-void
+static void
 add_param(struct opts *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
@@ -247,23 +273,97 @@ add_param(struct opts *o, const char *arg)
 
 	n = eq != NULL ? (size_t)(eq - arg) : 0;
 	if (n == 0 || n >= sizeof(key))
-		ca_die(CA_EX_USAGE, "-P %s: want KEY=JSON", arg);
+		ca_usage("-P %s: want KEY=JSON", arg);
 	memcpy(key, arg, n);
 	key[n] = '\0';
 	if (strspn(key, "abcdefghijklmnopqrstuvwxyz_") != n)
-		ca_die(CA_EX_USAGE, "-P %s: %s is not a request field name",
+		ca_usage("-P %s: %s is not a request field name",
 		    arg, key);
 	for (i = 0; i < sizeof(managed) / sizeof(managed[0]); i++)
 		if (strcmp(managed[i].key, key) == 0)
-			ca_die(CA_EX_USAGE, "-P %s: ca-request sets %s itself; "
+			ca_usage("-P %s: ca-request sets %s itself; "
 			    "use %s", key, key, managed[i].flag);
 	if ((v = ca_jparse(eq + 1, strlen(eq + 1))) == NULL)
-		ca_die(CA_EX_USAGE, "-P %s: the value is not JSON (a string "
+		ca_usage("-P %s: the value is not JSON (a string "
 		    "needs its quotes: -P '%s=\"...\"')", key, key);
 	if (o->extra == NULL)
 		o->extra = cJSON_CreateObject();
 	cJSON_DeleteItemFromObjectCaseSensitive(o->extra, key);
 	cJSON_AddItemToObject(o->extra, key, v);
+}
+
+int
+feature_opt(struct opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case O_SKILL:
+		add_skill(o, arg);
+		break;
+	case 'W':
+		if (strcmp(arg, "search") == 0)
+			o->web_search = 1;
+		else if (strcmp(arg, "fetch") == 0)
+			o->web_fetch = 1;
+		else
+			ca_usage("-W takes search or fetch, not %s", arg);
+		break;
+	case O_WDOM:
+		cJSON_Delete(o->web_allow);
+		o->web_allow = domain_list("--web-domains", arg);
+		break;
+	case O_WBLOCK:
+		cJSON_Delete(o->web_block);
+		o->web_block = domain_list("--web-block", arg);
+		break;
+	case O_WMAX:
+		o->web_max_uses = ca_strtonum(arg, 1, 1000000, "web max uses");
+		break;
+	case O_MCP:
+		add_mcp(o, arg);
+		break;
+	case O_MCPENV:
+		mcp_token_env(o, arg);
+		break;
+	case O_SCHEMA:
+		read_schema(o, arg);
+		break;
+	case O_CACHE:
+		o->cache = arg != NULL ? arg : "5m";
+		if (strcmp(o->cache, "5m") != 0 && strcmp(o->cache, "1h") != 0)
+			ca_usage("--cache takes 5m or 1h, not %s", o->cache);
+		break;
+	case O_THINK:
+		o->thinking = arg != NULL ? arg : "";
+		break;
+	case O_EFFORT:
+		if (strcmp(arg, "low") != 0 && strcmp(arg, "medium") != 0 &&
+		    strcmp(arg, "high") != 0 && strcmp(arg, "max") != 0)
+			ca_usage("--effort takes low, medium, high or max, "
+			    "not %s", arg);
+		o->effort = arg;
+		break;
+	case 'P':
+		add_param(o, arg);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+void
+feature_check(const struct opts *o)
+{
+	if (o->web_allow != NULL && o->web_block != NULL)
+		ca_usage("--web-domains and --web-block exclude each other");
+	if ((o->web_allow != NULL || o->web_block != NULL ||
+	    o->web_max_uses > 0) && !o->web_search && !o->web_fetch)
+		ca_usage("--web-domains, --web-block and --web-max-uses go "
+		    "with -W search or -W fetch");
+	if (o->thinking != NULL && *o->thinking != '\0' &&
+	    strcmp(o->thinking, "adaptive") != 0)
+		(void)ca_strtonum(o->thinking, 1024, 1000000,
+		    "thinking budget");
 }
 
 /* --thinking and --effort against what the model supports. */
@@ -279,7 +379,7 @@ set_thinking(cJSON *params, const struct opts *o, const char *model,
 	if (strcmp(o->thinking, "adaptive") == 0 ||
 	    (*o->thinking == '\0' && (feats & CA_F_ADAPTIVE))) {
 		if (!(feats & CA_F_ADAPTIVE))
-			ca_die(CA_EX_USAGE, "%s has no adaptive thinking; use "
+			ca_usage("%s has no adaptive thinking; use "
 			    "--thinking=BUDGET", model);
 	} else {
 		if (*o->thinking == '\0')
@@ -288,11 +388,11 @@ set_thinking(cJSON *params, const struct opts *o, const char *model,
 			budget = ca_strtonum(o->thinking, 1024, 1000000,
 			    "thinking budget");
 		if (budget >= max_tokens)
-			ca_die(CA_EX_USAGE, "--thinking: the budget (%ld) must "
+			ca_usage("--thinking: the budget (%ld) must "
 			    "be less than max_tokens (%ld); raise -M", budget,
 			    max_tokens);
 		if (!(feats & CA_F_THINK))
-			ca_die(CA_EX_USAGE, "%s refuses thinking with a token "
+			ca_usage("%s refuses thinking with a token "
 			    "budget; use --thinking=adaptive", model);
 		if (feats & CA_F_ADAPTIVE)
 			ca_warn("thinking with a budget is deprecated on %s; "
@@ -325,7 +425,7 @@ set_output(cJSON *params, const struct opts *o, const char *model,
 	if (o->effort != NULL) {
 		if (!(feats & CA_F_EFFORT) || (strcmp(o->effort, "max") == 0 &&
 		    !(feats & CA_F_EFFORT_MAX)))
-			ca_die(CA_EX_USAGE, "%s does not take --effort %s",
+			ca_usage("%s does not take --effort %s",
 			    model, o->effort);
 		oc = output_config(params);
 		cJSON_DeleteItemFromObjectCaseSensitive(oc, "effort");
@@ -435,7 +535,7 @@ set_skills(cJSON *params, const struct opts *o, const cJSON *prev,
 	if (skills == NULL || cJSON_GetArraySize(skills) == 0)
 		return;
 	if (strcmp(tool, "code_execution_20250522") == 0)
-		ca_die(CA_EX_USAGE, "skills need code_execution_20250825 or "
+		ca_usage("skills need code_execution_20250825 or "
 		    "later, not %s", tool);
 	id = cJSON_IsString(c) ? ca_xstrdup(c->valuestring) : NULL;
 	obj = cJSON_CreateObject();

@@ -11,13 +11,17 @@
 
 #include "ca-request.h"
 
-static void
-usage(int status)
-{
-	FILE *fp = status ? stderr : stdout;
+/* The tool's state, filled by parse_opts(); its functions take &g. */
+static struct opts g;
 
+static void CA_NORETURN
+usage(const char *why)
+{
+	FILE *fp = why != NULL ? stderr : stdout;
 	int w = (int)strlen(ca_prog) + 8;	/* "usage: NAME " */
 
+	if (why != NULL)
+		ca_warn("%s", why);
 	fprintf(fp, "usage: %s [-CIknv] [-b beta] [-c container] [-f file] "
 	    "[-i id] [-m model]\n"
 	    "%*s[-M max_tokens] [-s system] [-T tool] "
@@ -32,7 +36,7 @@ usage(int status)
 	    "%*s[-P key=json] [prompt ...]\n"
 	    "       %s --version\n", ca_prog, w, "", w, "", w, "", w, "", w, "",
 	    w, "", ca_prog);
-	if (status == 0)
+	if (why == NULL)
 		fputs("  -b, --beta NAME         add an anthropic-beta name "
 		    "(repeatable)\n"
 		    "      --betas MODE        auto (none needed), legacy "
@@ -84,31 +88,7 @@ usage(int status)
 		    "(repeatable)\n"
 		    "      --version           print the version and exit\n",
 		    fp);
-	exit(status);
-}
-
-char *
-slurp(const char *path)
-{
-	struct ca_buf b = { NULL, 0, 0, CA_LINE_MAX };
-	char chunk[65536];
-	FILE *fp;
-	size_t n;
-
-	if (strcmp(path, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(path, "r")) == NULL)
-		ca_die(CA_EX_USAGE, "%s:", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (ca_buf_add(&b, chunk, n) == -1)
-			ca_die(CA_EX_USAGE, "%s: prompt too large", path);
-	if (ferror(fp))
-		ca_die(CA_EX_USAGE, "%s:", path);
-	if (fp != stdin)
-		fclose(fp);
-	if (b.p == NULL)
-		ca_buf_addstr(&b, "");
-	return b.p;
+	exit(why != NULL ? CA_EX_USAGE : CA_EX_OK);
 }
 
 static char *
@@ -128,11 +108,8 @@ join(int argc, char **argv)
 }
 
 static void
-parse_opts(struct opts *o, int argc, char **argv)
+parse_opts(int argc, char *argv[])
 {
-	enum { O_BETAS = 256, O_ANY, O_FRESH, O_SKILL, O_WDOM,
-	    O_WBLOCK, O_WMAX, O_MCP, O_MCPENV, O_SCHEMA, O_CACHE, O_THINK,
-	    O_EFFORT };
 	static const struct option lopts[] = {
 		{ "beta",		required_argument, NULL, 'b' },
 		{ "betas",		required_argument, NULL, O_BETAS },
@@ -167,150 +144,87 @@ parse_opts(struct opts *o, int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "b:Cc:f:hIi:kM:m:nP:s:T:vW:", lopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":b:Cc:f:hIi:kM:m:nP:s:T:vW:",
+	    lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			if (!ca_header_safe(optarg) || *optarg == '\0' ||
 			    strpbrk(optarg, ", \t") != NULL)
-				ca_die(CA_EX_USAGE, "bad beta name: %s",
+				ca_usage("bad beta name: %s",
 				    optarg);
-			o->extra_betas = ca_xrealloc(o->extra_betas,
-			    (size_t)(o->nextra + 1) * sizeof(char *));
-			o->extra_betas[o->nextra++] = optarg;
+			g.extra_betas = ca_xrealloc(g.extra_betas,
+			    (size_t)(g.nextra + 1) * sizeof(char *));
+			g.extra_betas[g.nextra++] = optarg;
 			break;
 		case 'C':
-			o->cont = 1;
+			g.cont = 1;
 			break;
 		case 'c':
 			if (!ca_header_safe(optarg) || *optarg == '\0')
-				ca_die(CA_EX_USAGE, "bad container id");
-			o->container = optarg;
+				ca_usage("bad container id");
+			g.container = optarg;
 			break;
 		case 'f':
-			o->promptfile = optarg;
+			g.promptfile = optarg;
 			break;
 		case 'h':
-			usage(0);
-			break;
+			usage(NULL);
 		case 'I':
-			o->inline_files = 1;
+			g.inline_files = 1;
 			break;
 		case 'i':
 			/* The Message Batches API takes no other. */
 			if (!ca_id_ok(optarg))
-				ca_die(CA_EX_USAGE, "--id: 1 to 64 letters, "
+				ca_usage("--id: 1 to 64 letters, "
 				    "digits, _ or -, not \"%s\"",
 				    ca_sanitize(optarg, 100));
-			o->id = optarg;
+			g.id = optarg;
 			break;
 		case 'k':
-			o->keep = 1;
+			g.keep = 1;
 			break;
 		case 'M':
-			o->max_tokens = ca_strtonum(optarg, 1, 1000000,
+			g.max_tokens = ca_strtonum(optarg, 1, 1000000,
 			    "max tokens");
 			break;
 		case 'm':
-			o->model = optarg;
+			g.model = optarg;
 			break;
 		case 'n':
-			o->nostdin = 1;
+			g.nostdin = 1;
 			break;
 		case 's':
-			o->system = optarg;
+			g.system = optarg;
 			break;
 		case 'T':
-			o->tool = optarg;
+			g.tool = optarg;
 			break;
 		case O_BETAS:
-			o->betas_set = 1;
+			g.betas_set = 1;
 			if (strcmp(optarg, "auto") == 0)
-				o->betas = BETAS_AUTO;
+				g.betas = BETAS_AUTO;
 			else if (strcmp(optarg, "legacy") == 0)
-				o->betas = BETAS_LEGACY;
+				g.betas = BETAS_LEGACY;
 			else if (strcmp(optarg, "none") == 0)
-				o->betas = BETAS_NONE;
+				g.betas = BETAS_NONE;
 			else
-				ca_die(CA_EX_USAGE, "--betas takes auto, "
+				ca_usage("--betas takes auto, "
 				    "legacy or none, not %s", optarg);
 			break;
 		case O_ANY:
-			o->any_model = 1;
+			g.any_model = 1;
 			break;
 		case O_FRESH:
-			o->fresh = 1;
-			break;
-		case O_SKILL:
-			add_skill(o, optarg);
-			break;
-		case 'W':
-			if (strcmp(optarg, "search") == 0)
-				o->web_search = 1;
-			else if (strcmp(optarg, "fetch") == 0)
-				o->web_fetch = 1;
-			else
-				ca_die(CA_EX_USAGE, "-W takes search or fetch, "
-				    "not %s", optarg);
-			break;
-		case O_WDOM:
-			cJSON_Delete(o->web_allow);
-			o->web_allow = domain_list("--web-domains", optarg);
-			break;
-		case O_WBLOCK:
-			cJSON_Delete(o->web_block);
-			o->web_block = domain_list("--web-block", optarg);
-			break;
-		case O_WMAX:
-			o->web_max_uses = ca_strtonum(optarg, 1, 1000000,
-			    "web max uses");
-			break;
-		case O_MCP:
-			add_mcp(o, optarg);
-			break;
-		case O_MCPENV:
-			mcp_token_env(o, optarg);
-			break;
-		case O_SCHEMA:
-			read_schema(o, optarg);
-			break;
-		case O_CACHE:
-			o->cache = optarg != NULL ? optarg : "5m";
-			if (strcmp(o->cache, "5m") != 0 &&
-			    strcmp(o->cache, "1h") != 0)
-				ca_die(CA_EX_USAGE, "--cache takes 5m or 1h, "
-				    "not %s", o->cache);
-			break;
-		case O_THINK:
-			o->thinking = optarg != NULL ? optarg : "";
-			break;
-		case O_EFFORT:
-			if (strcmp(optarg, "low") != 0 &&
-			    strcmp(optarg, "medium") != 0 &&
-			    strcmp(optarg, "high") != 0 &&
-			    strcmp(optarg, "max") != 0)
-				ca_die(CA_EX_USAGE, "--effort takes low, medium, "
-				    "high or max, not %s", optarg);
-			o->effort = optarg;
-			break;
-		case 'P':
-			add_param(o, optarg);
+			g.fresh = 1;
 			break;
 		default:
-			ca_opt_common(ch, NULL, usage);
+			if (!feature_opt(&g, ch, optarg))
+				ca_opt_common(ch, argv, NULL);
 		}
 	}
-	if (o->web_allow != NULL && o->web_block != NULL)
-		ca_die(CA_EX_USAGE, "--web-domains and --web-block exclude "
-		    "each other");
-	if ((o->web_allow != NULL || o->web_block != NULL ||
-	    o->web_max_uses > 0) && !o->web_search && !o->web_fetch)
-		ca_die(CA_EX_USAGE, "--web-domains, --web-block and "
-		    "--web-max-uses go with -W search or -W fetch");
-	if (o->thinking != NULL && *o->thinking != '\0' &&
-	    strcmp(o->thinking, "adaptive") != 0)
-		(void)ca_strtonum(o->thinking, 1024, 1000000,
-		    "thinking budget");
+	if (optind < argc && g.promptfile != NULL)
+		ca_usage("give the prompt as operands or with -f, not both");
+	feature_check(&g);
 }
 
 /* The prompt: the operands joined, or the file -f names. */
@@ -319,13 +233,10 @@ prompt_text(const struct opts *o, int argc, char **argv)
 {
 	char *prompt;
 
-	if (o->promptfile != NULL && argc > 0)
-		ca_die(CA_EX_USAGE, "give the prompt as operands or with -f, "
-		    "not both");
 	prompt = o->promptfile != NULL ? slurp(o->promptfile) :
 	    join(argc, argv);
 	if (prompt[strspn(prompt, " \t\r\n")] == '\0')
-		ca_die(CA_EX_USAGE, "no prompt: give it as operands or with -f");
+		ca_usage("no prompt: give it as operands or with -f");
 	return prompt;
 }
 
@@ -342,7 +253,7 @@ take_input(struct input *in, const struct opts *o)
 	    !isatty(STDIN_FILENO))
 		read_input(in, o);
 	else if (o->cont)
-		ca_die(CA_EX_USAGE, "--continue reads the transcript on "
+		ca_usage("--continue reads the transcript on "
 		    "standard input");
 	if (in->bad)
 		ca_status_add(&in->up, CA_EX_FAIL);
@@ -352,35 +263,32 @@ take_input(struct input *in, const struct opts *o)
 int
 main(int argc, char *argv[])
 {
-	struct opts o;
 	struct input in;
 	cJSON *rec = NULL;
 	char *prompt;
 	int status;
 
-	ca_setprog(argv[0]);
-	argv[0] = (char *)ca_prog;	/* getopt names it in its messages */
-	memset(&o, 0, sizeof(o));
+	ca_setprog(argv[0], usage);
 	memset(&in, 0, sizeof(in));
-	parse_opts(&o, argc, argv);
-	if (o.promptfile != NULL && strcmp(o.promptfile, "-") == 0)
-		o.nostdin = 1;
-	prompt = prompt_text(&o, argc - optind, argv + optind);
-	status = take_input(&in, &o);
+	parse_opts(argc, argv);
+	if (g.promptfile != NULL && strcmp(g.promptfile, "-") == 0)
+		g.nostdin = 1;
+	prompt = prompt_text(&g, argc - optind, argv + optind);
+	status = take_input(&in, &g);
 	/* Nothing is billed from incomplete input unless -k says so. */
 	if (in.errwhat != NULL)
 		ca_warn("<stdin>:%ld: an error record came in (%s); %s",
-		    in.errline, in.errwhat, o.keep ? "building the request "
+		    in.errline, in.errwhat, g.keep ? "building the request "
 		    "anyway" : "no request built (-k builds one anyway)");
-	if (in.errwhat == NULL || o.keep)
-		rec = build_request(&o, &in, prompt);
+	if (in.errwhat == NULL || g.keep)
+		rec = build_request(&g, &in, prompt);
 	/* What --continue held back goes before the new request. */
 	ca_out(in.held.p, in.held.len);
 	if (rec != NULL)
 		ca_emit(rec);
 	cJSON_Delete(rec);
 	input_free(&in);
-	opts_free(&o);
+	opts_free(&g);
 	free(prompt);
 	return ca_finish(status);
 }

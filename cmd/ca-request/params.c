@@ -65,7 +65,7 @@ pick_tool(const char *model, const char *tool, int any_model)
 	struct ca_buf names = { NULL, 0, 0, 0 };
 
 	if (tool != NULL && (t = ca_tool_find(tool)) == NULL)
-		ca_die(CA_EX_USAGE, "unknown tool version %s; known: %s", tool,
+		ca_usage("unknown tool version %s; known: %s", tool,
 		    ca_tool_list(~0u));
 	if (m == NULL && !any_model) {
 		for (mi = ca_models; mi->name != NULL; mi++) {
@@ -73,7 +73,7 @@ pick_tool(const char *model, const char *tool, int any_model)
 				ca_buf_addstr(&names, ", ");
 			ca_buf_addstr(&names, mi->name);
 		}
-		ca_die(CA_EX_USAGE, "unknown model %s (--any-model allows a "
+		ca_usage("unknown model %s (--any-model allows a "
 		    "model newer than this table); supported: %s", model,
 		    names.p);
 	}
@@ -82,7 +82,7 @@ pick_tool(const char *model, const char *tool, int any_model)
 	if (t == NULL)
 		return ca_tool_newest(m->tools)->type;
 	if (!(m->tools & t->bit) && !any_model)
-		ca_die(CA_EX_USAGE, "%s does not support %s; it supports: %s",
+		ca_usage("%s does not support %s; it supports: %s",
 		    model, t->type, ca_tool_list(m->tools));
 	return t->type;
 }
@@ -174,7 +174,7 @@ check_eol(const char *model, int any_model)
 		return;
 	today(now);
 	if (strcmp(now, eol) >= 0 && !any_model)
-		ca_die(CA_EX_USAGE, "%s reached its end of life on %s; choose "
+		ca_usage("%s reached its end of life on %s; choose "
 		    "a newer model (or --any-model to try anyway)", model,
 		    eol);
 	ca_warn("%s is deprecated and reaches its end of life on %s; "

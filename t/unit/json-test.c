@@ -221,7 +221,7 @@ parse_cases(void)
 int
 main(int argc, char *argv[])
 {
-	ca_setprog(argv[0]);
+	ca_setprog(argv[0], NULL);
 	if (argc == 2 && strcmp(argv[1], "compact") == 0)
 		return compact_cases();
 	if (argc == 2 && strcmp(argv[1], "parse") == 0)

@@ -57,7 +57,7 @@ main(int argc, char *argv[])
 	struct ca_reader *r;
 	int ch, pflag = 0, done = 0;
 
-	ca_setprog(argv[0]);
+	ca_setprog(argv[0], NULL);
 	while ((ch = getopt(argc, argv, "p")) != -1) {
 		if (ch != 'p') {
 			fprintf(stderr, "usage: rec-test [-p]\n");

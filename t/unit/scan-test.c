@@ -19,7 +19,7 @@ main(int argc, char *argv[])
 	struct ca_rec rec;
 	int n, ch, raw = 0, bad = 0;
 
-	ca_setprog(argv[0]);
+	ca_setprog(argv[0], NULL);
 	while ((ch = getopt(argc, argv, "r")) != -1) {
 		if (ch != 'r') {
 			fprintf(stderr, "usage: %s [-r] [type ...]\n", ca_prog);

@@ -24,7 +24,7 @@ main(int argc, char *argv[])
 	ssize_t n;
 	int ch;
 
-	ca_setprog(argv[0]);
+	ca_setprog(argv[0], NULL);
 	while ((ch = getopt(argc, argv, "c:r:")) != -1) {
 		switch (ch) {
 		case 'c':

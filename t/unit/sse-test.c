@@ -117,7 +117,7 @@ main(int argc, char *argv[])
 	cJSON *m;
 	int c;
 
-	ca_setprog(argv[0]);
+	ca_setprog(argv[0], NULL);
 	memset(&r, 0, sizeof(r));
 	while ((c = getopt(argc, argv, "ac:em:")) != -1)
 		switch (c) {
