@@ -7,6 +7,9 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 PKG_CONFIG ?= pkg-config
+# The one place the version is written; debian/changelog agrees with it
+# (t/deb.bats checks, and debian/rules refuses to build if not).
+VERSION := $(shell cat VERSION)
 # libcrypto first: the dynamic linker looks up each of the ~8,800
 # symbols that libcurl's thirty libraries bind at start in the
 # executable's libraries in order before theirs, and most are
@@ -56,13 +59,15 @@ $(BIN): %: $$(call tool_obj,$$*) lib/libca.a
 	    $(if $(filter $@,$(NETBIN)),$(LDLIBS),$(CORE_LDLIBS))
 
 $(UNIT): %: %.c lib/libca.a lib/ca.h
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libca.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< lib/libca.a $(LDLIBS)
 
 lib/libca.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
 $(LIBOBJ) $(CMDOBJ): lib/ca.h
+lib/ca_version.o: VERSION
+lib/ca_version.o: CPPFLAGS += -DCA_VERSION='"$(VERSION)"'
 $(CMDOBJ): $(wildcard cmd/*/*.h)
 
 # Shell completion, generated from the tools' --help and the model table
@@ -88,7 +93,7 @@ FUZZ = fuzz/sse-fuzz fuzz/text-fuzz fuzz/jcompact-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c99 \
 	-D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Ilib \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+	-DCA_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 
 fuzz: deps
 	for f in $(FUZZ); do \
