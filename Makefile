@@ -134,6 +134,14 @@ bench: deps
 	sh bench/run.sh
 	sh bench/batch.sh
 
+# The Debian package, ca_VERSION_ARCH.deb, built by dpkg-buildpackage
+# from debian/ in a scratch copy of the tree and left here; lintian
+# fails it on any error or warning.
+deb:
+	@sh tools/deps.sh deb
+	sh tools/deb.sh
+	lintian --fail-on error,warning ca_$(VERSION)_*.changes
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(BIN) $(SCRIPTS) $(DESTDIR)$(BINDIR)
@@ -156,4 +164,4 @@ clean:
 	rm -f $(BIN) $(UNIT) $(FUZZ) $(CMDOBJ) lib/*.o lib/libca.a $(COMPLETION)
 	rm -rf fuzz/*.corpus fuzz/*.log
 
-.PHONY: all deps check fuzz asan valgrind lint demo bench install uninstall clean
+.PHONY: all deps check fuzz asan valgrind lint demo bench deb install uninstall clean
