@@ -114,6 +114,8 @@ changelog_version() {
 @test "deb: the packaged tools run the whole pipeline against the emulator" {
 	need_deb
 	root="$BATS_FILE_TMPDIR/root"
+	# The packaged tools, not make valgrind's wrappers of the tree's.
+	unset -f "${CA_TOOLS[@]}"
 	PATH="$root/usr/bin:$PATH"
 	[ "$(command -v ca-exec)" = "$root/usr/bin/ca-exec" ]
 	[ "$(command -v ca-chat)" = "$root/usr/bin/ca-chat" ]
