@@ -139,8 +139,10 @@ changelog_version() {
 	[ "$(emu_log /v1/messages | wc -l)" -eq 1 ]
 	# ca-chat, the script, drives the packaged tools too.
 	printf 'hello there\n' | ca-chat -t chat.ndjson -d files >chat.out
-	[[ "$(cat chat.out)" == *"You said: hello there"* ]]
 	[ "$(emu_log /v1/messages | wc -l)" -eq 2 ]
+	[ "$(emu_log /v1/messages | tail -n 1 | jq -r '.body.messages[-1].content | if type == "string" then . else map(.text // empty) | join("") end')" = "hello there" ]
+	[ "$(jq -r 'select(.type == "response") | .message.stop_reason' chat.ndjson)" = end_turn ]
+	[ -s chat.out ]
 }
 
 @test "deb: the packaged tools carry dpkg-buildflags' hardening (PIE, RELRO, BIND_NOW, FORTIFY)" {
