@@ -186,10 +186,11 @@ int	 ca_error_temporary(long status, const char *type);
 /* The exit status the rule gives. */
 int	 ca_status_exit(const struct ca_status *s);
 
-/* ca_version.c: the toolkit's version and the ids it makes. */
-#ifndef CA_VERSION
-#define CA_VERSION	"0.9.0"
-#endif
+/*
+ * ca_version.c: the toolkit's version and the ids it makes.  The version
+ * is written once, in the file VERSION; the Makefile passes it to
+ * ca_version.c alone as CA_VERSION.
+ */
 /*
  * Print "prog VERSION (LIBS, cJSON y)" on stdout and exit 0; libs names
  * the other libraries the tool loads (ca_http_libs()), or is NULL.

@@ -9,6 +9,10 @@
 
 #include "ca.h"
 
+#ifndef CA_VERSION
+#error "CA_VERSION is not defined: the Makefile defines it from VERSION"
+#endif
+
 void
 ca_version(const char *libs)
 {

@@ -34,6 +34,8 @@ marks() {
 	cat <<-'EOT'
 	README.md :: make demo :: self: installs, builds and runs the demo; the bare-Debian check and CI run it
 	README.md :: make check :: self: runs this very test
+	README.md :: make && sudo make install :: self: installs into the system; t/deb.bats checks what make install installs
+	README.md :: make deb :: self: builds and installs the Debian package; t/deb.bats builds it and runs its tools
 	README.md :: {"type":"file" :: text: the record protocol
 	README.md :: $ ca-chat -d out sales.csv :: tty: a person typing at ca-chat
 	README.md :: out/report.html: :: make: t/make.bats runs this Makefile

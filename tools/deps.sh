@@ -5,18 +5,23 @@
 #          and chromium for the HTML report's browser tests unless
 #          CA_NO_BROWSER is set)
 #   all    test, plus the tools of make lint, valgrind and bench
+#   deb    build, plus what make deb runs (dpkg-buildpackage, debhelper,
+#          lintian)
 # Quiet when nothing is missing.
 set -eu
 
 what=${1:-all}
 case $what in
-build | test | all) ;;
-*) echo "usage: tools/deps.sh [build|test|all]" >&2; exit 2 ;;
+build | test | all | deb) ;;
+*) echo "usage: tools/deps.sh [build|test|all|deb]" >&2; exit 2 ;;
 esac
 
 need=""
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+have_pkg() {
+	dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q ' installed$'
+}
 # A compiler is not enough: gcc without recommends has no C library
 # headers (libc6-dev).
 have_cc() {
@@ -32,7 +37,13 @@ have_pc libcrypto || need="$need libssl-dev"
 have_cmd python3 || need="$need python3"
 have_cmd rlwrap || need="$need rlwrap"	# ca-chat's line editing and history
 
-if [ "$what" != build ]; then
+if [ "$what" = deb ]; then
+	# dpkg-checkbuilddeps wants the build-essential package itself.
+	have_pkg build-essential || need="$need build-essential"
+	have_cmd dh || need="$need debhelper"
+	have_cmd debuild || need="$need devscripts"
+	have_cmd lintian || need="$need lintian"
+elif [ "$what" != build ]; then
 	have_cmd bats || need="$need bats"
 	have_cmd jq || need="$need jq"
 	have_cmd curl || need="$need curl"
