@@ -211,8 +211,12 @@ record() {
 		"$(jq -c 'select(.type == "response") | .message' plain.ndjson)"
 	json_eq "$(jq -c 'select(.type == "response") | .message' plain3.ndjson)" \
 		"$(jq -c 'select(.type == "response") | .message' plain.ndjson)"
-	# Without a fresh upload or a custom_id, the same request still matches;
-	# with a fixed one and no upload, the whole output is identical.
+	# In the background too, with relative paths (it leaves the directory).
+	eval "$(ca-emu -d rep2 --replay session.ndjson --replay-files recorded 2>/dev/null)"
+	ca-upload data.csv | ca-request -i q1 -f code.md | ca-exec | ca-fetch -d again3 >/dev/null
+	eval "$(ca-emu -k 2>/dev/null)"
+	cmp recorded/x.bin again3/x.bin
+	# With a fixed custom_id and no upload, the response record is the same.
 	ca-emu -d "$PWD/rep" --replay plain.ndjson -- sh -c \
 		'ca-request -n -i q2 "what is 2**10?" | ca-exec -s' >plain4.ndjson 2>/dev/null
 	json_eq "$(jq -c 'select(.type == "response")' plain4.ndjson)" \

@@ -169,6 +169,8 @@ def main(argv=None):
         args.state = args.state or os.path.join(d, "state")
         args.port_file = args.port_file or os.path.join(d, "port")
 
+    if args.port_file:
+        args.port_file = os.path.abspath(args.port_file)   # the daemon leaves the cwd
     Server.address_family = socket.AF_INET6 if addr.version == 6 else socket.AF_INET
     try:
         emu = Emu(args)

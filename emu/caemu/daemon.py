@@ -123,7 +123,8 @@ class Run:
         self.signum = 0
 
     def note(self):
-        """The startup note: where, what runs the code, where the files are."""
+        """The startup note: where, what runs the code, where the files are.
+        Written before the port file, which tells a launcher it is up."""
         py, ver = code_python()
         sys.stderr.write(f"{PROG}: listening on {self.url}\n")
         what = f"answers from {self.emu.replay.describe()}" if self.emu.replay else \
@@ -170,8 +171,8 @@ class Run:
 
     def foreground(self):
         self.catch()
-        self.publish(os.getpid())
         self.note()
+        self.publish(os.getpid())
         sys.stdout.write(env_lines(self.url, os.getpid(), self.dir))
         sys.stdout.flush()
         self.serve()
@@ -189,8 +190,8 @@ class Run:
             os.close(w)
             os.read(r, 1)               # the child has set up its signals
             os.close(r)
-            self.publish(pid)
             self.note()
+            self.publish(pid)
             sys.stdout.write(env_lines(self.url, pid, self.dir))
             sys.stdout.flush()
             os._exit(0)
@@ -221,8 +222,8 @@ class Run:
     def around(self, cmd):
         """Serve while CMD runs with the environment; its status is ours.
         A signal to us goes on to CMD, which decides."""
-        self.publish(os.getpid())
         self.note()
+        self.publish(os.getpid())
         env = dict(os.environ, ANTHROPIC_BASE_URL=self.url, ANTHROPIC_API_KEY=FAKE_KEY,
                    CA_EMU_PID=str(os.getpid()))
         if self.dir:

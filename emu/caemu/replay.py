@@ -219,7 +219,7 @@ class Replay:
             path = None
             rpath = rec.get("path", (None,))[0]
             if files_dir and isinstance(rpath, str):
-                cand = os.path.join(files_dir, os.path.basename(rpath))
+                cand = os.path.abspath(os.path.join(files_dir, os.path.basename(rpath)))
                 want = rec.get("sha256", (None,))[0]
                 try:
                     with open(cand, "rb") as f:
