@@ -69,12 +69,20 @@ python_prompt() {
 	[[ "$output" == *"no emulator runs in $PWD/e"* ]]
 }
 
-@test "-k -d DIR stops the emulator of that directory; -k with nothing named is a usage error" {
+@test "-k -d DIR stops the emulator of that directory; not another process; nothing named is a usage error" {
 	ca-emu -d "$PWD/a" >a.env 2>/dev/null
 	pid=$(cat a/pid)
 	kill -0 "$pid"
 	(unset CA_EMU_PID; ca-emu -k -d "$PWD/a" >/dev/null 2>&1)
 	gone "$pid"
+	# A stale CA_EMU_PID that names another process: left alone.
+	sleep 60 3>&- &
+	local other=$!
+	CA_EMU_PID=$other run ca-emu -k
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"pid $other is not ca-emu"* ]]
+	kill -0 "$other"
+	kill "$other"
 	unset CA_EMU_PID
 	run ca-emu -k
 	[ "$status" -eq 2 ]

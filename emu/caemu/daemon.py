@@ -96,6 +96,14 @@ def kill(d):
         sys.stderr.write(f"{PROG}: -k: not a process id: {spid!r}\n")
         return 1
     pid = int(spid)
+    # A stale CA_EMU_PID may name someone else's process by now.
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if b"ca-emu" not in f.read():
+                sys.stderr.write(f"{PROG}: -k: pid {pid} is not ca-emu\n")
+                return 1
+    except OSError:
+        pass                            # no /proc, or no such process: kill says
     try:
         os.kill(pid, signal.SIGTERM)
     except OSError as e:
