@@ -110,13 +110,13 @@ def asked(body):
 class Answer:
     def __init__(self, message, raw, request_id):
         self.message = message          # the Message, parsed
-        self.raw = raw.encode("utf-8", "surrogatepass")    # and as recorded
+        self.raw = raw.encode("utf-8", "surrogateescape")  # as recorded
         self.request_id = request_id
 
 
 class Fetched:
     def __init__(self, meta_raw, path):
-        self.meta_raw = meta_raw.encode("utf-8", "surrogatepass")
+        self.meta_raw = meta_raw.encode("utf-8", "surrogateescape")
         self.path = path                # the bytes, or None
 
 
@@ -192,7 +192,8 @@ class Replay:
             by[last[cid]][2].append(x)
         for rpos in sorted(by):
             cid, params, parts = by[rpos]
-            parts.sort(key=lambda r: r.get("part", (1,))[0])
+            parts.sort(key=lambda r: r["part"][0] if isinstance(r.get("part", (None,))[0], int)
+                       else 1)
             yield cid, params, rpos, parts
 
     def add_turn(self, params, parts):
