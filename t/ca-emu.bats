@@ -187,10 +187,11 @@ python_prompt() {
 }
 
 # record: a session against the emulator, with an upload, code that
-# writes a file, and a turn paused after every step (three parts).
+# writes a file (and says "déjà ✓"), and a turn paused after every step
+# (three parts).
 record() {
 	printf 'a,b\n1,2\n' >data.csv
-	printf '```python\nimport os\nprint(open("data.csv").read())\nopen(os.environ["OUTPUT_DIR"] + "/x.bin", "wb").write(bytes(range(256)))\n```\n```bash\necho two\n```\n' >code.md
+	printf '```python\nimport os  # d\xc3\xa9j\xc3\xa0 \xe2\x9c\x93\nprint(open("data.csv").read())\nopen(os.environ["OUTPUT_DIR"] + "/x.bin", "wb").write(bytes(range(256)))\n```\n```bash\necho two\n```\n' >code.md
 	ca-emu -d "$PWD/rec" --pause-each-step -- sh -c \
 		'ca-upload data.csv | ca-request -i q1 -f code.md | ca-exec | ca-fetch -d recorded >session.ndjson
 		 ca-request -n -i q2 "what is 2**10?" | ca-exec -s >plain.ndjson' 2>/dev/null
