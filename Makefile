@@ -42,7 +42,11 @@ CMDOBJ = $(foreach t,$(BIN),$(call tool_obj,$(t)))
 NETBIN := $(foreach t,$(BIN),$(if $(shell grep -l ca_api_init \
 	$(call tool_src,$(t))),$(t)))
 SCRIPTS = ca-chat
-MAN1 = $(BIN:%=man/%.1) $(SCRIPTS:%=man/%.1)
+# The API emulator, installed as ca-emu with its package in LIBDIR/caemu
+# (the installed emu/ca-emu.py is told where; in the tree, ./ca-emu is a
+# link to it).
+LIBDIR ?= $(PREFIX)/lib/ca
+MAN1 = $(BIN:%=man/%.1) $(SCRIPTS:%=man/%.1) man/ca-emu.1
 MAN7 = man/ca.7
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:.c=.o)
@@ -123,6 +127,7 @@ lint: deps
 	python3 -m py_compile t/sdk_shapes.py
 	python3 -m py_compile emu/ca-emu.py emu/caemu/*.py
 	python3 emu/ca-emu.py --help >/dev/null
+	python3 emu/ca-emu.py --version >/dev/null
 
 demo:
 	@sh tools/deps.sh build
@@ -145,6 +150,10 @@ deb:
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(BIN) $(SCRIPTS) $(DESTDIR)$(BINDIR)
+	mkdir -p $(DESTDIR)$(LIBDIR)/caemu
+	install -m 0644 emu/caemu/*.py $(DESTDIR)$(LIBDIR)/caemu
+	sed 's|^_libdir = .*|_libdir = "$(LIBDIR)"|' emu/ca-emu.py >$(DESTDIR)$(BINDIR)/ca-emu
+	chmod 0755 $(DESTDIR)$(BINDIR)/ca-emu
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 	mkdir -p $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
@@ -154,7 +163,9 @@ install: all
 	install -m 0644 completion/_ca $(DESTDIR)$(ZSHCOMPDIR)/_ca
 
 uninstall:
-	for f in $(BIN) $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$$f; done
+	for f in $(BIN) $(SCRIPTS) ca-emu; do rm -f $(DESTDIR)$(BINDIR)/$$f; done
+	rm -rf $(DESTDIR)$(LIBDIR)/caemu
+	rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
 	for f in $(MAN1); do rm -f $(DESTDIR)$(MANDIR)/man1/$${f#man/}; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/ca.7
 	for f in $(BIN) $(SCRIPTS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/$$f; done

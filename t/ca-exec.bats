@@ -526,9 +526,12 @@ print("one")
 }
 
 @test "a fault after message_stop loses nothing: the response stands" {
-	# A prompt without code streams 7 events, message_stop last.
-	emu_fault '[{"path":"/v1/messages","stream":"reset_after","after":7,"times":1}]'
+	# A prompt without code streams n events, message_stop last: the
+	# reset comes right after it.
 	ca-request -n 'just talk' >req
+	n=$(ca-exec -s <req | jq -s '[.[] | select(.type == "event")] | length')
+	[ "$(ca-exec -s <req | jq -rs '[.[] | select(.type == "event")][-1].event.type')" = message_stop ]
+	emu_fault "[{\"path\":\"/v1/messages\",\"stream\":\"reset_after\",\"after\":$n,\"times\":1}]"
 	run --separate-stderr ca-exec -s <req
 	[ "$status" -eq 0 ]
 	[ "$(tail -1 <<<"$output" | jq -r '.type + " " + .message.stop_reason')" = "response end_turn" ]

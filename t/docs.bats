@@ -56,6 +56,11 @@ check_tool() {
 	done
 }
 
+@test "ca-emu: --help and the man page agree" {
+	[ -f "$CA_ROOT/man/ca-emu.1" ]
+	check_tool ca-emu
+}
+
 @test "every man page is lint-clean" {
 	command -v mandoc >/dev/null || skip "mandoc is not installed"
 	run mandoc -Tlint -W warning "$CA_ROOT"/man/*.1 "$CA_ROOT"/man/ca.7

@@ -93,7 +93,7 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 }
 
 @test "startup: a second instance on 127.0.0.2 writes its port file and exits 0 on SIGTERM" {
-	"$EMU_PY" "$EMU_SCRIPT" --host 127.0.0.2 --port 0 --port-file "$T/p2" 2>"$T/e2" 3>&- &
+	"$EMU_PY" "$EMU_SCRIPT" -D --host 127.0.0.2 --port 0 --port-file "$T/p2" 2>"$T/e2" 3>&- &
 	local pid=$! i rc=0
 	for i in $(seq 100); do
 		[ -s "$T/p2" ] && break
@@ -179,14 +179,17 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 	[ "$STATUS" = 405 ]
 }
 
-@test "messages: no code step echoes the prompt, one text block, no container" {
+@test "messages: no code step: one text block that says what the emulator runs, no container" {
 	post_msg "$(mkreq 'hello there' "")"
 	[ "$STATUS" = 200 ]
 	jq -e '.type == "message" and .role == "assistant" and .model == "claude-opus-5-5"
 		and (.id | startswith("msg_")) and .stop_reason == "end_turn"
 		and .stop_sequence == null and .stop_details == null and .container == null
 		and .diagnostics == null and .usage.service_tier == "standard"
-		and .content == [{type: "text", text: "You said: hello there", citations: null}]' <<<"$BODY"
+		and .content == [{type: "text", text: "No code to run in \"hello there\": the prompt holds no fenced code. This is ca-emu, a local emulator, not a model: it runs only the code written in the prompt, in a fenced block (a line ```python or ```bash, the code, then a line ```).", citations: null}]' <<<"$BODY"
+	# Code, but no tool to run it: the reply says that instead.
+	post_msg "$(mkreq $'```python\nprint(1)\n```' "")"
+	jq -e '.content[0].text | contains("the prompt holds code, but the request has no code execution tool to run it")' <<<"$BODY"
 }
 
 @test "messages: a python step really runs; its output file downloads byte-exact" {
@@ -873,7 +876,7 @@ sys.stdout.write(json.dumps(r))' "$1" >"$T/big"; }
 	[ "$(ss -Hltn "sport = :$(cat "$EMU_DIR/port")" | awk '{print $3}')" -ge 1024 ]
 	command -v strace >/dev/null || skip "strace is not installed"
 	strace -f -qq -e trace=setsockopt,write,sendto -s 4096 -o "$T/trace" \
-		"$EMU_PY" "$EMU_SCRIPT" --port 0 --port-file "$T/p2" 2>/dev/null 3>&- &
+		"$EMU_PY" "$EMU_SCRIPT" -D --port 0 --port-file "$T/p2" 2>/dev/null 3>&- &
 	local pid=$! i
 	for i in $(seq 100); do
 		[ -s "$T/p2" ] && break
@@ -963,7 +966,7 @@ skreq() {
 		and .content[4].content == {type: "web_search_tool_result_error", error_code: "unavailable"}' <<<"$BODY"
 	# Without the tool, the directive is not a step.
 	post_msg "$(mkreq $'```web_search x```' "")"
-	jq -e '.content[0].text | startswith("You said:")' <<<"$BODY"
+	jq -e '.content[0].text | startswith("No code to run in")' <<<"$BODY"
 }
 
 # mcpreq TEXT [TOOLSET-JSON]: a request with one MCP server, "demo".

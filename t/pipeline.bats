@@ -76,8 +76,8 @@ setup() {
 	[ "$(jq -r 'select(.type == "request" and .custom_id == "r2") | .params.messages | length' chat.n)" -eq 3 ]
 	# The uploaded file went with the first turn only.
 	[ "$(jq -r 'select(.type == "request") | [.params.messages[-1].content[] | select(.type == "container_upload")] | length' chat.n | tr '\n' ' ')" = "1 0 " ]
-	[[ "$(cat chat.out)" == *"You said: hello there"* ]]
-	[[ "$(cat chat.out)" == *"You said: and again"* ]]
+	[[ "$(cat chat.out)" == *'No code to run in "hello there"'* ]]
+	[[ "$(cat chat.out)" == *'No code to run in "and again"'* ]]
 	# Resume: a third turn continues the same transcript.
 	echo 'third' | ca-chat -t chat.ndjson -d files >/dev/null 2>&1
 	ids

@@ -563,15 +563,15 @@ Hello from MCP
 
 @test "ca-exec --max-cost stops a run of many requests at the cap" {
 	for i in 1 2 3 4 5 6 7 8; do req -i "q$i" "say $i"; done >r.ndjson
-	# One response here costs about $0.0044 (tokens and a container's
-	# five-minute minimum), so a cap of one cent lets three start.
-	run --separate-stderr ca-exec --max-cost 0.01 <r.ndjson
+	# One response here costs about $0.0058 (tokens and a container's
+	# five-minute minimum), so a cap of 1.5 cents lets three start.
+	run --separate-stderr ca-exec --max-cost 0.015 <r.ndjson
 	[ "$status" -eq 1 ]
 	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | tr '\n' ' ')" = "q1 q2 q3 " ]
 	[ "$(jq -r 'select(.type == "error") | .custom_id + ":" + .error.type' <<<"$output" | tr '\n' ' ')" = \
 		"q4:budget_exceeded q5:budget_exceeded q6:budget_exceeded q7:budget_exceeded q8:budget_exceeded " ]
 	[ "$(emu_log /v1/messages | wc -l)" -eq 3 ]
-	[[ "$stderr" == *"q4: budget_exceeded: not sent: an estimated \$"*"reaches --max-cost \$0.0100"* ]]
+	[[ "$stderr" == *"q4: budget_exceeded: not sent: an estimated \$"*"reaches --max-cost \$0.0150"* ]]
 	# The estimate agrees with ca-render's.
 	spent=$(ca-render --color=never <<<"$output" | grep -o 'estimated cost: \$[0-9.]*' | tail -1)
 	[[ "$stderr" == *"an estimated ${spent#estimated cost: }"* ]]

@@ -15,7 +15,7 @@ emu_launch() {
 	mkdir -p "$_dir"
 	rm -f "$_dir/port"
 	# No stdin, and fd 3 closed: bats waits for whoever holds its fd 3.
-	python3 "$_root/emu/ca-emu.py" --port 0 --port-file "$_dir/port" \
+	python3 "$_root/emu/ca-emu.py" -D --port 0 --port-file "$_dir/port" \
 		--log "$_dir/log.ndjson" --state "$_dir/state" "$@" \
 		</dev/null >"$_dir/stdout" 2>"$_dir/stderr" 3>&- &
 	emu_pid=$!

@@ -177,7 +177,16 @@ class Files:
             raise APIError(404, f"File not found: {fid}")
         return rec
 
+    def replayed(self, fid):
+        """With --replay, a file the transcript fetched, else None."""
+        r = self.emu.replay
+        return r.files.get(fid) if r is not None and self.emu.get_file(fid) is None else None
+
     def h_file_meta(self, fid):
+        f = self.replayed(fid)
+        if f is not None:
+            self.respond(200, f.meta_raw)
+            return
         self.respond_json(200, self.file_or_404(fid).meta())
 
     def h_file_delete(self, fid):
@@ -186,6 +195,13 @@ class Files:
         self.respond_json(200, {"id": fid, "type": "file_deleted"})
 
     def h_file_content(self, fid):
+        f = self.replayed(fid)
+        if f is not None:
+            if f.path is None:
+                raise APIError(404, f"ca-emu --replay: the bytes of {fid} are not here: give "
+                                    "the directory it was fetched to (--replay-files DIR)")
+            self.respond(200, ctype="application/octet-stream", path=f.path)
+            return
         rec = self.file_or_404(fid)
         if rec.expired():
             raise APIError(404, f"File {fid} has expired", code="file_expired")

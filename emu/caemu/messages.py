@@ -67,6 +67,9 @@ class Messages:
 
     def h_messages(self):
         req = self.json_request(MSG_MAX)
+        if self.emu.replay is not None:
+            self.replay_answer(req)
+            return
         tool, uploads = self.validate_request(req)
         self.cache_use = self.emu.prompt_cache(req)
         lat = self.emu.cfg("latency_ms")
@@ -100,6 +103,35 @@ class Messages:
         msg["container"] = self.cont_obj
         msg["usage"] = self.turn_usage(turn, in_tokens, blocks)
         self.respond_json(200, msg)
+
+    def replay_answer(self, req):
+        """--replay: the recorded message, as recorded (request id and
+        all); or, for a stream, the events of it."""
+        a = self.emu.replay.answer(req, self.emu)
+        if a.request_id and isinstance(a.request_id, str):
+            self.rid = a.request_id
+            self.rec["request_id"] = a.request_id
+        if req.get("stream") is not True:
+            self.respond(200, a.raw)
+            return
+        h = self.merged_headers("text/event-stream", {"cache-control": "no-cache",
+                                                      "transfer-encoding": "chunked"})
+        self.send_status(200, h)
+        w = SSEWriter(self, self.fault if self.fault and self.fault.get("stream") else None)
+        m = a.message
+        u = m.get("usage") if isinstance(m.get("usage"), dict) else {}
+        w.begin()
+        start = dict(m, content=[], stop_reason=None, stop_sequence=None, container=None)
+        w.event("message_start", {"type": "message_start", "message": start})
+        for i, b in enumerate(m.get("content") or []):
+            emit_block(w, i, b)
+        w.event("message_delta", {
+            "type": "message_delta",
+            "delta": {"stop_reason": m.get("stop_reason"), "stop_sequence": m.get("stop_sequence"),
+                      "stop_details": m.get("stop_details"), "container": m.get("container")},
+            "usage": u})
+        w.event("message_stop", {"type": "message_stop"})
+        w.end()
 
     def turn_usage(self, turn, in_tokens, blocks):
         server = turn.tool or turn.web

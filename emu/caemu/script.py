@@ -154,7 +154,7 @@ class Turn(Runner):
                 and not self.resumed:
             yield self.thinking_block()
         if not self.steps:
-            yield self.final_text("You said: " + self.prompt[:200])
+            yield self.final_text(self.no_code_text())
             self.stop_reason = "end_turn"
             return
         start, left = 0, self.done_calls
@@ -198,6 +198,17 @@ class Turn(Runner):
         files = ("files: " + ", ".join(names)) if names else "no files"
         yield self.final_text(f"Done: {n} step(s) ran; {files}.")
         self.stop_reason = "end_turn"
+
+    def no_code_text(self):
+        """The reply to a prompt with no step to run: what the emulator is,
+        and how to give it something to run."""
+        code = [st for st in parse_steps(self.prompt) if st["kind"] in CODE_KINDS]
+        why = ("holds code, but the request has no code execution tool to run it"
+               if code and not self.tool else "holds no fenced code")
+        return (f"No code to run in \"{self.prompt[:200]}\": the prompt {why}. "
+                "This is ca-emu, a local emulator, not a model: it runs only the code "
+                "written in the prompt, in a fenced block (a line ```python or ```bash, "
+                "the code, then a line ```).")
 
     def count_call(self, b):
         if b["type"] != "server_tool_use":

@@ -60,14 +60,14 @@ def emit_block(w, idx, block):
     t = block["type"]
     if t == "text":
         w.event("content_block_start", {"type": "content_block_start", "index": idx,
-                                        "content_block": {"type": "text", "text": "", "citations": None}})
+                                        "content_block": dict(block, text="")})
         for piece in split_pieces(block["text"], 24):
             w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
                                             "delta": {"type": "text_delta", "text": piece}})
     elif t == "thinking":
         w.event("content_block_start", {"type": "content_block_start", "index": idx,
-                                        "content_block": {"type": "thinking", "thinking": "",
-                                                          "signature": ""}})
+                                        "content_block": dict(block, thinking="",
+                                                              signature="")})
         if block["thinking"]:
             for piece in split_pieces(block["thinking"], 24):
                 w.event("content_block_delta", {"type": "content_block_delta", "index": idx,

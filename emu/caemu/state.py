@@ -122,6 +122,7 @@ class Emu:
         self.bash = shutil.which("bash") or "/bin/bash"
         self.secret = secrets.token_bytes(32)   # signs thinking blocks
         self.cache = {}                 # prompt-cache prefixes: key -> tokens
+        self.replay = None              # a replay.Replay, with --replay
 
     def default_config(self):
         a = self.args
