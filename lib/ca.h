@@ -178,11 +178,6 @@ struct ca_status {
 void	 ca_status_add(struct ca_status *s, int rc);
 /* Count rec if it is an error record (by its status and error.type). */
 void	 ca_status_rec(struct ca_status *s, const cJSON *rec);
-/*
- * Is an error of this HTTP status (0: none) and type (NULL: none) worth
- * a later try?  The one place that knows 408, 409, 429 and 5xx.
- */
-int	 ca_error_temporary(long status, const char *type);
 /* The exit status the rule gives. */
 int	 ca_status_exit(const struct ca_status *s);
 
@@ -432,10 +427,6 @@ CURLSH	*ca_api_share(void);
 /* The headers every API request carries, plus anthropic-beta if any. */
 struct curl_slist *ca_api_headers(const struct ca_api *api,
 	    const char *betas);
-/* The API's error object from resp, or one made up for a transport error. */
-cJSON	*ca_resp_error(const struct ca_resp *resp);
-/* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */
-void	 ca_resp_errmsg(const struct ca_resp *resp, char *buf, size_t n);
 struct ca_retry;
 /*
  * Perform a prepared easy handle with retries.  rewind(ctx) is called
@@ -447,12 +438,30 @@ int	 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	    int (*rewind)(void *ctx), void *ctx);
 
 /*
- * ca_call.c: one API call.  ca_call performs h with retries (rp, or the
- * default policy when rp is NULL) as ca_perform does, and on failure
- * reports it with ca_call_report unless what is NULL.
+ * ca_fail.c: what a failure means, in one place: what went wrong, is it
+ * temporary, what the error record says, what people are told.  Calls
+ * no libcurl function, so tools without HTTP link it too.
+ *
+ * Is an error of this HTTP status (0: none) and type (NULL: none) worth
+ * a later try?  The one place that knows 408, 409, 429 and 5xx.
  */
-int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
-	    int (*rewind)(void *ctx), void *ctx, const char *what);
+int	 ca_error_temporary(long status, const char *type);
+/* Is this failure temporary (overloaded, rate limited, unreachable)? */
+int	 ca_resp_temporary(const struct ca_resp *resp);
+/* {"type": type, "message": msg}: the error of an error record. */
+cJSON	*ca_errobj(const char *type, const char *msg);
+/* The API's error object from resp, or one made up for a transport error. */
+cJSON	*ca_resp_error(const struct ca_resp *resp);
+/* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */
+void	 ca_resp_errmsg(const struct ca_resp *resp, char *buf, size_t n);
+/*
+ * Finish the error record rec (its type and ids already in it) with
+ * "status" (null for 0), "request_id" (rid; null for NULL or "") and
+ * "error" (err, taken), and tell people: "name: 529 overloaded_error:
+ * ... (request-id ...)".
+ */
+void	 ca_error_rec(cJSON *rec, const char *name, long status,
+	    const char *rid, cJSON *err);
 /*
  * The one report of a failed call: "what: 529 overloaded_error: ...
  * (request-id ...) [error_code]", or "what: redirected (302) to URL;
@@ -462,6 +471,15 @@ int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 void	 ca_call_report(const char *what, const struct ca_resp *resp);
 /* A 2xx answer that is not what the API sends: "what: malformed ...". */
 void	 ca_call_malformed(const char *what, const struct ca_resp *resp);
+
+/*
+ * ca_call.c: one API call.  ca_call performs h with retries (rp, or,
+ * when rp is NULL, the default policy with the api's retries, which
+ * ca_api_easy left in resp) as ca_perform does, and on failure reports
+ * it with ca_call_report unless what is NULL.
+ */
+int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
+	    int (*rewind)(void *ctx), void *ctx, const char *what);
 /*
  * Emit one record {"type": TYPE, TYPE: item} for each item of a list
  * page's "data" array; -1, emitting nothing, if it has none.
@@ -485,8 +503,6 @@ void	 ca_retry_init(struct ca_retry *rp);
  * request rate limit is spent until its reset time (0: no need).
  */
 double	 ca_ratelimit_wait(const struct ca_resp *resp);
-/* Is this failure temporary (overloaded, rate limited, unreachable)? */
-int	 ca_resp_temporary(const struct ca_resp *resp);
 /*
  * After failed attempt n (0-based): the delay before the next (from the
  * server's headers or backoff), charged to the budget, or -1 for none,
@@ -621,8 +637,6 @@ void	 ca_sse_free(struct ca_sse *s);
  * none), or NULL with *bad saying what is wrong with them.
  */
 char	*ca_req_betas(const cJSON *betas, const char **bad);
-/* {"type": type, "message": msg}: the error of an error record. */
-cJSON	*ca_errobj(const char *type, const char *msg);
 /*
  * pause_turn: make params continue the turn: an assistant message with
  * turn (all its content so far) ends messages, replacing the one an

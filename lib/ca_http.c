@@ -274,6 +274,10 @@ ca_resp_result(struct ca_resp *r, CURLcode cc)
 		    "%.3g s", r->idle_ms / 1000.0);
 		return CURLE_OPERATION_TIMEDOUT;
 	}
+	/* libcurl's words for a failure, where it left none of its own. */
+	if (cc != CURLE_OK && r->errbuf[0] == '\0')
+		snprintf(r->errbuf, sizeof(r->errbuf), "%s",
+		    curl_easy_strerror(cc));
 	return cc;
 }
 
@@ -388,66 +392,6 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	else if (strcmp(method, "POST") != 0)
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	return h;
-}
-
-cJSON *
-ca_resp_error(const struct ca_resp *r)
-{
-	cJSON *body, *e, *err;
-	char msg[512];
-
-	if (r->cc != CURLE_OK) {
-		err = cJSON_CreateObject();
-		/* The type says whether trying later may help, as for
-		 * ca_error_temporary: a bad certificate will not mend. */
-		cJSON_AddStringToObject(err, "type",
-		    r->cc == CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
-		    ca_resp_temporary(r) ? "connection_error" :
-		    "transport_error");
-		snprintf(msg, sizeof(msg), "%s",
-		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->cc));
-		cJSON_AddStringToObject(err, "message", msg);
-		return err;
-	}
-	body = ca_jparse(r->body.p, r->body.len);
-	if ((e = ca_jobj(body, "error")) != NULL && ca_jstr(e, "type")) {
-		err = cJSON_Duplicate(e, 1);
-		cJSON_Delete(body);
-		return err;
-	}
-	cJSON_Delete(body);
-	err = cJSON_CreateObject();
-	cJSON_AddStringToObject(err, "type", "http_error");
-	{
-		char *snip = ca_sanitize(r->body.p, 200);
-
-		snprintf(msg, sizeof(msg), "HTTP %ld%s%s", r->status,
-		    *snip ? ": " : "", snip);
-		free(snip);
-	}
-	cJSON_AddStringToObject(err, "message", msg);
-	return err;
-}
-
-void
-ca_resp_errmsg(const struct ca_resp *r, char *buf, size_t n)
-{
-	cJSON *e = ca_resp_error(r);
-	char *type = ca_sanitize(ca_jstr(e, "type"), 64);
-	char *msg = ca_sanitize(ca_jstr(e, "message"), 300);
-	char *rid = ca_sanitize(r->request_id, 100);
-
-	if (r->cc != CURLE_OK || r->status == 0)
-		snprintf(buf, n, "%s: %s", type, msg);
-	else if (*rid)
-		snprintf(buf, n, "%ld %s: %s (request-id %s)", r->status, type,
-		    msg, rid);
-	else
-		snprintf(buf, n, "%ld %s: %s", r->status, type, msg);
-	free(type);
-	free(msg);
-	free(rid);
-	cJSON_Delete(e);
 }
 
 int
