@@ -41,6 +41,8 @@
 #define CA_LINE_MAX	((size_t)64 << 20)	/* one input record */
 #define CA_BODY_MAX	((size_t)256 << 20)	/* one JSON response body */
 #define CA_FILE_MAX	((long long)500 << 20)	/* the Files API's limit */
+#define CA_PAGE_MAX	((size_t)64 << 20)	/* one page of a list */
+#define CA_PAGES_MAX	100000			/* a list that never ends */
 
 /* ca_err.c: diagnostics on stderr, prefixed with the program name. */
 extern const char *ca_prog;
@@ -112,6 +114,7 @@ int	 ca_strset_add(struct ca_strset *s, const char *str); /* 1: was in */
 void	 ca_strset_free(struct ca_strset *s);
 
 /* ca_rec.c: NDJSON records in and out. */
+struct ca_reader;
 struct ca_rec {
 	const char	*raw;	/* the line as read, without its '\n' */
 	size_t		 len;
@@ -120,9 +123,18 @@ struct ca_rec {
 				 * NULL for a type the reader was told the
 				 * caller does not own */
 	const char	*type;	/* json's "type", never NULL for a good record */
+	const struct ca_reader *from;	/* the reader, for ca_reader_warn */
 };
-struct ca_reader;
+/* Standard input's name in messages, as every tool gives it. */
+#define CA_STDIN	"<stdin>"
+/* name: the input's name in messages (CA_STDIN for standard input). */
 struct ca_reader *ca_reader_new(FILE *fp, const char *name);
+/*
+ * The one way to report a bad input line: "prog: NAME:LINENO: msg",
+ * NAME the reader's; a lineno of 0 leaves ":LINENO" out.
+ */
+void	 ca_reader_warn(const struct ca_reader *r, long lineno,
+	    const char *fmt, ...) CA_PRINTF(3, 4);
 /*
  * Parse only records of these types (a NULL-terminated list, kept, not
  * copied); the others are still checked to be valid JSON objects with a
@@ -358,9 +370,9 @@ double	 ca_now(void);
 int	 ca_sleep_ms(long ms);
 
 /*
- * ca_http.c: the API endpoint, authentication and one transfer; the
- * only file that calls libcurl, so the only one a tool without HTTP
- * must not link (see the Makefile).
+ * ca_http.c: the API endpoint, authentication and one transfer; with
+ * ca_call.c, which builds on it, the only files that call libcurl, so
+ * the ones a tool without HTTP must not link (see the Makefile).
  */
 struct ca_api {
 	char	*base;		/* no trailing slash */
@@ -370,6 +382,13 @@ struct ca_api {
 	long	 timeout_ms;	/* per attempt; 0 none */
 	long	 idle_ms;	/* abort when no byte arrives for this long */
 	int	 plain;		/* plain http (to loopback only) */
+	int	 retries;	/* ca_call's default policy: retries after the
+				 * first attempt; ca_api_init sets the default */
+	int	 reuse;		/* share connections, TLS sessions and DNS
+				 * answers between the handles ca_api_easy
+				 * makes (not for handles in a multi handle) */
+	CURLSH	*share;		/* made by the first ca_api_easy with reuse;
+				 * ca_api_free frees it */
 };
 /*
  * Read ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN and
@@ -378,6 +397,7 @@ struct ca_api {
  * why and returns CA_EX_USAGE, else 0.
  */
 int	 ca_api_init(struct ca_api *api);
+/* Frees the share too: call it before curl_global_cleanup(). */
 void	 ca_api_free(struct ca_api *api);
 
 /*
@@ -403,6 +423,7 @@ struct ca_resp {
 	char		 rl_reset[64];
 	long long	 content_length;	/* -1 unknown */
 	long		 idle_ms;	/* the idle limit in force */
+	int		 retries;	/* the api's, for ca_call */
 	long long	 idle_bytes;	/* bytes moved when last checked */
 	double		 idle_since;	/* when they last moved */
 	int		 idled;		/* aborted for silence */
@@ -412,10 +433,11 @@ void	 ca_resp_reset(struct ca_resp *r);
 /*
  * A new easy handle for METHOD BASE+PATH with auth, anthropic-version,
  * the extra headers (not copied: keep them until the transfer is done),
- * no redirects, the protocol and timeout policy, and the response's
- * headers and body captured into resp.
+ * no redirects, the protocol and timeout policy, the share (reuse), and
+ * the response's headers and body captured into resp, which keeps the
+ * api's retries and idle limit through ca_resp_reset.
  */
-CURL	*ca_api_easy(const struct ca_api *api, const char *method,
+CURL	*ca_api_easy(struct ca_api *api, const char *method,
 	    const char *path, struct curl_slist *hdrs, struct ca_resp *resp);
 /* A transfer's outcome, with an idle abort reported as a timeout. */
 CURLcode ca_resp_result(struct ca_resp *resp, CURLcode cc);
@@ -485,6 +507,23 @@ int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
  * page's "data" array; -1, emitting nothing, if it has none.
  */
 int	 ca_emit_page(const cJSON *page, const char *type);
+/* One item of a list: 0 goes on, anything else stops the list. */
+typedef int (*ca_item_fn)(void *ctx, const cJSON *item);
+/*
+ * Every item of a cursor-paged list: GET path (with its query, without
+ * a cursor), then each next page by the cursor the page gives
+ * (next_page, sent as page=; or has_more with last_id, sent as
+ * after_id=), to the last.  Each item goes to fn(ctx, item), or, with
+ * fn NULL, out as a record of type (ca_emit_page).  A page is at most
+ * CA_PAGE_MAX bytes, a list at most CA_PAGES_MAX pages; a cursor seen
+ * before (a loop, however long) or has_more without a cursor stops it
+ * as a failure.  Failures are reported prefixed with what (fit for a
+ * terminal).  Returns 0, what fn stopped with, or the exit status of
+ * the failure (CA_EX_FAIL or CA_EX_TEMPFAIL).
+ */
+int	 ca_list(struct ca_api *api, struct curl_slist *hdrs,
+	    const char *path, const char *type, ca_item_fn fn, void *ctx,
+	    const char *what);
 
 /* ca_retry.c: the official SDKs' retry policy (no libcurl calls). */
 struct ca_retry {

@@ -77,6 +77,7 @@ ca_api_init(struct ca_api *api)
 	const char *base = getenv("ANTHROPIC_BASE_URL");
 	const char *key = getenv("ANTHROPIC_API_KEY");
 	const char *tok = getenv("ANTHROPIC_AUTH_TOKEN");
+	struct ca_retry dflt;
 	size_t n;
 
 	const char *ver = getenv("CA_API_VERSION");
@@ -88,6 +89,8 @@ ca_api_init(struct ca_api *api)
 		ca_warn("CA_API_VERSION holds a control character");
 		return CA_EX_USAGE;
 	}
+	ca_retry_init(&dflt);
+	api->retries = dflt.max;
 	api->connect_ms = CA_CONNECT_MS;
 	api->timeout_ms = CA_TIMEOUT_MS;
 	if (base == NULL || *base == '\0')
@@ -153,6 +156,9 @@ ca_api_free(struct ca_api *api)
 	free(api->auth);
 	free(api->base);
 	api->auth = api->base = NULL;
+	if (api->share != NULL)
+		curl_share_cleanup(api->share);
+	api->share = NULL;
 }
 
 void
@@ -160,11 +166,13 @@ ca_resp_reset(struct ca_resp *r)
 {
 	struct ca_buf b = r->body;
 	long idle = r->idle_ms;
+	int retries = r->retries;
 
 	ca_buf_reset(&b);
 	memset(r, 0, sizeof(*r));
 	r->body = b;
 	r->idle_ms = idle;
+	r->retries = retries;
 	r->content_length = -1;
 }
 
@@ -339,7 +347,7 @@ ca_api_headers(const struct ca_api *api, const char *betas)
 }
 
 CURL *
-ca_api_easy(const struct ca_api *api, const char *method, const char *path,
+ca_api_easy(struct ca_api *api, const char *method, const char *path,
     struct curl_slist *hdrs, struct ca_resp *resp)
 {
 	CURL *h;
@@ -387,6 +395,13 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, resp);
+	resp->retries = api->retries;
+	/* Made with the first transfer, so a run that sends nothing does
+	 * not pay for it. */
+	if (api->reuse && api->share == NULL)
+		api->share = ca_api_share();
+	if (api->share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, api->share);
 	if (strcmp(method, "GET") == 0)
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	else if (strcmp(method, "POST") != 0)

@@ -369,6 +369,18 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	[ "$(emu_log /v1/messages/batches | jq -r 'select(.query.after_id) | .method' | wc -l)" -ge 1 ]
 }
 
+@test "--list stops a server that repeats its cursor" {
+	emu_fault '[{"method": "GET", "path": "/v1/messages/batches", "status": 200, "times": -1,
+		"body": {"data": [{"id": "msgbatch_r", "type": "message_batch"}],
+			"has_more": true, "first_id": "msgbatch_r", "last_id": "msgbatch_r"}}]'
+	run --separate-stderr ca-batch --list
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-batch: list: the server repeats the cursor; stopping" ]
+	[ "$(jq -r .batch.id <<<"$output" | tr '\n' ' ')" = "msgbatch_r msgbatch_r " ]
+	# The first page, then the one its cursor names; not a third.
+	[ "$(emu_log /v1/messages/batches | jq -r 'select(.method == "GET") | .query.after_id[0] // "-"' | tr '\n' ' ')" = "- msgbatch_r " ]
+}
+
 @test "a results_url on another origin is not used: the key stays home" {
 	other="$BATS_TEST_TMPDIR/other"
 	mkdir -p "$other"

@@ -89,11 +89,11 @@ refused_line2() {
 	{ echo a.txt; head -c 5000 /dev/zero | tr '\0' y; echo; echo c.txt; } >paths
 	run --separate-stderr ca-upload -n <paths
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "ca-upload: standard input:2: a path longer than 4096 bytes, skipped" ]
+	[ "$stderr" = "ca-upload: <stdin>:2: a path longer than 4096 bytes, skipped" ]
 	[ "$(jq -r .path <<<"$output")" = $'a.txt\nc.txt' ]
 	run --separate-stderr bash -c 'cat paths | ca-upload -n'
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "ca-upload: standard input:2: a path longer than 4096 bytes, skipped" ]
+	[ "$stderr" = "ca-upload: <stdin>:2: a path longer than 4096 bytes, skipped" ]
 	[ "$(jq -r .path <<<"$output")" = $'a.txt\nc.txt' ]
 }
 

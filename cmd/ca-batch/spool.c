@@ -418,32 +418,6 @@ bat_set(struct bat *b, const char *p, size_t n)
 
 /* HTTP ------------------------------------------------------------------- */
 
-CURL *
-easy(const char *method, const char *path, struct curl_slist *hdrs,
-    struct ca_resp *resp)
-{
-	CURL *h = ca_api_easy(&g.api, method, path, hdrs, resp);
-
-	curl_easy_setopt(h, CURLOPT_SHARE, g.share);
-	return h;
-}
-
-/* Perform with -r's retries; on failure say why, naming what. */
-int
-perform(CURL *h, struct ca_resp *resp, int (*rw)(void *), void *ctx,
-    const char *what)
-{
-	struct ca_retry rp;
-	char *w = ca_sanitize(what, 100);
-	int rc;
-
-	ca_retry_init(&rp);
-	rp.max = g.retries;
-	rc = ca_call(h, resp, &rp, rw, ctx, w);
-	free(w);
-	return rc;
-}
-
 char *
 bat_path(const char *id, const char *tail)
 {
