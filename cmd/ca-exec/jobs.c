@@ -192,9 +192,9 @@ stream_done(struct job *j)
 			    curl_easy_strerror(j->resp.cc));
 		got_message(j, ca_msg_take(j->msg), NULL);
 	} else if (j->resp.cc != CURLE_OK) {
+		/* ca_resp_result left libcurl's words in errbuf. */
 		snprintf(m, sizeof(m), "stream interrupted: %s",
-		    j->resp.errbuf[0] ? j->resp.errbuf :
-		    curl_easy_strerror(j->resp.cc));
+		    j->resp.errbuf);
 		job_fail(j, j->resp.status, ca_errobj(j->resp.cc ==
 		    CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
 		    "connection_error", m), 1);
