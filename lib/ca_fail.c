@@ -97,21 +97,25 @@ ca_resp_error(const struct ca_resp *r)
 	return ca_errobj("http_error", msg);
 }
 
-/* "529 overloaded_error: Overloaded (request-id req_x)": status 0 none. */
+/*
+ * "529 overloaded_error: Overloaded (request-id req_x)", without the
+ * status when it is 0 and without the request-id when rid is NULL or "".
+ */
 static void
 errmsg(char *buf, size_t n, long status, const cJSON *err, const char *rid)
 {
 	char *type = ca_sanitize(ca_jstr(err, "type"), 64);
 	char *msg = ca_sanitize(ca_jstr(err, "message"), 300);
 	char *srid = ca_sanitize(rid != NULL ? rid : "", 100);
+	char st[24] = "";
 
-	if (status <= 0)
-		snprintf(buf, n, "%s: %s", type, msg);
-	else if (*srid)
-		snprintf(buf, n, "%ld %s: %s (request-id %s)", status, type,
-		    msg, srid);
+	if (status > 0)
+		snprintf(st, sizeof(st), "%ld ", status);
+	if (*srid)
+		snprintf(buf, n, "%s%s: %s (request-id %s)", st, type, msg,
+		    srid);
 	else
-		snprintf(buf, n, "%ld %s: %s", status, type, msg);
+		snprintf(buf, n, "%s%s: %s", st, type, msg);
 	free(type);
 	free(msg);
 	free(srid);
@@ -122,7 +126,11 @@ ca_resp_errmsg(const struct ca_resp *r, char *buf, size_t n)
 {
 	cJSON *e = ca_resp_error(r);
 
-	errmsg(buf, n, r->cc != CURLE_OK ? 0 : r->status, e, r->request_id);
+	/* A request-id only with a status: what answered it is known. */
+	if (r->cc != CURLE_OK || r->status == 0)
+		errmsg(buf, n, 0, e, NULL);
+	else
+		errmsg(buf, n, r->status, e, r->request_id);
 	cJSON_Delete(e);
 }
 

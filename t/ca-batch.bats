@@ -169,7 +169,8 @@ ca-emu-batch: expired'
 		  {"id":"can","r":"canceled","t":"batch_canceled","s":null},
 		  {"id":"exp","r":"expired","t":"batch_expired","s":null}]'
 	[[ "$(jq -r 'select(.custom_id == "perm" and .type == "error") | .request_id' out)" == req_* ]]
-	[[ $stderr == *"perm: invalid_request_error"* ]]
+	# Told with the request-id of the request that failed in the batch.
+	[[ $stderr == *"perm: invalid_request_error: "*"(request-id req_"* ]]
 	# Without the permanent failure, only temporary ones: 75.
 	grep -v '"perm"' in >in2
 	run ca-batch --poll 0.1 <in2
