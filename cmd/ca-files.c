@@ -23,26 +23,6 @@ struct files {
 /* The tool's state, filled by parse_opts(); its functions take &g. */
 static struct files g = { .limit = 100 };
 
-/*
- * One request with retries.  Returns 0 and the body in resp, or the
- * status to exit with after reporting why (prefixed with what).
- */
-static int
-request(struct files *f, const char *method, const char *path,
-    struct ca_resp *resp, const char *what)
-{
-	char *w = ca_sanitize(what, 100);
-	CURL *h;
-	int rc;
-
-	h = ca_api_easy(&f->api, method, path, f->hdrs, resp);
-	if ((rc = ca_call(h, resp, NULL, NULL, NULL, w)) != 0)
-		ca_status_add(&f->st, rc);
-	curl_easy_cleanup(h);
-	free(w);
-	return rc;
-}
-
 static int
 list(struct files *f)
 {
@@ -59,8 +39,10 @@ static void
 delete(struct files *f, const char *id, const cJSON *path)
 {
 	struct ca_resp resp;
-	char *esc, *p;
+	char *esc, *p, *w;
 	cJSON *rec;
+	CURL *h;
+	int rc;
 
 	if ((esc = ca_path_escape(id)) == NULL) {
 		p = ca_sanitize(id, 100);
@@ -75,7 +57,13 @@ delete(struct files *f, const char *id, const cJSON *path)
 	resp.body.max = CA_PAGE_MAX;
 	ca_resp_reset(&resp);
 	ca_note("DELETE %s", p);
-	if (request(f, "DELETE", p, &resp, id) == 0) {
+	h = ca_api_easy(&f->api, "DELETE", p, f->hdrs, &resp);
+	w = ca_sanitize(id, 100);
+	rc = ca_call(h, &resp, NULL, NULL, NULL, w);
+	curl_easy_cleanup(h);
+	free(w);
+	ca_status_add(&f->st, rc);
+	if (rc == 0) {
 		rec = cJSON_CreateObject();
 		cJSON_AddStringToObject(rec, "type", "deleted");
 		cJSON_AddStringToObject(rec, "id", id);
