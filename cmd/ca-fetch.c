@@ -29,7 +29,6 @@
 
 struct fetch {
 	struct ca_api	 api;
-	CURLSH		*share;		/* one connection for all requests */
 	struct curl_slist *hdrs;	/* metadata requests */
 	struct curl_slist *chdrs;	/* content requests */
 	const char	*dir;		/* as the user named it */
@@ -264,20 +263,6 @@ sink_rewind(void *ctx)
 	return 0;
 }
 
-static CURL *
-new_easy(struct fetch *f, const char *path, struct curl_slist *hdrs,
-    struct ca_resp *resp)
-{
-	CURL *h = ca_api_easy(&f->api, "GET", path, hdrs, resp);
-
-	/* Set up on the first transfer: pass-through alone needs none. */
-	if (f->share == NULL)
-		f->share = ca_api_share();
-	if (f->share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, f->share);
-	return h;
-}
-
 /* Report a failed call on file id as "ID: WHAT: why". */
 static void
 report(const char *id, const char *what, const struct ca_resp *resp)
@@ -306,7 +291,7 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	ca_resp_reset(&resp);
 	path = ca_xmalloc(strlen(esc) + 16);
 	sprintf(path, "/v1/files/%s", esc);
-	h = new_easy(f, path, f->hdrs, &resp);
+	h = ca_api_easy(&f->api, "GET", path, f->hdrs, &resp);
 	if ((rc = ca_call(h, &resp, NULL, NULL, NULL, NULL)) != 0) {
 		report(id, "metadata", &resp);
 		ca_status_add(&f->st, rc);
@@ -501,7 +486,7 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	}
 	path = ca_xmalloc(strlen(esc) + 24);
 	sprintf(path, "/v1/files/%s/content", esc);
-	s->h = h = new_easy(f, path, f->chdrs, &resp);
+	s->h = h = ca_api_easy(&f->api, "GET", path, f->chdrs, &resp);
 	/* Big files take long: only a stalled transfer is cut off. */
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -676,7 +661,7 @@ static int
 run_records(struct fetch *f)
 {
 	static const char *const own[] = { "response", NULL };
-	struct ca_reader *r = ca_reader_new(stdin, "stdin");
+	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
 	struct collect c;
 	struct ca_rec rec;
 	const char *cid;
@@ -701,9 +686,9 @@ run_records(struct fetch *f)
 		if (ca_jnulkey(ca_jobj(rec.json, "message"), "file_id") ||
 		    ca_jnulstr(cJSON_GetObjectItemCaseSensitive(rec.json,
 		    "custom_id"))) {
-			ca_warn("stdin:%ld: response record with a file_id or "
-			    "custom_id that holds a NUL (\\u0000), refused",
-			    rec.lineno);
+			ca_reader_warn(r, rec.lineno, "response record with a "
+			    "file_id or custom_id that holds a NUL (\\u0000), "
+			    "refused");
 			bad = 1;
 			continue;
 		}
@@ -779,6 +764,7 @@ setup(struct fetch *f)
 	/* The metadata GET too: a server that never answers must not
 	 * hold us for the whole request timeout. */
 	f->api.idle_ms = f->idle_ms;
+	f->api.reuse = 1;	/* one connection for all requests */
 	f->hdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = ca_api_headers(&f->api, NULL);
 	f->chdrs = curl_slist_append(f->chdrs, "Accept: application/binary");
@@ -819,8 +805,6 @@ cleanup(struct fetch *f)
 	ca_strset_free(&f->names);
 	curl_slist_free_all(f->hdrs);
 	curl_slist_free_all(f->chdrs);
-	if (f->share != NULL)
-		curl_share_cleanup(f->share);
 	if (f->dirfd != -1)
 		close(f->dirfd);
 	ca_api_free(&f->api);

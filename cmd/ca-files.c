@@ -9,12 +9,8 @@
 
 #include "ca.h"
 
-#define PAGE_MAX	((size_t)64 << 20)	/* one page of metadata */
-#define PAGES_MAX	100000			/* a server that never ends */
-
 struct files {
 	struct ca_api	 api;
-	CURLSH		*share;
 	struct curl_slist *hdrs;
 	const char	*betas;		/* anthropic-beta, or NULL */
 	long		 limit;
@@ -27,109 +23,14 @@ struct files {
 /* The tool's state, filled by parse_opts(); its functions take &g. */
 static struct files g = { .limit = 100 };
 
-/*
- * One request with retries.  Returns 0 and the body in resp, or the
- * status to exit with after reporting why (prefixed with what).
- */
-static int
-request(struct files *f, const char *method, const char *path,
-    struct ca_resp *resp, const char *what)
-{
-	char *w = ca_sanitize(what, 100);
-	CURL *h;
-	int rc;
-
-	h = ca_api_easy(&f->api, method, path, f->hdrs, resp);
-	if (f->share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, f->share);
-	if ((rc = ca_call(h, resp, NULL, NULL, NULL, w)) != 0)
-		ca_status_add(&f->st, rc);
-	curl_easy_cleanup(h);
-	free(w);
-	return rc;
-}
-
-/*
- * The cursor for the next page, whichever shape the page has: the GA
- * {data, next_page} or the beta {data, has_more, first_id, last_id}.
- * Sets *key to the query parameter to send it as.  NULL at the end.
- */
-static const char *
-next_cursor(const cJSON *page, const char **key)
-{
-	const cJSON *np = cJSON_GetObjectItemCaseSensitive(page, "next_page");
-	const cJSON *more = cJSON_GetObjectItemCaseSensitive(page, "has_more");
-
-	if (cJSON_IsString(np) && *np->valuestring != '\0') {
-		*key = "page";
-		return np->valuestring;
-	}
-	if (np == NULL && cJSON_IsTrue(more)) {
-		*key = "after_id";
-		return ca_jstr(page, "last_id");
-	}
-	return NULL;
-}
-
 static int
 list(struct files *f)
 {
-	struct ca_resp resp;
-	struct ca_strset cursors = { { NULL, 0, 0 } };
-	char *cursor = NULL, *path;
-	const char *key = NULL, *next;
-	cJSON *page;
-	int rc = 0, n;
+	char path[48];
 
-	memset(&resp, 0, sizeof(resp));
-	resp.body.max = PAGE_MAX;
-	for (n = 0; n < PAGES_MAX; n++) {
-		ca_resp_reset(&resp);
-		if (cursor == NULL) {
-			path = ca_xmalloc(48);
-			snprintf(path, 48, "/v1/files?limit=%ld", f->limit);
-		} else {
-			char *e = curl_easy_escape(NULL, cursor, 0);
-
-			path = ca_xmalloc(strlen(e) + 64);
-			snprintf(path, strlen(e) + 64, "/v1/files?limit=%ld&%s=%s",
-			    f->limit, key, e);
-			curl_free(e);
-		}
-		ca_note("GET %s", path);
-		rc = request(f, "GET", path, &resp, "list");
-		free(path);
-		if (rc != 0)
-			break;
-		page = ca_jparse(resp.body.p, resp.body.len);
-		if (ca_emit_page(page, "file") == -1) {
-			ca_call_malformed("list", &resp);
-			cJSON_Delete(page);
-			ca_status_add(&f->st, CA_EX_FAIL);
-			break;
-		}
-		next = next_cursor(page, &key);
-		if (next == NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		    page, "has_more")) && cJSON_GetObjectItemCaseSensitive(page,
-		    "next_page") == NULL) {
-			ca_warn("list: has_more without a last_id; stopping");
-			ca_status_add(&f->st, CA_EX_FAIL);
-		}
-		/* A cursor seen before means a loop, however long. */
-		if (next != NULL && ca_strset_add(&cursors, next)) {
-			ca_warn("list: the server repeats the cursor; stopping");
-			ca_status_add(&f->st, CA_EX_FAIL);
-			next = NULL;
-		}
-		free(cursor);
-		cursor = next != NULL ? ca_xstrdup(next) : NULL;
-		cJSON_Delete(page);
-		if (cursor == NULL)
-			break;
-	}
-	free(cursor);
-	ca_strset_free(&cursors);
-	ca_buf_free(&resp.body);
+	snprintf(path, sizeof(path), "/v1/files?limit=%ld", f->limit);
+	ca_status_add(&f->st, ca_list(&f->api, f->hdrs, path, "file", NULL,
+	    NULL, "list"));
 	return 0;
 }
 
@@ -138,8 +39,10 @@ static void
 delete(struct files *f, const char *id, const cJSON *path)
 {
 	struct ca_resp resp;
-	char *esc, *p;
+	char *esc, *p, *w;
 	cJSON *rec;
+	CURL *h;
+	int rc;
 
 	if ((esc = ca_path_escape(id)) == NULL) {
 		p = ca_sanitize(id, 100);
@@ -151,10 +54,16 @@ delete(struct files *f, const char *id, const cJSON *path)
 	p = ca_xmalloc(strlen(esc) + 16);
 	sprintf(p, "/v1/files/%s", esc);
 	memset(&resp, 0, sizeof(resp));
-	resp.body.max = PAGE_MAX;
+	resp.body.max = CA_PAGE_MAX;
 	ca_resp_reset(&resp);
 	ca_note("DELETE %s", p);
-	if (request(f, "DELETE", p, &resp, id) == 0) {
+	h = ca_api_easy(&f->api, "DELETE", p, f->hdrs, &resp);
+	w = ca_sanitize(id, 100);
+	rc = ca_call(h, &resp, NULL, NULL, NULL, w);
+	curl_easy_cleanup(h);
+	free(w);
+	ca_status_add(&f->st, rc);
+	if (rc == 0) {
 		rec = cJSON_CreateObject();
 		cJSON_AddStringToObject(rec, "type", "deleted");
 		cJSON_AddStringToObject(rec, "id", id);
@@ -178,7 +87,7 @@ delete(struct files *f, const char *id, const cJSON *path)
 static int
 delete_records(struct files *f)
 {
-	struct ca_reader *r = ca_reader_new(stdin, "stdin");
+	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
 	struct ca_rec rec;
 	struct ca_status up = { 0, 0 };
 	cJSON *todo = cJSON_CreateArray(), *e;
@@ -197,14 +106,14 @@ delete_records(struct files *f)
 			continue;
 		/* A prefix of the id could name another file. */
 		if (ca_jnulkey(ca_jobj(rec.json, "file"), "id")) {
-			ca_warn("stdin:%ld: %s record whose file.id holds a "
-			    "NUL (\\u0000), refused", rec.lineno, rec.type);
+			ca_reader_warn(r, rec.lineno, "%s record whose file.id "
+			    "holds a NUL (\\u0000), refused", rec.type);
 			ca_status_add(&f->st, CA_EX_FAIL);
 			continue;
 		}
 		if ((id = ca_jstr(ca_jobj(rec.json, "file"), "id")) == NULL) {
-			ca_warn("stdin:%ld: %s record without file.id, skipped",
-			    rec.lineno, rec.type);
+			ca_reader_warn(r, rec.lineno, "%s record without "
+			    "file.id, skipped", rec.type);
 			ca_status_add(&f->st, CA_EX_FAIL);
 			continue;
 		}
@@ -277,7 +186,7 @@ setup(struct files *f)
 
 	if ((rc = ca_api_init(&f->api)) != 0)
 		return rc;
-	f->share = ca_api_share();	/* libcurl's setup too */
+	f->api.reuse = 1;
 	f->hdrs = ca_api_headers(&f->api, f->betas);
 	return 0;
 }
@@ -287,8 +196,6 @@ cleanup(struct files *f)
 {
 	ca_strset_free(&f->seen);
 	curl_slist_free_all(f->hdrs);
-	if (f->share != NULL)
-		curl_share_cleanup(f->share);
 	ca_api_free(&f->api);
 	curl_global_cleanup();
 }

@@ -41,7 +41,6 @@ static struct {
 	long		 expires;	/* 0: not sent */
 	struct ca_upcache cache;
 	struct ca_api	 api;
-	CURLSH		*share;
 } g;
 
 static void CA_NORETURN
@@ -395,20 +394,6 @@ add_field(curl_mime *mime, const char *name, const char *value)
 	curl_mime_data(part, value, CURL_ZERO_TERMINATED);
 }
 
-/*
- * One connection for all the files, not one each; set up with the first
- * transfer, as libcurl itself is, so a run that sends nothing (all
- * refused, say) does not pay for it.
- */
-static void
-share_with(CURL *h)
-{
-	if (g.share == NULL)
-		g.share = ca_api_share();
-	if (g.share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, g.share);
-}
-
 /* A 2xx body that is a FileMetadata, or NULL. */
 static cJSON *
 metadata(const struct ca_resp *resp)
@@ -541,7 +526,7 @@ upload(const char *spath, int fd, long long size, const char *name,
 	}
 	hdrs = ca_api_headers(&api, NULL);
 	h = ca_api_easy(&api, "POST", "/v1/files", hdrs, &resp);
-	share_with(h);
+	g.api.share = api.share;	/* made for the copy, kept for all */
 	mime = curl_mime_init(h);
 	part = curl_mime_addpart(mime);
 	curl_mime_name(part, "file");
@@ -624,7 +609,6 @@ lookup(const char *spath, const char *id, cJSON **meta)
 	hdrs = ca_api_headers(&g.api, NULL);
 	h = ca_api_easy(&g.api, "GET", url, hdrs, &resp);
 	free(url);
-	share_with(h);
 	/* Reported here: a 404 only means uploading again. */
 	st = ca_call(h, &resp, NULL, NULL, NULL, NULL);
 	if (st == 0 && (*meta = metadata(&resp)) == NULL)
@@ -888,6 +872,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (ca_api_init(&g.api) != 0)
 		return CA_EX_USAGE;
+	/* One connection for all the files, not one each. */
+	g.api.reuse = 1;
 	if (!g.nocache && (g.cache.dir = ca_cache_dir("files")) == NULL)
 		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
 
@@ -899,21 +885,19 @@ main(int argc, char *argv[])
 		    sizeof(buf))) != 0) {
 			lineno++;
 			if (r == -1) {
-				ca_warn("standard input:%ld: a path longer "
-				    "than %d bytes, skipped", lineno, PATH_MAX);
+				ca_warn(CA_STDIN ":%ld: a path longer than "
+				    "%d bytes, skipped", lineno, PATH_MAX);
 				ca_status_add(&st, CA_EX_FAIL);
 			} else if (buf[0] != '\0')
 				ca_status_add(&st, do_path(buf));
 		}
 	if (argc == 0 && ferror(stdin)) {
-		ca_warn("standard input: read error");
+		ca_warn(CA_STDIN ": read error");
 		ca_status_add(&st, CA_EX_FAIL);
 	}
 
-	if (g.share != NULL)
-		curl_share_cleanup(g.share);
-	curl_global_cleanup();
 	ca_api_free(&g.api);
+	curl_global_cleanup();
 	free(g.cache.dir);
 	return ca_finish(ca_status_exit(&st));
 }

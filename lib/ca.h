@@ -41,6 +41,8 @@
 #define CA_LINE_MAX	((size_t)64 << 20)	/* one input record */
 #define CA_BODY_MAX	((size_t)256 << 20)	/* one JSON response body */
 #define CA_FILE_MAX	((long long)500 << 20)	/* the Files API's limit */
+#define CA_PAGE_MAX	((size_t)64 << 20)	/* one page of a list */
+#define CA_PAGES_MAX	100000			/* a list that never ends */
 
 /* ca_err.c: diagnostics on stderr, prefixed with the program name. */
 extern const char *ca_prog;
@@ -112,6 +114,7 @@ int	 ca_strset_add(struct ca_strset *s, const char *str); /* 1: was in */
 void	 ca_strset_free(struct ca_strset *s);
 
 /* ca_rec.c: NDJSON records in and out. */
+struct ca_reader;
 struct ca_rec {
 	const char	*raw;	/* the line as read, without its '\n' */
 	size_t		 len;
@@ -120,9 +123,18 @@ struct ca_rec {
 				 * NULL for a type the reader was told the
 				 * caller does not own */
 	const char	*type;	/* json's "type", never NULL for a good record */
+	const struct ca_reader *from;	/* the reader, for ca_reader_warn */
 };
-struct ca_reader;
+/* Standard input's name in messages, as every tool gives it. */
+#define CA_STDIN	"<stdin>"
+/* name: the input's name in messages (CA_STDIN for standard input). */
 struct ca_reader *ca_reader_new(FILE *fp, const char *name);
+/*
+ * The one way to report a bad input line: "prog: NAME:LINENO: msg",
+ * NAME the reader's; a lineno of 0 leaves ":LINENO" out.
+ */
+void	 ca_reader_warn(const struct ca_reader *r, long lineno,
+	    const char *fmt, ...) CA_PRINTF(3, 4);
 /*
  * Parse only records of these types (a NULL-terminated list, kept, not
  * copied); the others are still checked to be valid JSON objects with a
@@ -178,11 +190,6 @@ struct ca_status {
 void	 ca_status_add(struct ca_status *s, int rc);
 /* Count rec if it is an error record (by its status and error.type). */
 void	 ca_status_rec(struct ca_status *s, const cJSON *rec);
-/*
- * Is an error of this HTTP status (0: none) and type (NULL: none) worth
- * a later try?  The one place that knows 408, 409, 429 and 5xx.
- */
-int	 ca_error_temporary(long status, const char *type);
 /* The exit status the rule gives. */
 int	 ca_status_exit(const struct ca_status *s);
 
@@ -364,9 +371,9 @@ double	 ca_now(void);
 int	 ca_sleep_ms(long ms);
 
 /*
- * ca_http.c: the API endpoint, authentication and one transfer; the
- * only file that calls libcurl, so the only one a tool without HTTP
- * must not link (see the Makefile).
+ * ca_http.c: the API endpoint, authentication and one transfer; with
+ * ca_call.c, which builds on it, the only files that call libcurl, so
+ * the ones a tool without HTTP must not link (see the Makefile).
  */
 struct ca_api {
 	char	*base;		/* no trailing slash */
@@ -376,6 +383,13 @@ struct ca_api {
 	long	 timeout_ms;	/* per attempt; 0 none */
 	long	 idle_ms;	/* abort when no byte arrives for this long */
 	int	 plain;		/* plain http (to loopback only) */
+	int	 retries;	/* ca_call's default policy: retries after the
+				 * first attempt; ca_api_init sets the default */
+	int	 reuse;		/* share connections, TLS sessions and DNS
+				 * answers between the handles ca_api_easy
+				 * makes (not for handles in a multi handle) */
+	CURLSH	*share;		/* made by the first ca_api_easy with reuse;
+				 * ca_api_free frees it */
 };
 /*
  * Read ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN and
@@ -384,6 +398,7 @@ struct ca_api {
  * why and returns CA_EX_USAGE, else 0.
  */
 int	 ca_api_init(struct ca_api *api);
+/* Frees the share too: call it before curl_global_cleanup(). */
 void	 ca_api_free(struct ca_api *api);
 
 /*
@@ -409,6 +424,7 @@ struct ca_resp {
 	char		 rl_reset[64];
 	long long	 content_length;	/* -1 unknown */
 	long		 idle_ms;	/* the idle limit in force */
+	int		 retries;	/* the api's, for ca_call */
 	long long	 idle_bytes;	/* bytes moved when last checked */
 	double		 idle_since;	/* when they last moved */
 	int		 idled;		/* aborted for silence */
@@ -418,10 +434,11 @@ void	 ca_resp_reset(struct ca_resp *r);
 /*
  * A new easy handle for METHOD BASE+PATH with auth, anthropic-version,
  * the extra headers (not copied: keep them until the transfer is done),
- * no redirects, the protocol and timeout policy, and the response's
- * headers and body captured into resp.
+ * no redirects, the protocol and timeout policy, the share (reuse), and
+ * the response's headers and body captured into resp, which keeps the
+ * api's retries and idle limit through ca_resp_reset.
  */
-CURL	*ca_api_easy(const struct ca_api *api, const char *method,
+CURL	*ca_api_easy(struct ca_api *api, const char *method,
 	    const char *path, struct curl_slist *hdrs, struct ca_resp *resp);
 /* A transfer's outcome, with an idle abort reported as a timeout. */
 CURLcode ca_resp_result(struct ca_resp *resp, CURLcode cc);
@@ -433,10 +450,6 @@ CURLSH	*ca_api_share(void);
 /* The headers every API request carries, plus anthropic-beta if any. */
 struct curl_slist *ca_api_headers(const struct ca_api *api,
 	    const char *betas);
-/* The API's error object from resp, or one made up for a transport error. */
-cJSON	*ca_resp_error(const struct ca_resp *resp);
-/* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */
-void	 ca_resp_errmsg(const struct ca_resp *resp, char *buf, size_t n);
 struct ca_retry;
 /*
  * Perform a prepared easy handle with retries.  rewind(ctx) is called
@@ -448,12 +461,30 @@ int	 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	    int (*rewind)(void *ctx), void *ctx);
 
 /*
- * ca_call.c: one API call.  ca_call performs h with retries (rp, or the
- * default policy when rp is NULL) as ca_perform does, and on failure
- * reports it with ca_call_report unless what is NULL.
+ * ca_fail.c: what a failure means, in one place: what went wrong, is it
+ * temporary, what the error record says, what people are told.  Calls
+ * no libcurl function, so tools without HTTP link it too.
+ *
+ * Is an error of this HTTP status (0: none) and type (NULL: none) worth
+ * a later try?  The one place that knows 408, 409, 429 and 5xx.
  */
-int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
-	    int (*rewind)(void *ctx), void *ctx, const char *what);
+int	 ca_error_temporary(long status, const char *type);
+/* Is this failure temporary (overloaded, rate limited, unreachable)? */
+int	 ca_resp_temporary(const struct ca_resp *resp);
+/* {"type": type, "message": msg}: the error of an error record. */
+cJSON	*ca_errobj(const char *type, const char *msg);
+/* The API's error object from resp, or one made up for a transport error. */
+cJSON	*ca_resp_error(const struct ca_resp *resp);
+/* "529 overloaded_error: Overloaded (request-id req_x)" into buf. */
+void	 ca_resp_errmsg(const struct ca_resp *resp, char *buf, size_t n);
+/*
+ * Finish the error record rec (its type and ids already in it) with
+ * "status" (null for 0), "request_id" (rid; null for NULL or "") and
+ * "error" (err, taken), and tell people: "name: 529 overloaded_error:
+ * ... (request-id ...)".
+ */
+void	 ca_error_rec(cJSON *rec, const char *name, long status,
+	    const char *rid, cJSON *err);
 /*
  * The one report of a failed call: "what: 529 overloaded_error: ...
  * (request-id ...) [error_code]", or "what: redirected (302) to URL;
@@ -463,11 +494,37 @@ int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 void	 ca_call_report(const char *what, const struct ca_resp *resp);
 /* A 2xx answer that is not what the API sends: "what: malformed ...". */
 void	 ca_call_malformed(const char *what, const struct ca_resp *resp);
+
+/*
+ * ca_call.c: one API call.  ca_call performs h with retries (rp, or,
+ * when rp is NULL, the default policy with the api's retries, which
+ * ca_api_easy left in resp) as ca_perform does, and on failure reports
+ * it with ca_call_report unless what is NULL.
+ */
+int	 ca_call(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
+	    int (*rewind)(void *ctx), void *ctx, const char *what);
 /*
  * Emit one record {"type": TYPE, TYPE: item} for each item of a list
  * page's "data" array; -1, emitting nothing, if it has none.
  */
 int	 ca_emit_page(const cJSON *page, const char *type);
+/* One item of a list: 0 goes on, anything else stops the list. */
+typedef int (*ca_item_fn)(void *ctx, const cJSON *item);
+/*
+ * Every item of a cursor-paged list: GET path (with its query, without
+ * a cursor), then each next page by the cursor the page gives
+ * (next_page, sent as page=; or has_more with last_id, sent as
+ * after_id=), to the last.  Each item goes to fn(ctx, item), or, with
+ * fn NULL, out as a record of type (ca_emit_page).  A page is at most
+ * CA_PAGE_MAX bytes, a list at most CA_PAGES_MAX pages; a cursor seen
+ * before (a loop, however long) or has_more without a cursor stops it
+ * as a failure.  Failures are reported prefixed with what (fit for a
+ * terminal).  Returns 0, what fn stopped with, or the exit status of
+ * the failure (CA_EX_FAIL or CA_EX_TEMPFAIL).
+ */
+int	 ca_list(struct ca_api *api, struct curl_slist *hdrs,
+	    const char *path, const char *type, ca_item_fn fn, void *ctx,
+	    const char *what);
 
 /* ca_retry.c: the official SDKs' retry policy (no libcurl calls). */
 struct ca_retry {
@@ -486,8 +543,6 @@ void	 ca_retry_init(struct ca_retry *rp);
  * request rate limit is spent until its reset time (0: no need).
  */
 double	 ca_ratelimit_wait(const struct ca_resp *resp);
-/* Is this failure temporary (overloaded, rate limited, unreachable)? */
-int	 ca_resp_temporary(const struct ca_resp *resp);
 /*
  * After failed attempt n (0-based): the delay before the next (from the
  * server's headers or backoff), charged to the budget, or -1 for none,
@@ -622,8 +677,6 @@ void	 ca_sse_free(struct ca_sse *s);
  * none), or NULL with *bad saying what is wrong with them.
  */
 char	*ca_req_betas(const cJSON *betas, const char **bad);
-/* {"type": type, "message": msg}: the error of an error record. */
-cJSON	*ca_errobj(const char *type, const char *msg);
 /*
  * pause_turn: make params continue the turn: an assistant message with
  * turn (all its content so far) ends messages, replacing the one an

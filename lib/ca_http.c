@@ -77,6 +77,7 @@ ca_api_init(struct ca_api *api)
 	const char *base = getenv("ANTHROPIC_BASE_URL");
 	const char *key = getenv("ANTHROPIC_API_KEY");
 	const char *tok = getenv("ANTHROPIC_AUTH_TOKEN");
+	struct ca_retry dflt;
 	size_t n;
 
 	const char *ver = getenv("CA_API_VERSION");
@@ -88,6 +89,8 @@ ca_api_init(struct ca_api *api)
 		ca_warn("CA_API_VERSION holds a control character");
 		return CA_EX_USAGE;
 	}
+	ca_retry_init(&dflt);
+	api->retries = dflt.max;
 	api->connect_ms = CA_CONNECT_MS;
 	api->timeout_ms = CA_TIMEOUT_MS;
 	if (base == NULL || *base == '\0')
@@ -153,6 +156,9 @@ ca_api_free(struct ca_api *api)
 	free(api->auth);
 	free(api->base);
 	api->auth = api->base = NULL;
+	if (api->share != NULL)
+		curl_share_cleanup(api->share);
+	api->share = NULL;
 }
 
 void
@@ -160,11 +166,13 @@ ca_resp_reset(struct ca_resp *r)
 {
 	struct ca_buf b = r->body;
 	long idle = r->idle_ms;
+	int retries = r->retries;
 
 	ca_buf_reset(&b);
 	memset(r, 0, sizeof(*r));
 	r->body = b;
 	r->idle_ms = idle;
+	r->retries = retries;
 	r->content_length = -1;
 }
 
@@ -274,6 +282,10 @@ ca_resp_result(struct ca_resp *r, CURLcode cc)
 		    "%.3g s", r->idle_ms / 1000.0);
 		return CURLE_OPERATION_TIMEDOUT;
 	}
+	/* libcurl's words for a failure, where it left none of its own. */
+	if (cc != CURLE_OK && r->errbuf[0] == '\0')
+		snprintf(r->errbuf, sizeof(r->errbuf), "%s",
+		    curl_easy_strerror(cc));
 	return cc;
 }
 
@@ -335,7 +347,7 @@ ca_api_headers(const struct ca_api *api, const char *betas)
 }
 
 CURL *
-ca_api_easy(const struct ca_api *api, const char *method, const char *path,
+ca_api_easy(struct ca_api *api, const char *method, const char *path,
     struct curl_slist *hdrs, struct ca_resp *resp)
 {
 	CURL *h;
@@ -383,71 +395,18 @@ ca_api_easy(const struct ca_api *api, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, resp);
+	resp->retries = api->retries;
+	/* Made with the first transfer, so a run that sends nothing does
+	 * not pay for it. */
+	if (api->reuse && api->share == NULL)
+		api->share = ca_api_share();
+	if (api->share != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, api->share);
 	if (strcmp(method, "GET") == 0)
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	else if (strcmp(method, "POST") != 0)
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	return h;
-}
-
-cJSON *
-ca_resp_error(const struct ca_resp *r)
-{
-	cJSON *body, *e, *err;
-	char msg[512];
-
-	if (r->cc != CURLE_OK) {
-		err = cJSON_CreateObject();
-		/* The type says whether trying later may help, as for
-		 * ca_error_temporary: a bad certificate will not mend. */
-		cJSON_AddStringToObject(err, "type",
-		    r->cc == CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
-		    ca_resp_temporary(r) ? "connection_error" :
-		    "transport_error");
-		snprintf(msg, sizeof(msg), "%s",
-		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->cc));
-		cJSON_AddStringToObject(err, "message", msg);
-		return err;
-	}
-	body = ca_jparse(r->body.p, r->body.len);
-	if ((e = ca_jobj(body, "error")) != NULL && ca_jstr(e, "type")) {
-		err = cJSON_Duplicate(e, 1);
-		cJSON_Delete(body);
-		return err;
-	}
-	cJSON_Delete(body);
-	err = cJSON_CreateObject();
-	cJSON_AddStringToObject(err, "type", "http_error");
-	{
-		char *snip = ca_sanitize(r->body.p, 200);
-
-		snprintf(msg, sizeof(msg), "HTTP %ld%s%s", r->status,
-		    *snip ? ": " : "", snip);
-		free(snip);
-	}
-	cJSON_AddStringToObject(err, "message", msg);
-	return err;
-}
-
-void
-ca_resp_errmsg(const struct ca_resp *r, char *buf, size_t n)
-{
-	cJSON *e = ca_resp_error(r);
-	char *type = ca_sanitize(ca_jstr(e, "type"), 64);
-	char *msg = ca_sanitize(ca_jstr(e, "message"), 300);
-	char *rid = ca_sanitize(r->request_id, 100);
-
-	if (r->cc != CURLE_OK || r->status == 0)
-		snprintf(buf, n, "%s: %s", type, msg);
-	else if (*rid)
-		snprintf(buf, n, "%ld %s: %s (request-id %s)", r->status, type,
-		    msg, rid);
-	else
-		snprintf(buf, n, "%ld %s: %s", r->status, type, msg);
-	free(type);
-	free(msg);
-	free(rid);
-	cJSON_Delete(e);
 }
 
 int

@@ -3,6 +3,7 @@
  * CA_LINE_MAX is reported and skipped, never slurped.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -512,6 +513,32 @@ owned(const struct ca_reader *r, const char *type)
 	return 0;
 }
 
+void
+ca_reader_warn(const struct ca_reader *r, long lineno, const char *fmt, ...)
+{
+	char small[512], *msg = small;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		small[0] = '\0';
+	else if ((size_t)n >= sizeof(small)) {
+		msg = ca_xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	if (lineno > 0)
+		ca_warn("%s:%ld: %s", r->name, lineno, msg);
+	else
+		ca_warn("%s: %s", r->name, msg);
+	if (msg != small)
+		free(msg);
+}
+
 int
 ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 {
@@ -530,8 +557,8 @@ ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 		line = r->buf + r->consumed;
 		r->consumed += nl;
 		if (n == -1) {
-			ca_warn("%s:%ld: record longer than %zu bytes, skipped",
-			    r->name, r->lineno, CA_LINE_MAX);
+			ca_reader_warn(r, r->lineno, "record longer than %zu "
+			    "bytes, skipped", CA_LINE_MAX);
 			return -1;
 		}
 		if (!blank(line, (size_t)n))
@@ -540,6 +567,7 @@ ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 	rec->raw = line;
 	rec->len = (size_t)n;
 	rec->lineno = r->lineno;
+	rec->from = r;
 	if (r->own != NULL && scan_type(line, (size_t)n, r->type) &&
 	    !owned(r, r->type)) {
 		rec->json = NULL;
@@ -550,14 +578,13 @@ ca_reader_next(struct ca_reader *r, struct ca_rec *rec)
 	ca_out_flush();
 	rec->json = r->json = ca_jparse(line, (size_t)n);
 	if (r->json == NULL || !cJSON_IsObject(r->json)) {
-		ca_warn("%s:%ld: not a JSON object, skipped", r->name,
-		    r->lineno);
+		ca_reader_warn(r, r->lineno, "not a JSON object, skipped");
 		return -1;
 	}
 	t = cJSON_GetObjectItemCaseSensitive(r->json, "type");
 	if (!cJSON_IsString(t) || *t->valuestring == '\0') {
-		ca_warn("%s:%ld: record has no \"type\", skipped", r->name,
-		    r->lineno);
+		ca_reader_warn(r, r->lineno, "record has no \"type\", "
+		    "skipped");
 		return -1;
 	}
 	rec->type = t->valuestring;

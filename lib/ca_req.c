@@ -1,8 +1,8 @@
 /*
  * ca_req.c: request records as the tools that send them read them
  * (ca-exec one call at a time, ca-batch as Message Batches): the
- * anthropic-beta value a record asks for, the error object of an error
- * record, and the params that continue a turn the server paused.
+ * anthropic-beta value a record asks for, and the params that continue
+ * a turn the server paused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +33,6 @@ ca_req_betas(const cJSON *betas, const char **bad)
 		ca_buf_addstr(&b, e->valuestring);
 	}
 	return b.p;
-}
-
-cJSON *
-ca_errobj(const char *type, const char *msg)
-{
-	cJSON *e = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(e, "type", type);
-	cJSON_AddStringToObject(e, "message", msg);
-	return e;
 }
 
 int

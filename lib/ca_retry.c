@@ -24,34 +24,6 @@ ca_retry_init(struct ca_retry *rp)
 	rp->budget_s = CA_RETRY_BUDGET_S;
 }
 
-static int
-transport_retryable(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-int
-ca_resp_temporary(const struct ca_resp *r)
-{
-	if (r->cc != CURLE_OK)
-		return transport_retryable(r->cc);
-	return ca_error_temporary(r->status, NULL);
-}
-
 /* Worth another try: temporary, unless the server says otherwise. */
 static int
 retryable(const struct ca_resp *r)

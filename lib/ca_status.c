@@ -10,23 +10,6 @@
 
 #include "ca.h"
 
-int
-ca_error_temporary(long status, const char *type)
-{
-	static const char *const temp[] = {
-		"overloaded_error", "rate_limit_error", "api_error",
-		"timeout_error", "connection_error", "incomplete_stream",
-		"batch_canceled", "batch_expired"	/* resubmit later */
-	};
-	size_t i;
-
-	for (i = 0; type != NULL && i < sizeof(temp) / sizeof(temp[0]); i++)
-		if (strcmp(type, temp[i]) == 0)
-			return 1;
-	return status == 408 || status == 409 || status == 429 ||
-	    status >= 500;
-}
-
 void
 ca_status_add(struct ca_status *s, int rc)
 {

@@ -169,7 +169,8 @@ ca-emu-batch: expired'
 		  {"id":"can","r":"canceled","t":"batch_canceled","s":null},
 		  {"id":"exp","r":"expired","t":"batch_expired","s":null}]'
 	[[ "$(jq -r 'select(.custom_id == "perm" and .type == "error") | .request_id' out)" == req_* ]]
-	[[ $stderr == *"perm: invalid_request_error"* ]]
+	# Told with the request-id of the request that failed in the batch.
+	[[ $stderr == *"perm: invalid_request_error: "*"(request-id req_"* ]]
 	# Without the permanent failure, only temporary ones: 75.
 	grep -v '"perm"' in >in2
 	run ca-batch --poll 0.1 <in2
@@ -367,6 +368,18 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	[ "$(jq -r .type all | sort -u)" = batch ]
 	[ "$(jq -r .batch.id all | sort -u | wc -l)" -eq $((before + 101)) ]
 	[ "$(emu_log /v1/messages/batches | jq -r 'select(.query.after_id) | .method' | wc -l)" -ge 1 ]
+}
+
+@test "--list stops a server that repeats its cursor" {
+	emu_fault '[{"method": "GET", "path": "/v1/messages/batches", "status": 200, "times": -1,
+		"body": {"data": [{"id": "msgbatch_r", "type": "message_batch"}],
+			"has_more": true, "first_id": "msgbatch_r", "last_id": "msgbatch_r"}}]'
+	run --separate-stderr ca-batch --list
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ca-batch: list: the server repeats the cursor; stopping" ]
+	[ "$(jq -r .batch.id <<<"$output" | tr '\n' ' ')" = "msgbatch_r msgbatch_r " ]
+	# The first page, then the one its cursor names; not a third.
+	[ "$(emu_log /v1/messages/batches | jq -r 'select(.method == "GET") | .query.after_id[0] // "-"' | tr '\n' ' ')" = "- msgbatch_r " ]
 }
 
 @test "a results_url on another origin is not used: the key stays home" {

@@ -558,7 +558,7 @@ start_slow() {
 	{ echo '{"type":"a"}'; echo 'not json'; resp r1 "$a"; } >in
 	run --separate-stderr ca-fetch -d out <in
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "ca-fetch: stdin:2: not a JSON object, skipped" ]
+	[ "$stderr" = "ca-fetch: <stdin>:2: not a JSON object, skipped" ]
 	[ "$(sed -n 1p <<<"$output")" = '{"type":"a"}' ]
 	[ "$(grep -c '"type":"fetched"' <<<"$output")" -eq 1 ]
 	[ "$(cat out/ok.txt)" = ok ]

@@ -201,8 +201,8 @@ list_gets() { emu_log /v1/files | jq -c 'select(.method == "GET")'; }
 	} >in
 	run --separate-stderr ca-files -d <in
 	[ "$status" -eq 1 ]
-	[ "$stderr" = 'ca-files: stdin:1: file record without file.id, skipped
-ca-files: stdin:2: not a JSON object, skipped' ]
+	[ "$stderr" = 'ca-files: <stdin>:1: file record without file.id, skipped
+ca-files: <stdin>:2: not a JSON object, skipped' ]
 	[ "$(sed -n 1p <<<"$output")" = '{"type":"file","path":"x"}' ]
 	[ "$(sed -n 3p <<<"$output")" = "{\"type\":\"deleted\",\"id\":\"$ids\"}" ]
 }

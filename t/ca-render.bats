@@ -372,8 +372,8 @@ EOF
 	{ head -2 "$FIX/pause.ndjson"; echo 'not json'; echo '{"no":"type"}'; tail -1 "$FIX/pause.ndjson"; } >bad.ndjson
 	run --separate-stderr ca-render <bad.ndjson
 	[ "$status" -eq 1 ]
-	[ "${stderr_lines[0]}" = "ca-render: stdin:3: not a JSON object, skipped" ]
-	[ "${stderr_lines[1]}" = 'ca-render: stdin:4: record has no "type", skipped' ]
+	[ "${stderr_lines[0]}" = "ca-render: <stdin>:3: not a JSON object, skipped" ]
+	[ "${stderr_lines[1]}" = 'ca-render: <stdin>:4: record has no "type", skipped' ]
 	grep -qx 'The job finished.' <<<"$output"
 }
 

@@ -237,7 +237,7 @@ EOT
 {"type":"file","file":{"id":"$other"}}
 EOT
 	[ "$status" -eq 1 ]
-	[ "$stderr" = 'ca-files: stdin:1: file record whose file.id holds a NUL (\u0000), refused' ]
+	[ "$stderr" = 'ca-files: <stdin>:1: file record whose file.id holds a NUL (\u0000), refused' ]
 	# Both records pass through; only the second is acted on.
 	[ "$(jq -r '.type + " " + (.id // .file.id)' <<<"$output")" = "file file_"$'\u0000'"evil
 file $other
@@ -253,8 +253,8 @@ deleted $other" ]
 	run --separate-stderr ca-fetch -q -d out < <(resp r1 'file_\u0000evil'; resp 'r\u0000x' "$good"; resp r3 "$good")
 	[ "$status" -eq 1 ]
 	[ "$(grep -c 'holds a NUL' <<<"$stderr")" -eq 2 ]
-	grep -q '^ca-fetch: stdin:1: ' <<<"$stderr"
-	grep -q '^ca-fetch: stdin:2: ' <<<"$stderr"
+	grep -q '^ca-fetch: <stdin>:1: ' <<<"$stderr"
+	grep -q '^ca-fetch: <stdin>:2: ' <<<"$stderr"
 	# Only the third record's file was fetched.
 	[ "$(emu_log | jq -r 'select(.method == "GET") | .path' | grep -c -v "/v1/files/$good")" -eq 0 ]
 	[ "$(jq -r 'select(.type == "fetched") | .custom_id' <<<"$output")" = r3 ]
@@ -292,6 +292,6 @@ response r2 " ]
 	[ "$(sed -n 2p <<<"$output" | jq -r '.type + " " + .error.type')" = "error invalid_response" ]
 	run --separate-stderr ca-files -d <<<'{"type":"file","file":{"id":"file_\udc00"}}'
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "ca-files: stdin:1: not a JSON object, skipped" ]
+	[ "$stderr" = "ca-files: <stdin>:1: not a JSON object, skipped" ]
 	[ -z "$(emu_log | jq -c 'select(.method == "DELETE")')" ]
 }

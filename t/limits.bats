@@ -46,19 +46,19 @@ refused_line2() {
 
 @test "line length: ca-fetch refuses an overlong line from a file and from a pipe" {
 	run --separate-stderr ca-fetch -d out <"$(LONG)"
-	refused_line2 ca-fetch stdin
+	refused_line2 ca-fetch '<stdin>'
 	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
 	run --separate-stderr bash -c 'cat "$1" | ca-fetch -d out' _ "$(LONG)"
-	refused_line2 ca-fetch stdin
+	refused_line2 ca-fetch '<stdin>'
 	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
 }
 
 @test "line length: ca-files -d refuses an overlong line from a file and from a pipe" {
 	run --separate-stderr ca-files -d <"$(LONG)"
-	refused_line2 ca-files stdin
+	refused_line2 ca-files '<stdin>'
 	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
 	run --separate-stderr bash -c 'cat "$1" | ca-files -d' _ "$(LONG)"
-	refused_line2 ca-files stdin
+	refused_line2 ca-files '<stdin>'
 	[ "$output" = $'{"type":"note","n":1}\n{"type":"note","n":3}' ]
 }
 
@@ -76,10 +76,10 @@ refused_line2() {
 @test "line length: ca-render refuses an overlong line from a file and from a pipe" {
 	{ sed -n 1,2p "$(LONG)"; ca-request -n 'the prompt after the long line'; } >in
 	run --separate-stderr ca-render -C never <in
-	refused_line2 ca-render stdin
+	refused_line2 ca-render '<stdin>'
 	[[ "$output" == *"the prompt after the long line"* ]]
 	run --separate-stderr bash -c 'cat in | ca-render -C never'
-	refused_line2 ca-render stdin
+	refused_line2 ca-render '<stdin>'
 	[[ "$output" == *"the prompt after the long line"* ]]
 }
 
@@ -89,11 +89,11 @@ refused_line2() {
 	{ echo a.txt; head -c 5000 /dev/zero | tr '\0' y; echo; echo c.txt; } >paths
 	run --separate-stderr ca-upload -n <paths
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "ca-upload: standard input:2: a path longer than 4096 bytes, skipped" ]
+	[ "$stderr" = "ca-upload: <stdin>:2: a path longer than 4096 bytes, skipped" ]
 	[ "$(jq -r .path <<<"$output")" = $'a.txt\nc.txt' ]
 	run --separate-stderr bash -c 'cat paths | ca-upload -n'
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "ca-upload: standard input:2: a path longer than 4096 bytes, skipped" ]
+	[ "$stderr" = "ca-upload: <stdin>:2: a path longer than 4096 bytes, skipped" ]
 	[ "$(jq -r .path <<<"$output")" = $'a.txt\nc.txt' ]
 }
 

@@ -40,12 +40,12 @@ rt() { "$CA_ROOT/t/unit/scan-test" "$@"; }
 	# cJSON takes a raw tab in a string, so the scan defers to it.
 	[ "$output" = "$(printf '%s\n' 'parsed a' 'passed ok')" ]
 	[ "$stderr" = "$(printf '%s\n' \
-		'scan-test: stdin:1: not a JSON object, skipped' \
-		'scan-test: stdin:2: not a JSON object, skipped' \
-		'scan-test: stdin:3: record has no "type", skipped' \
-		'scan-test: stdin:4: not a JSON object, skipped' \
-		'scan-test: stdin:5: record has no "type", skipped' \
-		'scan-test: stdin:6: not a JSON object, skipped')" ]
+		'scan-test: <stdin>:1: not a JSON object, skipped' \
+		'scan-test: <stdin>:2: not a JSON object, skipped' \
+		'scan-test: <stdin>:3: record has no "type", skipped' \
+		'scan-test: <stdin>:4: not a JSON object, skipped' \
+		'scan-test: <stdin>:5: record has no "type", skipped' \
+		'scan-test: <stdin>:6: not a JSON object, skipped')" ]
 }
 
 @test "the scan agrees with a JSON parser on thousands of generated records" {

@@ -19,8 +19,6 @@
 #define BATCH_REQUESTS	100000L			/* the API's limits */
 #define BATCH_BYTES	((size_t)256 << 20)
 #define POLL_MAX	60.0
-#define PAGE_MAX	((size_t)64 << 20)
-#define PAGES_MAX	100000
 #define BODY_HEAD	"{\"requests\":["
 #define BODY_TAIL	"]}"
 
@@ -68,7 +66,6 @@ struct group {
 
 struct batch_g {
 	struct ca_api	 api;
-	CURLSH		*share;
 	int		 nowait, unordered, cancel, list, sync_cont;
 	long		 max_requests;
 	size_t		 max_bytes;
@@ -104,8 +101,6 @@ void	 add_jstring(struct ca_buf *b, const char *s);
 long	 bat_find(const char *id, int make);
 char	*bat_path(const char *id, const char *tail);
 int	 bat_set(struct bat *b, const char *p, size_t n);
-CURL	*easy(const char *method, const char *path, struct curl_slist *hdrs,
-	    struct ca_resp *resp);
 void	 ent_append(struct ent *e, const char *p, size_t n);
 void	 ent_done(long i);
 void	 ent_error(long i, long status, const char *rid, cJSON *err,
@@ -114,8 +109,6 @@ long	 ent_new(const char *id, const char *line, size_t n);
 char	*ent_text(const struct ent *e);
 char	*batch_key(const char *bid, const char *cid);
 void	 batch_pass(const struct ca_rec *rec);
-int	 perform(CURL *h, struct ca_resp *resp, int (*rw)(void *), void *ctx,
-	    const char *what);
 void	 spool_get(off_t off, void *p, size_t n);
 int	 tempfd(void);
 void	 write_bat(struct bat *b);

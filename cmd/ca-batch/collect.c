@@ -104,9 +104,9 @@ sync_continue(long i, const char *betas)
 		hdrs = ca_api_headers(&g.api, betas);
 		hdrs = curl_slist_append(hdrs,
 		    "content-type: application/json");
-		h = easy("POST", "/v1/messages", hdrs, &resp);
+		h = ca_api_easy(&g.api, "POST", "/v1/messages", hdrs, &resp);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		rc = perform(h, &resp, NULL, NULL, g.e[i].id);
+		rc = ca_call(h, &resp, NULL, NULL, NULL, g.e[i].id);
 		curl_easy_cleanup(h);
 		curl_slist_free_all(hdrs);
 		free(body);
@@ -344,7 +344,7 @@ collect(long bi)
 	r.bat = bi;
 	r.resp = &resp;
 	r.line.max = CA_LINE_MAX;
-	h = easy("GET", "/", hdrs, &resp);
+	h = ca_api_easy(&g.api, "GET", "/", hdrs, &resp);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_results);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
@@ -352,7 +352,7 @@ collect(long bi)
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 	r.h = h;
 	ca_note("GET the results of %s", g.b[bi].id);
-	rc = perform(h, &resp, results_rewind, &r, g.b[bi].id);
+	rc = ca_call(h, &resp, NULL, results_rewind, &r, g.b[bi].id);
 	if (rc == 0 && r.line.len > 0)
 		result_line(bi, r.line.p, r.line.len);
 	curl_easy_cleanup(h);
@@ -417,9 +417,9 @@ poll_bat(long bi)
 	}
 	memset(&resp, 0, sizeof(resp));
 	ca_resp_reset(&resp);
-	h = easy("GET", path, hdrs, &resp);
+	h = ca_api_easy(&g.api, "GET", path, hdrs, &resp);
 	ca_note("GET %s", path);
-	rc = perform(h, &resp, NULL, NULL, b->id);
+	rc = ca_call(h, &resp, NULL, NULL, NULL, b->id);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	free(path);

@@ -60,7 +60,7 @@ usage(const char *why)
 static void
 read_input(void)
 {
-	struct ca_reader *r = ca_reader_new(stdin, "<stdin>");
+	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
 	struct ca_rec rec;
 	const char *bid, *id;
 	int rv;
@@ -122,7 +122,7 @@ finish_out(void)
 static void
 cancel_input(void)
 {
-	struct ca_reader *r = ca_reader_new(stdin, "<stdin>");
+	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
 	struct ca_resp resp;
 	struct curl_slist *hdrs = ca_api_headers(&g.api, NULL);
 	struct ca_rec rec;
@@ -143,9 +143,8 @@ cancel_input(void)
 		if (strcmp(rec.type, "batch") != 0 || id == NULL ||
 		    !is_batch_id(id)) {
 			if (strcmp(rec.type, "batch") == 0) {
-				ca_warn("<stdin>:%ld: batch record without a "
-				    "good batch.id; passed through",
-				    rec.lineno);
+				ca_reader_warn(r, rec.lineno, "batch record "
+				    "without a good batch.id; passed through");
 				ca_status_add(&g.st, CA_EX_FAIL);
 			}
 			ca_emit_raw(&rec);
@@ -155,10 +154,10 @@ cancel_input(void)
 		b = &g.b[bat_find(id, 0)];
 		path = bat_path(id, "/cancel");
 		ca_resp_reset(&resp);
-		h = easy("POST", path, hdrs, &resp);
+		h = ca_api_easy(&g.api, "POST", path, hdrs, &resp);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 		ca_note("POST %s", path);
-		rc = perform(h, &resp, NULL, NULL, b->id);
+		rc = ca_call(h, &resp, NULL, NULL, NULL, b->id);
 		curl_easy_cleanup(h);
 		free(path);
 		if (rc == 0 && bat_set(b, resp.body.p, resp.body.len) == -1) {
@@ -181,53 +180,11 @@ cancel_input(void)
 static void
 list(void)
 {
-	struct ca_resp resp;
 	struct curl_slist *hdrs = ca_api_headers(&g.api, NULL);
-	char *after = NULL, path[512], *e;
-	cJSON *page;
-	CURL *h;
-	int n, rc;
 
-	memset(&resp, 0, sizeof(resp));
-	resp.body.max = PAGE_MAX;
-	for (n = 0; n < PAGES_MAX; n++) {
-		ca_resp_reset(&resp);
-		if (after == NULL)
-			snprintf(path, sizeof(path),
-			    "/v1/messages/batches?limit=100");
-		else {
-			e = curl_easy_escape(NULL, after, 0);
-			snprintf(path, sizeof(path),
-			    "/v1/messages/batches?limit=100&after_id=%.400s",
-			    e);
-			curl_free(e);
-		}
-		h = easy("GET", path, hdrs, &resp);
-		ca_note("GET %s", path);
-		rc = perform(h, &resp, NULL, NULL, "list");
-		curl_easy_cleanup(h);
-		ca_status_add(&g.st, rc);
-		if (rc != 0)
-			break;
-		page = ca_jparse(resp.body.p, resp.body.len);
-		if (ca_emit_page(page, "batch") == -1) {
-			ca_call_malformed("list", &resp);
-			ca_status_add(&g.st, CA_EX_FAIL);
-			cJSON_Delete(page);
-			break;
-		}
-		free(after);
-		after = NULL;
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page,
-		    "has_more")) && ca_jstr(page, "last_id") != NULL)
-			after = ca_xstrdup(ca_jstr(page, "last_id"));
-		cJSON_Delete(page);
-		if (after == NULL)
-			break;
-	}
-	free(after);
+	ca_status_add(&g.st, ca_list(&g.api, hdrs,
+	    "/v1/messages/batches?limit=100", "batch", NULL, NULL, "list"));
 	curl_slist_free_all(hdrs);
-	ca_buf_free(&resp.body);
 }
 
 /* Main ------------------------------------------------------------------- */
@@ -324,7 +281,8 @@ main(int argc, char *argv[])
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;
 	g.progress = ca_verbose > 0 || isatty(STDERR_FILENO);
-	g.share = ca_api_share();	/* libcurl's setup too */
+	g.api.retries = g.retries;
+	g.api.reuse = 1;
 	if (g.list)
 		list();
 	else if (g.cancel)
@@ -353,9 +311,8 @@ main(int argc, char *argv[])
 		if (g.refuse)
 			ca_status_add(&g.st, CA_EX_FAIL);
 	}
-	curl_share_cleanup(g.share);
-	curl_global_cleanup();
 	ca_api_free(&g.api);
+	curl_global_cleanup();
 	if (g.sig)
 		return ca_finish(128 + g.sig);
 	return ca_finish(ca_status_exit(&g.st));

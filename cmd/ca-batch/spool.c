@@ -294,8 +294,6 @@ ent_error(long i, long status, const char *rid, cJSON *err,
 	struct ent *e = &g.e[i];
 	cJSON *r = cJSON_CreateObject();
 	char *id = ca_sanitize(e->id, 80);
-	char *type = ca_sanitize(ca_jstr(err, "type"), 64);
-	char *msg = ca_sanitize(ca_jstr(err, "message"), 300);
 
 	cJSON_AddStringToObject(r, "type", "error");
 	cJSON_AddStringToObject(r, "custom_id", e->id);
@@ -306,19 +304,8 @@ ent_error(long i, long status, const char *rid, cJSON *err,
 		cJSON_AddStringToObject(r, "batch_id", g.b[e->bat].id);
 	if (result != NULL)
 		cJSON_AddStringToObject(r, "result", result);
-	if (status > 0)
-		cJSON_AddNumberToObject(r, "status", status);
-	else
-		cJSON_AddNullToObject(r, "status");
-	if (rid != NULL && *rid != '\0')
-		cJSON_AddStringToObject(r, "request_id", rid);
-	else
-		cJSON_AddNullToObject(r, "request_id");
-	cJSON_AddItemToObject(r, "error", err);
-	ca_warn("%s: %s: %s", id, type, msg);
+	ca_error_rec(r, id, status, rid, err);
 	free(id);
-	free(type);
-	free(msg);
 	ent_record(e, r);
 	ca_status_add(&g.st, temporary ? CA_EX_TEMPFAIL : CA_EX_FAIL);
 	if (e->state == E_PENDING && e->bat >= 0)
@@ -430,32 +417,6 @@ bat_set(struct bat *b, const char *p, size_t n)
 }
 
 /* HTTP ------------------------------------------------------------------- */
-
-CURL *
-easy(const char *method, const char *path, struct curl_slist *hdrs,
-    struct ca_resp *resp)
-{
-	CURL *h = ca_api_easy(&g.api, method, path, hdrs, resp);
-
-	curl_easy_setopt(h, CURLOPT_SHARE, g.share);
-	return h;
-}
-
-/* Perform with -r's retries; on failure say why, naming what. */
-int
-perform(CURL *h, struct ca_resp *resp, int (*rw)(void *), void *ctx,
-    const char *what)
-{
-	struct ca_retry rp;
-	char *w = ca_sanitize(what, 100);
-	int rc;
-
-	ca_retry_init(&rp);
-	rp.max = g.retries;
-	rc = ca_call(h, resp, &rp, rw, ctx, w);
-	free(w);
-	return rc;
-}
 
 char *
 bat_path(const char *id, const char *tail)

@@ -104,7 +104,7 @@ refuse(const struct ca_rec *rec, const char *id, const char *why)
 {
 	char *s = ca_sanitize(id != NULL ? id : "(none)", 80);
 
-	ca_warn("<stdin>:%ld: request %s: %s", rec->lineno, s, why);
+	ca_reader_warn(rec->from, rec->lineno, "request %s: %s", s, why);
 	free(s);
 	g.refuse = 1;
 }
@@ -181,7 +181,7 @@ take_new(const struct ca_rec *rec)
 static void
 pass_bad(const struct ca_rec *rec, const char *why)
 {
-	ca_warn("<stdin>:%ld: %s; passed through", rec->lineno, why);
+	ca_reader_warn(rec->from, rec->lineno, "%s; passed through", why);
 	ca_status_add(&g.st, CA_EX_FAIL);
 	batch_pass(rec);
 }
@@ -351,13 +351,13 @@ create(const long *v, long n, size_t size, int gi)
 	hdrs = ca_api_headers(&g.api, g.gr[gi].h);
 	hdrs = curl_slist_append(hdrs, "content-type: application/json");
 	hdrs = curl_slist_append(hdrs, "Expect:");
-	h = easy("POST", "/v1/messages/batches", hdrs, &resp);
+	h = ca_api_easy(&g.api, "POST", "/v1/messages/batches", hdrs, &resp);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, body_read);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
 	body_rewind(NULL);
 	ca_note("creating a batch of %ld requests (%zu bytes)", n, size);
-	rc = perform(h, &resp, body_rewind, NULL, "create a batch");
+	rc = ca_call(h, &resp, NULL, body_rewind, NULL, "create a batch");
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	if (rc == 0) {

@@ -192,9 +192,9 @@ stream_done(struct job *j)
 			    curl_easy_strerror(j->resp.cc));
 		got_message(j, ca_msg_take(j->msg), NULL);
 	} else if (j->resp.cc != CURLE_OK) {
+		/* ca_resp_result left libcurl's words in errbuf. */
 		snprintf(m, sizeof(m), "stream interrupted: %s",
-		    j->resp.errbuf[0] ? j->resp.errbuf :
-		    curl_easy_strerror(j->resp.cc));
+		    j->resp.errbuf);
 		job_fail(j, j->resp.status, ca_errobj(j->resp.cc ==
 		    CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
 		    "connection_error", m), 1);
@@ -296,7 +296,7 @@ finished(struct job *j, CURLcode cc)
  * holds its token; the token goes only into the body we send.
  */
 static int
-mcp_tokens(struct job *j, const cJSON *env, long lineno)
+mcp_tokens(struct job *j, const cJSON *env, const struct ca_rec *rec)
 {
 	cJSON *srv;
 	const char *name, *var, *tok;
@@ -310,7 +310,7 @@ mcp_tokens(struct job *j, const cJSON *env, long lineno)
 		if ((tok = getenv(var)) == NULL || *tok == '\0') {
 			snprintf(m, sizeof(m), "the MCP server %.64s needs a "
 			    "token in $%.64s, which is not set", name, var);
-			ca_warn("<stdin>:%ld: %s", lineno, m);
+			ca_reader_warn(rec->from, rec->lineno, "%s", m);
 			job_fail(j, 0, ca_errobj("mcp_token_missing", m), 0);
 			return -1;
 		}
@@ -352,7 +352,7 @@ add_request(const struct ca_rec *rec, struct slot *s)
 	    "custom_id")))
 		bad = "a custom_id that holds a NUL (\\u0000)";
 	if (p == NULL || bad != NULL) {
-		ca_warn("<stdin>:%ld: %s", rec->lineno, p == NULL ?
+		ca_reader_warn(rec->from, rec->lineno, "%s", p == NULL ?
 		    "request record without params" : bad);
 		job_fail(j, 0, ca_errobj("invalid_record", p == NULL ?
 		    "request record without params" : bad), 0);
@@ -360,7 +360,7 @@ add_request(const struct ca_rec *rec, struct slot *s)
 	}
 	j->params = cJSON_Duplicate(p, 1);
 	if (mcp_tokens(j, cJSON_GetObjectItem(rec->json, "mcp_token_env"),
-	    rec->lineno) == -1)
+	    rec) == -1)
 		return;
 	j->state = J_WAIT;
 	j->due = ca_now();

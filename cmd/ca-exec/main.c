@@ -221,7 +221,7 @@ reap(void)
 static void
 loop(void)
 {
-	struct ca_reader *r = ca_reader_new(stdin, "<stdin>");
+	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
 	struct curl_waitfd wfd;
 	CURLMsg *m;
 	int eof = 0, running, left, bad = 0, want;

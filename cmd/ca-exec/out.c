@@ -178,32 +178,11 @@ void
 job_fail(struct job *j, long status, cJSON *err, int temporary)
 {
 	cJSON *r = exec_record("error", j);
-	char *type, *msg;
 
 	scrub(j, err);
-	type = ca_sanitize(ca_jstr(err, "type"), 64);
-	msg = ca_sanitize(ca_jstr(err, "message"), 300);
-
 	cJSON_AddNumberToObject(r, "part", j->part);
-	if (status > 0)
-		cJSON_AddNumberToObject(r, "status", status);
-	else
-		cJSON_AddNullToObject(r, "status");
-	if (j->resp.request_id[0] != '\0')
-		cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
-	else
-		cJSON_AddNullToObject(r, "request_id");
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
-	cJSON_AddItemToObject(r, "error", err);
-	if (status > 0 && j->resp.request_id[0] != '\0')
-		ca_warn("%s: %ld %s: %s (request-id %s)", job_name(j),
-		    status, type, msg, j->resp.request_id);
-	else if (status > 0)
-		ca_warn("%s: %ld %s: %s", job_name(j), status, type, msg);
-	else
-		ca_warn("%s: %s: %s", job_name(j), type, msg);
-	free(type);
-	free(msg);
+	ca_error_rec(r, job_name(j), status, j->resp.request_id, err);
 	exec_emit(j, r);
 	ca_status_add(&g.st, temporary ? CA_EX_TEMPFAIL : CA_EX_FAIL);
 	g.prog.nfailed++;

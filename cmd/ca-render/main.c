@@ -191,7 +191,7 @@ main(int argc, char *argv[])
 	ca_setprog(argv[0], usage);
 	parse_opts(argc, argv);
 	doc = g.fmt == &fmt_md || g.fmt == &fmt_html;
-	rd = ca_reader_new(stdin, "stdin");
+	rd = ca_reader_new(stdin, CA_STDIN);
 	while ((r = ca_reader_next(rd, &rec)) != 0) {
 		if (r == -1) {
 			nbad++;

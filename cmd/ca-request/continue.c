@@ -106,7 +106,7 @@ is_transcript(const char *type)
 void
 read_input(struct input *in, const struct opts *o)
 {
-	struct ca_reader *r = ca_reader_new(stdin, "<stdin>");
+	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
 	struct ca_rec rec;
 	int rv;
 
@@ -143,8 +143,8 @@ read_input(struct input *in, const struct opts *o)
 			cJSON *f = ca_jobj(rec.json, "file");
 
 			if (f == NULL || ca_jstr(f, "id") == NULL) {
-				ca_warn("<stdin>:%ld: file record without "
-				    "file.id, skipped", rec.lineno);
+				ca_reader_warn(r, rec.lineno, "file record "
+				    "without file.id, skipped");
 				in->bad = 1;
 				continue;
 			}

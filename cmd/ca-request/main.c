@@ -277,7 +277,7 @@ main(int argc, char *argv[])
 	status = take_input(&in, &g);
 	/* Nothing is billed from incomplete input unless -k says so. */
 	if (in.errwhat != NULL)
-		ca_warn("<stdin>:%ld: an error record came in (%s); %s",
+		ca_warn(CA_STDIN ":%ld: an error record came in (%s); %s",
 		    in.errline, in.errwhat, g.keep ? "building the request "
 		    "anyway" : "no request built (-k builds one anyway)");
 	if (in.errwhat == NULL || g.keep)

@@ -65,7 +65,7 @@ main(int argc, char *argv[])
 		}
 		pflag = 1;
 	}
-	r = ca_reader_new(stdin, "<stdin>");
+	r = ca_reader_new(stdin, CA_STDIN);
 	while (!done) {
 		if (pflag && !ca_reader_pending(r))
 			ca_reader_fill(r);

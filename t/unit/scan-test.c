@@ -27,7 +27,7 @@ main(int argc, char *argv[])
 		}
 		raw = 1;
 	}
-	r = ca_reader_new(stdin, "stdin");
+	r = ca_reader_new(stdin, CA_STDIN);
 	/* argv is NULL-terminated, as ca_reader_own wants. */
 	if (optind < argc)
 		ca_reader_own(r, (const char *const *)argv + optind);
