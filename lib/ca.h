@@ -226,7 +226,51 @@ void	 ca_id_new(char *buf, const char *prefix);
 #define CA_OPT_VERSION	'V'
 void	 ca_opt_common(int ch, char *argv[], const char *libs);
 
-/* ca_jcompact.c */
+/*
+ * ca_jscan.c: the one JSON scanner: what a JSON text is, decided once.
+ * Numbers, escapes and literals are RFC 8259's under both white-space
+ * rules:
+ * CA_JWS_STRICT (records passed on unparsed): space, tab, LF and CR
+ *   between tokens; no raw control byte in a string; a surrogate escape
+ *   only as a high one then a low one.  What it accepts, cJSON reads
+ *   the same.
+ * CA_JWS_CJSON (compaction, and texts cJSON has read): any byte up to
+ *   space between tokens, and raw control bytes in strings, as cJSON
+ *   takes them.
+ * With out set, each token is appended to it as it came, a string's
+ * raw control bytes as their \u00XX escapes and its UTF-8 checked.
+ */
+#define CA_JWS_STRICT	0
+#define CA_JWS_CJSON	1
+#define CA_JSEEN_ESC	1	/* the last string had an escape */
+#define CA_JSEEN_NUL	2	/* ... or a NUL, raw or \u0000 */
+struct ca_jscan {
+	const unsigned char	*p, *end;	/* the text left */
+	struct ca_buf		*out;		/* NULL: no copy */
+	int			 ws;		/* CA_JWS_* */
+	int			 depth;
+	int			 maxdepth;	/* deeper fails; init 1000 */
+	unsigned		 seen;		/* CA_JSEEN_* */
+	/*
+	 * If set, called for each member of the outermost object once its
+	 * value is scanned: key k..ke (with quotes), value v..ve; -1 fails
+	 * the scan.
+	 */
+	int	(*member)(struct ca_jscan *, const unsigned char *k,
+		    const unsigned char *ke, const unsigned char *v,
+		    const unsigned char *ve);
+	void			*arg;		/* for member */
+};
+void	 ca_jscan_init(struct ca_jscan *s, const char *p, size_t n, int ws);
+void	 ca_jscan_ws(struct ca_jscan *s);	/* skip white space */
+/* The string or value at s->p, s->p moved past it: 0, or -1 if bad. */
+int	 ca_jscan_string(struct ca_jscan *s);
+int	 ca_jscan_value(struct ca_jscan *s);
+/*
+ * Step over the value at s->p of a text a parser accepted already: only
+ * its strings are checked (cJSON's numbers, such as 01, are not RFC's).
+ */
+int	 ca_jscan_skip(struct ca_jscan *s);
 /*
  * Append the JSON text src (n bytes) to out on one line with its value
  * unchanged: white space between tokens (any byte up to space, as cJSON
