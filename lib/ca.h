@@ -413,6 +413,13 @@ char	*ca_path_escape(const char *seg);
 double	 ca_now(void);
 /* Sleep ms milliseconds, through interruptions; -1 on a real error. */
 int	 ca_sleep_ms(long ms);
+/*
+ * Seconds since the epoch of an RFC 3339 time (2006-01-02T15:04:05.5Z,
+ * or with a +hh:mm or -hh:mm offset), or of an HTTP-date (RFC 9110's
+ * IMF-fixdate, Mon, 02 Jan 2006 15:04:05 GMT); -1 if unreadable.
+ */
+long long ca_rfc3339(const char *s);
+long long ca_httpdate(const char *s);
 
 /*
  * ca_http.c: the API endpoint, authentication and one transfer; with
@@ -581,6 +588,8 @@ struct ca_retry {
  * it, and every tool starts from it.
  */
 #define CA_RETRY_BUDGET_S	60
+/* The default number of retries after a first attempt (ca-exec -r, ca-batch -r). */
+#define CA_RETRY_MAX		2
 void	 ca_retry_init(struct ca_retry *rp);
 /*
  * Seconds to hold new requests back because the response said the
