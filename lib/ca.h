@@ -56,7 +56,11 @@ extern void (*ca_warn_hook)(void);
  * synopsis on stderr, and exits CA_EX_USAGE.  usage may be NULL.
  */
 void	 ca_setprog(const char *argv0, void (*usage)(const char *why));
-/* "prog: msg"; a format ending in ':' appends strerror(errno). */
+/*
+ * "prog: msg"; a format ending in ':' appends strerror(errno).  These
+ * three make the whole line printable (as ca_sanitize does): pass them
+ * untrusted text as it is; ca_sanitize it only to cut it to a length.
+ */
 void	 ca_warn(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_note(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_die(int status, const char *fmt, ...) CA_NORETURN CA_PRINTF(2, 3);
@@ -73,6 +77,7 @@ char	*ca_xstrdup(const char *s);
 /*
  * Printable copy of untrusted text for a terminal: C0 and C1 controls,
  * DEL and malformed UTF-8 become \xNN; cut at maxlen bytes (0: no cut).
+ * Not needed before ca_warn, ca_note or ca_die, unless to cut.
  */
 char	*ca_sanitize(const char *s, size_t maxlen);
 /* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
