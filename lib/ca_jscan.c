@@ -61,12 +61,17 @@ ca_jscan_init(struct ca_jscan *s, const char *p, size_t n, int ws)
 	s->maxdepth = JDEPTH;
 }
 
-static int
+/* White space under each rule: bit 1 << CA_JWS_STRICT, 1 << CA_JWS_CJSON. */
+static const unsigned char wstab[256] = {
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 2, 2, 3, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	3
+};
+
+static inline int
 isws(const struct ca_jscan *s, int ch)
 {
-	if (s->ws == CA_JWS_CJSON)
-		return ch <= 0x20;
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+	return wstab[ch] >> s->ws & 1;
 }
 
 void
@@ -110,15 +115,16 @@ surrogate(const unsigned char *p)
 	return 0;
 }
 
-/* The length of the escape at p (a backslash), or 0 if it is bad. */
+/* The escapes other than \u, by the byte after the backslash. */
+static const unsigned char simple[256] = {
+	['"'] = 2, ['\\'] = 2, ['/'] = 2, ['b'] = 2, ['f'] = 2, ['n'] = 2,
+	['r'] = 2, ['t'] = 2
+};
+
+/* The length of the \u escape at p, or 0 if it is bad. */
 static size_t
 escape(struct ca_jscan *s, const unsigned char *p)
 {
-	if (s->end - p < 2)
-		return 0;
-	if (p[1] != 'u')
-		return p[1] != '\0' && strchr("\"\\/bfnrt", p[1]) != NULL ?
-		    2 : 0;
 	if (!hex4(p, s->end))
 		return 0;
 	if (memcmp(p + 2, "0000", 4) == 0)
@@ -144,30 +150,44 @@ control(struct ca_jscan *s, const unsigned char *p)
 	return put(s, esc, 6);
 }
 
+/* Past the plain bytes from p on, those that tab does not stop at. */
+static inline const unsigned char *
+plain(const unsigned char *tab, const unsigned char *p,
+    const unsigned char *end)
+{
+	/* Most of a record is string bytes: this loop is the scan. */
+	while (end - p >= 4 && !tab[p[0]] && !tab[p[1]] && !tab[p[2]] &&
+	    !tab[p[3]])
+		p += 4;
+	while (p < end && !tab[*p])
+		p++;
+	return p;
+}
+
 int
 ca_jscan_string(struct ca_jscan *s)
 {
-	const unsigned char *tab = s->out != NULL ? stop_utf8 : stop;
-	const unsigned char *p = s->p + 1, *run = s->p;
+	const unsigned char *p = s->p + 1, *run = s->p, *end = s->end;
 	size_t l;
 
 	s->seen = 0;
-	if (s->p >= s->end || *s->p != '"')
+	if (s->p >= end || *s->p != '"')
 		return -1;
 	for (;;) {
-		/* Most of a record is string bytes: this loop is the scan. */
-		while (s->end - p >= 4 && !tab[p[0]] && !tab[p[1]] &&
-		    !tab[p[2]] && !tab[p[3]])
-			p += 4;
-		while (p < s->end && !tab[*p])
-			p++;
-		if (p >= s->end)
+		/* Two calls, so that each is compiled for its table. */
+		if (s->out == NULL)
+			p = plain(stop, p, end);
+		else
+			p = plain(stop_utf8, p, end);
+		if (p >= end)
 			return -1;
 		if (*p == '"')
 			break;
 		if (*p == '\\') {
 			s->seen |= CA_JSEEN_ESC;
-			if ((l = escape(s, p)) == 0)
+			l = end - p >= 2 && p[1] != 'u' ? simple[p[1]] :
+			    escape(s, p);
+			if (l == 0)
 				return -1;
 		} else if (*p < 0x20) {
 			if (s->ws == CA_JWS_STRICT)
@@ -179,7 +199,7 @@ ca_jscan_string(struct ca_jscan *s)
 				return -1;
 			run = ++p;
 			continue;
-		} else if ((l = ca_utf8_len(p, (size_t)(s->end - p))) == 0)
+		} else if ((l = ca_utf8_len(p, (size_t)(end - p))) == 0)
 			return -1;
 		p += l;
 	}
@@ -245,7 +265,7 @@ literal(struct ca_jscan *s, const char *word)
 }
 
 /* The separator sep at s->p, white space around it dropped. */
-static int
+static inline int
 sep(struct ca_jscan *s, int ch)
 {
 	ca_jscan_ws(s);
