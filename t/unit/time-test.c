@@ -15,7 +15,7 @@ main(int argc, char *argv[])
 {
 	int i, http;
 
-	ca_setprog(argv[0]);
+	ca_setprog(argv[0], NULL);
 	if (argc < 2 || (strcmp(argv[1], "rfc3339") != 0 &&
 	    strcmp(argv[1], "http") != 0)) {
 		fprintf(stderr, "usage: time-test rfc3339 | http text ...\n");
