@@ -93,7 +93,7 @@ check:
 
 # Coverage-guided fuzzing of the parsers (clang's libFuzzer), each for
 # FUZZ_SECONDS; not part of check.
-FUZZ = fuzz/sse-fuzz fuzz/text-fuzz fuzz/jcompact-fuzz
+FUZZ = fuzz/sse-fuzz fuzz/text-fuzz fuzz/jcompact-fuzz fuzz/jscan-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c99 \
 	-D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Ilib \

@@ -99,18 +99,11 @@ open_dir(const char *dir, int create)
 	int fd;
 
 	if (create && ca_mkdirs(dir, 0755) == -1) {
-		char *s = ca_sanitize(dir, 0);
-
-		ca_warn("mkdir %s:", s);
-		free(s);
+		ca_warn("mkdir %s:", dir);
 		return -1;
 	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		char *s = ca_sanitize(dir, 0);
-
-		ca_warn("%s:", s);
-		free(s);
-	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		ca_warn("%s:", dir);
 	return fd;
 }
 
@@ -326,8 +319,6 @@ publish(struct fetch *f, int dirfd, const char *name, const char *shown,
     const char *hex, long long size, int *unchanged)
 {
 	struct stat st;
-	char *s;
-	int e;
 
 	*unchanged = 0;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -344,17 +335,11 @@ publish(struct fetch *f, int dirfd, const char *name, const char *shown,
 		return 0;
 	else if (errno == EEXIST)
 		goto exists;
-	e = errno;
-	s = ca_sanitize(shown, 0);
-	errno = e;
-	ca_warn("%s:", s);
-	free(s);
+	ca_warn("%s:", shown);
 	ca_tmp_remove();
 	return -1;
 exists:
-	s = ca_sanitize(shown, 0);
-	ca_warn("%s exists (use -f to overwrite)", s);
-	free(s);
+	ca_warn("%s exists (use -f to overwrite)", shown);
 	ca_tmp_remove();
 	return -1;
 }
@@ -389,15 +374,12 @@ taken(struct fetch *f, int dirfd, const char *name, const char *shown,
     long long want)
 {
 	struct stat st;
-	char *s;
 
 	if (f->fflag || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return 0;
 	if (S_ISREG(st.st_mode) && (want < 0 || st.st_size == want))
 		return 0;
-	s = ca_sanitize(shown, 0);
-	ca_warn("%s exists (use -f to overwrite)", s);
-	free(s);
+	ca_warn("%s exists (use -f to overwrite)", shown);
 	return 1;
 }
 
@@ -406,15 +388,13 @@ static void
 download_failed(struct fetch *f, const char *id, struct sink *s,
     struct ca_resp *resp, int rc)
 {
-	char *sid = ca_sanitize(id, 100), *shown;
+	char *sid = ca_sanitize(id, 100);
 
 	if (s->err == EPIPE && s->tostdout)	/* the reader went away */
 		ca_status_add(&f->st, CA_EX_FAIL);
 	else if (s->err != 0) {
-		shown = ca_sanitize(s->shown, 0);
 		errno = s->err;
-		ca_warn("%s: write %s:", sid, shown);
-		free(shown);
+		ca_warn("%s: write %s:", sid, s->shown);
 		ca_status_add(&f->st, CA_EX_FAIL);
 	} else if (s->why[0] != '\0') {
 		ca_warn("%s: content: %s", sid, s->why);
@@ -434,7 +414,7 @@ download_failed(struct fetch *f, const char *id, struct sink *s,
 static int
 tmp_finish(struct fetch *f, struct sink *s, const char *id)
 {
-	char *sid, *shown;
+	char *sid;
 	int rc = 0;
 
 	if (fchmod(s->fd, f->mode) == -1 || fsync(s->fd) == -1)
@@ -444,10 +424,8 @@ tmp_finish(struct fetch *f, struct sink *s, const char *id)
 	s->fd = -1;
 	if (rc == -1) {
 		sid = ca_sanitize(id, 100);
-		shown = ca_sanitize(s->shown, 0);
-		ca_warn("%s: write %s:", sid, shown);
+		ca_warn("%s: write %s:", sid, s->shown);
 		free(sid);
-		free(shown);
 		ca_status_add(&f->st, CA_EX_FAIL);
 		ca_tmp_remove();
 	}
@@ -477,10 +455,8 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	if (f->tostdout)
 		s->fd = STDOUT_FILENO;
 	else if ((s->fd = ca_tmp_open(dirfd, ".ca-fetch.")) == -1) {
-		char *sd = ca_sanitize(f->outpath ? f->outpath : f->dir, 0);
-
-		ca_warn("cannot create a temporary file in %s:", sd);
-		free(sd);
+		ca_warn("cannot create a temporary file in %s:", f->outpath ?
+		    f->outpath : f->dir);
 		ca_status_add(&f->st, CA_EX_FAIL);
 		return -1;
 	}
@@ -572,12 +548,10 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		name = ca_name_unique(&f->names, name);
 	shown = shown_path(f, name);
 	if (ca_verbose) {
-		char *a = ca_sanitize(fname, 0), *b = ca_sanitize(shown, 0);
 		char *c = ca_sanitize(id, 100);
 
-		ca_note("%s: \"%s\", %lld bytes -> %s", c, a, want, b);
-		free(a);
-		free(b);
+		ca_note("%s: \"%s\", %lld bytes -> %s", c, fname, want,
+		    shown);
 		free(c);
 	}
 	if (!f->tostdout && taken(f, dirfd, name, shown, want)) {
@@ -595,12 +569,8 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
-	if (unchanged) {
-		char *b = ca_sanitize(shown, 0);
-
-		ca_note("%s: unchanged", b);
-		free(b);
-	}
+	if (unchanged)
+		ca_note("%s: unchanged", shown);
 	emit_fetched(custom_id, meta, shown, hex, s.got, unchanged);
 done:
 	cJSON_Delete(meta);

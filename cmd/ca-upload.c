@@ -206,47 +206,6 @@ sniff_file(int fd, unsigned char *buf, size_t n)
 	return r > 0 ? (size_t)r : 0;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long long
-days_from_civil(long long y, long long m, long long d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* An RFC 3339 time as seconds since the epoch; -1 if unreadable. */
-static long long
-rfc3339(const char *s)
-{
-	int y, mo, d, h, mi, sec, n = 0, oh, om;
-	long long t;
-	const char *p;
-
-	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h,
-	    &mi, &sec, &n) != 6 || n == 0 || mo < 1 || mo > 12 || d < 1 ||
-	    d > 31)
-		return -1;
-	t = days_from_civil(y, mo, d) * 86400 +
-	    h * 3600 + mi * 60 + sec;
-	p = s + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (*p == 'Z' || *p == 'z')
-		return t;
-	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh,
-	    &om) == 2)
-		return *p == '+' ? t - oh * 3600 - om * 60 :
-		    t + oh * 3600 + om * 60;
-	return -1;
-}
-
 /* Is this cached file no good for a new job? */
 static const char *
 stale(const cJSON *meta, long long size)
@@ -256,7 +215,7 @@ stale(const cJSON *meta, long long size)
 
 	if (ca_jnum(meta, "size_bytes", (double)size) != (double)size)
 		return "has another size";
-	if (exp != NULL && (t = rfc3339(exp)) != -1 &&
+	if (exp != NULL && (t = ca_rfc3339(exp)) != -1 &&
 	    t < (long long)time(NULL) + EXPIRY_MARGIN_S)
 		return "expires within minutes";
 	return NULL;

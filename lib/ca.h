@@ -56,7 +56,11 @@ extern void (*ca_warn_hook)(void);
  * synopsis on stderr, and exits CA_EX_USAGE.  usage may be NULL.
  */
 void	 ca_setprog(const char *argv0, void (*usage)(const char *why));
-/* "prog: msg"; a format ending in ':' appends strerror(errno). */
+/*
+ * "prog: msg"; a format ending in ':' appends strerror(errno).  These
+ * three make the whole line printable (as ca_sanitize does): pass them
+ * untrusted text as it is; ca_sanitize it only to cut it to a length.
+ */
 void	 ca_warn(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_note(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_die(int status, const char *fmt, ...) CA_NORETURN CA_PRINTF(2, 3);
@@ -73,6 +77,7 @@ char	*ca_xstrdup(const char *s);
 /*
  * Printable copy of untrusted text for a terminal: C0 and C1 controls,
  * DEL and malformed UTF-8 become \xNN; cut at maxlen bytes (0: no cut).
+ * Not needed before ca_warn, ca_note or ca_die, unless to cut.
  */
 char	*ca_sanitize(const char *s, size_t maxlen);
 /* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
@@ -226,7 +231,51 @@ void	 ca_id_new(char *buf, const char *prefix);
 #define CA_OPT_VERSION	'V'
 void	 ca_opt_common(int ch, char *argv[], const char *libs);
 
-/* ca_jcompact.c */
+/*
+ * ca_jscan.c: the one JSON scanner: what a JSON text is, decided once.
+ * Numbers, escapes and literals are RFC 8259's under both white-space
+ * rules:
+ * CA_JWS_STRICT (records passed on unparsed): space, tab, LF and CR
+ *   between tokens; no raw control byte in a string; a surrogate escape
+ *   only as a high one then a low one.  What it accepts, cJSON reads
+ *   the same.
+ * CA_JWS_CJSON (compaction, and texts cJSON has read): any byte up to
+ *   space between tokens, and raw control bytes in strings, as cJSON
+ *   takes them.
+ * With out set, each token is appended to it as it came, a string's
+ * raw control bytes as their \u00XX escapes and its UTF-8 checked.
+ */
+#define CA_JWS_STRICT	0
+#define CA_JWS_CJSON	1
+#define CA_JSEEN_ESC	1	/* the last string had an escape */
+#define CA_JSEEN_NUL	2	/* ... or a NUL, raw or \u0000 */
+struct ca_jscan {
+	const unsigned char	*p, *end;	/* the text left */
+	struct ca_buf		*out;		/* NULL: no copy */
+	int			 ws;		/* CA_JWS_* */
+	int			 depth;
+	int			 maxdepth;	/* deeper fails; init 1000 */
+	unsigned		 seen;		/* CA_JSEEN_* */
+	/*
+	 * If set, called for each member of the outermost object once its
+	 * value is scanned: key k..ke (with quotes), value v..ve; -1 fails
+	 * the scan.
+	 */
+	int	(*member)(struct ca_jscan *, const unsigned char *k,
+		    const unsigned char *ke, const unsigned char *v,
+		    const unsigned char *ve);
+	void			*arg;		/* for member */
+};
+void	 ca_jscan_init(struct ca_jscan *s, const char *p, size_t n, int ws);
+void	 ca_jscan_ws(struct ca_jscan *s);	/* skip white space */
+/* The string or value at s->p, s->p moved past it: 0, or -1 if bad. */
+int	 ca_jscan_string(struct ca_jscan *s);
+int	 ca_jscan_value(struct ca_jscan *s);
+/*
+ * Step over the value at s->p of a text a parser accepted already: only
+ * its strings are checked (cJSON's numbers, such as 01, are not RFC's).
+ */
+int	 ca_jscan_skip(struct ca_jscan *s);
 /*
  * Append the JSON text src (n bytes) to out on one line with its value
  * unchanged: white space between tokens (any byte up to space, as cJSON
@@ -369,6 +418,13 @@ char	*ca_path_escape(const char *seg);
 double	 ca_now(void);
 /* Sleep ms milliseconds, through interruptions; -1 on a real error. */
 int	 ca_sleep_ms(long ms);
+/*
+ * Seconds since the epoch of an RFC 3339 time (2006-01-02T15:04:05.5Z,
+ * or with a +hh:mm or -hh:mm offset), or of an HTTP-date (RFC 9110's
+ * IMF-fixdate, Mon, 02 Jan 2006 15:04:05 GMT); -1 if unreadable.
+ */
+long long ca_rfc3339(const char *s);
+long long ca_httpdate(const char *s);
 
 /*
  * ca_http.c: the API endpoint, authentication and one transfer; with
@@ -537,6 +593,8 @@ struct ca_retry {
  * it, and every tool starts from it.
  */
 #define CA_RETRY_BUDGET_S	60
+/* The default number of retries after a first attempt (ca-exec -r, ca-batch -r). */
+#define CA_RETRY_MAX		2
 void	 ca_retry_init(struct ca_retry *rp);
 /*
  * Seconds to hold new requests back because the response said the

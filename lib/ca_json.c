@@ -18,44 +18,18 @@
 
 #include "ca.h"
 
-struct scan {
-	const unsigned char	*p, *end;
-};
-
-static void
-scan_ws(struct scan *s)
-{
-	while (s->p < s->end && *s->p <= 0x20)
-		s->p++;
-}
-
 /* Step over the string at s->p; 1 if it held a NUL, -1 if malformed. */
 static int
-scan_string(struct scan *s)
+nulstring(struct ca_jscan *s)
 {
-	int nul = 0;
-
-	if (s->p == s->end || *s->p != '"')
+	if (ca_jscan_string(s) == -1)
 		return -1;
-	for (s->p++; s->p < s->end && *s->p != '"'; s->p++) {
-		if (*s->p == '\0')
-			nul = 1;
-		if (*s->p != '\\')
-			continue;
-		if (s->end - s->p >= 6 && memcmp(s->p, "\\u0000", 6) == 0)
-			nul = 1;
-		if (++s->p == s->end)
-			return -1;
-	}
-	if (s->p == s->end)
-		return -1;
-	s->p++;
-	return nul;
+	return (s->seen & CA_JSEEN_NUL) != 0;
 }
 
 /* A raw node for the string text from p to s->p, compacted. */
 static cJSON *
-rawstring(const unsigned char *p, const struct scan *s)
+rawstring(const unsigned char *p, const struct ca_jscan *s)
 {
 	struct ca_buf b = { NULL, 0, 0, 0 };
 	cJSON *r = NULL;
@@ -66,34 +40,34 @@ rawstring(const unsigned char *p, const struct scan *s)
 	return r;
 }
 
-static int	keepnul(cJSON *, cJSON *, struct scan *);
+static int	keepnul(cJSON *, cJSON *, struct ca_jscan *);
 
 /* The members of an object or array, beside the text that gave them. */
 static int
-keepnul_members(cJSON *j, struct scan *s)
+keepnul_members(cJSON *j, struct ca_jscan *s)
 {
 	cJSON *c, *next;
 
 	s->p++;
 	for (c = j->child; c != NULL; c = next) {
 		next = c->next;
-		scan_ws(s);
+		ca_jscan_ws(s);
 		if (cJSON_IsObject(j)) {
-			if (scan_string(s) != 0)
+			if (nulstring(s) != 0)
 				return -1;	/* a NUL in a key */
-			scan_ws(s);
+			ca_jscan_ws(s);
 			if (s->p == s->end || *s->p != ':')
 				return -1;
 			s->p++;
-			scan_ws(s);
+			ca_jscan_ws(s);
 		}
 		if (keepnul(j, c, s) == -1)
 			return -1;
-		scan_ws(s);
+		ca_jscan_ws(s);
 		if (s->p < s->end && *s->p == ',')
 			s->p++;
 	}
-	scan_ws(s);
+	ca_jscan_ws(s);
 	if (s->p == s->end)
 		return -1;
 	s->p++;
@@ -106,7 +80,7 @@ keepnul_members(cJSON *j, struct scan *s)
  * raw node.
  */
 static int
-keepnul(cJSON *parent, cJSON *j, struct scan *s)
+keepnul(cJSON *parent, cJSON *j, struct ca_jscan *s)
 {
 	const unsigned char *p = s->p;
 	cJSON *r;
@@ -115,7 +89,7 @@ keepnul(cJSON *parent, cJSON *j, struct scan *s)
 	if (cJSON_IsObject(j) || cJSON_IsArray(j))
 		return keepnul_members(j, s);
 	if (cJSON_IsString(j)) {
-		if ((nul = scan_string(s)) <= 0)
+		if ((nul = nulstring(s)) <= 0)
 			return nul;
 		if (parent == NULL || (r = rawstring(p, s)) == NULL)
 			return -1;
@@ -124,11 +98,8 @@ keepnul(cJSON *parent, cJSON *j, struct scan *s)
 		j->string = NULL;
 		return cJSON_ReplaceItemViaPointer(parent, j, r) ? 0 : -1;
 	}
-	/* A number, true, false or null: up to the next delimiter. */
-	while (s->p < s->end && *s->p > 0x20 && *s->p != ',' &&
-	    *s->p != ']' && *s->p != '}')
-		s->p++;
-	return 0;
+	/* A number, true, false or null, as cJSON took it. */
+	return ca_jscan_skip(s);
 }
 
 /* Could the text hold a NUL in a string (raw, or as \u0000)? */
@@ -189,7 +160,7 @@ ca_jparse(const char *p, size_t n)
 {
 	const unsigned char *start;
 	const char *end = NULL;
-	struct scan s;
+	struct ca_jscan s;
 	cJSON *j;
 
 	if (p == NULL)
@@ -205,12 +176,11 @@ ca_jparse(const char *p, size_t n)
 	if (end != NULL && end < p + n)
 		goto bad;
 	if (maybenul(p, n)) {
-		s.p = (const unsigned char *)p;
-		s.end = s.p + n;
-		scan_ws(&s);
+		ca_jscan_init(&s, p, n, CA_JWS_CJSON);
+		ca_jscan_ws(&s);
 		start = s.p;
 		if (cJSON_IsString(j)) {
-			if (scan_string(&s) == 1) {
+			if (nulstring(&s) == 1) {
 				cJSON_Delete(j);
 				return rawstring(start, &s);
 			}
@@ -318,89 +288,45 @@ ca_jprint(const cJSON *o)
  * server's value can be copied as it came rather than re-printed
  * through cJSON.
  */
-static size_t
-skip_ws(const char *p, size_t n, size_t i)
-{
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-	    p[i] == '\n'))
-		i++;
-	return i;
-}
-
-/* The end of the string starting at p[i] == '"', past its closing quote. */
-static size_t
-skip_string(const char *p, size_t n, size_t i)
-{
-	for (i++; i < n && p[i] != '"'; i++)
-		if (p[i] == '\\')
-			i++;
-	return i < n ? i + 1 : n;
-}
-
-/* The end of the value starting at p[i]. */
-static size_t
-skip_value(const char *p, size_t n, size_t i)
-{
-	int depth = 0;
-
-	if (i < n && p[i] == '"')
-		return skip_string(p, n, i);
-	for (; i < n; i++) {
-		switch (p[i]) {
-		case '"':
-			i = skip_string(p, n, i) - 1;
-			break;
-		case '{':
-		case '[':
-			depth++;
-			break;
-		case '}':
-		case ']':
-			if (depth == 0)
-				return i;
-			if (--depth == 0)
-				return i + 1;
-			break;
-		case ',':
-		case ' ':
-		case '\t':
-		case '\r':
-		case '\n':
-			if (depth == 0)
-				return i;
-			break;
-		}
-	}
-	return n;
-}
-
 int
 ca_jmember(const char *p, size_t n, const char *key, size_t *ms,
     size_t *vs, size_t *ve)
 {
-	size_t i = skip_ws(p, n, 0), k, klen = strlen(key);
+	struct ca_jscan s;
+	const unsigned char *k, *v, *start = (const unsigned char *)p;
+	size_t klen = strlen(key);
 	int match;
 
-	if (i >= n || p[i] != '{')
+	ca_jscan_init(&s, p, n, CA_JWS_CJSON);
+	ca_jscan_ws(&s);
+	if (s.p == s.end || *s.p != '{')
 		return -1;
-	for (i = skip_ws(p, n, i + 1); i < n && p[i] == '"';) {
-		k = i;
-		i = skip_string(p, n, i);
-		/* The key matches when its text is exactly "key". */
-		match = i - k == klen + 2 && memcmp(p + k + 1, key, klen) == 0;
-		i = skip_ws(p, n, i);
-		if (i >= n || p[i] != ':')
+	s.p++;
+	for (ca_jscan_ws(&s); s.p < s.end && *s.p == '"';) {
+		k = s.p;
+		if (ca_jscan_string(&s) == -1)
 			return -1;
-		i = skip_ws(p, n, i + 1);
+		/* The key matches when its text is exactly "key". */
+		match = (size_t)(s.p - k) == klen + 2 &&
+		    memcmp(k + 1, key, klen) == 0;
+		ca_jscan_ws(&s);
+		if (s.p == s.end || *s.p != ':')
+			return -1;
+		s.p++;
+		ca_jscan_ws(&s);
+		v = s.p;
+		if (ca_jscan_skip(&s) == -1)
+			return -1;
 		if (match) {
-			*ms = k;
-			*vs = i;
-			*ve = skip_value(p, n, i);
+			*ms = (size_t)(k - start);
+			*vs = (size_t)(v - start);
+			*ve = (size_t)(s.p - start);
 			return 0;
 		}
-		i = skip_ws(p, n, skip_value(p, n, i));
-		if (i < n && p[i] == ',')
-			i = skip_ws(p, n, i + 1);
+		ca_jscan_ws(&s);
+		if (s.p < s.end && *s.p == ',')
+			s.p++;
+		ca_jscan_ws(&s);
 	}
 	return -1;
 }

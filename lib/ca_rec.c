@@ -197,33 +197,16 @@ blank(const char *p, size_t n)
 /*
  * The type scan.  A tool parses only the records it owns; the rest it
  * passes through, and for them a check that the line is one valid JSON
- * object and a look at its top-level "type" will do, without building
- * a tree.  The scan is strict: whatever it accepts, cJSON accepts too,
- * with the same "type" (there is only one).  Anything it is not sure
- * of (escapes in the type, surrogate escapes, deep nesting, what strict
- * JSON forbids but cJSON might take) goes to the full parse, which then
- * decides and reports as before.
+ * object (ca_jscan's strict rule: whatever it accepts, cJSON accepts
+ * too) and a look at its top-level "type" will do, without building a
+ * tree.  Anything it is not sure of (escapes in the type, two types,
+ * deep nesting, what strict JSON forbids but cJSON might take) goes to
+ * the full parse, which then decides and reports as before.
  */
-struct scan {
-	const unsigned char	*p;
-	const unsigned char	*end;
-	int			 depth;
+struct typescan {
+	const unsigned char	*t;
+	size_t			 len;
 };
-
-static void
-scan_ws(struct scan *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-	    *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-static int
-hexdig(int c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
-}
 
 static unsigned
 hexval(int c)
@@ -231,77 +214,6 @@ hexval(int c)
 	if (c <= '9')
 		return (unsigned)(c - '0');
 	return (unsigned)((c | 0x20) - 'a' + 10);
-}
-
-/* Is p (before end) a \uXXXX escape? */
-static int
-hex4(const unsigned char *p, const unsigned char *end)
-{
-	return end - p >= 6 && p[0] == '\\' && p[1] == 'u' && hexdig(p[2]) &&
-	    hexdig(p[3]) && hexdig(p[4]) && hexdig(p[5]);
-}
-
-/* The \uXXXX at p: 1 a high surrogate, 2 a low one, else 0. */
-static int
-surrogate(const unsigned char *p)
-{
-	if (p[2] != 'd' && p[2] != 'D')
-		return 0;
-	if (strchr("89abAB", p[3]) != NULL)
-		return 1;
-	if (strchr("cdefCDEF", p[3]) != NULL)
-		return 2;
-	return 0;
-}
-
-/* Bytes that end the plain run of a string: '"', '\\' and controls. */
-static const unsigned char special[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['"'] = 1, ['\\'] = 1
-};
-
-/* A string at s->p (its '"'); *plain: it had no escapes. */
-static int
-scan_string(struct scan *s, int *plain)
-{
-	const unsigned char *p = s->p + 1;
-
-	*plain = 1;
-	for (;;) {
-		/* Most of a record is string bytes: this loop is the scan. */
-		while (s->end - p >= 4 && !special[p[0]] && !special[p[1]] &&
-		    !special[p[2]] && !special[p[3]])
-			p += 4;
-		while (p < s->end && !special[*p])
-			p++;
-		if (p >= s->end || *p < 0x20)
-			return 0;
-		if (*p == '"')
-			break;
-		*plain = 0;
-		if (p + 1 >= s->end)
-			return 0;
-		if (p[1] == 'u') {
-			if (!hex4(p, s->end))
-				return 0;
-			/* cJSON's rule: a high surrogate, then a low one. */
-			if (surrogate(p) == 2)
-				return 0;
-			if (surrogate(p) == 1) {
-				if (!hex4(p + 6, s->end) ||
-				    surrogate(p + 6) != 2)
-					return 0;
-				p += 6;
-			}
-			p += 6;
-		} else if (strchr("\"\\/bfnrt", p[1]) != NULL && p[1] != '\0')
-			p += 2;
-		else
-			return 0;
-	}
-	s->p = p + 1;
-	return 1;
 }
 
 /*
@@ -331,142 +243,23 @@ is_type_key(const unsigned char *p, const unsigned char *end)
 	return i == 4;
 }
 
+/* A top-level member: is it the "type", a plain string? */
 static int
-scan_digits(struct scan *s)
+typemember(struct ca_jscan *s, const unsigned char *k,
+    const unsigned char *ke, const unsigned char *v, const unsigned char *ve)
 {
-	const unsigned char *p = s->p;
+	struct typescan *ts = s->arg;
 
-	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-		s->p++;
-	return s->p > p;
-}
-
-static int
-scan_number(struct scan *s)
-{
-	if (*s->p == '-')
-		s->p++;
-	if (s->p < s->end && *s->p == '0')
-		s->p++;
-	else if (!scan_digits(s))
+	if (!is_type_key(k + 1, ke - 1))
 		return 0;
-	if (s->p < s->end && *s->p == '.') {
-		s->p++;
-		if (!scan_digits(s))
-			return 0;
-	}
-	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-		s->p++;
-		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-			s->p++;
-		if (!scan_digits(s))
-			return 0;
-	}
-	return 1;
-}
-
-static int	scan_value(struct scan *);
-
-static int
-scan_word(struct scan *s, const char *w)
-{
-	size_t n = strlen(w);
-
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
-		return 0;
-	s->p += n;
-	return 1;
-}
-
-/*
- * An object or array at s->p.  With type set (the top level), the
- * "type" member's value, a plain string, goes to *type and *typelen;
- * a record with two is left to the full parse.
- */
-static int
-scan_container(struct scan *s, const unsigned char **type, size_t *typelen)
-{
-	int obj = *s->p == '{', plain;
-	const unsigned char *k, *v;
-
-	if (++s->depth > DEPTH_MAX)
-		return 0;
-	s->p++;
-	scan_ws(s);
-	if (s->p < s->end && *s->p == (obj ? '}' : ']')) {
-		s->p++;
-		s->depth--;
-		return 1;
-	}
-	for (;;) {
-		if (obj) {
-			if (s->p >= s->end || *s->p != '"')
-				return 0;
-			k = s->p;
-			if (!scan_string(s, &plain))
-				return 0;
-			if (type != NULL && is_type_key(k + 1, s->p - 1)) {
-				/* A second "type": the last wins in the
-				 * full parse, so let it decide. */
-				if (*type != NULL)
-					return 0;
-				k = NULL;	/* this is the one */
-			}
-			scan_ws(s);
-			if (s->p >= s->end || *s->p++ != ':')
-				return 0;
-			scan_ws(s);
-			v = s->p;
-			if (s->p >= s->end || !scan_value(s))
-				return 0;
-			if (k == NULL) {
-				if (*v != '"' || *(s->p - 1) != '"')
-					return 0;
-				/* A plain string: no escapes inside. */
-				if (memchr(v + 1, '\\', (size_t)(s->p - v - 2)))
-					return 0;
-				*type = v + 1;
-				*typelen = (size_t)(s->p - v - 2);
-			}
-		} else if (s->p >= s->end || !scan_value(s))
-			return 0;
-		scan_ws(s);
-		if (s->p >= s->end)
-			return 0;
-		if (*s->p == ',') {
-			s->p++;
-			scan_ws(s);
-			continue;
-		}
-		if (*s->p++ != (obj ? '}' : ']'))
-			return 0;
-		s->depth--;
-		return 1;
-	}
-}
-
-/* One value at s->p (not at the end). */
-static int
-scan_value(struct scan *s)
-{
-	int plain;
-
-	switch (*s->p) {
-	case '"':
-		return scan_string(s, &plain);
-	case '{':
-	case '[':
-		return scan_container(s, NULL, NULL);
-	case 't':
-		return scan_word(s, "true");
-	case 'f':
-		return scan_word(s, "false");
-	case 'n':
-		return scan_word(s, "null");
-	default:
-		return (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) &&
-		    scan_number(s);
-	}
+	/* A second "type": the last wins in the full parse, so let it
+	 * decide; likewise a type that is not a plain string. */
+	if (ts->t != NULL || *v != '"' || memchr(v + 1, '\\',
+	    (size_t)(ve - v - 2)) != NULL)
+		return -1;
+	ts->t = v + 1;
+	ts->len = (size_t)(ve - v - 2);
+	return 0;
 }
 
 /*
@@ -477,22 +270,22 @@ scan_value(struct scan *s)
 static int
 scan_type(const char *line, size_t n, char type[TYPE_MAX + 1])
 {
-	struct scan s;
-	const unsigned char *t = NULL;
-	size_t tlen = 0;
+	struct ca_jscan s;
+	struct typescan ts = { NULL, 0 };
 
-	s.p = (const unsigned char *)line;
-	s.end = s.p + n;
-	s.depth = 0;
-	scan_ws(&s);
-	if (s.p >= s.end || *s.p != '{' || !scan_container(&s, &t, &tlen))
+	ca_jscan_init(&s, line, n, CA_JWS_STRICT);
+	s.maxdepth = DEPTH_MAX;
+	s.member = typemember;
+	s.arg = &ts;
+	ca_jscan_ws(&s);
+	if (s.p >= s.end || *s.p != '{' || ca_jscan_value(&s) == -1)
 		return 0;
-	scan_ws(&s);
-	if (s.p != s.end || t == NULL || tlen == 0 || tlen > TYPE_MAX ||
-	    memchr(t, '\0', tlen) != NULL)
+	ca_jscan_ws(&s);
+	if (s.p != s.end || ts.t == NULL || ts.len == 0 ||
+	    ts.len > TYPE_MAX || memchr(ts.t, '\0', ts.len) != NULL)
 		return 0;
-	memcpy(type, t, tlen);
-	type[tlen] = '\0';
+	memcpy(type, ts.t, ts.len);
+	type[ts.len] = '\0';
 	return 1;
 }
 

@@ -1,5 +1,3 @@
-/* timegm(3) for HTTP dates is a BSD/glibc extension. */
-#define _DEFAULT_SOURCE
 /*
  * ca_retry.c: the retry policy of the official SDKs, plus a total
  * budget so that a cron job never sleeps past its slot.
@@ -20,7 +18,7 @@ void
 ca_retry_init(struct ca_retry *rp)
 {
 	memset(rp, 0, sizeof(*rp));
-	rp->max = 2;
+	rp->max = CA_RETRY_MAX;
 	rp->budget_s = CA_RETRY_BUDGET_S;
 }
 
@@ -38,18 +36,14 @@ retryable(const struct ca_resp *r)
 double
 ca_ratelimit_wait(const struct ca_resp *r)
 {
-	struct tm tm;
+	long long t;
 	char *end;
 	double d;
 
 	if (r->rl_remaining[0] == '\0' || strtol(r->rl_remaining, &end, 10)
-	    != 0 || *end != '\0' || r->rl_reset[0] == '\0')
+	    != 0 || *end != '\0' || (t = ca_rfc3339(r->rl_reset)) == -1)
 		return 0;
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(r->rl_reset, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return 0;
-	d = difftime(timegm(&tm), time(NULL));
-	/* Fractions and zones other than Z are not worth the trouble. */
+	d = difftime((time_t)t, time(NULL));
 	if (!(d > 0))
 		return 0;
 	return d > MAX_SERVER_DELAY_MS / 1000 ? MAX_SERVER_DELAY_MS / 1000 : d;
@@ -72,13 +66,10 @@ server_delay(const struct ca_resp *r)
 		if (end != r->retry_after && *end == '\0' && isfinite(d))
 			d *= 1000;
 		else {
-			struct tm tm;
+			long long t = ca_httpdate(r->retry_after);
 
-			memset(&tm, 0, sizeof(tm));
-			end = strptime(r->retry_after,
-			    "%a, %d %b %Y %H:%M:%S GMT", &tm);
-			d = end != NULL ? (difftime(timegm(&tm), time(NULL)) *
-			    1000) : -1;
+			d = t != -1 ? difftime((time_t)t, time(NULL)) * 1000 :
+			    -1;
 		}
 	}
 	if (!(d > 0))

@@ -17,14 +17,11 @@
 static void
 trouble(struct ca_upcache *c, const char *what)
 {
-	char *d = ca_sanitize(c->dir, 0);
-
 	/* Once per run: a read-only home should not drown the output. */
 	if (!c->warned)
 		ca_warn("cache %s: %s %s; uploads go on without the cache",
-		    d, what, strerror(errno));
+		    c->dir, what, strerror(errno));
 	c->warned = 1;
-	free(d);
 }
 
 /*

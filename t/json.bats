@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ca_jcompact and ca_jparse, driven through t/unit/json-test: the table
+# ca_jcompact, ca_jparse and ca_jscan, driven through t/unit/json-test: the table
 # of nasty cases lives in the driver, one TAP line per case.
 
 load test_helper
@@ -45,6 +45,15 @@ all_ok() {
 	grep -q '^ok .* a NUL in a string is kept$' <<<"$output"
 	grep -q '^ok .* a NUL in a key is refused$' <<<"$output"
 	grep -q '^ok .* a lone high surrogate is refused$' <<<"$output"
+}
+
+@test "ca_jscan: the strict and cJSON white-space rules, and ca_jmember past strings" {
+	run -0 jt scan
+	all_ok
+	grep -q '^ok .* a form feed between tokens, cJSON.s rule only$' <<<"$output"
+	grep -q '^ok .* a raw tab in a string, cJSON.s rule only$' <<<"$output"
+	grep -q '^ok .* a lone high surrogate, cJSON.s rule only$' <<<"$output"
+	grep -q '^ok .* ca_jmember: past a key ending in a backslash$' <<<"$output"
 }
 
 @test "json-test rejects bad usage" {

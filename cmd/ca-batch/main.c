@@ -276,7 +276,7 @@ main(int argc, char *argv[])
 	g.max_bytes = BATCH_BYTES;
 	g.poll = 5;
 	g.max_parts = 11;
-	g.retries = 2;
+	g.retries = CA_RETRY_MAX;
 	parse_opts(argc, argv);
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;

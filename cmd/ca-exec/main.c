@@ -378,7 +378,7 @@ main(int argc, char *argv[])
 
 	ca_setprog(argv[0], usage);
 	g.jobs = 1;
-	g.retries = 2;
+	g.retries = CA_RETRY_MAX;
 	g.budget = CA_RETRY_BUDGET_S;
 	g.max_parts = 11;
 	g.connect_ms = CA_CONNECT_MS;

@@ -2,7 +2,7 @@
  * json-test: table tests of ca_jcompact and ca_jparse, the nasty cases
  * one by one, printed TAP-style; exits 1 if any case fails.
  *
- * usage: json-test compact | parse
+ * usage: json-test compact | parse | scan
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +143,106 @@ static const struct pcase pcases[] = {
 	    T("{\"id\":\"\\u0000\",\"id\":\"ok\"}"), "{\"id\":\"ok\"}", 0 },
 };
 
+/* ca_jscan under its two white-space rules, and ca_jmember. */
+struct scase {
+	const char	*name;
+	const char	*in;
+	size_t		 n;
+	int		 strict;	/* CA_JWS_STRICT accepts it */
+	int		 cjson;		/* CA_JWS_CJSON accepts it */
+};
+
+static const struct scase scases[] = {
+	{ "RFC white space between tokens, both rules",
+	    T(" \t\r\n{ \"a\" :\n[ 1 ,\t2 ] }\r\n"), 1, 1 },
+	{ "a form feed between tokens, cJSON's rule only",
+	    T("[1,\f2]"), 0, 1 },
+	{ "a raw NUL between tokens, cJSON's rule only", T("[1,\0 2]"), 0, 1 },
+	{ "a raw tab in a string, cJSON's rule only", T("\"a\tb\""), 0, 1 },
+	{ "a raw NUL in a string, cJSON's rule only", T("\"a\0b\""), 0, 1 },
+	{ "a lone high surrogate, cJSON's rule only", T("\"\\ud800\""), 0, 1 },
+	{ "a lone low surrogate, cJSON's rule only", T("\"\\uDC00\""), 0, 1 },
+	{ "a high surrogate before a non-surrogate, cJSON's rule only",
+	    T("\"\\ud800\\u0041\""), 0, 1 },
+	{ "a surrogate pair, both rules", T("\"\\uD83D\\uDE00\""), 1, 1 },
+	{ "malformed UTF-8 is not the scanner's to refuse", T("\"\xff\""), 1,
+	    1 },
+	{ "a string ending in a backslash, both rules",
+	    T("[\"C:\\\\\" , \"x\"]"), 1, 1 },
+	{ "DEL between tokens, neither", T("[1,\x7f" "2]"), 0, 0 },
+	{ "a leading zero, neither", T("[01]"), 0, 0 },
+	{ "a bad escape, neither", T("\"\\x\""), 0, 0 },
+	{ "an unterminated string, neither", T("[\"abc]"), 0, 0 },
+	{ "a trailing comma, neither", T("{\"a\":1,}"), 0, 0 },
+};
+
+static int
+scan_one(const char *p, size_t n, int ws)
+{
+	struct ca_jscan s;
+
+	ca_jscan_init(&s, p, n, ws);
+	ca_jscan_ws(&s);
+	if (ca_jscan_value(&s) == -1)
+		return 0;
+	ca_jscan_ws(&s);
+	return s.p == s.end;
+}
+
+/* ca_jmember finds "id" past strings that would fool a naive scan. */
+static int
+member_case(const char *in, size_t n, const char *want)
+{
+	size_t ms, vs, ve;
+
+	if (ca_jmember(in, n, "id", &ms, &vs, &ve) == -1)
+		return want == NULL;
+	return want != NULL && ve - vs == strlen(want) &&
+	    memcmp(in + vs, want, ve - vs) == 0 && in[ms] == '"';
+}
+
+static int
+scan_cases(void)
+{
+	static const struct {
+		const char	*name, *in;
+		size_t		 n;
+		const char	*want;
+	} mcases[] = {
+		{ "ca_jmember: past a key ending in a backslash",
+		    T("{\"a\\\\\":\"id\",\"id\":[1,\"]\"]}"), "[1,\"]\"]" },
+		{ "ca_jmember: past a raw control byte and a form feed",
+		    T("{\"a\":\"\x01\",\f\"id\":\"x\"}"), "\"x\"" },
+		{ "ca_jmember: a key with an escape is not \"id\"",
+		    T("{\"i\\u0064\":1}"), NULL },
+	};
+	size_t i, ns = sizeof(scases) / sizeof(scases[0]);
+	size_t nm = sizeof(mcases) / sizeof(mcases[0]);
+	int bad = 0, st, cj, ok;
+
+	printf("1..%zu\n", ns + nm);
+	for (i = 0; i < ns; i++) {
+		const struct scase *c = &scases[i];
+
+		st = scan_one(c->in, c->n, CA_JWS_STRICT);
+		cj = scan_one(c->in, c->n, CA_JWS_CJSON);
+		ok = st == c->strict && cj == c->cjson;
+		printf("%s %zu %s", ok ? "ok" : "not ok", i + 1, c->name);
+		if (!ok) {
+			printf(": got strict %d, cJSON %d", st, cj);
+			bad = 1;
+		}
+		putchar('\n');
+	}
+	for (i = 0; i < nm; i++) {
+		ok = member_case(mcases[i].in, mcases[i].n, mcases[i].want);
+		printf("%s %zu %s\n", ok ? "ok" : "not ok", ns + i + 1,
+		    mcases[i].name);
+		bad |= !ok;
+	}
+	return bad;
+}
+
 static void
 show(const char *s, size_t n)
 {
@@ -226,6 +326,8 @@ main(int argc, char *argv[])
 		return compact_cases();
 	if (argc == 2 && strcmp(argv[1], "parse") == 0)
 		return parse_cases();
-	fprintf(stderr, "usage: json-test compact | parse\n");
+	if (argc == 2 && strcmp(argv[1], "scan") == 0)
+		return scan_cases();
+	fprintf(stderr, "usage: json-test compact | parse | scan\n");
 	return CA_EX_USAGE;
 }
