@@ -96,17 +96,21 @@ copy_apt_setup() {
 	found=""
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 	    /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] && grep -qF "$url" "$f" || continue
+		if [ ! -f "$f" ] || ! grep -qF "$url" "$f"; then
+			continue
+		fi
 		[ -n "$found" ] || rm -f "$root/etc/apt/sources.list"
 		found=1
 		cp "$f" "$root$f"
 	done
 	for f in /etc/apt/apt.conf.d/*; do
-		[ -f "$f" ] && grep -q '^[[:space:]]*Acquire' "$f" || continue
-		cp "$f" "$root$f"
+		if [ -f "$f" ] && grep -q '^[[:space:]]*Acquire' "$f"; then
+			cp "$f" "$root$f"
+		fi
 	done
 }
 
+# shellcheck disable=SC2317	# called by the trap
 cleanup() {
 	umount -R "$root" 2>/dev/null || umount -R -l "$root" 2>/dev/null || :
 	rm -rf "$run"
