@@ -108,14 +108,43 @@ fake_machine() {
 
 @test "deps.sh test: adds the test tools; CA_NO_BROWSER leaves chromium out" {
 	fake_machine 0
-	PATH="$PWD/bin" run /bin/sh "$CA_ROOT/tools/deps.sh" test
+	PATH="$PWD/bin" CA_NO_BROWSER='' run /bin/sh "$CA_ROOT/tools/deps.sh" test
 	[ "$status" -eq 0 ]
-	[ "$(tail -1 apt.log)" = "install -y -qq --no-install-recommends make libcurl4-openssl-dev libcjson-dev libssl-dev python3 rlwrap bats jq curl file zsh mandoc chromium" ]
+	[ "$(tail -1 apt.log)" = "install -y -qq --no-install-recommends make libcurl4-openssl-dev libcjson-dev libssl-dev python3 rlwrap bats jq curl file time iproute2 strace zsh mandoc chromium" ]
 	PATH="$PWD/bin" CA_NO_BROWSER=1 run /bin/sh "$CA_ROOT/tools/deps.sh" test
 	[ "$status" -eq 0 ]
 	[[ "$(tail -1 apt.log)" == *" mandoc" ]]
 	PATH="$PWD/bin" run /bin/sh "$CA_ROOT/tools/deps.sh" bogus
 	[ "$status" -eq 2 ]
+}
+
+# Every program the tests run by absolute path (/usr/bin/time, ...) comes
+# from a package that deps.sh test asks for on a machine without it: the
+# package that holds the path here, or the package of its name.  Programs
+# of Debian's essential packages (coreutils' env) are on every machine.
+@test "deps.sh test: a package for every /usr/bin and /usr/sbin path the tests run" {
+	fake_machine 0
+	PATH="$PWD/bin" CA_NO_BROWSER='' run /bin/sh "$CA_ROOT/tools/deps.sh" test
+	[ "$status" -eq 0 ]
+	asked=" $(tail -1 apt.log) "
+	# Absolute: at the start of a word, not under some "$root".
+	grep -ohE "(^|[[:space:]\"'=(|!])/usr/s?bin/[A-Za-z0-9._+-]+" \
+	    "$CA_ROOT"/t/*.bats "$CA_ROOT"/t/*.bash "$CA_ROOT"/t/*.py |
+	    sed 's|^[^/]*||' | sort -u >paths
+	[ "$(wc -l <paths)" -ge 3 ]
+	grep -qx /usr/bin/time paths
+	missing=""
+	while read -r path; do
+		pkg=$(dpkg-query -S "$path" 2>/dev/null | grep -v '^diversion' |
+		    sed -n '1s/[,:].*//p')
+		if [ -n "$pkg" ]; then
+			[ "$(dpkg-query -W -f '${Essential}' "$pkg")" != yes ] || continue
+			[[ "$asked" != *" $pkg "* ]] || continue
+		fi
+		[[ "$asked" != *" ${path##*/} "* ]] || continue
+		missing="$missing $path${pkg:+ ($pkg)}"
+	done <paths
+	[ -z "$missing" ] || { echo "deps.sh test installs nothing for:$missing"; false; }
 }
 
 @test "make demo and make check install for their own use" {

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Install, from Debian's packages, what this machine lacks for one use:
 #   build  compile the tools and run the demo (the emulator is python3)
-#   test   build, plus what the tests run (bats, jq, curl, file, mandoc,
-#          and chromium for the HTML report's browser tests unless
-#          CA_NO_BROWSER is set)
+#   test   build, plus what the tests run (bats, jq, curl, file, time,
+#          ss, strace, zsh, mandoc, and chromium for the HTML report's
+#          browser tests unless CA_NO_BROWSER is set)
 #   all    test, plus the tools of make lint, valgrind and bench
 #   deb    build, plus what make deb runs (dpkg-buildpackage, debhelper,
 #          lintian)
@@ -17,7 +17,18 @@ build | test | all | deb) ;;
 esac
 
 need=""
-have_cmd() { command -v "$1" >/dev/null 2>&1; }
+# A program on PATH: a file, not a shell keyword or builtin of the same
+# name (bash's "time" is one; the tests run /usr/bin/time).
+have_cmd() {
+	(
+		set -f
+		IFS=:
+		for d in $PATH; do
+			[ -x "${d:-.}/$1" ] && exit 0
+		done
+		exit 1
+	)
+}
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
 have_pkg() {
 	dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q ' installed$'
@@ -48,6 +59,10 @@ elif [ "$what" != build ]; then
 	have_cmd jq || need="$need jq"
 	have_cmd curl || need="$need curl"
 	have_cmd file || need="$need file"
+	have_cmd time || need="$need time"	# peak memory (t/limits.bats)
+	# The emulator's listen backlog and its writes (t/emu.bats).
+	have_cmd ss || need="$need iproute2"
+	have_cmd strace || need="$need strace"
 	have_cmd zsh || need="$need zsh"	# the zsh completion's syntax check
 	have_cmd mandoc || need="$need mandoc"
 	[ -n "${CA_NO_BROWSER:-}" ] || have_cmd chromium ||
@@ -57,7 +72,6 @@ fi
 if [ "$what" = all ]; then
 	have_cmd shellcheck || need="$need shellcheck"
 	have_cmd valgrind || need="$need valgrind"
-	[ -x /usr/bin/time ] || need="$need time"
 fi
 
 [ -n "$need" ] || exit 0
