@@ -63,7 +63,6 @@ mkreq() {
 fault() { curl -sS -f -X POST "$EMU/_emu/faults" --data-binary "$1" >/dev/null; }
 ctl() { curl -sS -f -X POST "$EMU/_emu/$1" --data-binary "$2"; }
 hdr() { grep -i "^$1:" "$T/hdr" | head -1 | cut -d: -f2- | tr -d ' \r'; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # The jq program that assembles an SSE transcript (data lines) into a Message.
 ASSEMBLE='reduce .[] as $e ({content: [], pj: []};
 	if $e.type == "message_start" then .msg = $e.message
@@ -387,16 +386,21 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 	jq -e '.usage.server_tool_use.code_execution_requests == 2 and .stop_reason == "end_turn"' "$T/assembled.json"
 }
 
-@test "stream: events are flushed while code runs (message_start long before message_stop)" {
+@test "stream: events are flushed while code runs (message_start reaches the client before the code ends)" {
+	# The code waits for a file the client makes only once it has read
+	# message_start: buffered events would leave it waiting until the
+	# time limit, and the step would fail.
+	ctl config '{"exec_timeout": 30}' >/dev/null
 	curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
-		--data-binary "$(mkreq $'```bash\nsleep 1.2\n```' | jq -c '.stream = true')" |
-		while IFS= read -r line; do echo "$(now_ms) $line"; done >"$T/timed"
-	local t0 t1
-	t0=$(awk '$2 == "event:" && $3 == "message_start" { print $1; exit }' "$T/timed")
-	t1=$(awk '$2 == "event:" && $3 == "message_stop" { print $1 }' "$T/timed")
-	[ -n "$t0" ]
-	[ -n "$t1" ]
-	[ $((t1 - t0)) -ge 1000 ]
+		--data-binary "$(mkreq "$(printf '```bash\nwhile [ ! -e %s/go ]; do sleep 0.05; done; echo released\n```' "$T")" | jq -c '.stream = true')" |
+		while IFS= read -r line; do
+			printf '%s\n' "$line"
+			if [ "$line" = "event: message_start" ]; then touch "$T/go"; fi
+		done >"$T/sse"
+	[ -e "$T/go" ]
+	[ "$(sed -n 's/^event: //p' "$T/sse" | sed -n '1p;$p' | tr '\n' ' ')" = "message_start message_stop " ]
+	sse_data "$T/sse" | jq -se "$ASSEMBLE" >"$T/assembled.json"
+	jq -e '[.content[] | select(.type == "bash_code_execution_tool_result") | .content.stdout] == ["released\n"]' "$T/assembled.json"
 }
 
 @test "pause_turn: one step per response, continuation counts server_tool_use blocks" {
@@ -511,18 +515,22 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 	[ "$STATUS" = 200 ]
 }
 
-@test "faults: latency_ms delays the answer" {
+# The pauses the faults made, from the emulator's own record.
+pauses() { curl -sS -f "$EMU/_emu/faults" | jq -c '.pauses[]'; }
+
+@test "faults: latency_ms delays the answer, once, before it is sent" {
 	fault '{"path": "/v1/files", "latency_ms": 600}'
-	local t0 t1
-	t0=$(now_ms)
 	api GET /v1/files
-	t1=$(now_ms)
 	[ "$STATUS" = 200 ]
-	[ $((t1 - t0)) -ge 600 ]
-	t0=$(now_ms)
+	rid=$(hdr request-id)
 	api GET /v1/files
-	t1=$(now_ms)
-	[ $((t1 - t0)) -lt 600 ]
+	[ "$STATUS" = 200 ]
+	# One pause, of the first request, between its arrival and its answer.
+	[ "$(pauses | wc -l)" -eq 1 ]
+	jq -se --arg rid "$rid" '.[0] | .request_id == $rid and .fault == "latency_ms" and .ms == 600
+		and .after_events == null and .t1 - .t0 >= 0.599' <(pauses)
+	jq -se '[.[].fault] == ["latency_ms", null]' "$EMU_LOG"
+	jq -se --argjson p "$(pauses)" '.[0].request_id == $p.request_id and .[0].t <= $p.t0' "$EMU_LOG"
 }
 
 @test "faults: stream error_after sends event: error and ends the body properly" {
@@ -551,22 +559,28 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 }
 
 @test "faults: stream stall_after pauses after K events; slow spaces every event" {
-	fault '{"path": "/v1/messages", "stream": "stall_after", "after": 2, "stall_ms": 1000}'
-	curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
-		--data-binary "$(mkreq hi | jq -c '.stream = true')" |
-		while IFS= read -r line; do echo "$(now_ms) $line"; done >"$T/timed"
-	local a b
-	a=$(awk '$2 == "event:" { n++; if (n == 2) print $1 }' "$T/timed")
-	b=$(awk '$2 == "event:" { n++; if (n == 3) print $1 }' "$T/timed")
-	[ $((b - a)) -ge 950 ]
-	grep -q 'event: message_stop' "$T/timed"
-	fault '{"path": "/v1/messages", "stream": "slow", "gap_ms": 60}'
-	local t0 t1 n
-	t0=$(now_ms)
+	fault '{"path": "/v1/messages", "stream": "stall_after", "after": 2, "stall_ms": 300}'
+	run curl -sS -N -H "x-api-key: $KEY" -H 'anthropic-version: 2026-10-21' "$EMU/v1/messages" \
+		--data-binary "$(mkreq hi | jq -c '.stream = true')"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/sse"
+	n=$(grep -c '^event: ' "$T/sse")
+	# The whole stream came, and the one pause was after its second event.
+	[ "$(sed -n 's/^event: //p' "$T/sse" | tail -1)" = message_stop ]
+	[ "$n" -gt 3 ]
+	[ "$(pauses | wc -l)" -eq 1 ]
+	pauses | jq -e '.fault == "stream:stall_after" and .after_events == 2 and .ms == 300
+		and .t1 - .t0 >= 0.299'
+	[ "$(pauses | jq -r .request_id)" = "$(jq -r .request_id "$EMU_LOG")" ]
+	# slow: a pause before every event but the first, in order.
+	curl -sS -f -X POST "$EMU/_emu/reset" >/dev/null
+	fault '{"path": "/v1/messages", "stream": "slow", "gap_ms": 20}'
 	post_msg "$(mkreq hi | jq -c '.stream = true')"
-	t1=$(now_ms)
 	n=$(grep -c '^event: ' "$T/body")
-	[ $((t1 - t0)) -ge $(((n - 1) * 60)) ]
+	[ "$n" -gt 3 ]
+	pauses | jq -se --argjson n "$n" '([.[].after_events] == [range(1; $n)])
+		and all(.[]; .fault == "stream:slow" and .ms == 20)
+		and ([.[].t0] | . == sort)'
 }
 
 @test "faults: content_length_lie, cut_body, redirect, huge_body on downloads" {
