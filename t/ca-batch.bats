@@ -27,10 +27,6 @@ shape() {
 	jq -r 'select(.type != "batch") | [.type, .custom_id, (.part // "")] | join(" ")' "$@"
 }
 
-api() {
-	curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' "$@"
-}
-
 @test "request records in, one batch, the transcript out in input order" {
 	reqs 3 >in
 	run --separate-stderr ca-batch --poll 0.1 <in

@@ -109,7 +109,7 @@ GET /v1/files/$c/content" ]
 	refute grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
 	# The metadata is the API's, unchanged.
 	json_eq "$(sed -n 3p <<<"$output" | jq -c .file)" \
-		"$(curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' "$EMU_URL/v1/files/$a")"
+		"$(api "$EMU_URL/v1/files/$a")"
 }
 
 @test "the default directory is the current one" {
@@ -269,7 +269,7 @@ GET /v1/files/$c/content" ]
 
 @test "an uploaded file is not downloadable: the API's reason, no file" {
 	printf 'mine' >mine.txt
-	a=$(curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' \
+	a=$(api \
 		-F file=@mine.txt "$EMU_URL/v1/files" | jq -r .id)
 	[[ "$a" == file_* ]]
 	run --separate-stderr ca-fetch -d out --id "$a"
@@ -640,7 +640,7 @@ ca-fetch: out/v.txt: unchanged" ]
 	jq -nc '{model: "claude-opus-5-5", max_tokens: 1024,
 		tools: [{type: "code_execution_20260521", name: "code_execution"}],
 		messages: [{role: "user", content: "run this:\n```bash\nmkdir -p $OUTPUT_DIR\nprintf \"a,b\\n1,2\\n\" >$OUTPUT_DIR/data.csv\nseq 1000 >$OUTPUT_DIR/n.txt\n```"}]}' >body
-	curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' \
+	api \
 		-H 'content-type: application/json' --data-binary @body \
 		"$EMU_URL/v1/messages" |
 		jq -c '{type: "response", custom_id: "real", part: 1, message: .}' >in

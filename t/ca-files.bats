@@ -13,10 +13,6 @@ setup() {
 	emu_reset
 }
 
-api() {
-	curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' "$@"
-}
-
 # Files outlive emu_reset: delete them all, behind the tool's back.
 clear_files() {
 	local id

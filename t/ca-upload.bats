@@ -10,8 +10,6 @@ teardown_file() { emu_stop; }
 posts() { emu_log /v1/files | jq -s '[.[] | select(.method == "POST")] | length'; }
 # The multipart parts of the Nth (1-based) POST /v1/files.
 parts() { emu_log /v1/files | jq -s -c "[.[] | select(.method == \"POST\")][$1 - 1].multipart"; }
-# A raw API call, as a user would make it with curl.
-api() { curl -sf -H "x-api-key: $CA_TEST_KEY" -H 'anthropic-version: 2023-06-01' "$@"; }
 entries() { find "$XDG_CACHE_HOME/ca/files" -type f 2>/dev/null | wc -l; }
 
 @test "one file: a file record with the API's metadata, quiet stderr" {
