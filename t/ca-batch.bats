@@ -473,12 +473,3 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	done
 	[ "$(emu_log | wc -l)" -eq 0 ]
 }
-
-@test "usage errors exit 2" {
-	run ca-batch --max-requests 0
-	[ "$status" -eq 2 ]
-	run ca-batch --cancel --list
-	[ "$status" -eq 2 ]
-	run ca-batch extra
-	[ "$status" -eq 2 ]
-}
