@@ -270,9 +270,11 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 }
 
 @test "--timeout gives up a slow attempt and retries it" {
-	emu_fault '[{"path":"/v1/messages","latency_ms":3000,"times":1}]'
+	# The first answer would come long after the timeout; the retry has
+	# the whole timeout for itself, a loaded machine included.
+	emu_fault '[{"path":"/v1/messages","latency_ms":60000,"times":1}]'
 	ca-request -n hi >req
-	run ca-exec -t 1 <req
+	run ca-exec -t 3 <req
 	[ "$status" -eq 0 ]
 	[ "$(tail -1 <<<"$output" | jq -r .attempts)" = 2 ]
 }
@@ -519,7 +521,7 @@ print("one")
 	pyreq 'print(1)' >req
 	# The writer finishes its line only once the response is out: a
 	# ca-exec that waited for the whole line would never write it.
-	run --separate-stderr timeout 30 bash -c '{ cat req; printf "{\"type\":\"note\",";
+	run --separate-stderr timeout 60 bash -c '{ cat req; printf "{\"type\":\"note\",";
 		until grep -q "\"type\":\"response\"" out 2>/dev/null; do sleep 0.1; done
 		echo "\"x\":1}"; } | ca-exec -s >out'
 	[ "$status" -eq 0 ]

@@ -424,7 +424,7 @@ start_slow() {
 	mkdir -p out
 	env --default-signal="$1" ca-fetch -d out --id "$a" >stdout 2>stderr &
 	pid=$!
-	for i in $(seq 200); do
+	for i in $(seq 600); do
 		[ -n "$(ls -A out)" ] && break
 		sleep 0.05
 	done

@@ -835,7 +835,7 @@ note() {
 		fetched f9 'fa<b>ke.png'
 		fetched f10 plot.svg
 	} >in
-	run --separate-stderr timeout 10 ca-render -f html <in
+	run --separate-stderr timeout 60 ca-render -f html <in
 	[ "$status" -eq 0 ]
 	# The good PNG, by its relative and its absolute name; nothing else.
 	[ "$(grep -c '<img' <<<"$output")" -eq 2 ]
@@ -905,7 +905,7 @@ note() {
 	hostile_tree
 	cd rep
 	{ fetched f1 good.png; fetched f3 ../secret.png; fetched f8 fifo.png; } >in
-	run --separate-stderr timeout 10 ca-render -f markdown <in
+	run --separate-stderr timeout 60 ca-render -f markdown <in
 	[ "$status" -eq 0 ]
 	grep -qF '![good.png](good.png)' <<<"$output"
 	grep -qF '](../secret.png)' <<<"$output"

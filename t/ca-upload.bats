@@ -112,7 +112,7 @@ plain.csv'
 	mkdir adir
 	mkfifo afifo
 	echo ok >ok.txt
-	run --separate-stderr timeout 10 ca-upload adir afifo - ok.txt
+	run --separate-stderr timeout 60 ca-upload adir afifo - ok.txt
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '.type + " " + .path' <<<"$output" | paste -sd ' ')" = "error adir error afifo error - file ok.txt" ]
 	[ "$(jq -r 'select(.type == "error") | .error.message' <<<"$output" | paste -sd '|')" = "Is a directory|not a regular file|cannot upload standard input; save it to a file first" ]

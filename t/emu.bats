@@ -97,7 +97,7 @@ sse_data() { sed -n 's/^data: //p' "$1"; }
 @test "startup: a second instance on 127.0.0.2 writes its port file and exits 0 on SIGTERM" {
 	"$EMU_PY" "$EMU_SCRIPT" -D --host 127.0.0.2 --port 0 --port-file "$T/p2" 2>"$T/e2" 3>&- &
 	local pid=$! i rc=0
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ -s "$T/p2" ] && break
 		sleep 0.05
 	done
@@ -895,7 +895,7 @@ sys.stdout.write(json.dumps(r))' "$1" >"$T/big"; }
 	strace -f -qq -e trace=setsockopt,write,sendto -s 4096 -o "$T/trace" \
 		"$EMU_PY" "$EMU_SCRIPT" -D --port 0 --port-file "$T/p2" 2>/dev/null 3>&- &
 	local pid=$! i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ -s "$T/p2" ] && break
 		sleep 0.05
 	done
