@@ -13,8 +13,10 @@
 #            name to content
 #   status   the exit status it must give (2: see ca(7))
 #   stderr   an extended regular expression (bash =~) that standard error,
-#            all of it, must match: "^ca-x: message$" is the whole of a
-#            one-line message; "." matches a newline too
+#            all of it, must match, where "." matches a newline too:
+#            "^ca-x: message(\n|$)" is the whole of its first line (a usage
+#            error may go on with the synopsis); "^ca-x: .*words" a message
+#            from the tool that says those words somewhere
 # Every line must also write nothing on standard output and send nothing
 # to the emulator: a usage error is found before any request.
 
