@@ -91,7 +91,7 @@ run_row() {
 
 @test "every tool has a line in t/usage.ndjson" {
 	local t
-	for t in "${CA_TOOLS[@]}" ca-chat; do
+	for t in "${CA_TOOLS[@]}" ca-chat ca-emu; do
 		jq -se --arg t "$t" 'any(.[]; .tool == $t)' "$TABLE" >/dev/null ||
 			{ echo "no usage line for $t"; return 1; }
 	done
