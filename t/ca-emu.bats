@@ -69,7 +69,7 @@ python_prompt() {
 	[[ "$output" == *"no emulator runs in $PWD/e"* ]]
 }
 
-@test "-k -d DIR stops the emulator of that directory; not another process; nothing named is a usage error" {
+@test "-k -d DIR stops the emulator of that directory; not another process" {
 	ca-emu -d "$PWD/a" >a.env 2>/dev/null
 	pid=$(cat a/pid)
 	kill -0 "$pid"
@@ -83,10 +83,6 @@ python_prompt() {
 	[[ "$output" == *"pid $other is not ca-emu"* ]]
 	kill -0 "$other"
 	kill "$other"
-	unset CA_EMU_PID
-	run ca-emu -k
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"CA_EMU_PID is not set"* ]]
 }
 
 @test "without -d: a new directory under XDG_STATE_HOME, named in CA_EMU_DIR" {
@@ -117,8 +113,6 @@ python_prompt() {
 	[ "$status" -eq 0 ]
 	run -127 ca-emu -d "$PWD/e" -- ./no-such-command
 	[ "$status" -eq 127 ]
-	run ca-emu -d "$PWD/e" --
-	[ "$status" -eq 2 ]
 }
 
 @test "a prompt with no fenced code: the reply says what the emulator runs and how to write it" {
@@ -178,12 +172,6 @@ python_prompt() {
 		gone "$pid"
 		[ ! -e "$sig/port" ] && [ ! -e "$sig/pid" ]
 	done
-}
-
-@test "the emulator refuses a non-loopback address" {
-	run ca-emu -D --host 0.0.0.0
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"refusing to listen on non-loopback address 0.0.0.0"* ]]
 }
 
 # record: a session against the emulator, with an upload, code that
@@ -248,11 +236,6 @@ record() {
 		'ca-upload data.csv | ca-request -i q1 -f code.md | ca-exec | ca-fetch -d again2 >/dev/null'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"give the directory it was fetched to (--replay-files DIR)"* ]]
-	# A file that is no record at all is refused at the start.
-	echo '{"type":"response"}' >bad.ndjson
-	run ca-emu -D --replay bad.ndjson
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"no request record followed by its response in bad.ndjson"* ]]
 }
 
 @test "make install installs ca-emu, its package and its page; uninstall removes them" {

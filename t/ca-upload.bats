@@ -10,8 +10,6 @@ teardown_file() { emu_stop; }
 posts() { emu_log /v1/files | jq -s '[.[] | select(.method == "POST")] | length'; }
 # The multipart parts of the Nth (1-based) POST /v1/files.
 parts() { emu_log /v1/files | jq -s -c "[.[] | select(.method == \"POST\")][$1 - 1].multipart"; }
-# A raw API call, as a user would make it with curl.
-api() { curl -sf -H "x-api-key: $CA_TEST_KEY" -H 'anthropic-version: 2023-06-01' "$@"; }
 entries() { find "$XDG_CACHE_HOME/ca/files" -type f 2>/dev/null | wc -l; }
 
 @test "one file: a file record with the API's metadata, quiet stderr" {
@@ -114,7 +112,7 @@ plain.csv'
 	mkdir adir
 	mkfifo afifo
 	echo ok >ok.txt
-	run --separate-stderr timeout 10 ca-upload adir afifo - ok.txt
+	run --separate-stderr timeout 60 ca-upload adir afifo - ok.txt
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '.type + " " + .path' <<<"$output" | paste -sd ' ')" = "error adir error afifo error - file ok.txt" ]
 	[ "$(jq -r 'select(.type == "error") | .error.message' <<<"$output" | paste -sd '|')" = "Is a directory|not a regular file|cannot upload standard input; save it to a file first" ]
@@ -200,44 +198,25 @@ application/vnd.apache.parquet"
 	[ "$(jq -r .file.mime_type <<<"$output" | sed -n '1,7p;10,11p')" = "$(sed -n '1,7p;10,11p' <<<"$want")" ]
 }
 
-@test "-t overrides the guessed type; a bad type is a usage error" {
+@test "-t overrides the guessed type" {
 	echo '{"a":1}' >x.csv
 	run --separate-stderr ca-upload -t application/json x.csv
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .file.mime_type <<<"$output")" = application/json ]
 	[ "$(parts 1 | jq -r '.[0].content_type')" = application/json ]
-	run --separate-stderr ca-upload --type $'text/plain\r\nX-Evil: 1' x.csv
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"not a MIME type"* ]]
-	run --separate-stderr ca-upload -t plain x.csv
-	[ "$status" -eq 2 ]
-	[ "$(posts)" -eq 1 ]
 }
 
 @test "--expires 3600 is sent as a form field and the file gets expires_at" {
 	echo tmp >t.log
-	before=$(date +%s)
 	run --separate-stderr ca-upload --expires 3600 t.log
 	[ "$status" -eq 0 ]
 	json_eq "$(parts 1)" '[{"name":"file","filename":"t.log","content_type":"text/plain","size":4},{"name":"expires_in_seconds","filename":null,"content_type":null,"size":4}]'
-	exp=$(jq -r .file.expires_at <<<"$output")
-	[ "$exp" != null ]
-	t=$(date -d "$exp" +%s)
-	[ "$t" -ge $((before + 3600 - 5)) ] && [ "$t" -le $((before + 3600 + 120)) ]
+	# The emulator sets expires_at to created_at plus the seconds asked.
+	lifetime() { echo $(($(date -d "$(jq -r .file.expires_at <<<"$output")" +%s) - $(date -d "$(jq -r .file.created_at <<<"$output")" +%s))); }
+	[ "$(lifetime)" -eq 3600 ]
 	run --separate-stderr ca-upload -n -e 7776000 t.log
 	[ "$status" -eq 0 ]
-	[ "$(jq -r .file.expires_at <<<"$output")" != null ]
-}
-
-@test "--expires out of range or not a number is a usage error, nothing sent" {
-	echo x >x.txt
-	for v in 3599 7776001 0 -3600 abc 3600s ''; do
-		run --separate-stderr ca-upload --expires "$v" x.txt
-		[ "$status" -eq 2 ]
-		[[ "$stderr" == *"from 3600 to 7776000"* ]]
-		[ -z "$output" ]
-	done
-	[ -z "$(emu_log)" ]
+	[ "$(lifetime)" -eq 7776000 ]
 }
 
 @test "the same bytes again come from the cache after a GET, not a POST" {
@@ -486,22 +465,6 @@ application/vnd.apache.parquet"
 	[ "$(posts)" -eq 1 ]
 }
 
-@test "no API key: exit 2 before anything is sent" {
-	echo a >a.txt
-	run --separate-stderr env -u ANTHROPIC_API_KEY ca-upload a.txt
-	[ "$status" -eq 2 ]
-	[ "$stderr" = "ca-upload: no API key: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)" ]
-	[ -z "$(emu_log)" ]
-}
-
-@test "a plain http base URL that is not loopback is refused" {
-	echo a >a.txt
-	ANTHROPIC_BASE_URL=http://example.com run --separate-stderr ca-upload a.txt
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"refusing to send the API key over plain http to example.com"* ]]
-	[ -z "$output" ]
-}
-
 @test "ANTHROPIC_AUTH_TOKEN is sent as a bearer token" {
 	echo a >a.txt
 	run --separate-stderr env -u ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN="$CA_TEST_KEY" ca-upload a.txt
@@ -583,23 +546,10 @@ ca-upload: edge: 524288001 bytes is over the Files API's limit of 524288000 byte
 	[ "$status" -eq 0 ]
 }
 
-@test "usage errors exit 2: unknown flags, missing arguments, -0 with operands" {
+@test "options end at the first path: a later \"-t\" is a path" {
 	echo a >a.txt
-	run --separate-stderr ca-upload --bogus a.txt
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-upload: unknown option --bogus"*"usage: ca-upload"* ]]
-	[ -z "$output" ]
-	run --separate-stderr ca-upload -x a.txt
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-upload: unknown option -x"* ]]
 	run --separate-stderr ca-upload a.txt -t
-	[ "$status" -eq 1 ]	# options end at the first path: "-t" is a path
-	run --separate-stderr ca-upload -t
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-upload: -t needs an argument"* ]]
-	run --separate-stderr ca-upload -0 a.txt
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ca-upload: -0 is for paths on standard input"* ]]
+	[ "$status" -eq 1 ]
 	[ "$(posts)" -eq 1 ]
 }
 

@@ -224,12 +224,6 @@ for i in range(640):
 	[ "$(curl -sf "$EMU_URL/_emu/faults" | jq -c .faults)" = "[]" ]
 }
 
-@test "--idle-timeout needs a number of seconds" {
-	run --separate-stderr ca-fetch --idle-timeout soon --id file_x
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"idle timeout"* ]]
-}
-
 # The code writes two charts with one base name in two directories of
 # outputs/; the server names both chart.png.
 two_charts() {

@@ -107,11 +107,11 @@ for line in open("gen.ndjson"):
 	rt -r own <in >out &
 	exec 4>in 5<out
 	printf '%s\n' '{"type":"a"}' >&4
-	run -0 timeout 10 head -n 1 <&5
+	run -0 timeout 60 head -n 1 <&5
 	[ "$output" = '{"type":"a"}' ]
 	printf '%s\n' '{"type":"b"}' >&4
 	exec 4>&-
-	run -0 timeout 10 cat <&5
+	run -0 timeout 60 cat <&5
 	[ "$output" = '{"type":"b"}' ]
 	exec 5<&-
 	wait

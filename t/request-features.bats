@@ -51,26 +51,6 @@ person_schema() {
 	[ "$(params '.betas' <<<"$output")" = '["code-execution-2025-08-25","skills-2025-10-02"]' ]
 }
 
-@test "--skill refuses bad ids, unknown bare ids, a ninth skill and the 20250522 tool" {
-	run --separate-stderr req --skill 'xl sx' hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"bad --skill xl sx"* ]]
-	run --separate-stderr req --skill mystery hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"not an Anthropic skill"*"custom:mystery"* ]]
-	run --separate-stderr req --skill xlsx@ hi
-	[ "$status" -eq 2 ]
-	args=()
-	for i in 1 2 3 4 5 6 7 8 9; do args+=(--skill "custom:skill_$i"); done
-	run --separate-stderr req "${args[@]}" hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"at most 8 skills"* ]]
-	run --separate-stderr req --skill xlsx -T code_execution_20250522 hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"skills need code_execution_20250825 or later"* ]]
-	[ -z "$output" ]
-}
-
 @test "--continue sends the skills again with the container id" {
 	req -i r1 --skill xlsx 'first' >t.ndjson
 	cat >>t.ndjson <<-'EOF'
@@ -140,25 +120,6 @@ person_schema() {
 	[ "$(params '.betas' <<<"$output")" = '["code-execution-2025-08-25","web-fetch-2025-09-10"]' ]
 }
 
-@test "web options refuse bad values as usage errors" {
-	run --separate-stderr req -W images hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"-W takes search or fetch, not images"* ]]
-	run --separate-stderr req -W search --web-domains https://python.org hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"without scheme"* ]]
-	run --separate-stderr req -W search --web-domains a.org --web-block b.org hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"exclude each other"* ]]
-	run --separate-stderr req --web-max-uses 3 hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"go with -W search or -W fetch"* ]]
-	run --separate-stderr req -W search --web-max-uses 0 hi
-	[ "$status" -eq 2 ]
-	run --separate-stderr req -W search --web-domains , hi
-	[ "$status" -eq 2 ]
-}
-
 @test "web tools through the emulator: canned results, domain rules, shown by ca-render" {
 	ca-request -n -W search -W fetch --web-domains python.org --web-max-uses 2 'latest CPython?
 ```web_search cpython release
@@ -195,23 +156,6 @@ Python 3.99 is out.
 	[ "$(params '.betas' <<<"$output")" = '["mcp-client-2025-11-20"]' ]
 	run req --betas none --mcp https://mcp.example.com/sse hi
 	[ "$(params '.betas' <<<"$output")" = '[]' ]
-}
-
-@test "--mcp refuses plain http, a duplicate name, and a token variable without its server" {
-	run --separate-stderr req --mcp http://mcp.example.com/sse hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"must start with https://"* ]]
-	run --separate-stderr req --mcp https://a.example/x --mcp https://a.example/y hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"a second server named a.example"* ]]
-	run --separate-stderr req --mcp-token-env TOK --mcp https://a.example/x hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"after the --mcp it is for"* ]]
-	run --separate-stderr req --mcp https://a.example/x --mcp-token-env 'sk-live-123' hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"not an environment variable name"* ]]
-	run --separate-stderr req --mcp 'https://a.example/x,label=y' hi
-	[ "$status" -eq 2 ]
 }
 
 @test "an MCP token: named in the record, sent only in the body, shown nowhere" {
@@ -304,24 +248,6 @@ Hello from MCP
 	[ "$(params '.betas' <<<"$output")" = '[]' ]
 }
 
-@test "--schema refuses a file that is not an object schema, naming the file" {
-	echo '{"type":' >bad.json
-	run --separate-stderr req --schema bad.json hi
-	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "ca-request: --schema bad.json: not valid JSON" ]
-	echo '{"type":"array","items":{"type":"string"}}' >arr.json
-	run --separate-stderr req --schema arr.json hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"arr.json"*"root must be an object schema"* ]]
-	echo '{"type":"object","properties":{},"additionalProperties":true}' >open.json
-	run --separate-stderr req --schema open.json hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"open.json"*"additionalProperties"* ]]
-	run --separate-stderr req --schema missing.json hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"missing.json"* ]]
-}
-
 @test "ca-render -r writes a structured answer's JSON alone, for jq" {
 	person_schema
 	req -i r1 --schema person.json 'Jane Doe <jane@example.com>' >s.ndjson
@@ -358,9 +284,6 @@ Hello from MCP
 	run req --cache=1h -s 'be brief' hi
 	json_eq "$(params '.params.system' <<<"$output")" \
 		'[{"type":"text","text":"be brief","cache_control":{"type":"ephemeral","ttl":"1h"}}]'
-	run --separate-stderr req --cache=2h hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"--cache takes 5m or 1h, not 2h"* ]]
 }
 
 @test "caching through the emulator; ca-render shows the cache hit ratio" {
@@ -397,20 +320,7 @@ Hello from MCP
 	[ "$(params '.params.thinking' <<<"$output")" = '{"type":"enabled","budget_tokens":3000}' ]
 }
 
-@test "--thinking refuses what the model refuses, and warns where it is deprecated" {
-	run --separate-stderr req -m claude-opus-4-7 --thinking=2000 hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"claude-opus-4-7 refuses thinking with a token budget; use --thinking=adaptive"* ]]
-	run --separate-stderr req -m claude-haiku-4-5 --thinking=adaptive hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"no adaptive thinking"* ]]
-	run --separate-stderr req -m claude-haiku-4-5 --thinking=500 hi
-	[ "$status" -eq 2 ]
-	run --separate-stderr req -m claude-haiku-4-5 --thinking=4096 hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"less than max_tokens"* ]]
-	run --separate-stderr req -m claude-haiku-4-5 --thinking=lots hi
-	[ "$status" -eq 2 ]
+@test "--thinking warns where it is deprecated" {
 	run --separate-stderr req -m claude-opus-4-6 --thinking=2000 hi
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"deprecated on claude-opus-4-6"* ]]
@@ -422,14 +332,6 @@ Hello from MCP
 	person_schema
 	run req --effort max --schema person.json hi
 	[ "$(params '.params.output_config | keys' <<<"$output")" = '["effort","format"]' ]
-	run --separate-stderr req --effort extreme hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"--effort takes low, medium, high or max, not extreme"* ]]
-	run --separate-stderr req -m claude-haiku-4-5 --effort low hi
-	[ "$status" -eq 2 ]
-	run --separate-stderr req -m claude-opus-4-5 --effort max hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"claude-opus-4-5 does not take --effort max"* ]]
 }
 
 @test "--continue sends thinking blocks back verbatim, signatures included" {
@@ -487,25 +389,6 @@ Hello from MCP
 	[ "$(emu_log /v1/messages | tail -1 | jq -c .body.metadata)" = '{"user_id":"cron"}' ]
 }
 
-@test "-P refuses a field ca-request manages, naming the option to use" {
-	run --separate-stderr req -P 'model="x"' hi
-	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "ca-request: -P model: ca-request sets model itself; use -m" ]
-	run --separate-stderr req -P 'thinking={"type":"adaptive"}' hi
-	[[ "$stderr" == *"use --thinking"* ]]
-	run --separate-stderr req -P 'mcp_servers=[]' hi
-	[[ "$stderr" == *"use --mcp"* ]]
-	run --separate-stderr req -P 'output_config={}' hi
-	[[ "$stderr" == *"use --schema or --effort"* ]]
-	run --separate-stderr req -P 'metadata={user_id:1}' hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"not JSON"* ]]
-	run --separate-stderr req -P 'service_tier' hi
-	[ "$status" -eq 2 ]
-	run --separate-stderr req -P 'Bad-Key=1' hi
-	[ "$status" -eq 2 ]
-}
-
 # ---- Models ----
 
 @test "a deprecated model draws one warning with its end of life" {
@@ -516,13 +399,7 @@ Hello from MCP
 	[ -z "$stderr" ]
 }
 
-@test "a model past its end of life is refused unless --any-model" {
-	run --separate-stderr req -m claude-mythos-preview hi
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"claude-mythos-preview reached its end of life on 2026-06-30"* ]]
-	[ -z "$output" ]
-	CA_TODAY=2026-12-01 run --separate-stderr req -m claude-sonnet-4-5-20250929 hi
-	[ "$status" -eq 2 ]
+@test "--any-model takes a model past its end of life, with a warning" {
 	run --separate-stderr req --any-model -m claude-mythos-preview hi
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"deprecated"* ]]
@@ -543,8 +420,6 @@ Hello from MCP
 	[ "$(emu_log /v1/messages/count_tokens | tail -1 | jq -c '.body | has("max_tokens"), has("metadata")' | tr '\n' ' ')" = "false false " ]
 	rendered=$(ca-render --color=never <<<"$output")
 	[[ "$rendered" == *"count a: $n input tokens"* ]]
-	run --separate-stderr ca-exec --count --stream <r.ndjson
-	[ "$status" -eq 2 ]
 }
 
 # ---- ca-exec --max-cost ----
@@ -577,7 +452,7 @@ Hello from MCP
 	[[ "$stderr" == *"an estimated ${spent#estimated cost: }"* ]]
 }
 
-@test "ca-exec --max-cost: a cap not reached changes nothing; bad values are usage errors" {
+@test "ca-exec --max-cost: a cap not reached changes nothing" {
 	for i in 1 2; do req -i "q$i" "say $i"; done >r.ndjson
 	run --separate-stderr ca-exec --max-cost 5 <r.ndjson
 	[ "$status" -eq 0 ]
@@ -585,10 +460,6 @@ Hello from MCP
 	run --separate-stderr ca-exec --max-cost 0 <r.ndjson
 	[ "$status" -eq 1 ]
 	[ "$(emu_log /v1/messages | wc -l)" -eq 2 ]
-	for bad in -1 abc 1e3x ''; do
-		run --separate-stderr ca-exec --max-cost "$bad" </dev/null
-		[ "$status" -eq 2 ] || { echo "accepted $bad"; return 1; }
-	done
 }
 
 # ---- The official SDK's shapes ----

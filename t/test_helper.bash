@@ -24,6 +24,17 @@ fi
 CA_TEST_KEY=test-key-not-real
 export CA_TEST_KEY
 
+# The headers of a raw API call: the tests' key and the tools' default
+# API version (CA_API_VERSION_DEFAULT in lib/ca.h).
+CA_TEST_API_VERSION=2026-10-21
+CA_API_HEADERS=(-H "x-api-key: $CA_TEST_KEY" -H "anthropic-version: $CA_TEST_API_VERSION")
+
+# A raw API call, as a user would make it with curl, behind the tools'
+# back: api [curl args...] URL.
+api() {
+	curl -sf "${CA_API_HEADERS[@]}" "$@"
+}
+
 # The tools, found as the Makefile finds them: cmd/NAME.c or cmd/NAME/.
 CA_TOOLS=()
 for _t in "$CA_ROOT"/cmd/*.c "$CA_ROOT"/cmd/*/; do

@@ -26,6 +26,7 @@ class Control:
         if p == "/_emu/reset" and m == "POST":
             with emu.lock:
                 emu.faults = []
+                emu.pauses = []
                 emu.config = emu.default_config()
                 emu.cache = {}
                 emu.generation += 1
@@ -46,7 +47,8 @@ class Control:
         elif p == "/_emu/faults" and m == "GET":
             with emu.lock:
                 rules = [dict(r) for r in emu.faults]
-            self.respond_json(200, {"faults": rules})
+                pauses = list(emu.pauses)
+            self.respond_json(200, {"faults": rules, "pauses": pauses})
         elif p == "/_emu/config" and m in ("POST", "GET"):
             if m == "POST":
                 if not isinstance(body, dict):

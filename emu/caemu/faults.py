@@ -82,7 +82,7 @@ class Faults:
     def apply_fault(self, r):
         """Apply a fault rule; True when it answered the request itself."""
         if r.get("latency_ms"):
-            time.sleep(float(r["latency_ms"]) / 1000)
+            self.emu.pause(self, "latency_ms", r["latency_ms"])
         if r.get("reset"):
             if "read_body_bytes" in r:
                 self.body.read_exact(int(r["read_body_bytes"]))
@@ -143,7 +143,7 @@ class Faults:
             step = int(r.get("chunk_bytes") or len(data) or 1)
             for i in range(0, len(data), step):
                 if i and r.get("gap_ms"):
-                    time.sleep(float(r["gap_ms"]) / 1000)
+                    self.emu.pause(self, "stream:raw", r["gap_ms"], i // step)
                 self.write_chunk(data[i:i + step])
             self.write_raw(b"0\r\n\r\n")
             return True

@@ -80,13 +80,12 @@ class Files:
                 raise APIError(400, "file: field required")
             if fpart["sink"].overflow:
                 raise APIError(413, f"File too large: the limit is {limit} bytes")
-            expires_at = None
+            secs = None
             for p in parts:
                 if p["name"] == "expires_in_seconds":
                     raw = bytes(p["sink"].buf).decode("utf-8", "replace").strip()
                     secs = int_param("expires_in_seconds", raw, 3600, 7776000,
                                      "must be between 3600 and 7776000")
-                    expires_at = time.time() + secs
             ct = (fpart["content_type"] or "").split(";")[0].strip().lower()
             name = base_name(fpart["filename"] or "")
             if not ct or ct == "application/octet-stream":
@@ -94,7 +93,9 @@ class Files:
             if name == "":
                 ext = _MIME.guess_extension(ct) if ct != "application/octet-stream" else None
                 name = "unnamed" + (ext or "")
-            rec = self.emu.add_file(tmp, name, ct, False, expires_at, "upload", move=True)
+            rec = self.emu.add_file(tmp, name, ct, False, None, "upload", move=True)
+            if secs is not None:        # exactly expires_in_seconds after created_at
+                rec.expires_at = rec.created + secs
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

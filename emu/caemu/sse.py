@@ -3,7 +3,6 @@ events of one content block.
 """
 
 import json
-import time
 
 from .errors import StreamEnded
 from .script import split_pieces
@@ -33,7 +32,7 @@ class SSEWriter:
             self.h.rst()
             raise StreamEnded()
         if kind == "stall_after":
-            time.sleep(float(f.get("stall_ms", 0)) / 1000)
+            self.h.emu.pause(self.h, "stream:stall_after", f.get("stall_ms", 0), self.count)
 
     def begin(self):
         self._check()
@@ -44,7 +43,7 @@ class SSEWriter:
     def event(self, name, obj, raw=None):
         f = self.fault
         if f and f.get("stream") == "slow" and self.count > 0:
-            time.sleep(float(f.get("gap_ms", 0)) / 1000)
+            self.h.emu.pause(self.h, "stream:slow", f.get("gap_ms", 0), self.count)
         self._send(name, raw if raw is not None else jdump(obj))
         self.count += 1
         self._check()

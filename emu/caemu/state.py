@@ -112,6 +112,7 @@ class Emu:
         self.file_order = []            # ids, oldest first (deleted ones too)
         self.containers = {}
         self.faults = []
+        self.pauses = []                # what the faults' pauses did
         self.generation = 0
         self.config = self.default_config()
         self.log = Log(args.log)
@@ -177,6 +178,18 @@ class Emu:
     def get_container(self, cid):
         with self.lock:
             return self.containers.get(cid)
+
+    def pause(self, h, fault, ms, after=None):
+        """Sleep ms for a fault of request h, and record the pause: a test
+        reads what the emulator did (after which event, for how long, when)
+        instead of timing the client's side."""
+        t0 = time.time()
+        time.sleep(float(ms) / 1000)
+        rec = {"request_id": h.rid, "path": h.url_path, "fault": fault,
+               "ms": ms, "after_events": after, "t0": t0, "t1": time.time()}
+        with self.lock:
+            if getattr(h, "gen", None) == self.generation:
+                self.pauses.append(rec)
 
     def take_fault(self, method, path):
         with self.lock:
