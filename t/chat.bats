@@ -289,7 +289,7 @@ ca-chat: line 2: unknown command /; /help lists them" ]
 	send \x1b[A\r
 	expect arrow key.*ca> 
 	send hi\r
-	expect You said: hi.*ca> 
+	expect No code to run in "hi".*ca> 
 	send \x04
 	exit 1
 	EOT
@@ -314,15 +314,15 @@ ctrl_c_turn() {
 	PATH="$PWD/bin:$PATH" on_pty tty.log "$@" <<-'EOT'
 	expect ca> 
 	send two\r
-	expect > two.*You
+	expect > two.*No code to run
 	send \x03
 	expect cancelled; that turn is not in the transcript.*ca> 
 	send abc\x03
 	expect ca> 
 	send three\r
-	expect You said: three.*ca> 
+	expect No code to run in "three".*ca> 
 	send four\r
-	expect You said: four.*ca> 
+	expect No code to run in "four".*ca> 
 	send \x04
 	exit 0
 	EOT
@@ -368,7 +368,7 @@ four" ]
 	on_pty one.log ca-chat -t s.ndjson <<-'EOT'
 	expect ca> 
 	send hello\r
-	expect You said: hello.*ca> 
+	expect No code to run in "hello".*ca> 
 	send /help\r
 	expect /quit, /exit.*ca> 
 	send /quit\r
@@ -381,7 +381,7 @@ four" ]
 	on_pty two.log ca-chat -t s.ndjson <<-'EOT'
 	expect ca> 
 	send \x1b[A\x1b[A\x1b[A\r
-	expect You said: hello.*ca> 
+	expect No code to run in "hello".*ca> 
 	send \x04
 	exit 0
 	EOT
@@ -393,7 +393,7 @@ four" ]
 	# bash traps INT so that it lives to say how ca-chat ended.
 	on_pty tty.log bash -c 'trap : INT
 		printf "%s\n" one two | ca-chat -t s.ndjson; echo "status $?"' <<-'EOT'
-	expect > one.*You
+	expect > one.*No code to run
 	send \x03
 	expect status 130
 	exit 0
