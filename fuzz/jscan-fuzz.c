@@ -22,11 +22,7 @@ scan(const char *p, size_t n, int ws)
 	struct ca_jscan s;
 
 	ca_jscan_init(&s, p, n, ws);
-	ca_jscan_ws(&s);
-	if (ca_jscan_value(&s) == -1)
-		return 0;
-	ca_jscan_ws(&s);
-	return s.p == s.end;
+	return ca_jscan_whole(&s) == 0;
 }
 
 /* Does cJSON read all of p, but for white space? */

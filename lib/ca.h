@@ -271,6 +271,8 @@ void	 ca_jscan_ws(struct ca_jscan *s);	/* skip white space */
 /* The string or value at s->p, s->p moved past it: 0, or -1 if bad. */
 int	 ca_jscan_string(struct ca_jscan *s);
 int	 ca_jscan_value(struct ca_jscan *s);
+/* The whole text left is one value, white space around it: 0, or -1. */
+int	 ca_jscan_whole(struct ca_jscan *s);
 /*
  * Step over the value at s->p of a text a parser accepted already: only
  * its strings are checked (cJSON's numbers, such as 01, are not RFC's).

@@ -379,6 +379,16 @@ ca_jscan_skip(struct ca_jscan *s)
 }
 
 int
+ca_jscan_whole(struct ca_jscan *s)
+{
+	ca_jscan_ws(s);
+	if (ca_jscan_value(s) == -1)
+		return -1;
+	ca_jscan_ws(s);
+	return s->p == s->end ? 0 : -1;
+}
+
+int
 ca_jcompact(struct ca_buf *out, const char *src, size_t n)
 {
 	struct ca_jscan s;
@@ -386,12 +396,8 @@ ca_jcompact(struct ca_buf *out, const char *src, size_t n)
 
 	ca_jscan_init(&s, src, n, CA_JWS_CJSON);
 	s.out = out;
-	ca_jscan_ws(&s);
-	if (ca_jscan_value(&s) == 0) {
-		ca_jscan_ws(&s);
-		if (s.p == s.end)
-			return 0;
-	}
+	if (ca_jscan_whole(&s) == 0)
+		return 0;
 	/* Leave out as it was. */
 	out->len = len;
 	if (out->p != NULL)
