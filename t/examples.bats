@@ -69,6 +69,7 @@ scratch() {
 	ca-request -n -i s1 'hello' >state.ndjson
 	printf '%s\n' 'what is 2**10?' 'what is 3**10?' >prompts.txt
 	cp prompt.md report.md
+	mkdir -p demo && cp -r "$CA_ROOT"/demo/skills demo/
 }
 
 run_examples() {
