@@ -354,3 +354,26 @@ bad() {
 	# GA deletes it with its versions.
 	[ "$(api -X DELETE "$EMU_URL/v1/skills/$sid" | jq -c .)" = "{\"id\":\"$sid\",\"type\":\"skill_deleted\"}" ]
 }
+
+@test "a hostile id from the server: sanitised on stderr, escaped in paths, refused by ca-request" {
+	mkskill hostile
+	emu_fault '[{"method":"POST","path":"/v1/skills","status":200,"body":{"type":"skill","id":"skill_\u001b[2J/../x","latest_version_id":"skver_1","source":{"type":"custom"}}}]'
+	run --separate-stderr ca-skills -v hostile
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .skill.id <<<"$output")" = $'skill_\e[2J/../x' ]
+	[[ "$stderr" != *$'\e'* ]]
+	rec=$output
+	# By name, from the cache: refused, as from the command line.
+	run --separate-stderr ca-request -n --skill custom:hostile hi
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"the cache's entry holds no usable skill id and version"* ]]
+	run --separate-stderr ca-request hi <<<"$rec"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *$'\e'* ]]
+	# Deleting it: one path segment, percent-escaped.
+	emu_reset
+	run --separate-stderr ca-skills -d <<<"$rec"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *$'\e'* ]]
+	[ "$(emu_log | jq -r .path | head -1)" = '/v1/skills/skill_%1B%5B2J%2F..%2Fx/versions' ]
+}

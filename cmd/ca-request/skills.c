@@ -118,6 +118,15 @@ resolve_skill_name(const char *name, char **id, char **ver)
 		    "no skill of that name in the cache for this server "
 		    "(ca-skills DIR makes one)", sn);
 	}
+	/* The cache holds what a server said: a request gets no less
+	 * checked a word from it than one from the command line. */
+	if (!plain_word(ca_jstr(ca_jobj(e, "skill"), "id"), 64) ||
+	    !plain_word(ca_jstr(e, "version"), 64)) {
+		sn = ca_sanitize(name, 100);
+		ca_usage("--skill custom:%s: the cache's entry holds no usable "
+		    "skill id and version; run ca-skills on its directory "
+		    "again", sn);
+	}
 	*id = ca_xstrdup(ca_jstr(ca_jobj(e, "skill"), "id"));
 	if (*ver == NULL)
 		*ver = ca_xstrdup(ca_jstr(e, "version"));
