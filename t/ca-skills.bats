@@ -377,3 +377,12 @@ bad() {
 	[[ "$stderr" != *$'\e'* ]]
 	[ "$(emu_log | jq -r .path | head -1)" = '/v1/skills/skill_%1B%5B2J%2F..%2Fx/versions' ]
 }
+
+@test "a skill used for one run is deleted once the run is done: the request goes first" {
+	mkskill one-run
+	run --separate-stderr bash -c "ca-skills one-run | ca-request 'hi' | ca-exec | ca-skills -d"
+	[ "$status" -eq 0 ]
+	[ "$(emu_log | jq -r '.method + " " + (.path | sub("skill_[^/]*"; "ID") | sub("skver_.*"; "V")) + " " + (.status | tostring)' | tr '\n' '|')" = \
+		"POST /v1/skills 200|POST /v1/messages 200|GET /v1/skills/ID/versions 200|DELETE /v1/skills/ID/versions/V 200|DELETE /v1/skills/ID 200|" ]
+	[ "$(jq -r .type <<<"$output" | tr '\n' ' ')" = "skill request response deleted deleted " ]
+}
