@@ -106,7 +106,7 @@ bad() {
 	emu_reset
 	run --separate-stderr ca-skills "$1"
 	[ "$status" -eq 1 ] || { echo "status $status for $1" >&2; return 1; }
-	[[ "$stderr" == "ca-skills: $1: $2"*"; not sent" ]] ||
+	[[ "$stderr" == "ca-skills: $1: skill_error: $2"* ]] ||
 		{ echo "stderr: $stderr" >&2; return 1; }
 	[ "$(jq -r '[.type, .path, .status, .error.type] | join(" ")' <<<"$output")" = "error $1  skill_error" ]
 	[ -z "$(emu_log)" ]
@@ -159,7 +159,8 @@ bad() {
 	[ "$(jq -r '[.type, .path, .status, .error.type, .error.message] | join(" ")' <<<"$output")" = \
 		$'error failing 400 invalid_request_error bad \e[31mthing' ]
 	# The server's text is sanitised on the terminal.
-	[[ "$stderr" == *'bad \x1b[31mthing'* ]]
+	[[ "$stderr" == "ca-skills: failing: 400 invalid_request_error: bad \\x1b[31mthing (request-id req_"* ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
 	[[ "$stderr" != *$'\e'* ]]
 	emu_reset
 	run -0 ca-skills failing
@@ -268,7 +269,7 @@ bad() {
 	# An Anthropic skill cannot be deleted.
 	run --separate-stderr bash -c 'ca-skills -l --source anthropic | head -1 | ca-skills -d'
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"stdin:1: skill record without a custom skill's id, skipped"* ]]
+	[[ "$stderr" == *"<stdin>:1: skill record without a custom skill's id, skipped"* ]]
 }
 
 @test "ca-request: skill records on stdin go into container.skills at their version" {

@@ -37,9 +37,9 @@ take_skill(struct input *in, const struct ca_rec *rec)
 	if (ver == NULL)
 		ver = "latest";
 	if (id == NULL || !plain_word(id, 64) || !plain_word(ver, 64)) {
-		ca_warn("<stdin>:%ld: skill record without a skill.id and "
-		    "version of 1 to 64 letters, digits, '.', '_' or '-', "
-		    "skipped", rec->lineno);
+		ca_reader_warn(rec->from, rec->lineno, "skill record without "
+		    "a skill.id and version of 1 to 64 letters, digits, '.', "
+		    "'_' or '-', skipped");
 		return -1;
 	}
 	if (in->skills == NULL)
@@ -80,9 +80,9 @@ merge_skills(struct opts *o, struct input *in)
 		if (listed(o->skills, ca_jstr(e, "skill_id")))
 			continue;
 		if (cJSON_GetArraySize(o->skills) == SKILLS_MAX) {
-			ca_warn("<stdin>: more than %d skills; a request takes "
-			    "at most %d, the rest are left out", SKILLS_MAX,
-			    SKILLS_MAX);
+			ca_warn("%s: more than %d skills; a request takes at "
+			    "most %d, the rest are left out", CA_STDIN,
+			    SKILLS_MAX, SKILLS_MAX);
 			rc = CA_EX_FAIL;
 			break;
 		}

@@ -18,12 +18,9 @@
 
 /* The API's limit on a skill's files, all together, uncompressed. */
 #define SKILL_MAX	30000000LL
-#define PAGE_MAX	((size_t)64 << 20)	/* one page of a list */
-#define PAGES_MAX	100000			/* a server that never ends */
 
 struct sk {
-	struct ca_api	 api;
-	CURLSH		*share;
+	struct ca_api	 api;		/* with reuse: one connection */
 	struct curl_slist *hdrs;
 	struct ca_upcache cache;	/* dir NULL: -n or no home */
 	long		 limit;		/* page size for lists */
@@ -57,7 +54,8 @@ void	 skdir_free(struct skdir *d);
 void	 create_skill(struct sk *s, const char *dir);
 /*
  * One request (with d, its files as the multipart body); 0 with the
- * body in resp, else the status to count (reported).
+ * body in resp, else the status to count, reported when what is not
+ * NULL.
  */
 int	 sk_request(struct sk *s, const char *method, const char *path,
 	    const struct skdir *d, struct ca_resp *resp, const char *what);

@@ -36,15 +36,13 @@ int
 sk_request(struct sk *s, const char *method, const char *path,
     const struct skdir *d, struct ca_resp *resp, const char *what)
 {
-	char *w = ca_sanitize(what, 200);
+	char *w = what != NULL ? ca_sanitize(what, 200) : NULL;
 	curl_mime *mime = NULL;
 	CURL *h;
 	int rc;
 
 	ca_note("%s %s", method, path);
 	h = ca_api_easy(&s->api, method, path, s->hdrs, resp);
-	if (s->share != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, s->share);
 	if (d != NULL) {
 		mime = build_mime(h, d);
 		curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
@@ -58,31 +56,20 @@ sk_request(struct sk *s, const char *method, const char *path,
 
 /*
  * The error record for a directory that did not become a skill, so
- * that the tools downstream know the input is incomplete.
+ * that the tools downstream know the input is incomplete; err (taken)
+ * is the API's, or a local one.  Also the message for people.
  */
 static void
-emit_error(const char *dir, const struct ca_resp *resp, const char *why)
+emit_error(const char *dir, const struct ca_resp *resp, cJSON *err)
 {
-	cJSON *rec = cJSON_CreateObject(), *err;
+	cJSON *rec = cJSON_CreateObject();
+	int answered = resp != NULL && resp->cc == CURLE_OK &&
+	    resp->status > 0;
 
 	cJSON_AddStringToObject(rec, "type", "error");
 	cJSON_AddStringToObject(rec, "path", dir);
-	if (resp != NULL && resp->status > 0)
-		cJSON_AddNumberToObject(rec, "status", resp->status);
-	else
-		cJSON_AddNullToObject(rec, "status");
-	if (resp != NULL && resp->request_id[0] != '\0')
-		cJSON_AddStringToObject(rec, "request_id", resp->request_id);
-	else
-		cJSON_AddNullToObject(rec, "request_id");
-	if (resp != NULL)
-		err = ca_resp_error(resp);
-	else {
-		err = cJSON_CreateObject();
-		cJSON_AddStringToObject(err, "type", "skill_error");
-		cJSON_AddStringToObject(err, "message", why);
-	}
-	cJSON_AddItemToObject(rec, "error", err);
+	ca_error_rec(rec, dir, answered ? resp->status : 0,
+	    answered ? resp->request_id : NULL, err);
 	ca_emit(rec);
 	cJSON_Delete(rec);
 }
@@ -134,26 +121,26 @@ send_dir(struct sk *s, const struct skdir *d, const cJSON *skill, int *rc,
 	const char *id, *ver;
 
 	memset(&resp, 0, sizeof(resp));
-	resp.body.max = PAGE_MAX;
+	resp.body.max = CA_PAGE_MAX;
 	ca_resp_reset(&resp);
 	if (sid != NULL && (esc = ca_path_escape(sid)) != NULL) {
 		path = ca_xmalloc(strlen(esc) + 32);
 		sprintf(path, "/v1/skills/%s/versions", esc);
 	} else
 		path = ca_xstrdup("/v1/skills");
-	*rc = sk_request(s, "POST", path, d, &resp, d->dir);
+	*rc = sk_request(s, "POST", path, d, &resp, NULL);
 	if (*rc != 0) {
 		*gone = sid != NULL && resp.status == 404;
 		if (!*gone)
-			emit_error(d->dir, &resp, NULL);
+			emit_error(d->dir, &resp, ca_resp_error(&resp));
 		goto out;
 	}
 	obj = ca_jparse(resp.body.p, resp.body.len);
 	id = ca_jstr(obj, "id");
 	ver = sid != NULL ? id : ca_jstr(obj, "latest_version_id");
 	if (id == NULL || ver == NULL || !ca_header_safe(ver)) {
-		ca_call_malformed(d->dir, &resp);
-		emit_error(d->dir, &resp, NULL);
+		emit_error(d->dir, &resp, ca_errobj("api_error", "malformed "
+		    "answer: no skill id and version"));
 		*rc = CA_EX_FAIL;
 	} else if (sid == NULL)
 		rec = skill_rec(d, obj, ver);
@@ -177,18 +164,13 @@ void
 create_skill(struct sk *s, const char *dir)
 {
 	struct skdir d;
-	char why[1024], *sd, *sw;
+	char why[1024];
 	cJSON *ent = NULL, *rec = NULL;
 	const cJSON *skill = NULL;
 	int rc = 0, gone = 0;
 
 	if (skdir_load(dir, &d, why, sizeof(why)) == -1) {
-		sd = ca_sanitize(dir, 200);
-		sw = ca_sanitize(why, 0);
-		ca_warn("%s: %s; not sent", sd, sw);
-		free(sd);
-		free(sw);
-		emit_error(dir, NULL, why);
+		emit_error(dir, NULL, ca_errobj("skill_error", why));
 		ca_status_add(&s->st, CA_EX_FAIL);
 		skdir_free(&d);
 		return;

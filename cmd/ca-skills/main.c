@@ -130,7 +130,7 @@ main(int argc, char *argv[])
 		g.source = "custom";
 	if ((rc = ca_api_init(&g.api)) != 0)
 		return rc;
-	g.share = ca_api_share();
+	g.api.reuse = 1;
 	g.hdrs = ca_api_headers(&g.api, NULL);
 	if (!nocache && (g.cache.dir = ca_cache_dir("skills")) == NULL)
 		ca_note("no HOME or XDG_CACHE_HOME; not using the cache");
@@ -149,8 +149,6 @@ main(int argc, char *argv[])
 	}
 	free(g.cache.dir);
 	curl_slist_free_all(g.hdrs);
-	if (g.share != NULL)
-		curl_share_cleanup(g.share);
 	ca_api_free(&g.api);
 	curl_global_cleanup();
 	return ca_finish(ca_status_exit(&g.st));

@@ -7,83 +7,6 @@
 
 #include "ca-skills.h"
 
-/*
- * Every page of a {data, next_page} list at path (which has a query),
- * each item passed to fn; stops at a repeated cursor.  0, or -1 after
- * a failure it reported and counted.
- */
-static int
-pages(struct sk *s, const char *path, const char *what,
-    void (*fn)(void *, const cJSON *), void *ctx)
-{
-	struct ca_resp resp;
-	struct ca_strset seen = { { NULL, 0, 0 } };
-	char *cursor = NULL, *url;
-	const cJSON *item;
-	cJSON *page;
-	const char *next;
-	int n, rc = 0;
-
-	memset(&resp, 0, sizeof(resp));
-	resp.body.max = PAGE_MAX;
-	for (n = 0; n < PAGES_MAX; n++) {
-		ca_resp_reset(&resp);
-		if (cursor != NULL) {
-			char *e = curl_easy_escape(NULL, cursor, 0);
-
-			url = ca_xmalloc(strlen(path) + strlen(e) + 8);
-			sprintf(url, "%s&page=%s", path, e);
-			curl_free(e);
-		} else
-			url = ca_xstrdup(path);
-		rc = sk_request(s, "GET", url, NULL, &resp, what);
-		free(url);
-		if (rc != 0) {
-			ca_status_add(&s->st, rc);
-			rc = -1;
-			break;
-		}
-		page = ca_jparse(resp.body.p, resp.body.len);
-		if (ca_jarr(page, "data") == NULL) {
-			ca_call_malformed(what, &resp);
-			ca_status_add(&s->st, CA_EX_FAIL);
-			cJSON_Delete(page);
-			rc = -1;
-			break;
-		}
-		cJSON_ArrayForEach(item, ca_jarr(page, "data"))
-			fn(ctx, item);
-		next = ca_jstr(page, "next_page");
-		if (next != NULL && ca_strset_add(&seen, next)) {
-			ca_warn("%s: the server repeats the cursor; stopping",
-			    what);
-			ca_status_add(&s->st, CA_EX_FAIL);
-			next = NULL;
-		}
-		free(cursor);
-		cursor = next != NULL && *next != '\0' ? ca_xstrdup(next) : NULL;
-		cJSON_Delete(page);
-		if (cursor == NULL)
-			break;
-	}
-	free(cursor);
-	ca_strset_free(&seen);
-	ca_buf_free(&resp.body);
-	return rc;
-}
-
-static void
-emit_item(void *ctx, const cJSON *item)
-{
-	const char *type = ctx;
-	cJSON *rec = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(rec, "type", type);
-	cJSON_AddItemToObject(rec, type, cJSON_Duplicate(item, 1));
-	ca_emit(rec);
-	cJSON_Delete(rec);
-}
-
 /* -l: {"type":"skill","skill":...}; --versions: skill_version records. */
 void
 list_skills(struct sk *s, const char *versions_of)
@@ -96,13 +19,15 @@ list_skills(struct sk *s, const char *versions_of)
 		path = ca_xmalloc(strlen(esc) + 64);
 		sprintf(path, "/v1/skills/%s/versions?limit=%ld", esc,
 		    s->limit);
-		pages(s, path, "versions", emit_item, (void *)"skill_version");
+		ca_status_add(&s->st, ca_list(&s->api, s->hdrs, path,
+		    "skill_version", NULL, NULL, "versions"));
 		free(esc);
 	} else {
 		path = ca_xmalloc(64);
 		snprintf(path, 64, "/v1/skills?limit=%ld&source=%s", s->limit,
 		    s->source);
-		pages(s, path, "list", emit_item, (void *)"skill");
+		ca_status_add(&s->st, ca_list(&s->api, s->hdrs, path, "skill",
+		    NULL, NULL, "list"));
 	}
 	free(path);
 }
@@ -148,7 +73,7 @@ delete_one(struct sk *s, const char *sid, const char *ver)
 	snprintf(what, sizeof(what), "%s%s%s", sid, ver ? " " : "",
 	    ver ? ver : "");
 	memset(&resp, 0, sizeof(resp));
-	resp.body.max = PAGE_MAX;
+	resp.body.max = CA_PAGE_MAX;
 	ca_resp_reset(&resp);
 	if ((rc = sk_request(s, "DELETE", path, NULL, &resp, what)) == 0) {
 		rec = cJSON_CreateObject();
@@ -167,10 +92,11 @@ delete_one(struct sk *s, const char *sid, const char *ver)
 	return rc;
 }
 
-static void
+static int
 collect(void *arr, const cJSON *item)
 {
 	cJSON_AddItemToArray(arr, cJSON_Duplicate(item, 1));
+	return 0;
 }
 
 /*
@@ -182,8 +108,8 @@ static void
 delete_skill(struct sk *s, const char *sid, const char *name)
 {
 	cJSON *vers = cJSON_CreateArray(), *v;
-	char *esc = ca_path_escape(sid), *path;
-	int failed = 0;
+	char *esc = ca_path_escape(sid), *path, *what;
+	int failed = 0, rc;
 
 	if (esc == NULL) {
 		cJSON_Delete(vers);
@@ -192,8 +118,13 @@ delete_skill(struct sk *s, const char *sid, const char *name)
 	}
 	path = ca_xmalloc(strlen(esc) + 64);
 	sprintf(path, "/v1/skills/%s/versions?limit=1000", esc);
-	if (pages(s, path, sid, collect, vers) == -1)
+	what = ca_sanitize(sid, 100);
+	if ((rc = ca_list(&s->api, s->hdrs, path, NULL, collect, vers,
+	    what)) != 0) {
+		ca_status_add(&s->st, rc);
 		failed = 1;
+	}
+	free(what);
 	cJSON_ArrayForEach(v, vers) {
 		if (ca_jstr(v, "id") == NULL)
 			continue;
@@ -254,7 +185,7 @@ target(const struct ca_rec *rec)
 void
 delete_records(struct sk *s)
 {
-	struct ca_reader *r = ca_reader_new(stdin, "stdin");
+	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
 	struct ca_status up = { 0, 0 };
 	struct ca_strset seen = { { NULL, 0, 0 } };
 	struct ca_rec rec;
@@ -273,8 +204,8 @@ delete_records(struct sk *s)
 		    strcmp(rec.type, "skill_version") != 0))
 			continue;
 		if ((t = target(&rec)) == NULL) {
-			ca_warn("stdin:%ld: %s record without a custom skill's "
-			    "id, skipped", rec.lineno, rec.type);
+			ca_reader_warn(r, rec.lineno, "%s record without a "
+			    "custom skill's id, skipped", rec.type);
 			ca_status_add(&s->st, CA_EX_FAIL);
 			continue;
 		}
