@@ -36,6 +36,7 @@
 #define CA_API_VERSION_DEFAULT	"2026-10-21"	/* CA_API_VERSION overrides */
 #define CA_CONNECT_MS	10000L		/* connect timeout */
 #define CA_TIMEOUT_MS	600000L		/* one attempt, at most */
+#define CA_BASE_DEFAULT	"https://api.anthropic.com" /* ANTHROPIC_BASE_URL */
 
 /* Explicit limits. */
 #define CA_LINE_MAX	((size_t)64 << 20)	/* one input record */
@@ -624,8 +625,6 @@ void	 ca_sha256_update(struct ca_sha256 *s, const void *p, size_t n);
 void	 ca_sha256_final(struct ca_sha256 *s, char hex[65]);
 /* Drop an unfinished digest (final does this itself). */
 void	 ca_sha256_free(struct ca_sha256 *s);
-/* $XDG_CACHE_HOME/ca/SUB or ~/.cache/ca/SUB; NULL if neither is set. */
-char	*ca_cache_dir(const char *sub);
 /* Same file, same size, same mtime and ctime to the nanosecond? */
 int	 ca_stat_same(const struct stat *a, const struct stat *b);
 /*
@@ -704,22 +703,47 @@ const char *ca_type_sniff(const unsigned char *p, size_t n, int partial);
 int	 ca_type_ok(const char *t);
 
 /*
- * ca_upcache.c: the upload cache.  An entry maps a key (of everything
- * that makes an uploaded file what it is for a container: the server,
- * the bytes' digest, the name, the type, the expiry) to the file's
- * metadata.  Trouble with the directory is reported once a run, and
- * uploads go on without it.
+ * ca_cache.c: the cache directory and its entries, one small file of
+ * JSON per key (letters, digits, '.', '_', '-').  Trouble with the
+ * directory is reported once a run, and the work goes on without it.
  */
+/* $XDG_CACHE_HOME/ca/SUB or ~/.cache/ca/SUB; NULL if neither is set. */
+char	*ca_cache_dir(const char *sub);
 struct ca_upcache {
 	char	*dir;		/* NULL: no cache */
 	int	 warned;	/* trouble was reported */
 };
-void	 ca_upcache_key(const char *base, const char *digest,
-	    const char *name, const char *type, long expires, char key[65]);
-/* The cached file id (caller frees), or NULL on a miss. */
+/* The entry's object (caller frees), or NULL: a miss or a damaged one. */
+cJSON	*ca_cache_get(struct ca_upcache *c, const char *key);
+/* Write it whole under a temporary name, then rename. */
+void	 ca_cache_put(struct ca_upcache *c, const char *key,
+	    const cJSON *meta);
+void	 ca_cache_del(struct ca_upcache *c, const char *key);
+/* The upload cache: the cached file id (caller frees), or NULL. */
 char	*ca_upcache_load(struct ca_upcache *c, const char *key);
 void	 ca_upcache_store(struct ca_upcache *c, const char *key,
 	    const cJSON *meta);
+/*
+ * The skill cache (under ca_cache_dir("skills")): one entry per server
+ * and skill name, {"base", "name", "skill": the Skill, "version",
+ * "digest", "path"}, as ca-skills last made it.
+ */
+#define CA_SKKEY_MAX	96
+void	 ca_skcache_key(const char *base, const char *name,
+	    char key[CA_SKKEY_MAX]);
+/* The entry for name on base, checked, or NULL (caller frees). */
+cJSON	*ca_skcache_get(struct ca_upcache *c, const char *base,
+	    const char *name);
+/* Is name a skill's name: 1 to 64 of [a-z0-9-]? */
+int	 ca_skill_name_ok(const char *name);
+
+/*
+ * ca_upcache.c: the upload cache's key, of everything that makes an
+ * uploaded file what it is for a container: the server, the bytes'
+ * digest, the name, the type, the expiry (libcrypto).
+ */
+void	 ca_upcache_key(const char *base, const char *digest,
+	    const char *name, const char *type, long expires, char key[65]);
 
 /* ca_sse.c: a text/event-stream parser (any framing, any chunking). */
 struct ca_sse;

@@ -68,25 +68,6 @@ ca_sha256_free(struct ca_sha256 *s)
 	s->ctx = NULL;
 }
 
-char *
-ca_cache_dir(const char *sub)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	char *p;
-
-	/* The XDG spec says to ignore a relative XDG_CACHE_HOME. */
-	if (xdg != NULL && xdg[0] == '/') {
-		p = ca_xmalloc(strlen(xdg) + strlen(sub) + 8);
-		sprintf(p, "%s/ca/%s", xdg, sub);
-	} else if (home != NULL && home[0] == '/') {
-		p = ca_xmalloc(strlen(home) + strlen(sub) + 16);
-		sprintf(p, "%s/.cache/ca/%s", home, sub);
-	} else
-		return NULL;
-	return p;
-}
-
 /*
  * The stat cache: one small file per inode under ca_cache_dir("stat"),
  * holding the device, inode, size, mtime and ctime (in nanoseconds) the

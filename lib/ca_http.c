@@ -14,7 +14,6 @@
 #include "ca.h"
 
 #define CA_USER_AGENT	"ca/1.0"
-#define DEFAULT_BASE	"https://api.anthropic.com"
 
 static int
 loopback(const char *host)
@@ -94,7 +93,7 @@ ca_api_init(struct ca_api *api)
 	api->connect_ms = CA_CONNECT_MS;
 	api->timeout_ms = CA_TIMEOUT_MS;
 	if (base == NULL || *base == '\0')
-		base = DEFAULT_BASE;
+		base = CA_BASE_DEFAULT;
 	if (!ca_header_safe(base) || !check_base(base, &api->plain))
 		return CA_EX_USAGE;
 	/*

@@ -347,7 +347,7 @@ application/vnd.apache.parquet"
 	XDG_CACHE_HOME="$BATS_TEST_TMPDIR/notadir/sub" run --separate-stderr ca-upload a.txt b.txt
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length <<<"$output")" -eq 2 ]
-	[ "$stderr" = "ca-upload: cache $BATS_TEST_TMPDIR/notadir/sub/ca/files: cannot create it: Not a directory; uploads go on without the cache" ]
+	[ "$stderr" = "ca-upload: cache $BATS_TEST_TMPDIR/notadir/sub/ca/files: cannot create it: Not a directory; going on without the cache" ]
 }
 
 @test "two concurrent runs on the same file both succeed and leave one valid entry" {

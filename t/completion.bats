@@ -128,3 +128,9 @@ help_flags() {
 	done
 	cmp "$CA_ROOT/completion/_ca" dest/opt/ca/share/zsh/site-functions/_ca
 }
+
+@test "bash: ca-skills completes its options" {
+	[ "$(complete_words ca-skills --vers | tr '\n' ' ')" = "--version --versions " ]
+	[ "$(complete_words ca-skills --so)" = "--source" ]
+	[ "$(complete_words ca-skills --no)" = "--no-cache" ]
+}

@@ -9,11 +9,16 @@
  * params.c	the request: model, tool version, messages, betas
  * features.c	what goes beyond code execution: skills, web tools, MCP,
  *		structured output, thinking, effort, caching, -P
+ * skills.c	custom skills from skill records and ca-skills' cache
  */
 #ifndef CA_REQUEST_H
 #define CA_REQUEST_H
 
 #include "ca.h"
+
+#define SKILLS_MAX	8		/* the API's limit per request */
+#define WORD_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"0123456789._-"
 
 enum betas { BETAS_AUTO, BETAS_LEGACY, BETAS_NONE };
 
@@ -73,6 +78,7 @@ struct input {
 	struct ca_status up;		/* error records in the new input */
 	long		 errline;	/* the first one's line, and what */
 	char		*errwhat;	/* it says, sanitised */
+	cJSON		*skills;	/* SkillParams of skill records */
 };
 
 /* continue.c */
@@ -97,5 +103,12 @@ void	 feature_params(cJSON *params, const struct opts *o,
 void	 feature_betas(cJSON *betas, const struct opts *o,
 	    const cJSON *params);
 void	 opts_free(struct opts *o);
+
+/* skills.c */
+/* Letters, digits and "._-", 1 to max of them. */
+int	 plain_word(const char *s, size_t max);
+int	 take_skill(struct input *in, const struct ca_rec *rec);
+int	 merge_skills(struct opts *o, struct input *in);
+void	 resolve_skill_name(const char *name, char **id, char **ver);
 
 #endif

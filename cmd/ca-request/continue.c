@@ -150,6 +150,10 @@ read_input(struct input *in, const struct opts *o)
 			}
 			cJSON_AddItemToArray(in->files, cJSON_Duplicate(f, 1));
 		}
+		if (strcmp(rec.type, "skill") == 0 && take_skill(in, &rec) == -1) {
+			in->bad = 1;
+			continue;
+		}
 		if (o->cont) {
 			/* Held, in order, until we know it follows the last
 			 * request; a later request makes it history. */

@@ -11,13 +11,9 @@
 
 #include "ca-request.h"
 
-#define SKILLS_MAX	8		/* the API's limit per request */
 #define MCP_BETA	"mcp-client-2025-11-20"
 #define SKILLS_BETA	"skills-2025-10-02"	/* legacy only */
 #define WEBFETCH_BETA	"web-fetch-2025-09-10"	/* legacy only */
-
-#define WORD_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-			"0123456789._-"
 
 /* The whole of path ("-": stdin), NUL-terminated; a usage error if not. */
 char *
@@ -44,20 +40,11 @@ slurp(const char *path)
 	return b.p;
 }
 
-/* Letters, digits and "._-": a skill id, a version, a server name. */
-static int
-plain_word(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= max && strspn(s, WORD_CHARS) == n;
-}
-
 /* --skill [anthropic:|custom:]ID[@VERSION] */
 static void
 add_skill(struct opts *o, const char *arg)
 {
-	char *s = ca_xstrdup(arg), *id = s, *ver;
+	char *s = ca_xstrdup(arg), *id = s, *ver, *rid = NULL, *rver = NULL;
 	const char *type = NULL;
 	const char *const *k;
 	struct ca_buf known = { NULL, 0, 0, 0 };
@@ -76,6 +63,13 @@ add_skill(struct opts *o, const char *arg)
 		ca_usage("bad --skill %s: want [anthropic:|custom:]"
 		    "ID[@VERSION], 1 to 64 letters, digits, '.', '_' or '-'",
 		    arg);
+	if (type != NULL && strcmp(type, "custom") == 0 &&
+	    strncmp(id, "skill_", 6) != 0) {
+		resolve_skill_name(id, &rid, &rver);
+		id = rid;
+		if (ver == NULL)
+			ver = rver;
+	}
 	if (type == NULL) {
 		for (k = ca_skills; *k != NULL; k++)
 			if (strcmp(*k, id) == 0)
@@ -104,6 +98,8 @@ add_skill(struct opts *o, const char *arg)
 	cJSON_AddStringToObject(sk, "version", ver != NULL ? ver : "latest");
 	cJSON_AddItemToArray(o->skills, sk);
 	free(s);
+	free(rid);
+	free(rver);
 }
 
 /* A comma-separated list of domains, without schemes. */

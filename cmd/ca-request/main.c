@@ -275,6 +275,8 @@ main(int argc, char *argv[])
 		g.nostdin = 1;
 	prompt = prompt_text(&g, argc - optind, argv + optind);
 	status = take_input(&in, &g);
+	if (merge_skills(&g, &in) != 0)
+		status = CA_EX_FAIL;
 	/* Nothing is billed from incomplete input unless -k says so. */
 	if (in.errwhat != NULL)
 		ca_warn(CA_STDIN ":%ld: an error record came in (%s); %s",

@@ -9,7 +9,7 @@ import time
 import traceback
 
 from .errors import APIError, ClientGone, StreamEnded
-from .runner import resolve_skill
+from .skills import mount
 from .script import PING, Turn
 from .sse import SSEWriter, emit_block
 from .usage import out_tokens, usage
@@ -83,7 +83,7 @@ class Messages:
         if cont is not None:
             self.cont_obj = cont.obj()
             if turn.skills:
-                self.cont_obj["skills"] = [resolve_skill(sk) for sk in turn.skills]
+                self.cont_obj["skills"] = mount(self.emu, cont, turn.skills)
         msg = {"id": new_id("msg_"), "type": "message", "role": "assistant",
                "model": req["model"], "content": [], "stop_reason": None,
                "stop_sequence": None, "stop_details": None, "container": None,

@@ -3,7 +3,6 @@ commands (view, str_replace), skills, and running a step's code with a
 timeout and capped output.
 """
 
-import hashlib
 import os
 import re
 import signal
@@ -25,15 +24,6 @@ def lines_of(s):
     if ls and ls[-1] == "":
         ls.pop()
     return ls
-
-
-def resolve_skill(sk):
-    """A request's skill as the response names it: "latest" resolved."""
-    v = sk.get("version") or "latest"
-    if v == "latest":
-        v = "20251013" if sk["type"] == "anthropic" else \
-            "skver_" + hashlib.sha256(sk["skill_id"].encode()).hexdigest()[:24]
-    return {"skill_id": sk["skill_id"], "type": sk["type"], "version": v}
 
 
 # What a loaded skill runs: an Office Open XML zip (or a PDF, or text) named
@@ -179,7 +169,9 @@ class Runner:
                if not re.search(r"KEY|TOKEN|SECRET|PASSW|ANTHROPIC", k, re.I)}
         env.update({"OUTPUT_DIR": c.outputs, "TMPDIR": c.tmp, "LANG": "C.UTF-8",
                     "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-                    "PYTHONUNBUFFERED": "1"})
+                    "PYTHONUNBUFFERED": "1",
+                    # Where /skills/NAME/ is: custom skills are mounted here.
+                    "SKILLS_DIR": os.path.join(c.root, "skills")})
         timeout = float(emu.cfg("exec_timeout"))
         out = tempfile.TemporaryFile(dir=c.tmp)
         err = tempfile.TemporaryFile(dir=c.tmp)

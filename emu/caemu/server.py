@@ -22,6 +22,7 @@ from .errors import APIError, ClientGone, REASONS, StreamEnded, error_body
 from .faults import Faults, describe_fault
 from .files import Files
 from .messages import Messages
+from .skills import skill_routes
 from .state import redact_tokens
 from .tables import API_VERSIONS, KNOWN_BETAS
 from .validate import Validation
@@ -372,6 +373,8 @@ class Handler(Messages, Validation, Files, Control, Faults,
             table = {"GET": lambda: self.h_file_content(fc.group(1))}
         elif p.startswith("/v1/messages/batches"):
             table = batch_routes(self, p)      # batches.py
+        elif p == "/v1/skills" or p.startswith("/v1/skills/"):
+            table = skill_routes(self, p)      # skills.py
         else:
             raise APIError(404, f"Not found: {m} {p}")
         if m not in table:

@@ -6,6 +6,7 @@ API checks them, with the same error types.
 import re
 
 from .errors import APIError
+from .skills import check_custom
 from .tables import (ANTHROPIC_SKILLS, BETA_FIELDS, CALLERS, CODE_CALL_NAMES,
                      CODE_TOOL_TYPES, COUNT_FIELDS, CUSTOM_FIELDS, DOCUMENT_TYPES,
                      IMAGE_TYPES, KNOWN_MODELS, MCP_BETAS, MCP_TOOLSET_FIELDS,
@@ -480,8 +481,8 @@ class Validation:
                     raise APIError(400, f"{where}.{f}: a string of 1 to 64 characters")
             if s["type"] == "anthropic" and s["skill_id"] not in ANTHROPIC_SKILLS:
                 raise APIError(404, f"{where}.skill_id: skill {s['skill_id']} not found")
-            if s["type"] == "custom" and not s["skill_id"].startswith("skill_"):
-                raise APIError(404, f"{where}.skill_id: skill {s['skill_id']} not found")
+            if s["type"] == "custom":
+                check_custom(self.emu, where, s)
             if s["skill_id"] in seen:
                 raise APIError(400, f"{where}: skill {s['skill_id']} is listed twice")
             seen.add(s["skill_id"])
