@@ -96,7 +96,7 @@ skeleton() {
 	flags=$(make -s -C "$CA_ROOT" CI=1 --no-print-directory \
 	    --eval 'cflags: ; @echo $(CFLAGS)' cflags)
 	libs=$(make -s -C "$CA_ROOT" --no-print-directory \
-	    --eval 'libs: ; @echo $(CORE_LDLIBS)' libs)
+	    --eval 'libs: ; @echo $(LDFLAGS) $(CORE_LDLIBS)' libs)
 	# shellcheck disable=SC2086
 	run -0 cc $flags -I"$CA_ROOT/lib" -o ca-skel ca-skel.c \
 	    "$CA_ROOT/lib/libca.a" $libs

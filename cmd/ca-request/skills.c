@@ -12,8 +12,11 @@
 int
 plain_word(const char *s, size_t max)
 {
-	size_t n = strlen(s);
+	size_t n;
 
+	if (s == NULL)		/* absent from what a server said */
+		return 0;
+	n = strlen(s);
 	return n > 0 && n <= max && strspn(s, WORD_CHARS) == n;
 }
 
@@ -122,6 +125,11 @@ resolve_skill_name(const char *name, char **id, char **ver)
 	 * checked a word from it than one from the command line. */
 	if (!plain_word(ca_jstr(ca_jobj(e, "skill"), "id"), 64) ||
 	    !plain_word(ca_jstr(e, "version"), 64)) {
+		/* Freed first: the usage error exits, and leak checkers
+		 * see a pointer only a dead frame holds as lost. */
+		cJSON_Delete(e);
+		free(c.dir);
+		free(base);
 		sn = ca_sanitize(name, 100);
 		ca_usage("--skill custom:%s: the cache's entry holds no usable "
 		    "skill id and version; run ca-skills on its directory "
