@@ -545,6 +545,12 @@ void	 ca_resp_errmsg(const struct ca_resp *resp, char *buf, size_t n);
 void	 ca_error_rec(cJSON *rec, const char *name, long status,
 	    const char *rid, cJSON *err);
 /*
+ * The same record, telling no one: for a failure already reported
+ * once, such as a bad input line (ca_reader_warn), which must not be
+ * reported twice.
+ */
+void	 ca_error_fill(cJSON *rec, long status, const char *rid, cJSON *err);
+/*
  * The one report of a failed call: "what: 529 overloaded_error: ...
  * (request-id ...) [error_code]", or "what: redirected (302) to URL;
  * redirects are not followed".  what must be fit for a terminal
