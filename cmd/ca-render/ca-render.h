@@ -173,6 +173,7 @@ void	 show_footer(const cJSON *, const cJSON *);
 void	 show_request(const cJSON *);
 int	 upload_error(const cJSON *);
 void	 show_error(const cJSON *);
+const char *file_origin(const cJSON *);
 void	 show_filerec(const cJSON *);
 void	 show_fetched(const cJSON *);
 void	 show_deleted(const cJSON *);

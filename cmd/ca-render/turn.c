@@ -635,16 +635,22 @@ doc_render(void)
 {
 	struct turn *tn;
 	size_t i;
-	int files = 0;
+	int files = 0, uploads = 1;
 	const char *t;
 	char buf[64];
 
 	g.fmt->start();
+	/* "Uploaded files" only when no file there was generated. */
+	for (i = 0; i < nothers; i++)
+		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0 &&
+		    strcmp(file_origin(others[i]), "uploaded") != 0)
+			uploads = 0;
 	for (i = 0; i < nothers; i++)
 		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0 ||
 		    upload_error(others[i])) {
 			if (!files++)
-				g.fmt->heading(2, "Uploaded files", NULL);
+				g.fmt->heading(2, uploads ? "Uploaded files" :
+				    "Files", NULL);
 			if (upload_error(others[i]))
 				show_error(others[i]);
 			else
