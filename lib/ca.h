@@ -407,6 +407,19 @@ double	 ca_price_msg(const cJSON *msg);
 void	 ca_cache_writes(const cJSON *usage, double *cw5, double *cw1h);
 /* The smallest charge for n containers. */
 double	 ca_price_containers(size_t n);
+/*
+ * Container time is billed only for a request that ran code or
+ * preloaded files (container_upload blocks), and never for one that
+ * also has a web search or fetch tool of version 20260209 or later.
+ * ca_price_req reads the request's params (NULL: unknown), and
+ * ca_price_billed says, with each response, whether its container
+ * is billed.  The free hours each organization gets a month are not
+ * known here: the estimate leaves them out.
+ */
+#define CA_CT_FREE	0x01u	/* web tools that make code execution free */
+#define CA_CT_FILES	0x02u	/* files preloaded into the container */
+unsigned ca_price_req(const cJSON *params);
+int	 ca_price_billed(unsigned req, const cJSON *msg);
 
 /*
  * ca_url.c: text bound for a request line or header, without libcurl.

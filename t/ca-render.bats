@@ -316,6 +316,42 @@ estimated cost: $0.0780 (tokens $0.0738, container time $0.0042: 1 × 5-minute m
 EOF
 }
 
+# A turn: its request (tools and user content given as JSON) and one
+# response in container_1 with the given content blocks.
+priced_turn() {
+	jq -cn --argjson tools "$1" --argjson user "$2" \
+		'{type:"request",custom_id:"p",betas:[],params:{model:"claude-opus-5-5",max_tokens:100,tools:$tools,messages:[{role:"user",content:$user}]}}'
+	jq -cn --argjson content "$3" \
+		'{type:"response",custom_id:"p",part:1,request_id:"req_1",attempts:1,message:{id:"msg_1",type:"message",role:"assistant",model:"claude-opus-5-5",content:$content,stop_reason:"end_turn",container:{id:"container_1",expires_at:"2026-11-18T13:04:05Z"},usage:{input_tokens:1000,output_tokens:100}}}'
+}
+
+@test "cost: container time is billed only for code run or files preloaded, never with the newer web tools" {
+	ce='[{"type":"code_execution_20260521","name":"code_execution"}]'
+	text='[{"type":"text","text":"hello"}]'
+	ran='[{"type":"server_tool_use","id":"srvtoolu_1","name":"bash_code_execution","input":{"command":"ls"}},{"type":"bash_code_execution_tool_result","tool_use_id":"srvtoolu_1","content":{"type":"bash_code_execution_result","stdout":"","stderr":"","return_code":0,"content":[]}}]'
+	up='[{"type":"text","text":"hi"},{"type":"container_upload","file_id":"file_1"}]'
+	# No code ran, no file: tokens only ($0.0075), the container not billed.
+	for fmt in text markdown html; do
+		run --separate-stderr ca-render --color=never -f "$fmt" < <(priced_turn "$ce" '"hi"' "$text")
+		[ "$status" -eq 0 ]
+		grep -qF 'estimated cost: $0.0075 (tokens $0.0075, container time $0.0000: 0 × 5-minute minimum, 1 not billed)' <<<"$output"
+	done
+	# Code ran: the five-minute minimum, $0.05 an hour.
+	run --separate-stderr ca-render --color=never < <(priced_turn "$ce" '"hi"' "$ran")
+	grep -qxF 'estimated cost: $0.0117 (tokens $0.0075, container time $0.0042: 1 × 5-minute minimum)' <<<"$output"
+	# A file preloaded is billed even when no code ran.
+	run --separate-stderr ca-render --color=never < <(priced_turn "$ce" "$up" "$text")
+	grep -qxF 'estimated cost: $0.0117 (tokens $0.0075, container time $0.0042: 1 × 5-minute minimum)' <<<"$output"
+	# With web search or fetch 20260209 or later, code execution is free.
+	for web in web_search_20260209 web_fetch_20260318; do
+		run --separate-stderr ca-render --color=never < <(priced_turn "[{\"type\":\"$web\",\"name\":\"w\"}]" "$up" "$ran")
+		grep -qxF 'estimated cost: $0.0075 (tokens $0.0075, container time $0.0000: 0 × 5-minute minimum, 1 not billed)' <<<"$output"
+	done
+	# An older web search does not make it free.
+	run --separate-stderr ca-render --color=never < <(priced_turn '[{"type":"web_search_20250305","name":"w"}]' '"hi"' "$ran")
+	grep -qxF 'estimated cost: $0.0117 (tokens $0.0075, container time $0.0042: 1 × 5-minute minimum)' <<<"$output"
+}
+
 @test "summary: responses of the batch tier are priced at half, and it says so" {
 	jq -c 'if .type == "response" then .message.usage.service_tier = "batch" | .batch_id = "msgbatch_1" else . end' \
 		"$FIX/blocks.ndjson" >batch.ndjson

@@ -58,6 +58,7 @@ struct finfo {
 struct container {
 	char	*id;
 	char	*expires;
+	int	 billed;	/* ran code or had files (ca_price_billed) */
 };
 
 /* Tokens, runs and containers of a turn, or of the whole input. */
@@ -160,7 +161,7 @@ struct finfo *finfo_find(const char *);
 struct finfo *finfo_note(const cJSON *, int);
 void	 finfo_freeall(void);
 int	 is_image(const struct finfo *, const char **);
-void	 tally_message(struct tally *, const cJSON *);
+void	 tally_message(struct tally *, const cJSON *, unsigned);
 void	 tally_merge(struct tally *, const struct tally *);
 void	 tally_free(struct tally *);
 void	 show_tally(const struct tally *);

@@ -14,6 +14,7 @@
 struct turn {
 	char		*cid;
 	int		 closed;	/* a final response or error came */
+	unsigned	 req;		/* its request: ca_price_req */
 	struct tally	 t;
 	struct live	*live;
 	struct ca_buf	 last;		/* -r: text of the last response */
@@ -379,7 +380,7 @@ stream_response(const cJSON *rec)
 	enter(tn);
 	show_content(msg, lv);
 	show_footer(rec, msg);
-	tally_message(&tn->t, msg);
+	tally_message(&tn->t, msg, tn->req);
 	if (lv != NULL)
 		live_drop(tn, lv);
 	if (final(msg))
@@ -430,6 +431,7 @@ stream_record(const struct ca_rec *rec)
 		show_count(j);
 	} else if (strcmp(t, "request") == 0) {
 		enter(turn_get(cid, 1));
+		cur->req = ca_price_req(ca_jobj(j, "params"));
 		show_request(j);
 	} else if (strcmp(t, "file") == 0)
 		show_filerec(j);
@@ -576,7 +578,7 @@ doc_stream(struct turn *tn, size_t from, int part)
 	if (msg != NULL) {
 		show_content(msg, NULL);
 		show_footer(tn->recs[from], msg);
-		tally_message(&tn->t, msg);
+		tally_message(&tn->t, msg, tn->req);
 		cJSON_Delete(msg);
 	}
 }
@@ -595,8 +597,10 @@ doc_turn(struct turn *tn)
 		j = tn->recs[i];
 		t = nz(ca_jstr(j, "type"));
 		part = (int)jll(j, "part", 1);
-		if (strcmp(t, "request") == 0)
+		if (strcmp(t, "request") == 0) {
+			tn->req = ca_price_req(ca_jobj(j, "params"));
 			show_request(j);
+		}
 		else if (strcmp(t, "response") == 0) {
 			if (part > 1) {
 				snprintf(buf, sizeof(buf), "Part %d", part);
@@ -604,7 +608,7 @@ doc_turn(struct turn *tn)
 			}
 			show_content(ca_jobj(j, "message"), NULL);
 			show_footer(j, ca_jobj(j, "message"));
-			tally_message(&tn->t, ca_jobj(j, "message"));
+			tally_message(&tn->t, ca_jobj(j, "message"), tn->req);
 		} else if (strcmp(t, "event") == 0) {
 			for (k = 0; k < nseen && seen[k] != part; k++)
 				;
