@@ -478,11 +478,12 @@ Revenue rises every month; the chart is attached." ]
 	printf 'Paris is the \033[1mcapital\033[0m\nDone\n' | cmp - r.out
 }
 
-@test "-r writes a turn that never finished when the input ends" {
+@test "-r writes a turn that never finished when the input ends, and fails" {
 	head -2 "$FIX/pause.ndjson" >paused.ndjson
 	run --separate-stderr ca-render -r <paused.ndjson
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 	[ "$output" = "Starting a long job." ]
+	[ "$stderr" = "ca-render: turn r4 was interrupted: it paused (pause_turn) and was never continued" ]
 }
 
 @test "--stdout writes exactly what the code printed, in order, raw" {
@@ -589,7 +590,7 @@ Revenue rises every month; the chart is attached." ]
 @test "reports: a stream without its response is assembled as far as it got" {
 	sed -n '1,11p' "$FIX/stream.ndjson" >broken.ndjson
 	run --separate-stderr ca-render -f markdown <broken.ndjson
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 	grep -qx 'the stream ended without a response; shown as far as it arrived' <<<"$output"
 	grep -qx "I'll check the uploaded file." <<<"$output"
 	grep -qx 'wc -l data.csv' <<<"$output"
@@ -597,6 +598,58 @@ Revenue rises every month; the chart is attached." ]
 	# The live view showed the same before the input ended.
 	run --separate-stderr ca-render <broken.ndjson
 	grep -qx '  101 data.csv' <<<"$output"
+}
+
+# ---- Interrupted turns ----
+
+# interrupted FILE WHY: every view says the turn did not finish, and why;
+# stderr says it once; the exit status is 1.
+interrupted() {
+	local fmt cid
+	cid=$(jq -r '.custom_id // empty' "$1" | tail -1)
+	for fmt in text markdown html; do
+		run --separate-stderr ca-render --color=never -f "$fmt" <"$1"
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "ca-render: turn $cid was interrupted: $2" ]
+		case $fmt in
+		text)	grep -qxF "interrupted: turn $cid did not finish: $2; what is shown is incomplete" <<<"$output" ;;
+		markdown)	grep -qF "interrupted: turn \`$cid\` did not finish: $2; what is shown is incomplete" <<<"$output" ;;
+		html)	grep -qF "interrupted: turn <code>$cid</code> did not finish: $2; what is shown is incomplete" <<<"$output" ;;
+		esac
+	done
+}
+
+@test "interrupted: a stream that stops before message_stop (ca-exec killed mid-stream)" {
+	{ sed -n 1p "$FIX/pause.ndjson" | jq -c '.custom_id = "s1"'; sed -n '1,11p' "$FIX/stream.ndjson"; } >cut.ndjson
+	interrupted cut.ndjson "its stream stopped before message_stop"
+	run --separate-stderr ca-render --color=never <cut.ndjson
+	grep -qx '  101 data.csv' <<<"$output"
+}
+
+@test "interrupted: a turn paused and never continued; a response without stop_reason" {
+	head -2 "$FIX/pause.ndjson" >paused.ndjson
+	interrupted paused.ndjson "it paused (pause_turn) and was never continued"
+	jq -c 'del(.message.stop_reason)' "$FIX/empty.ndjson" >nostop.ndjson
+	interrupted nostop.ndjson "its response has no stop_reason"
+}
+
+@test "interrupted: a request without a response among answered ones; a request alone is a preview" {
+	{ cat "$FIX/empty.ndjson"; sed -n 1p "$FIX/pause.ndjson"; } >sent.ndjson
+	interrupted sent.ndjson "no response came for its request"
+	# ca-request's output alone was never sent: nothing is missing.
+	run --separate-stderr ca-render --color=never < <(sed -n 1p "$FIX/pause.ndjson")
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	refute grep -q interrupted <<<"$output"
+	# A request a batch still holds is pending, not interrupted.
+	run --separate-stderr ca-render --color=never < <(cat "$FIX/empty.ndjson"; sed -n 1p "$FIX/pause.ndjson" | jq -c '.batch_id = "msgbatch_1"')
+	[ "$status" -eq 0 ]
+	# Finished turns, whole, are not.
+	for f in blocks pause stream empty; do
+		run --separate-stderr ca-render --color=never <"$FIX/$f.ndjson"
+		[ "$status" -eq 0 ]
+		refute grep -q interrupted <<<"$output"
+	done
 }
 
 # ---- Markdown ----
@@ -957,7 +1010,8 @@ note() {
 		ev '{"type":"content_block_stop","index":0}'
 	} >in
 	run --separate-stderr ca-render --color=never <in
-	[ "$status" -eq 0 ]
+	# Shown, and the turn, cut before message_stop, is a failure.
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"print(42)"* ]]
 }
 

@@ -189,6 +189,7 @@ void	 stream_end(void);
 void	 doc_collect(const struct ca_rec *);
 void	 doc_render(void);
 long	 turn_count(void);
+long	 turn_interrupted(void);
 void	 turns_free(void);
 
 #endif
