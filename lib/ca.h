@@ -368,6 +368,7 @@ struct ca_model {
 	double		 out_usd;
 	unsigned	 feats;		/* CA_F_* bits */
 	const char	*eol;		/* end of life (YYYY-MM-DD), or NULL */
+	int		 retired;	/* retired on a date not recorded */
 };
 #define CA_FILES_BETA	"files-api-2025-04-14"
 /* The model a request names when none is given. */
@@ -380,6 +381,19 @@ const struct ca_model *ca_model_find(const char *name);
 const struct ca_tool *ca_tool_newest(unsigned mask);
 /* "a, b, c" of the tool versions in mask; static storage. */
 const char *ca_tool_list(unsigned mask);
+/* Today (UTC), or $CA_TODAY when it is set, as YYYY-MM-DD. */
+void	 ca_today(char buf[11]);
+/*
+ * Has m retired (its end of life is today or past)?  Requests naming a
+ * retired model fail; ca-request refuses it, the emulator answers 404.
+ */
+int	 ca_model_retired(const struct ca_model *m);
+/*
+ * "Did you mean": the models (not retired) nearest to name by edit
+ * distance, at most 3 and only close ones, as "a", "a or b" or
+ * "a, b or c" in buf; returns how many (0: none is close).
+ */
+int	 ca_model_suggest(const char *name, char *buf, size_t n);
 /*
  * What a model can do beyond code execution, as far as this table
  * knows (an unknown model: everything, it is newer than the table).

@@ -391,6 +391,27 @@ Hello from MCP
 
 # ---- Models ----
 
+@test "the tools and the emulator agree on every model of the table, today" {
+	local m ok served=0 refused=0
+	for m in $(tsv_models all); do
+		ok=0
+		ca-request -n -m "$m" hi </dev/null >req 2>/dev/null && ok=1
+		# The emulator hears of it even when ca-request refuses it.
+		jq -cn --arg m "$m" '{type: "request", custom_id: "r", params: {model: $m, max_tokens: 64, messages: [{role: "user", content: "hi"}]}}' >raw
+		ca-exec <raw >out 2>/dev/null || true
+		if [ "$ok" -eq 1 ]; then
+			jq -e 'select(.type == "response")' out >/dev/null || { echo "emulator refused $m"; return 1; }
+			served=$((served + 1))
+		else
+			jq -e 'select(.type == "error") | .status == 404' out >/dev/null || { echo "emulator served $m"; return 1; }
+			refused=$((refused + 1))
+		fi
+	done
+	echo "served $served refused $refused"
+	[ "$served" -ge 15 ]
+	[ "$refused" -ge 2 ]
+}
+
 @test "a deprecated model draws one warning with its end of life" {
 	run --separate-stderr req -m claude-opus-4-5 hi
 	[ "$status" -eq 0 ]
