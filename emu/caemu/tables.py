@@ -102,7 +102,7 @@ ANTHROPIC_SKILLS = ("pptx", "xlsx", "docx", "pdf")
 THINKING_ENABLED_MODELS = frozenset(n for n, (feats, _) in MODELS.items() if "think" in feats)
 # Models without programmatic tool calling: web tools from _20260209 on
 # default to being called from code, so these need allowed_callers direct.
-NO_PTC_MODELS = frozenset(("claude-haiku-4-5", "claude-haiku-4-5-20251001"))
+NO_PTC_MODELS = frozenset(n for n, (feats, _) in MODELS.items() if "ptc" not in feats)
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 DOCUMENT_TYPES = ("application/pdf", "text/plain")
 
