@@ -70,13 +70,19 @@ lib/libca.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
 $(LIBOBJ) $(CMDOBJ): lib/ca.h
+# The model table: lib/models.tsv, which the emulator and completion
+# read too, made into C rows for lib/ca_model.c.
+lib/ca_model.o: lib/ca_models.h
+lib/ca_models.h: lib/models.tsv tools/models.sh
+	sh tools/models.sh lib/models.tsv >$@.tmp && mv $@.tmp $@
 lib/ca_version.o: VERSION
 lib/ca_version.o: CPPFLAGS += -DCA_VERSION='"$(VERSION)"'
 $(CMDOBJ): $(wildcard cmd/*/*.h)
 
 # Shell completion, generated from the tools' --help and the model table
 # so that it cannot drift from either; gen.sh writes both files.
-completion/ca.bash: $(BIN) $(SCRIPTS) completion/gen.sh lib/ca_model.c
+completion/ca.bash: $(BIN) $(SCRIPTS) completion/gen.sh lib/ca_model.c \
+    lib/models.tsv
 	sh completion/gen.sh . completion
 completion/_ca: completion/ca.bash
 	@test -f $@ || sh completion/gen.sh . completion
@@ -99,7 +105,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c99 \
 	-D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Ilib \
 	-DCA_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 
-fuzz: deps
+fuzz: deps lib/ca_models.h
 	for f in $(FUZZ); do \
 		clang $(FUZZ_CFLAGS) -o $$f $$f.c $(LIBSRC) $(LDLIBS) || exit 1; \
 		mkdir -p $$f.corpus; \
@@ -156,6 +162,7 @@ install: all
 	install -m 0755 $(BIN) $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	mkdir -p $(DESTDIR)$(LIBDIR)/caemu
 	install -m 0644 emu/caemu/*.py $(DESTDIR)$(LIBDIR)/caemu
+	install -m 0644 lib/models.tsv $(DESTDIR)$(LIBDIR)
 	sed 's|^_libdir = .*|_libdir = "$(LIBDIR)"|' emu/ca-emu.py >$(DESTDIR)$(BINDIR)/ca-emu
 	chmod 0755 $(DESTDIR)$(BINDIR)/ca-emu
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
@@ -169,6 +176,7 @@ install: all
 uninstall:
 	for f in $(BIN) $(SCRIPTS) ca-emu; do rm -f $(DESTDIR)$(BINDIR)/$$f; done
 	rm -rf $(DESTDIR)$(LIBDIR)/caemu
+	rm -f $(DESTDIR)$(LIBDIR)/models.tsv
 	rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
 	for f in $(MAN1); do rm -f $(DESTDIR)$(MANDIR)/man1/$${f#man/}; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/ca.7
@@ -176,7 +184,8 @@ uninstall:
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_ca
 
 clean:
-	rm -f $(BIN) $(UNIT) $(FUZZ) $(CMDOBJ) lib/*.o lib/libca.a $(COMPLETION)
+	rm -f $(BIN) $(UNIT) $(FUZZ) $(CMDOBJ) lib/*.o lib/libca.a $(COMPLETION) \
+	    lib/ca_models.h
 	rm -rf fuzz/*.corpus fuzz/*.log
 
 .PHONY: all deps check fuzz asan valgrind lint demo bench deb install uninstall clean

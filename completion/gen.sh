@@ -2,8 +2,9 @@
 # The generated code's $1 and $2 are meant literally.
 # shellcheck disable=SC2016
 # Generate the bash and zsh completions of the ca tools from their own
-# --help (the options) and from the model table in lib/ca_model.c (model
-# names, tool versions, skill ids), so neither can drift from the tools.
+# --help (the options), from the model table lib/models.tsv (the model
+# names, leaving out the retired) and from lib/ca_model.c (tool versions,
+# skill ids), so none can drift from the tools.
 #
 # usage: sh completion/gen.sh BINDIR OUTDIR
 # writes OUTDIR/ca.bash and OUTDIR/_ca.
@@ -12,6 +13,7 @@ set -eu
 bindir=${1:-.}
 outdir=${2:-completion}
 src=$(dirname "$0")/../lib/ca_model.c
+tsv=$(dirname "$0")/../lib/models.tsv
 # The tools, found as the Makefile finds them (cmd/NAME.c or cmd/NAME/),
 # and the ca-chat script.
 tools=$(for f in "$(dirname "$0")"/../cmd/*.c "$(dirname "$0")"/../cmd/*/; do
@@ -28,12 +30,18 @@ table() {
 		sed -n 's/^[[:space:]]*{ "\([^"]*\)".*/\1/p' | tr '\n' ' ' |
 		sed 's/ $//'
 }
-models=$(table ca_models)
+# The models not retired today ($CA_TODAY, as ca-request reads it): an
+# end of life that is "retired", or a date not after today, is out.
+today=${CA_TODAY:-$(date -u +%Y-%m-%d)}
+models=$(awk -F '\t' -v today="$today" '
+	/^#/ || NF < 6 { next }
+	$6 == "retired" || ($6 != "-" && $6 <= today) { next }
+	{ printf "%s%s", n++ ? " " : "", $1 }' "$tsv")
 versions=$(table ca_tools)
 skills=$(sed -n 's/.*ca_skills\[\] = {\(.*\)NULL };/\1/p' "$src" |
 	tr -d '",' | sed 's/  */ /g; s/^ //; s/ $//')
 if [ -z "$models" ] || [ -z "$versions" ] || [ -z "$skills" ]; then
-	echo "gen.sh: cannot read the tables in $src" >&2
+	echo "gen.sh: cannot read the tables in $src and $tsv" >&2
 	exit 1
 fi
 

@@ -368,6 +368,7 @@ struct ca_model {
 	double		 out_usd;
 	unsigned	 feats;		/* CA_F_* bits */
 	const char	*eol;		/* end of life (YYYY-MM-DD), or NULL */
+	int		 retired;	/* retired on a date not recorded */
 };
 #define CA_FILES_BETA	"files-api-2025-04-14"
 /* The model a request names when none is given. */
@@ -380,6 +381,19 @@ const struct ca_model *ca_model_find(const char *name);
 const struct ca_tool *ca_tool_newest(unsigned mask);
 /* "a, b, c" of the tool versions in mask; static storage. */
 const char *ca_tool_list(unsigned mask);
+/* Today (UTC), or $CA_TODAY when it is set, as YYYY-MM-DD. */
+void	 ca_today(char buf[11]);
+/*
+ * Has m retired (its end of life is today or past)?  Requests naming a
+ * retired model fail; ca-request refuses it, the emulator answers 404.
+ */
+int	 ca_model_retired(const struct ca_model *m);
+/*
+ * "Did you mean": the models (not retired) nearest to name by edit
+ * distance, at most 3 and only close ones, as "a", "a or b" or
+ * "a, b or c" in buf; returns how many (0: none is close).
+ */
+int	 ca_model_suggest(const char *name, char *buf, size_t n);
 /*
  * What a model can do beyond code execution, as far as this table
  * knows (an unknown model: everything, it is newer than the table).
@@ -407,6 +421,19 @@ double	 ca_price_msg(const cJSON *msg);
 void	 ca_cache_writes(const cJSON *usage, double *cw5, double *cw1h);
 /* The smallest charge for n containers. */
 double	 ca_price_containers(size_t n);
+/*
+ * Container time is billed only for a request that ran code or
+ * preloaded files (container_upload blocks), and never for one that
+ * also has a web search or fetch tool of version 20260209 or later.
+ * ca_price_req reads the request's params (NULL: unknown), and
+ * ca_price_billed says, with each response, whether its container
+ * is billed.  The free hours each organization gets a month are not
+ * known here: the estimate leaves them out.
+ */
+#define CA_CT_FREE	0x01u	/* web tools that make code execution free */
+#define CA_CT_FILES	0x02u	/* files preloaded into the container */
+unsigned ca_price_req(const cJSON *params);
+int	 ca_price_billed(unsigned req, const cJSON *msg);
 
 /*
  * ca_url.c: text bound for a request line or header, without libcurl.
@@ -544,6 +571,12 @@ void	 ca_resp_errmsg(const struct ca_resp *resp, char *buf, size_t n);
  */
 void	 ca_error_rec(cJSON *rec, const char *name, long status,
 	    const char *rid, cJSON *err);
+/*
+ * The same record, telling no one: for a failure already reported
+ * once, such as a bad input line (ca_reader_warn), which must not be
+ * reported twice.
+ */
+void	 ca_error_fill(cJSON *rec, long status, const char *rid, cJSON *err);
 /*
  * The one report of a failed call: "what: 529 overloaded_error: ...
  * (request-id ...) [error_code]", or "what: redirected (302) to URL;

@@ -135,12 +135,8 @@ ca_resp_errmsg(const struct ca_resp *r, char *buf, size_t n)
 }
 
 void
-ca_error_rec(cJSON *rec, const char *name, long status, const char *rid,
-    cJSON *err)
+ca_error_fill(cJSON *rec, long status, const char *rid, cJSON *err)
 {
-	char msg[600];
-
-	errmsg(msg, sizeof(msg), status, err, rid);
 	if (status > 0)
 		cJSON_AddNumberToObject(rec, "status", status);
 	else
@@ -150,6 +146,16 @@ ca_error_rec(cJSON *rec, const char *name, long status, const char *rid,
 	else
 		cJSON_AddNullToObject(rec, "request_id");
 	cJSON_AddItemToObject(rec, "error", err);
+}
+
+void
+ca_error_rec(cJSON *rec, const char *name, long status, const char *rid,
+    cJSON *err)
+{
+	char msg[600];
+
+	errmsg(msg, sizeof(msg), status, err, rid);
+	ca_error_fill(rec, status, rid, err);
 	ca_warn("%s: %s", name, msg);
 }
 

@@ -1,16 +1,15 @@
 /*
  * ca_model.c: which models run which code execution tool versions, and
  * which beta headers older gateways wanted for each, what each model
- * costs and can do.  Data, not code: a new model is one row here.
+ * costs and can do, and when it retires.  Data, not code: a new model
+ * is one line of lib/models.tsv.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ca.h"
-
-#define T_ALL	(CA_T20250522 | CA_T20250825 | CA_T20260120 | CA_T20260521)
-#define T_NEW	(CA_T20250825 | CA_T20260120 | CA_T20260521)
-#define T_OLD	(CA_T20250522 | CA_T20250825)
-#define T_FIRST	CA_T20250522
 
 const struct ca_tool ca_tools[] = {
 	{ "code_execution_20250522", CA_T20250522, "code-execution-2025-05-22" },
@@ -21,58 +20,14 @@ const struct ca_tool ca_tools[] = {
 };
 
 /*
- * Per model: the code execution tool versions it runs (every current
- * model takes 20250825, 20260120 and 20260521, and the legacy 20250522
- * as well; the 2025 models predate the 2026 versions), list prices in
- * USD per million tokens (for the newest families, estimates carried
- * over from the previous generation, as ca-render says), what it can
- * do beyond code execution, and, for a deprecated model, its end of
- * life as the official SDK's deprecation data gives it.
- *
- * Features, from the models' documentation: programmatic tool calling
- * (and so dynamic filtering in the web tools) on the 4.6 models and
- * later and on Mythos Preview; thinking with a token budget up to the
- * 4.6 models (deprecated there), refused from 4.7 on; adaptive thinking
- * and effort from 4.6 (effort from Opus 4.5).
+ * Per model, from lib/models.tsv (tools/models.sh writes the rows):
+ * the code execution tool versions it runs, list prices, what it can
+ * do beyond code execution, and its end of life.  The emulator and the
+ * shell completion read the same file, so none of them can drift.
  */
-#define F_NEW	(CA_F_PTC | CA_F_ADAPTIVE | CA_F_EFFORT | CA_F_EFFORT_MAX)
-#define F_46	(F_NEW | CA_F_THINK)
-#define F_O45	(CA_F_THINK | CA_F_EFFORT)
-#define F_OLD	CA_F_THINK
-
 const struct ca_model ca_models[] = {
-	{ "claude-fable-5-2",		T_ALL,  5.00, 25.00, F_NEW, NULL },
-	{ "claude-mythos-5-2",		T_ALL, 15.00, 75.00, F_NEW, NULL },
-	{ "claude-fable-5-1",		T_ALL,  5.00, 25.00, F_NEW, NULL },
-	{ "claude-mythos-5-1",		T_ALL, 15.00, 75.00, F_NEW, NULL },
-	{ "claude-fable-5",		T_ALL,  5.00, 25.00, F_NEW, NULL },
-	{ "claude-mythos-5",		T_ALL, 15.00, 75.00, F_NEW, NULL },
-	{ "claude-mythos-preview",	T_ALL, 15.00, 75.00, F_46,
-	    "2026-06-30" },
-	{ "claude-opus-5-5",		T_ALL,  5.00, 25.00, F_NEW, NULL },
-	{ "claude-opus-5",		T_ALL,  5.00, 25.00, F_NEW, NULL },
-	{ "claude-sonnet-5-5",		T_ALL,  3.00, 15.00, F_NEW, NULL },
-	{ "claude-sonnet-5",		T_ALL,  3.00, 15.00, F_NEW, NULL },
-	{ "claude-haiku-5-5",		T_ALL,  1.00,  5.00, F_NEW, NULL },
-	{ "claude-haiku-4-5",		T_ALL,  1.00,  5.00, F_OLD, NULL },
-	{ "claude-haiku-4-5-20251001",	T_ALL,  1.00,  5.00, F_OLD, NULL },
-	{ "claude-opus-4-8",		T_ALL,  5.00, 25.00, F_NEW, NULL },
-	{ "claude-opus-4-7",		T_ALL,  5.00, 25.00, F_NEW, NULL },
-	{ "claude-opus-4-6",		T_ALL,  5.00, 25.00, F_46, NULL },
-	{ "claude-sonnet-4-6",		T_ALL,  3.00, 15.00, F_46, NULL },
-	{ "claude-opus-4-5",		T_ALL,  5.00, 25.00, F_O45,
-	    "2027-01-22" },
-	{ "claude-opus-4-5-20251101",	T_ALL,  5.00, 25.00, F_O45,
-	    "2027-01-22" },
-	{ "claude-sonnet-4-5",		T_ALL,  3.00, 15.00, F_OLD,
-	    "2026-11-30" },
-	{ "claude-sonnet-4-5-20250929",	T_ALL,  3.00, 15.00, F_OLD,
-	    "2026-11-30" },
-	{ "claude-opus-4-20250514",	T_OLD, 15.00, 75.00, F_OLD, NULL },
-	{ "claude-sonnet-4-20250514",	T_OLD,  3.00, 15.00, F_OLD, NULL },
-	{ "claude-3-7-sonnet-20250219",	T_FIRST,  3.00, 15.00, F_OLD, NULL },
-	{ "claude-3-5-haiku-latest",	T_FIRST,  0.80,  4.00, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+#include "ca_models.h"
+	{ NULL, 0, 0, 0, 0, NULL, 0 }
 };
 
 const struct ca_tool *
@@ -131,8 +86,93 @@ ca_model_feats(const char *name)
 	const struct ca_model *m = ca_model_find(name);
 
 	/* A model newer than the table can do what the newest can. */
-	return m != NULL ? m->feats : F_NEW;
+	return m != NULL ? m->feats : CA_F_PTC | CA_F_ADAPTIVE | CA_F_EFFORT |
+	    CA_F_EFFORT_MAX;
 }
 
 /* The skills Anthropic provides in every container. */
 const char *const ca_skills[] = { "xlsx", "pptx", "docx", "pdf", NULL };
+
+void
+ca_today(char buf[11])
+{
+	const char *t = getenv("CA_TODAY");
+	time_t now = time(NULL);
+
+	if (t != NULL && strlen(t) == 10) {
+		memcpy(buf, t, 11);
+		return;
+	}
+	strftime(buf, 11, "%Y-%m-%d", gmtime(&now));
+}
+
+int
+ca_model_retired(const struct ca_model *m)
+{
+	char now[11];
+
+	if (m->retired)
+		return 1;
+	if (m->eol == NULL)
+		return 0;
+	ca_today(now);
+	return strcmp(now, m->eol) >= 0;
+}
+
+/*
+ * Edit distance with adjacent transpositions (optimal string alignment),
+ * for names of a few dozen bytes; longer ones are too far anyway.
+ */
+static size_t
+distance(const char *a, const char *b)
+{
+	enum { MAXN = 64 };
+	size_t d[MAXN + 1][MAXN + 1], la = strlen(a), lb = strlen(b), i, j, c;
+
+	if (la > MAXN || lb > MAXN)
+		return (size_t)-1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb];
+}
+
+int
+ca_model_suggest(const char *name, char *buf, size_t n)
+{
+	const struct ca_model *m, *best[3];
+	size_t d, min = (size_t)-1, far = strlen(name) / 3;
+	int nb = 0, i;
+
+	if (far < 2)
+		far = 2;
+	for (m = ca_models; m->name != NULL; m++) {
+		if (ca_model_retired(m) || (d = distance(name, m->name)) > far)
+			continue;
+		if (d < min) {
+			min = d;
+			nb = 0;
+		}
+		if (d == min && nb < 3)
+			best[nb++] = m;
+	}
+	if (n > 0)
+		buf[0] = '\0';
+	for (i = 0; i < nb; i++)
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s",
+		    i == 0 ? "" : i == nb - 1 ? " or " : ", ", best[i]->name);
+	return nb;
+}

@@ -1,8 +1,10 @@
 /*
  * ca_price.c: the price of a response, from the model table's list
- * prices.  ca-render shows it; ca-exec --max-cost stops on it.  Both
- * must agree, so the arithmetic lives here once.
+ * prices, and whether its container's time is billed.  ca-render shows
+ * it; ca-exec --max-cost stops on it.  Both must agree, so the
+ * arithmetic lives here once.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ca.h"
@@ -48,4 +50,60 @@ double
 ca_price_containers(size_t n)
 {
 	return (double)n * CA_CONTAINER_MIN_H * CA_CONTAINER_USD_H;
+}
+
+/*
+ * A web search or fetch tool of version 20260209 or later makes code
+ * execution free in the request that has it.
+ */
+static int
+free_with(const char *type)
+{
+	static const char *const web[] = { "web_search_", "web_fetch_" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(web) / sizeof(web[0]); i++) {
+		n = strlen(web[i]);
+		if (strncmp(type, web[i], n) == 0 && strlen(type + n) == 8 &&
+		    strcmp(type + n, "20260209") >= 0)
+			return 1;
+	}
+	return 0;
+}
+
+unsigned
+ca_price_req(const cJSON *params)
+{
+	const cJSON *t, *m, *b;
+	unsigned f = 0;
+
+	cJSON_ArrayForEach(t, ca_jarr(params, "tools"))
+		if (ca_jstr(t, "type") != NULL && free_with(ca_jstr(t, "type")))
+			f |= CA_CT_FREE;
+	cJSON_ArrayForEach(m, ca_jarr(params, "messages"))
+		cJSON_ArrayForEach(b, ca_jarr(m, "content"))
+			if (ca_blk_kind(b) == CA_BLK_CONTAINER_UPLOAD)
+				f |= CA_CT_FILES;
+	return f;
+}
+
+int
+ca_price_billed(unsigned req, const cJSON *msg)
+{
+	const cJSON *b;
+
+	if (req & CA_CT_FREE)
+		return 0;
+	if (req & CA_CT_FILES)
+		return 1;
+	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
+		switch (ca_blk_kind(b)) {
+		case CA_BLK_CODE_RESULT:
+		case CA_BLK_BASH_RESULT:
+		case CA_BLK_EDITOR_RESULT:
+			return 1;
+		default:
+			break;
+		}
+	return 0;
 }

@@ -102,6 +102,20 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	[ "$status" -eq 1 ]
 	[ "$(tail -1 <<<"$output" | jq -r '.error.type')" = invalid_record ]
 	[ "$(msgs_posted)" -eq 0 ]
+	# One bad record, one line, with the input and its line number.
+	[ "$stderr" = "ca-exec: <stdin>:1: request record without params" ]
+}
+
+@test "a bad betas or a missing MCP token is one line on stderr, not two" {
+	ca-request -n -i b1 hi | jq -c '.betas = "files-api-2025-04-14"' >in
+	ca-request -n -i b2 hi |
+	    jq -c '.params.mcp_servers = [{"type":"url","url":"https://mcp.example/","name":"docs"}] | .mcp_token_env = {"docs":"CA_NO_SUCH_TOKEN_VAR"}' >>in
+	run --separate-stderr env -u CA_NO_SUCH_TOKEN_VAR ca-exec <in
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <<<"$stderr")" -eq 2 ]
+	[[ "$(sed -n 1p <<<"$stderr")" == "ca-exec: <stdin>:1: "* ]]
+	[[ "$(sed -n 2p <<<"$stderr")" == "ca-exec: <stdin>:2: the MCP server docs needs a token in \$CA_NO_SUCH_TOKEN_VAR, which is not set" ]]
+	[ "$(jq -r 'select(.type == "error") | .custom_id + " " + .error.type' <<<"$output" | tr '\n' ' ')" = "b1 invalid_record b2 mcp_token_missing " ]
 }
 
 @test "a request record whose betas is not an array is an error record, and nothing is sent" {

@@ -278,3 +278,17 @@ ca-files: <stdin>:2: not a JSON object, skipped' ]
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-files: list: has_more without a last_id; stopping" ]
 }
+
+@test "ca-files | ca-render calls generated files generated, uploaded ones uploaded" {
+	gen=$(emu_file chart.png x)
+	printf 'a,b\n' >data.csv
+	up=$(ca-upload data.csv | jq -r .file.id)
+	run --separate-stderr sh -c 'ca-files | ca-render --color=never'
+	[ "$status" -eq 0 ]
+	grep -qx "generated chart.png → $gen (1 bytes)" <<<"$output"
+	grep -qx "uploaded data.csv → $up (4 bytes)" <<<"$output"
+	run --separate-stderr sh -c 'ca-files | ca-render -f markdown'
+	[ "$status" -eq 0 ]
+	grep -qx '## Files' <<<"$output"
+	grep -qF "generated \`chart.png\` → \`$gen\`" <<<"$output"
+}

@@ -316,6 +316,42 @@ estimated cost: $0.0780 (tokens $0.0738, container time $0.0042: 1 × 5-minute m
 EOF
 }
 
+# A turn: its request (tools and user content given as JSON) and one
+# response in container_1 with the given content blocks.
+priced_turn() {
+	jq -cn --argjson tools "$1" --argjson user "$2" \
+		'{type:"request",custom_id:"p",betas:[],params:{model:"claude-opus-5-5",max_tokens:100,tools:$tools,messages:[{role:"user",content:$user}]}}'
+	jq -cn --argjson content "$3" \
+		'{type:"response",custom_id:"p",part:1,request_id:"req_1",attempts:1,message:{id:"msg_1",type:"message",role:"assistant",model:"claude-opus-5-5",content:$content,stop_reason:"end_turn",container:{id:"container_1",expires_at:"2026-11-18T13:04:05Z"},usage:{input_tokens:1000,output_tokens:100}}}'
+}
+
+@test "cost: container time is billed only for code run or files preloaded, never with the newer web tools" {
+	ce='[{"type":"code_execution_20260521","name":"code_execution"}]'
+	text='[{"type":"text","text":"hello"}]'
+	ran='[{"type":"server_tool_use","id":"srvtoolu_1","name":"bash_code_execution","input":{"command":"ls"}},{"type":"bash_code_execution_tool_result","tool_use_id":"srvtoolu_1","content":{"type":"bash_code_execution_result","stdout":"","stderr":"","return_code":0,"content":[]}}]'
+	up='[{"type":"text","text":"hi"},{"type":"container_upload","file_id":"file_1"}]'
+	# No code ran, no file: tokens only ($0.0075), the container not billed.
+	for fmt in text markdown html; do
+		run --separate-stderr ca-render --color=never -f "$fmt" < <(priced_turn "$ce" '"hi"' "$text")
+		[ "$status" -eq 0 ]
+		grep -qF 'estimated cost: $0.0075 (tokens $0.0075, container time $0.0000: 0 × 5-minute minimum, 1 not billed)' <<<"$output"
+	done
+	# Code ran: the five-minute minimum, $0.05 an hour.
+	run --separate-stderr ca-render --color=never < <(priced_turn "$ce" '"hi"' "$ran")
+	grep -qxF 'estimated cost: $0.0117 (tokens $0.0075, container time $0.0042: 1 × 5-minute minimum)' <<<"$output"
+	# A file preloaded is billed even when no code ran.
+	run --separate-stderr ca-render --color=never < <(priced_turn "$ce" "$up" "$text")
+	grep -qxF 'estimated cost: $0.0117 (tokens $0.0075, container time $0.0042: 1 × 5-minute minimum)' <<<"$output"
+	# With web search or fetch 20260209 or later, code execution is free.
+	for web in web_search_20260209 web_fetch_20260318; do
+		run --separate-stderr ca-render --color=never < <(priced_turn "[{\"type\":\"$web\",\"name\":\"w\"}]" "$up" "$ran")
+		grep -qxF 'estimated cost: $0.0075 (tokens $0.0075, container time $0.0000: 0 × 5-minute minimum, 1 not billed)' <<<"$output"
+	done
+	# An older web search does not make it free.
+	run --separate-stderr ca-render --color=never < <(priced_turn '[{"type":"web_search_20250305","name":"w"}]' '"hi"' "$ran")
+	grep -qxF 'estimated cost: $0.0117 (tokens $0.0075, container time $0.0042: 1 × 5-minute minimum)' <<<"$output"
+}
+
 @test "summary: responses of the batch tier are priced at half, and it says so" {
 	jq -c 'if .type == "response" then .message.usage.service_tier = "batch" | .batch_id = "msgbatch_1" else . end' \
 		"$FIX/blocks.ndjson" >batch.ndjson
@@ -442,11 +478,12 @@ Revenue rises every month; the chart is attached." ]
 	printf 'Paris is the \033[1mcapital\033[0m\nDone\n' | cmp - r.out
 }
 
-@test "-r writes a turn that never finished when the input ends" {
+@test "-r writes a turn that never finished when the input ends, and fails" {
 	head -2 "$FIX/pause.ndjson" >paused.ndjson
 	run --separate-stderr ca-render -r <paused.ndjson
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 	[ "$output" = "Starting a long job." ]
+	[ "$stderr" = "ca-render: turn r4 was interrupted: it paused (pause_turn) and was never continued" ]
 }
 
 @test "--stdout writes exactly what the code printed, in order, raw" {
@@ -553,7 +590,7 @@ Revenue rises every month; the chart is attached." ]
 @test "reports: a stream without its response is assembled as far as it got" {
 	sed -n '1,11p' "$FIX/stream.ndjson" >broken.ndjson
 	run --separate-stderr ca-render -f markdown <broken.ndjson
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 	grep -qx 'the stream ended without a response; shown as far as it arrived' <<<"$output"
 	grep -qx "I'll check the uploaded file." <<<"$output"
 	grep -qx 'wc -l data.csv' <<<"$output"
@@ -561,6 +598,58 @@ Revenue rises every month; the chart is attached." ]
 	# The live view showed the same before the input ended.
 	run --separate-stderr ca-render <broken.ndjson
 	grep -qx '  101 data.csv' <<<"$output"
+}
+
+# ---- Interrupted turns ----
+
+# interrupted FILE WHY: every view says the turn did not finish, and why;
+# stderr says it once; the exit status is 1.
+interrupted() {
+	local fmt cid
+	cid=$(jq -r '.custom_id // empty' "$1" | tail -1)
+	for fmt in text markdown html; do
+		run --separate-stderr ca-render --color=never -f "$fmt" <"$1"
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "ca-render: turn $cid was interrupted: $2" ]
+		case $fmt in
+		text)	grep -qxF "interrupted: turn $cid did not finish: $2; what is shown is incomplete" <<<"$output" ;;
+		markdown)	grep -qF "interrupted: turn \`$cid\` did not finish: $2; what is shown is incomplete" <<<"$output" ;;
+		html)	grep -qF "interrupted: turn <code>$cid</code> did not finish: $2; what is shown is incomplete" <<<"$output" ;;
+		esac
+	done
+}
+
+@test "interrupted: a stream that stops before message_stop (ca-exec killed mid-stream)" {
+	{ sed -n 1p "$FIX/pause.ndjson" | jq -c '.custom_id = "s1"'; sed -n '1,11p' "$FIX/stream.ndjson"; } >cut.ndjson
+	interrupted cut.ndjson "its stream stopped before message_stop"
+	run --separate-stderr ca-render --color=never <cut.ndjson
+	grep -qx '  101 data.csv' <<<"$output"
+}
+
+@test "interrupted: a turn paused and never continued; a response without stop_reason" {
+	head -2 "$FIX/pause.ndjson" >paused.ndjson
+	interrupted paused.ndjson "it paused (pause_turn) and was never continued"
+	jq -c 'del(.message.stop_reason)' "$FIX/empty.ndjson" >nostop.ndjson
+	interrupted nostop.ndjson "its response has no stop_reason"
+}
+
+@test "interrupted: a request without a response among answered ones; a request alone is a preview" {
+	{ cat "$FIX/empty.ndjson"; sed -n 1p "$FIX/pause.ndjson"; } >sent.ndjson
+	interrupted sent.ndjson "no response came for its request"
+	# ca-request's output alone was never sent: nothing is missing.
+	run --separate-stderr ca-render --color=never < <(sed -n 1p "$FIX/pause.ndjson")
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	refute grep -q interrupted <<<"$output"
+	# A request a batch still holds is pending, not interrupted.
+	run --separate-stderr ca-render --color=never < <(cat "$FIX/empty.ndjson"; sed -n 1p "$FIX/pause.ndjson" | jq -c '.batch_id = "msgbatch_1"')
+	[ "$status" -eq 0 ]
+	# Finished turns, whole, are not.
+	for f in blocks pause stream empty; do
+		run --separate-stderr ca-render --color=never <"$FIX/$f.ndjson"
+		[ "$status" -eq 0 ]
+		refute grep -q interrupted <<<"$output"
+	done
 }
 
 # ---- Markdown ----
@@ -921,7 +1010,8 @@ note() {
 		ev '{"type":"content_block_stop","index":0}'
 	} >in
 	run --separate-stderr ca-render --color=never <in
-	[ "$status" -eq 0 ]
+	# Shown, and the turn, cut before message_stop, is a failure.
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"print(42)"* ]]
 }
 

@@ -62,12 +62,12 @@ $FILE_TXT"
 }
 
 @test "options set model, max_tokens, system, container, id, tool" {
-	run --separate-stderr ca-request -m claude-opus-4-20250514 -M 1000 \
+	run --separate-stderr ca-request -m claude-sonnet-4-6 -M 1000 \
 		-s 'be brief' -c container_abc -i job-7 \
 		-T code_execution_20250522 hello </dev/null
 	[ "$status" -eq 0 ]
 	json_eq "$(jq -c '{custom_id, m: .params.model, t: .params.max_tokens, s: .params.system, c: .params.container, tool: .params.tools[0].type}' <<<"$output")" \
-		'{"custom_id":"job-7","m":"claude-opus-4-20250514","t":1000,"s":"be brief","c":"container_abc","tool":"code_execution_20250522"}'
+		'{"custom_id":"job-7","m":"claude-sonnet-4-6","t":1000,"s":"be brief","c":"container_abc","tool":"code_execution_20250522"}'
 }
 
 @test "long options do the same as short ones" {
@@ -78,25 +78,56 @@ $FILE_TXT"
 }
 
 @test "the default tool is the newest the model supports" {
-	run ca-request -m claude-opus-4-20250514 hi </dev/null
+	CA_TODAY=2026-06-01 run --separate-stderr ca-request -m claude-opus-4-20250514 hi </dev/null
 	[ "$(jq -r '.params.tools[0].type' <<<"$output")" = code_execution_20250825 ]
-	run ca-request -m claude-3-7-sonnet-20250219 hi </dev/null
+	run --separate-stderr ca-request --any-model -m claude-3-7-sonnet-20250219 hi </dev/null
 	[ "$(jq -r '.params.tools[0].type' <<<"$output")" = code_execution_20250522 ]
 	run ca-request -m claude-haiku-4-5 hi </dev/null
 	[ "$(jq -r '.params.tools[0].type' <<<"$output")" = code_execution_20260521 ]
 }
 
-@test "every model named in the table is accepted" {
-	for m in claude-fable-5-2 claude-mythos-5-2 claude-fable-5-1 claude-mythos-5-1 \
-		claude-fable-5 claude-mythos-5 claude-mythos-preview claude-opus-5-5 \
-		claude-opus-5 claude-sonnet-5-5 claude-sonnet-5 claude-haiku-5-5 \
-		claude-haiku-4-5-20251001 claude-opus-4-8 claude-opus-4-7 claude-opus-4-6 \
-		claude-sonnet-4-6 claude-opus-4-5-20251101 claude-sonnet-4-5-20250929 \
-		claude-opus-4-20250514 claude-sonnet-4-20250514 \
-		claude-3-7-sonnet-20250219 claude-3-5-haiku-latest; do
-		# Before any end of life in the table: see request-features.bats.
+@test "every model of the table is accepted until its end of life, then refused" {
+	[ "$(tsv_models all | wc -l)" -ge 20 ]
+	for m in $(tsv_models served 2026-06-01); do
 		CA_TODAY=2026-06-01 ca-request -m "$m" hi </dev/null >/dev/null || { echo "refused $m"; return 1; }
 	done
+	# claude-3-7-sonnet-20250219 and claude-3-5-haiku-latest are retired.
+	[ "$(tsv_models retired 2026-06-01 | tr '\n' ' ')" = "claude-3-7-sonnet-20250219 claude-3-5-haiku-latest " ]
+	for m in $(tsv_models retired 2027-02-01); do
+		CA_TODAY=2027-02-01 run --separate-stderr ca-request -m "$m" hi </dev/null
+		[ "$status" -eq 2 ] || { echo "accepted $m"; return 1; }
+		[ -z "$output" ]
+		[[ "$stderr" == "ca-request: $m "*"retired"* || "$stderr" == "ca-request: $m reached its end of life on "* ]]
+	done
+}
+
+@test "a retired model is refused, with no suggestion of it elsewhere" {
+	run --separate-stderr ca-request -m claude-3-7-sonnet-20250219 hi </dev/null
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "ca-request: claude-3-7-sonnet-20250219 is retired: requests naming it fail; choose a newer model (or --any-model to try anyway)" ]
+	run --separate-stderr ca-request --any-model -m claude-3-7-sonnet-20250219 hi </dev/null
+	[ "$status" -eq 0 ]
+}
+
+@test "a typo in a model name gets one did-you-mean line" {
+	run --separate-stderr ca-request -m claude-sonnet-4.6 hi </dev/null
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "ca-request: unknown model claude-sonnet-4.6; did you mean claude-sonnet-4-6?" ]
+	run --separate-stderr ca-request -m claude-opus-5-4 hi </dev/null
+	[ "${stderr_lines[0]}" = "ca-request: unknown model claude-opus-5-4; did you mean claude-opus-5-5 or claude-opus-4-8?" ] ||
+	[[ "${stderr_lines[0]}" == "ca-request: unknown model claude-opus-5-4; did you mean "*"?" ]]
+	# At most three, on one line; a retired model is never suggested.
+	run --separate-stderr ca-request -m claude-fable-5-9 hi </dev/null
+	[[ "${stderr_lines[0]}" =~ ^"ca-request: unknown model claude-fable-5-9; did you mean "[a-z0-9-]+(", "[a-z0-9-]+)?(" or "[a-z0-9-]+)?"?"$ ]]
+	run --separate-stderr ca-request -m claude-3-7-sonnet-2025021 hi </dev/null
+	refute grep -q 'did you mean claude-3-7' <<<"$stderr"
+	# A past end of life is never suggested either: sonnet-4-5 is past it.
+	CA_TODAY=2026-12-07 run --separate-stderr ca-request -m claude-sonnet-4.5 hi </dev/null
+	refute grep -q 'claude-sonnet-4-5' <<<"$stderr"
+	CA_TODAY=2026-06-01 run --separate-stderr ca-request -m claude-sonnet-4.5 hi </dev/null
+	[ "${stderr_lines[0]}" = "ca-request: unknown model claude-sonnet-4.5; did you mean claude-sonnet-4-5?" ]
 }
 
 @test "--any-model overrides the check and picks the newest tool" {
@@ -108,7 +139,7 @@ $FILE_TXT"
 @test "--betas auto sends none; legacy sends the historical headers" {
 	run ca-request hi <<<"$FILE_CSV"
 	json_eq "$(tail -1 <<<"$output" | jq -c .betas)" '[]'
-	run ca-request --betas legacy -T code_execution_20250522 -m claude-opus-4-20250514 hi </dev/null
+	run ca-request --betas legacy -T code_execution_20250522 -m claude-sonnet-4-6 hi </dev/null
 	json_eq "$(jq -c .betas <<<"$output")" '["code-execution-2025-05-22"]'
 	run ca-request --betas legacy -T code_execution_20250825 hi <<<"$FILE_CSV"
 	json_eq "$(tail -1 <<<"$output" | jq -c .betas)" '["code-execution-2025-08-25","files-api-2025-04-14"]'

@@ -63,7 +63,8 @@ help_flags() {
 @test "bash: models, tool versions and skills come from the built-in table" {
 	run complete_words ca-request -m claude-opus-4-
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '%s\n' claude-opus-4-20250514 claude-opus-4-5 claude-opus-4-5-20251101 claude-opus-4-6 claude-opus-4-7 claude-opus-4-8 | sort)" ]
+	# claude-opus-4-20250514 is retired: not offered.
+	[ "$output" = "$(printf '%s\n' claude-opus-4-5 claude-opus-4-5-20251101 claude-opus-4-6 claude-opus-4-7 claude-opus-4-8 | sort)" ]
 	run complete_words ca-request --tool ''
 	[ "$(wc -l <<<"$output")" -eq 4 ]
 	[[ "$output" == *code_execution_20260521* ]]
@@ -73,6 +74,19 @@ help_flags() {
 	[ "$output" = xlsx ]
 	run complete_words ca-request --skill anthropic:p
 	[ "$output" = "$(printf '%s\n' anthropic:pdf anthropic:pptx)" ]
+}
+
+@test "no retired model is offered; every other model of the table is" {
+	run complete_words ca-request -m claude-
+	for m in claude-3-7-sonnet-20250219 claude-3-5-haiku-latest claude-opus-4-20250514 claude-sonnet-4-20250514; do
+		refute grep -qx "$m" <<<"$output"
+	done
+	grep -qx claude-opus-5-5 <<<"$output"
+	[ "$(wc -l <<<"$output")" -eq "$(awk -F '\t' -v t="$(date -u +%Y-%m-%d)" '!/^#/ && NF == 6 && $6 != "retired" && ($6 == "-" || $6 > t)' "$CA_ROOT/lib/models.tsv" | wc -l)" ]
+	# completion/gen.sh reads the same table the tools are built from.
+	CA_TODAY=2026-01-01 sh "$CA_ROOT/completion/gen.sh" "$CA_ROOT" "$BATS_TEST_TMPDIR"
+	grep -q 'claude-opus-4-20250514' "$BATS_TEST_TMPDIR/ca.bash"
+	refute grep -q 'claude-3-7-sonnet-20250219' "$BATS_TEST_TMPDIR/ca.bash"
 }
 
 @test "bash: option values, --opt=value forms, files and directories" {

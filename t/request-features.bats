@@ -391,6 +391,27 @@ Hello from MCP
 
 # ---- Models ----
 
+@test "the tools and the emulator agree on every model of the table, today" {
+	local m ok served=0 refused=0
+	for m in $(tsv_models all); do
+		ok=0
+		ca-request -n -m "$m" hi </dev/null >req 2>/dev/null && ok=1
+		# The emulator hears of it even when ca-request refuses it.
+		jq -cn --arg m "$m" '{type: "request", custom_id: "r", params: {model: $m, max_tokens: 64, messages: [{role: "user", content: "hi"}]}}' >raw
+		ca-exec <raw >out 2>/dev/null || true
+		if [ "$ok" -eq 1 ]; then
+			jq -e 'select(.type == "response")' out >/dev/null || { echo "emulator refused $m"; return 1; }
+			served=$((served + 1))
+		else
+			jq -e 'select(.type == "error") | .status == 404' out >/dev/null || { echo "emulator served $m"; return 1; }
+			refused=$((refused + 1))
+		fi
+	done
+	echo "served $served refused $refused"
+	[ "$served" -ge 15 ]
+	[ "$refused" -ge 2 ]
+}
+
 @test "a deprecated model draws one warning with its end of life" {
 	run --separate-stderr req -m claude-opus-4-5 hi
 	[ "$status" -eq 0 ]
@@ -437,17 +458,32 @@ Hello from MCP
 }
 
 @test "ca-exec --max-cost stops a run of many requests at the cap" {
-	for i in 1 2 3 4 5 6 7 8; do req -i "q$i" "say $i"; done >r.ndjson
-	# One response here costs about $0.0058 (tokens and a container's
-	# five-minute minimum), so a cap of 1.5 cents lets three start.
-	run --separate-stderr ca-exec --max-cost 0.015 <r.ndjson
+	for i in 1 2 3 4 5 6 7 8; do req -i "q$i" "run:
+\`\`\`python
+print($i)
+\`\`\`"; done >r.ndjson
+	# One response here costs about $0.0049 (tokens and, as it runs
+	# code, a container's five-minute minimum), so a cap of 1.2 cents
+	# lets three start.
+	run --separate-stderr ca-exec --max-cost 0.012 <r.ndjson
 	[ "$status" -eq 1 ]
 	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | tr '\n' ' ')" = "q1 q2 q3 " ]
 	[ "$(jq -r 'select(.type == "error") | .custom_id + ":" + .error.type' <<<"$output" | tr '\n' ' ')" = \
 		"q4:budget_exceeded q5:budget_exceeded q6:budget_exceeded q7:budget_exceeded q8:budget_exceeded " ]
 	[ "$(emu_log /v1/messages | wc -l)" -eq 3 ]
-	[[ "$stderr" == *"q4: budget_exceeded: not sent: an estimated \$"*"reaches --max-cost \$0.0150"* ]]
+	[[ "$stderr" == *"q4: budget_exceeded: not sent: an estimated \$"*"reaches --max-cost \$0.0120"* ]]
 	# The estimate agrees with ca-render's.
+	spent=$(ca-render --color=never <<<"$output" | grep -o 'estimated cost: \$[0-9.]*' | tail -1)
+	[[ "$stderr" == *"an estimated ${spent#estimated cost: }"* ]]
+}
+
+@test "ca-exec --max-cost charges no container minimum to turns that ran no code" {
+	for i in 1 2 3 4 5 6 7 8; do req -i "q$i" "say $i"; done >r.ndjson
+	# About $0.0016 each in tokens alone: a cap of 0.6 cents lets four
+	# start (with a container minimum, $0.0058 each, it let two).
+	run --separate-stderr ca-exec --max-cost 0.006 <r.ndjson
+	[ "$status" -eq 1 ]
+	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | tr '\n' ' ')" = "q1 q2 q3 q4 " ]
 	spent=$(ca-render --color=never <<<"$output" | grep -o 'estimated cost: \$[0-9.]*' | tail -1)
 	[[ "$stderr" == *"an estimated ${spent#estimated cost: }"* ]]
 }

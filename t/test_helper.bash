@@ -137,3 +137,12 @@ refute() {
 		return 1
 	fi
 }
+
+# The model names of lib/models.tsv: all, or those retired ("retired",
+# or an end of life not after $1), or those not.
+tsv_models() {
+	awk -F '\t' -v want="$1" -v today="${2:-}" '
+		/^#/ || NF < 6 { next }
+		{ r = $6 == "retired" || ($6 != "-" && $6 <= today) }
+		want == "all" || (want == "retired") == r { print $1 }' "$CA_ROOT/lib/models.tsv"
+}

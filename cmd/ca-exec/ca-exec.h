@@ -57,6 +57,7 @@ struct job {
 	cJSON		*serrobj;	/* error event's object */
 	char		**secrets;	/* MCP tokens in params: never shown */
 	int		 nsecrets;
+	int		 told;		/* its failure is reported already */
 	struct job	*next;
 };
 

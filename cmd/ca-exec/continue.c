@@ -43,7 +43,7 @@ continue_turn(struct job *j, const cJSON *msg)
 
 /* --max-cost: what ca-render would estimate, containers included. */
 static void
-spend(const cJSON *msg)
+spend(const struct job *j, const cJSON *msg)
 {
 	double usd = ca_price_msg(msg);
 	const char *cid = ca_jstr(ca_jobj(msg, "container"), "id");
@@ -57,7 +57,9 @@ spend(const cJSON *msg)
 	}
 	if (usd > 0)
 		g.spent += usd;
-	if (cid != NULL && ca_strset_add(&g.containers, cid) == 0)
+	/* A container's minimum, once, when it is first billed. */
+	if (cid != NULL && ca_price_billed(ca_price_req(j->params), msg) &&
+	    ca_strset_add(&g.containers, cid) == 0)
 		g.spent += ca_price_containers(1);
 }
 
@@ -70,7 +72,7 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 	const char *stop = ca_jstr(msg, "stop_reason");
 	int pause = stop != NULL && strcmp(stop, "pause_turn") == 0;
 
-	spend(msg);
+	spend(j, msg);
 	cJSON_AddNumberToObject(r, "part", j->part);
 	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);

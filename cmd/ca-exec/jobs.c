@@ -311,6 +311,7 @@ mcp_tokens(struct job *j, const cJSON *env, const struct ca_rec *rec)
 			snprintf(m, sizeof(m), "the MCP server %.64s needs a "
 			    "token in $%.64s, which is not set", name, var);
 			ca_reader_warn(rec->from, rec->lineno, "%s", m);
+			j->told = 1;
 			job_fail(j, 0, ca_errobj("mcp_token_missing", m), 0);
 			return -1;
 		}
@@ -354,6 +355,7 @@ add_request(const struct ca_rec *rec, struct slot *s)
 	if (p == NULL || bad != NULL) {
 		ca_reader_warn(rec->from, rec->lineno, "%s", p == NULL ?
 		    "request record without params" : bad);
+		j->told = 1;
 		job_fail(j, 0, ca_errobj("invalid_record", p == NULL ?
 		    "request record without params" : bad), 0);
 		return;

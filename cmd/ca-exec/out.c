@@ -182,7 +182,11 @@ job_fail(struct job *j, long status, cJSON *err, int temporary)
 	scrub(j, err);
 	cJSON_AddNumberToObject(r, "part", j->part);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
-	ca_error_rec(r, job_name(j), status, j->resp.request_id, err);
+	/* A bad input line was reported with its line number: once. */
+	if (j->told)
+		ca_error_fill(r, status, j->resp.request_id, err);
+	else
+		ca_error_rec(r, job_name(j), status, j->resp.request_id, err);
 	exec_emit(j, r);
 	ca_status_add(&g.st, temporary ? CA_EX_TEMPFAIL : CA_EX_FAIL);
 	g.prog.nfailed++;

@@ -58,6 +58,7 @@ struct finfo {
 struct container {
 	char	*id;
 	char	*expires;
+	int	 billed;	/* ran code or had files (ca_price_billed) */
 };
 
 /* Tokens, runs and containers of a turn, or of the whole input. */
@@ -160,7 +161,7 @@ struct finfo *finfo_find(const char *);
 struct finfo *finfo_note(const cJSON *, int);
 void	 finfo_freeall(void);
 int	 is_image(const struct finfo *, const char **);
-void	 tally_message(struct tally *, const cJSON *);
+void	 tally_message(struct tally *, const cJSON *, unsigned);
 void	 tally_merge(struct tally *, const struct tally *);
 void	 tally_free(struct tally *);
 void	 show_tally(const struct tally *);
@@ -173,6 +174,7 @@ void	 show_footer(const cJSON *, const cJSON *);
 void	 show_request(const cJSON *);
 int	 upload_error(const cJSON *);
 void	 show_error(const cJSON *);
+const char *file_origin(const cJSON *);
 void	 show_filerec(const cJSON *);
 void	 show_fetched(const cJSON *);
 void	 show_deleted(const cJSON *);
@@ -187,6 +189,7 @@ void	 stream_end(void);
 void	 doc_collect(const struct ca_rec *);
 void	 doc_render(void);
 long	 turn_count(void);
+long	 turn_interrupted(void);
 void	 turns_free(void);
 
 #endif

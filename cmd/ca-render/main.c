@@ -216,7 +216,8 @@ main(int argc, char *argv[])
 	ca_note("%ld record%s, %ld turn%s, %ld bad line%s", nrec,
 	    nrec == 1 ? "" : "s", turn_count(), turn_count() == 1 ? "" : "s",
 	    nbad, nbad == 1 ? "" : "s");
-	if (nbad > 0)
+	/* An interrupted turn fails for good: its transcript stays cut. */
+	if (nbad > 0 || turn_interrupted() > 0)
 		ca_status_add(&xst, CA_EX_FAIL);
 	status = ca_status_exit(&xst);
 	cleanup();

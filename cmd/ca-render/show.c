@@ -694,6 +694,24 @@ show_error(const cJSON *rec)
 	g.fmt->eol();
 }
 
+/*
+ * Where a file record's file came from.  ca-upload's records carry the
+ * local path; the Files API marks the files a tool generated, and only
+ * those, downloadable (ca-files lists both kinds).
+ */
+const char *
+file_origin(const cJSON *rec)
+{
+	const cJSON *meta = ca_jobj(rec, "file");
+	const cJSON *dl = cJSON_GetObjectItemCaseSensitive(meta, "downloadable");
+
+	if (ca_jstr(rec, "path") != NULL || cJSON_IsFalse(dl))
+		return "uploaded";
+	if (cJSON_IsTrue(dl))
+		return "generated";
+	return "file";
+}
+
 void
 show_filerec(const cJSON *rec)
 {
@@ -704,7 +722,8 @@ show_filerec(const cJSON *rec)
 
 	finfo_note(rec, 0);
 	g.fmt->line(T_OK);
-	g.fmt->lit("uploaded ");
+	g.fmt->lit(file_origin(rec));
+	g.fmt->lit(" ");
 	g.fmt->code(path != NULL ? path : nz(ca_jstr(meta, "filename")));
 	g.fmt->lit(" \xe2\x86\x92 ");
 	g.fmt->code(nz(ca_jstr(meta, "id")));

@@ -112,7 +112,8 @@ is_image(const struct finfo *fi, const char **mime)
 }
 
 static void
-tally_container(struct tally *t, const char *id, const char *expires)
+tally_container(struct tally *t, const char *id, const char *expires,
+    int billed)
 {
 	size_t i;
 
@@ -121,17 +122,22 @@ tally_container(struct tally *t, const char *id, const char *expires)
 	for (i = 0; i < t->nc; i++)
 		if (strcmp(t->c[i].id, id) == 0) {
 			setstr(&t->c[i].expires, expires);
+			t->c[i].billed |= billed;
 			return;
 		}
 	t->c = ca_xrealloc(t->c, (t->nc + 1) * sizeof(*t->c));
 	t->c[t->nc].id = ca_xstrdup(id);
 	t->c[t->nc].expires = expires != NULL ? ca_xstrdup(expires) : NULL;
+	t->c[t->nc].billed = billed;
 	t->nc++;
 }
 
-/* Count one API response, priced by ca_price_msg. */
+/*
+ * Count one API response, priced by ca_price_msg; req is what its
+ * request says of container time (ca_price_req; 0 if not seen).
+ */
 void
-tally_message(struct tally *t, const cJSON *msg)
+tally_message(struct tally *t, const cJSON *msg, unsigned req)
 {
 	const cJSON *u = ca_jobj(msg, "usage"), *b;
 	const cJSON *ct = ca_jobj(msg, "container");
@@ -153,7 +159,8 @@ tally_message(struct tally *t, const cJSON *msg)
 		t->usd += usd;
 	else if (t->unknown == NULL)
 		t->unknown = ca_xstrdup(model != NULL ? model : "(none)");
-	tally_container(t, ca_jstr(ct, "id"), ca_jstr(ct, "expires_at"));
+	tally_container(t, ca_jstr(ct, "id"), ca_jstr(ct, "expires_at"),
+	    ca_price_billed(req, msg));
 	cJSON_ArrayForEach(b, ca_jarr(msg, "content")) {
 		switch (ca_blk_kind(b)) {
 		case CA_BLK_CODE_RESULT:
@@ -195,7 +202,8 @@ tally_merge(struct tally *to, const struct tally *t)
 	if (to->unknown == NULL && t->unknown != NULL)
 		to->unknown = ca_xstrdup(t->unknown);
 	for (i = 0; i < t->nc; i++)
-		tally_container(to, t->c[i].id, t->c[i].expires);
+		tally_container(to, t->c[i].id, t->c[i].expires,
+		    t->c[i].billed);
 }
 
 void
@@ -215,10 +223,10 @@ tally_free(struct tally *t)
 void
 show_tally(const struct tally *t)
 {
-	char buf[256], tool[64] = "";
-	double cusd = ca_price_containers(t->nc);
+	char buf[256], tool[64] = "", ct[96];
+	double cusd;
 	long nerr = t->errors + t->toolerrs;
-	size_t i;
+	size_t i, nb = 0;
 
 	if (t->responses == 0) {
 		snprintf(buf, sizeof(buf), "no response, %ld error%s",
@@ -256,6 +264,15 @@ show_tally(const struct tally *t)
 		}
 		g.fmt->eol();
 	}
+	for (i = 0; i < t->nc; i++)
+		nb += t->c[i].billed != 0;
+	cusd = ca_price_containers(nb);
+	/* Only containers that ran code or held files are billed. */
+	snprintf(ct, sizeof(ct), "container time $%.4f: %zu \xc3\x97 "
+	    "5-minute minimum", cusd, nb);
+	if (nb < t->nc)
+		snprintf(ct + strlen(ct), sizeof(ct) - strlen(ct),
+		    ", %zu not billed", t->nc - nb);
 	g.fmt->line(T_DIM);
 	if (t->unknown != NULL) {
 		g.fmt->lit("estimated cost: unknown (no price for model ");
@@ -264,14 +281,12 @@ show_tally(const struct tally *t)
 	} else if (t->batched > 0) {
 		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
 		    "$%.4f, %ld of %ld response%s at the batch rate, 50 %%; "
-		    "container time $%.4f: %zu \xc3\x97 5-minute minimum)",
-		    t->usd + cusd, t->usd, t->batched, t->responses,
-		    t->responses == 1 ? "" : "s", cusd, t->nc);
+		    "%s)", t->usd + cusd, t->usd, t->batched, t->responses,
+		    t->responses == 1 ? "" : "s", ct);
 		g.fmt->lit(buf);
 	} else {
 		snprintf(buf, sizeof(buf), "estimated cost: $%.4f (tokens "
-		    "$%.4f, container time $%.4f: %zu \xc3\x97 5-minute "
-		    "minimum)", t->usd + cusd, t->usd, cusd, t->nc);
+		    "$%.4f, %s)", t->usd + cusd, t->usd, ct);
 		g.fmt->lit(buf);
 	}
 	g.fmt->eol();

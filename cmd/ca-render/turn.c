@@ -14,6 +14,14 @@
 struct turn {
 	char		*cid;
 	int		 closed;	/* a final response or error came */
+	unsigned	 req;		/* its request: ca_price_req */
+	int		 requested;	/* a request record came */
+	int		 batched;	/* ... with a batch_id: may be pending */
+	int		 answered;	/* an event or response came */
+	int		 stopped;	/* message_stop of the current part */
+	int		 paused;	/* the last response paused */
+	int		 cut;		/* a response without stop_reason */
+	int		 told;		/* reported interrupted */
 	struct tally	 t;
 	struct live	*live;
 	struct ca_buf	 last;		/* -r: text of the last response */
@@ -28,6 +36,8 @@ static struct turn *turns, **lastturn = &turns, *cur;
 static struct turn *thash[HASH_SIZE];
 static struct tally total;
 static long nturns;
+static long ninterrupted;
+static int answers;		/* the input holds answers: it was sent */
 
 static int
 final(const cJSON *msg)
@@ -115,6 +125,86 @@ turn_count(void)
 	return nturns;
 }
 
+long
+turn_interrupted(void)
+{
+	return ninterrupted;
+}
+
+/* What a record says of how far its turn got. */
+static void
+turn_note(struct turn *tn, const char *t, const cJSON *j)
+{
+	const cJSON *msg = ca_jobj(j, "message");
+	const char *et = nz(ca_jstr(ca_jobj(j, "event"), "type"));
+
+	if (strcmp(t, "request") == 0) {
+		tn->requested = 1;
+		tn->batched = ca_jstr(j, "batch_id") != NULL;
+	} else if (strcmp(t, "event") == 0) {
+		tn->answered = answers = 1;
+		if (strcmp(et, "message_start") == 0)
+			tn->stopped = tn->paused = 0;
+		else if (strcmp(et, "message_stop") == 0)
+			tn->stopped = 1;
+	} else if (strcmp(t, "response") == 0) {
+		tn->answered = answers = 1;
+		tn->stopped = 0;
+		tn->paused = !final(msg);
+		if (ca_jstr(msg, "stop_reason") == NULL)
+			tn->cut = 1;
+	} else if (strcmp(t, "error") == 0)
+		answers = 1;
+}
+
+/*
+ * Why a turn did not finish, or NULL if it did.  A request alone is
+ * unfinished only in input that holds answers (ca-exec's output, not
+ * ca-request's), and not while a batch may still hold it.
+ */
+static const char *
+unfinished(const struct turn *tn)
+{
+	if (tn->cut)
+		return "its response has no stop_reason";
+	if (tn->closed)
+		return NULL;
+	if (tn->paused)
+		return "it paused (pause_turn) and was never continued";
+	if (tn->answered && !tn->stopped)
+		return "its stream stopped before message_stop";
+	if (tn->answered)
+		return "its stream ended without a response record";
+	if (tn->requested && !tn->batched && answers)
+		return "no response came for its request";
+	return NULL;
+}
+
+/*
+ * An interrupted turn is a failure (exit 1): shown in every view, and
+ * said on stderr too, where -r and --stdout have no room for it.
+ */
+static void
+turn_interrupt(struct turn *tn)
+{
+	const char *why = unfinished(tn);
+
+	if (why == NULL || tn->told)
+		return;
+	tn->told = 1;
+	ninterrupted++;
+	ca_warn("turn %s was interrupted: %s", turn_name(tn), why);
+	if (g.raw)
+		return;
+	g.fmt->line(T_ERR);
+	g.fmt->lit("interrupted: turn ");
+	g.fmt->code(turn_name(tn));
+	g.fmt->lit(" did not finish: ");
+	g.fmt->lit(why);
+	g.fmt->lit("; what is shown is incomplete");
+	g.fmt->eol();
+}
+
 /* The terminal shows which turn a line belongs to whenever that changes. */
 static void
 enter(struct turn *tn)
@@ -180,6 +270,7 @@ static void
 turn_close(struct turn *tn)
 {
 	tn->closed = 1;
+	turn_interrupt(tn);
 	if (g.raw)
 		write_last(tn);
 	else
@@ -336,10 +427,13 @@ live_event(const cJSON *rec)
 	struct live *lv;
 	struct lblk *lb;
 
-	if (et == NULL || g.raw)
+	if (et == NULL)
 		return;
 	tn = turn_get(ca_jstr(rec, "custom_id"), part == 1 &&
 	    strcmp(et, "message_start") == 0);
+	turn_note(tn, "event", rec);
+	if (g.raw)
+		return;
 	if (strcmp(et, "message_start") == 0) {
 		/* A stream started over shows its blocks again. */
 		if ((lv = live_get(tn, part, 0)) != NULL)
@@ -370,6 +464,7 @@ stream_response(const cJSON *rec)
 	struct turn *tn = turn_get(ca_jstr(rec, "custom_id"), part == 1);
 	struct live *lv = live_get(tn, part, 0);
 
+	turn_note(tn, "response", rec);
 	if (g.raw) {
 		keep_text(tn, msg);
 		if (final(msg))
@@ -379,7 +474,7 @@ stream_response(const cJSON *rec)
 	enter(tn);
 	show_content(msg, lv);
 	show_footer(rec, msg);
-	tally_message(&tn->t, msg);
+	tally_message(&tn->t, msg, tn->req);
 	if (lv != NULL)
 		live_drop(tn, lv);
 	if (final(msg))
@@ -391,6 +486,7 @@ stream_error(const cJSON *rec)
 {
 	struct turn *tn = turn_get(ca_jstr(rec, "custom_id"), 0);
 
+	turn_note(tn, "error", rec);
 	if (!g.raw) {
 		enter(tn);
 		show_error(rec);
@@ -408,6 +504,7 @@ stream_record(const struct ca_rec *rec)
 {
 	const cJSON *j = rec->json;
 	const char *t = rec->type, *cid = ca_jstr(j, "custom_id");
+	struct turn *tn;
 
 	if (strcmp(t, "event") == 0)
 		live_event(j);
@@ -421,15 +518,20 @@ stream_record(const struct ca_rec *rec)
 	else if (g.raw) {
 		if (strcmp(t, "file") == 0 || strcmp(t, "fetched") == 0)
 			finfo_note(j, strcmp(t, "fetched") == 0);
-		else if (strcmp(t, "request") == 0)
-			turn_get(cid, 1)->structured = ca_jobj(ca_jobj(ca_jobj(
-			    j, "params"), "output_config"), "format") != NULL;
+		else if (strcmp(t, "request") == 0) {
+			tn = turn_get(cid, 1);
+			turn_note(tn, t, j);
+			tn->structured = ca_jobj(ca_jobj(ca_jobj(j, "params"),
+			    "output_config"), "format") != NULL;
+		}
 	} else if (strcmp(t, "count") == 0) {
 		if (cid != NULL)
 			enter(turn_get(cid, 0));
 		show_count(j);
 	} else if (strcmp(t, "request") == 0) {
 		enter(turn_get(cid, 1));
+		turn_note(cur, t, j);
+		cur->req = ca_price_req(ca_jobj(j, "params"));
 		show_request(j);
 	} else if (strcmp(t, "file") == 0)
 		show_filerec(j);
@@ -454,6 +556,9 @@ stream_end(void)
 	for (tn = turns; tn != NULL; tn = tn->next) {
 		if (tn->closed)
 			continue;
+		if (!g.raw && unfinished(tn) != NULL)
+			enter(tn);
+		turn_interrupt(tn);
 		if (g.raw)
 			write_last(tn);
 		else
@@ -529,6 +634,7 @@ doc_collect(const struct ca_rec *rec)
 		return;
 	}
 	tn = turn_get(cid, fresh);
+	turn_note(tn, t, j);
 	push(&tn->recs, &tn->nrec, &tn->caprec, j);
 	if (close)
 		tn->closed = 1;
@@ -576,7 +682,7 @@ doc_stream(struct turn *tn, size_t from, int part)
 	if (msg != NULL) {
 		show_content(msg, NULL);
 		show_footer(tn->recs[from], msg);
-		tally_message(&tn->t, msg);
+		tally_message(&tn->t, msg, tn->req);
 		cJSON_Delete(msg);
 	}
 }
@@ -595,8 +701,10 @@ doc_turn(struct turn *tn)
 		j = tn->recs[i];
 		t = nz(ca_jstr(j, "type"));
 		part = (int)jll(j, "part", 1);
-		if (strcmp(t, "request") == 0)
+		if (strcmp(t, "request") == 0) {
+			tn->req = ca_price_req(ca_jobj(j, "params"));
 			show_request(j);
+		}
 		else if (strcmp(t, "response") == 0) {
 			if (part > 1) {
 				snprintf(buf, sizeof(buf), "Part %d", part);
@@ -604,7 +712,7 @@ doc_turn(struct turn *tn)
 			}
 			show_content(ca_jobj(j, "message"), NULL);
 			show_footer(j, ca_jobj(j, "message"));
-			tally_message(&tn->t, ca_jobj(j, "message"));
+			tally_message(&tn->t, ca_jobj(j, "message"), tn->req);
 		} else if (strcmp(t, "event") == 0) {
 			for (k = 0; k < nseen && seen[k] != part; k++)
 				;
@@ -627,6 +735,7 @@ doc_turn(struct turn *tn)
 			show_other(t);
 	}
 	free(seen);
+	turn_interrupt(tn);
 	turn_summary(tn);
 }
 
@@ -635,16 +744,22 @@ doc_render(void)
 {
 	struct turn *tn;
 	size_t i;
-	int files = 0;
+	int files = 0, uploads = 1;
 	const char *t;
 	char buf[64];
 
 	g.fmt->start();
+	/* "Uploaded files" only when no file there was generated. */
+	for (i = 0; i < nothers; i++)
+		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0 &&
+		    strcmp(file_origin(others[i]), "uploaded") != 0)
+			uploads = 0;
 	for (i = 0; i < nothers; i++)
 		if (strcmp(nz(ca_jstr(others[i], "type")), "file") == 0 ||
 		    upload_error(others[i])) {
 			if (!files++)
-				g.fmt->heading(2, "Uploaded files", NULL);
+				g.fmt->heading(2, uploads ? "Uploaded files" :
+				    "Files", NULL);
 			if (upload_error(others[i]))
 				show_error(others[i]);
 			else

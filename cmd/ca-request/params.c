@@ -63,13 +63,19 @@ pick_tool(const char *model, const char *tool, int any_model)
 	const struct ca_tool *t = NULL;
 	const struct ca_model *mi;
 	struct ca_buf names = { NULL, 0, 0, 0 };
+	char near[256];
 
 	if (tool != NULL && (t = ca_tool_find(tool)) == NULL)
 		ca_usage("unknown tool version %s; known: %s", tool,
 		    ca_tool_list(~0u));
 	if (m == NULL && !any_model) {
+		if (ca_model_suggest(model, near, sizeof(near)) > 0)
+			ca_usage("unknown model %s; did you mean %s?", model,
+			    near);
 		for (mi = ca_models; mi->name != NULL; mi++) {
-			if (mi != ca_models)
+			if (ca_model_retired(mi))
+				continue;
+			if (names.len > 0)
 				ca_buf_addstr(&names, ", ");
 			ca_buf_addstr(&names, mi->name);
 		}
@@ -77,6 +83,10 @@ pick_tool(const char *model, const char *tool, int any_model)
 		    "model newer than this table); supported: %s", model,
 		    names.p);
 	}
+	/* Dated ends of life are check_eol's, with the date. */
+	if (m != NULL && m->retired && !any_model)
+		ca_usage("%s is retired: requests naming it fail; choose a "
+		    "newer model (or --any-model to try anyway)", model);
 	if (m == NULL)
 		return t != NULL ? t->type : ca_tool_newest(~0u)->type;
 	if (t == NULL)
@@ -148,32 +158,16 @@ set_str(cJSON *o, const char *key, const char *v)
 	cJSON_AddStringToObject(o, key, v);
 }
 
-/* Today (UTC), or CA_TODAY, as YYYY-MM-DD. */
-static void
-today(char buf[11])
-{
-	const char *t = getenv("CA_TODAY");
-	time_t now = time(NULL);
-
-	if (t != NULL && strlen(t) == 10) {
-		memcpy(buf, t, 11);
-		return;
-	}
-	strftime(buf, 11, "%Y-%m-%d", gmtime(&now));
-}
-
 /* Warn about a deprecated model; refuse one past its end of life. */
 static void
 check_eol(const char *model, int any_model)
 {
 	const struct ca_model *m = ca_model_find(model);
 	const char *eol = m != NULL ? m->eol : NULL;
-	char now[11];
 
 	if (eol == NULL)
 		return;
-	today(now);
-	if (strcmp(now, eol) >= 0 && !any_model)
+	if (ca_model_retired(m) && !any_model)
 		ca_usage("%s reached its end of life on %s; choose "
 		    "a newer model (or --any-model to try anyway)", model,
 		    eol);

@@ -3,6 +3,9 @@ Anything outside these tables is answered as the API answers it (400 or
 404), so a misspelt name fails a test.
 """
 
+import os
+import time
+
 
 CODE_TOOL_TYPES = (
     "code_execution_20250522",
@@ -30,16 +33,42 @@ KNOWN_BETAS = frozenset((
     "cache-diagnosis-2026-04-07", "ce-user-management-2026-07-13",
 ))
 
-# Model ids the API serves: the SDK's Model list and the code execution
-# tool's supported models.  Any other name is 404 not_found_error.
-KNOWN_MODELS = frozenset((
-    "claude-fable-5-2", "claude-mythos-5-2", "claude-haiku-5-5", "claude-sonnet-5-5",
-    "claude-fable-5-1", "claude-opus-5-5", "claude-mythos-5-1", "claude-sonnet-5",
-    "claude-fable-5", "claude-mythos-5", "claude-opus-5", "claude-opus-4-8",
-    "claude-opus-4-7", "claude-mythos-preview", "claude-opus-4-6", "claude-sonnet-4-6",
-    "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-opus-4-5",
-    "claude-opus-4-5-20251101", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
-))
+# The models: lib/models.tsv, the one table the ca tools (built into
+# them), their completion and this emulator read.  Installed, it sits
+# beside this package (LIBDIR/models.tsv); in the tree, in lib/.
+def _read_models():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "..", "models.tsv"),
+                 os.path.join(here, "..", "..", "lib", "models.tsv")):
+        if os.path.isfile(path):
+            break
+    else:
+        raise SystemExit("caemu: the model table models.tsv is missing")
+    models = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            name, _tools, _in, _out, feats, eol = line.rstrip("\n").split("\t")
+            models[name] = (set(feats.split(",")) - {"-"}, eol)
+    return models
+
+
+MODELS = _read_models()
+
+
+def model_served(name):
+    """Does the API serve this model today?  Not an unknown one, nor one
+    past its end of life (today is $CA_TODAY if set, as for ca-request):
+    requests naming a retired model fail with 404, as the API's do."""
+    if name not in MODELS:
+        return False
+    eol = MODELS[name][1]
+    if eol == "retired":
+        return False
+    today = os.environ.get("CA_TODAY") or time.strftime("%Y-%m-%d", time.gmtime())
+    return eol == "-" or today < eol
+
 
 # Top-level fields of a Messages request (GA) and of count_tokens, and those
 # that exist only in the beta types: a BETA_FIELDS entry with betas is 400
@@ -70,14 +99,10 @@ MCP_TOOLSET_FIELDS = ("type", "mcp_server_name", "default_config", "configs",
                       "cache_control", "tools")
 ANTHROPIC_SKILLS = ("pptx", "xlsx", "docx", "pdf")
 # Models that still take thinking {type: "enabled"} (4.7 and later refuse it).
-THINKING_ENABLED_MODELS = frozenset((
-    "claude-opus-4-6", "claude-sonnet-4-6", "claude-mythos-preview", "claude-haiku-4-5",
-    "claude-haiku-4-5-20251001", "claude-opus-4-5", "claude-opus-4-5-20251101",
-    "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
-))
+THINKING_ENABLED_MODELS = frozenset(n for n, (feats, _) in MODELS.items() if "think" in feats)
 # Models without programmatic tool calling: web tools from _20260209 on
 # default to being called from code, so these need allowed_callers direct.
-NO_PTC_MODELS = frozenset(("claude-haiku-4-5", "claude-haiku-4-5-20251001"))
+NO_PTC_MODELS = frozenset(n for n, (feats, _) in MODELS.items() if "ptc" not in feats)
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 DOCUMENT_TYPES = ("application/pdf", "text/plain")
 

@@ -9,8 +9,9 @@ from .errors import APIError
 from .skills import check_custom
 from .tables import (ANTHROPIC_SKILLS, BETA_FIELDS, CALLERS, CODE_CALL_NAMES,
                      CODE_TOOL_TYPES, COUNT_FIELDS, CUSTOM_FIELDS, DOCUMENT_TYPES,
-                     IMAGE_TYPES, KNOWN_MODELS, MCP_BETAS, MCP_TOOLSET_FIELDS,
+                     IMAGE_TYPES, MCP_BETAS, MCP_TOOLSET_FIELDS,
                      MESSAGE_FIELDS, NO_PTC_MODELS, SAMPLING, THINKING_ENABLED_MODELS,
+                     model_served,
                      TOOL_COMMON, UNSUPPORTED_SCHEMA, WEB_FETCH_TYPES, WEB_SEARCH_TYPES)
 
 
@@ -348,7 +349,7 @@ class Validation:
                 collect_file_refs(m["content"], uploads, refs)
         if uploads and not tool:
             raise APIError(400, "container_upload blocks require the code execution tool in tools")
-        if req["model"] not in KNOWN_MODELS:
+        if not model_served(req["model"]):
             raise APIError(404, f"model: {req['model']}")
         for t in web.values():
             if req["model"] in NO_PTC_MODELS and t["type"].rsplit("_", 1)[1] >= "20260209" \
