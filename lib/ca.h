@@ -555,6 +555,35 @@ void	 ca_call_report(const char *what, const struct ca_resp *resp);
 void	 ca_call_malformed(const char *what, const struct ca_resp *resp);
 
 /*
+ * ca_mcp.c: MCP server tokens.  A record never chooses an environment
+ * variable to read: only the tool's own --mcp-token-env SERVER=VARIABLE
+ * options do, and no ANTHROPIC_ variable ever.
+ */
+struct ca_mcp_env {
+	char	**name;		/* the servers, by name */
+	char	**var;		/* the variable holding each one's token */
+	int	  n;
+};
+/* Why var may not name a token's variable, or NULL if it may. */
+const char *ca_mcp_var_bad(const char *var);
+/* Add one --mcp-token-env SERVER=VARIABLE; a usage error if bad. */
+void	 ca_mcp_env_add(struct ca_mcp_env *e, const char *arg);
+/* The variable e allows for the server name, or NULL. */
+const char *ca_mcp_env_var(const struct ca_mcp_env *e, const char *name);
+void	 ca_mcp_env_free(struct ca_mcp_env *e);
+/*
+ * Set, in params (a Messages API body), the authorization_token of
+ * each MCP server e names, from its variable; a record's mcp_token_env
+ * (asked, NULL for none) must name only pairs e allows.  Each token
+ * set is appended to *toks (*ntoks of them, copies to free) so the
+ * caller can keep it out of what it shows.  NULL when done, else the
+ * error object of the error record ("mcp_token_refused",
+ * "mcp_token_missing" or "invalid_record"); then nothing is to be sent.
+ */
+cJSON	*ca_mcp_apply(const struct ca_mcp_env *e, cJSON *params,
+	    const cJSON *asked, char ***toks, int *ntoks);
+
+/*
  * ca_call.c: one API call.  ca_call performs h with retries (rp, or,
  * when rp is NULL, the default policy with the api's retries, which
  * ca_api_easy left in resp) as ca_perform does, and on failure reports

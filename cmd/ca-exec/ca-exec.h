@@ -93,6 +93,7 @@ struct exec_g {
 	struct ca_strset containers;	/* charged their minimum */
 	int		 noprice;	/* warned of a model without price */
 	struct exec_prog prog;		/* the progress line */
+	struct ca_mcp_env mcp_env;	/* --mcp-token-env: allowed tokens */
 };
 /* The tool's state: defined in out.c, the base; parse_opts fills it. */
 extern struct exec_g g;

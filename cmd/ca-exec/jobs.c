@@ -292,36 +292,22 @@ finished(struct job *j, CURLcode cc)
 }
 
 /*
- * The request names, per MCP server, the environment variable that
- * holds its token; the token goes only into the body we send.
+ * The MCP tokens: only from the variables our command line allows
+ * (ca_mcp_apply); each goes only into the body we send.
  */
 static int
 mcp_tokens(struct job *j, const cJSON *env, const struct ca_rec *rec)
 {
-	cJSON *srv;
-	const char *name, *var, *tok;
-	char m[256];
+	cJSON *err;
 
-	cJSON_ArrayForEach(srv, ca_jarr(j->params, "mcp_servers")) {
-		name = ca_jstr(srv, "name");
-		var = name != NULL ? ca_jstr(env, name) : NULL;
-		if (var == NULL)
-			continue;
-		if ((tok = getenv(var)) == NULL || *tok == '\0') {
-			snprintf(m, sizeof(m), "the MCP server %.64s needs a "
-			    "token in $%.64s, which is not set", name, var);
-			ca_reader_warn(rec->from, rec->lineno, "%s", m);
-			job_fail(j, 0, ca_errobj("mcp_token_missing", m), 0);
-			return -1;
-		}
-		cJSON_DeleteItemFromObjectCaseSensitive(srv,
-		    "authorization_token");
-		cJSON_AddStringToObject(srv, "authorization_token", tok);
-		j->secrets = ca_xrealloc(j->secrets,
-		    (size_t)(j->nsecrets + 1) * sizeof(char *));
-		j->secrets[j->nsecrets++] = ca_xstrdup(tok);
-	}
-	return 0;
+	err = ca_mcp_apply(&g.mcp_env, j->params, env, &j->secrets,
+	    &j->nsecrets);
+	if (err == NULL)
+		return 0;
+	ca_reader_warn(rec->from, rec->lineno, "%s",
+	    ca_jstr(err, "message"));
+	job_fail(j, 0, err, 0);
+	return -1;
 }
 
 void

@@ -170,18 +170,14 @@ add_mcp(struct opts *o, const char *arg)
 static void
 mcp_token_env(struct opts *o, const char *var)
 {
-	const char *name;
+	const char *name, *why;
 	cJSON *last;
 
 	if (o->mcp == NULL)
 		ca_usage("--mcp-token-env %s: give it after the "
 		    "--mcp it is for", var);
-	if (*var == '\0' || strchr("0123456789", *var) != NULL ||
-	    strspn(var, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_") != strlen(var))
-		ca_usage("--mcp-token-env %s: not an environment "
-		    "variable name (the token itself never goes on the command "
-		    "line)", var);
+	if ((why = ca_mcp_var_bad(var)) != NULL)
+		ca_usage("--mcp-token-env %s: %s", var, why);
 	last = cJSON_GetArrayItem(o->mcp, cJSON_GetArraySize(o->mcp) - 1);
 	name = ca_jstr(last, "name");
 	if (o->mcp_env == NULL)
