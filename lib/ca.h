@@ -407,6 +407,12 @@ double	 ca_price_msg(const cJSON *msg);
 void	 ca_cache_writes(const cJSON *usage, double *cw5, double *cw1h);
 /* The smallest charge for n containers. */
 double	 ca_price_containers(size_t n);
+/*
+ * The usage field of msg that cannot be priced (missing, negative, not
+ * a whole number, a string...), as "usage.input_tokens", or NULL when
+ * ca_price_msg can be trusted.  A spending cap must fail closed on it.
+ */
+const char *ca_price_bad(const cJSON *msg);
 
 /*
  * ca_url.c: text bound for a request line or header, without libcurl.

@@ -49,3 +49,44 @@ ca_price_containers(size_t n)
 {
 	return (double)n * CA_CONTAINER_MIN_H * CA_CONTAINER_USD_H;
 }
+
+/* Is v a count of tokens: a whole number, 0 or more?  (null too,
+ * when the field may be null.) */
+static int
+count_ok(const cJSON *v, int may_lack)
+{
+	if (v == NULL || cJSON_IsNull(v))
+		return may_lack;
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble <= 1e15 &&
+	    v->valuedouble == (double)(long long)v->valuedouble;
+}
+
+const char *
+ca_price_bad(const cJSON *msg)
+{
+	static const char *const opt[] = {
+	    "usage.cache_creation_input_tokens",
+	    "usage.cache_read_input_tokens", NULL };
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(msg, "usage"), *cc;
+	int i;
+
+	if (!cJSON_IsObject(u))
+		return "usage";
+	if (!count_ok(cJSON_GetObjectItemCaseSensitive(u, "input_tokens"), 0))
+		return "usage.input_tokens";
+	if (!count_ok(cJSON_GetObjectItemCaseSensitive(u, "output_tokens"), 0))
+		return "usage.output_tokens";
+	for (i = 0; opt[i] != NULL; i++)
+		if (!count_ok(cJSON_GetObjectItemCaseSensitive(u,
+		    opt[i] + strlen("usage.")), 1))
+			return opt[i];
+	cc = cJSON_GetObjectItemCaseSensitive(u, "cache_creation");
+	if (cc != NULL && !cJSON_IsNull(cc) && (!cJSON_IsObject(cc) ||
+	    !count_ok(cJSON_GetObjectItemCaseSensitive(cc,
+	    "ephemeral_5m_input_tokens"), 1) ||
+	    !count_ok(cJSON_GetObjectItemCaseSensitive(cc,
+	    "ephemeral_1h_input_tokens"), 1)))
+		return "usage.cache_creation";
+	return NULL;
+}

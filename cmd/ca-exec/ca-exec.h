@@ -90,6 +90,7 @@ struct exec_g {
 	int		 count;		/* --count: count_tokens instead */
 	double		 max_cost;	/* --max-cost; < 0 none */
 	double		 spent;		/* estimated so far */
+	const char	*unpriced;	/* a usage field that could not be priced */
 	struct ca_strset containers;	/* charged their minimum */
 	int		 noprice;	/* warned of a model without price */
 	struct exec_prog prog;		/* the progress line */

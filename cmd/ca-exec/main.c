@@ -168,10 +168,14 @@ over_budget(struct job *j)
 {
 	char m[160];
 
-	if (g.max_cost < 0 || g.spent < g.max_cost)
+	if (g.max_cost < 0 || (g.spent < g.max_cost && g.unpriced == NULL))
 		return 0;
-	snprintf(m, sizeof(m), "not sent: an estimated $%.4f spent reaches "
-	    "--max-cost $%.4f", g.spent, g.max_cost);
+	if (g.unpriced != NULL)
+		snprintf(m, sizeof(m), "not sent: an answer's %s could not be "
+		    "priced, so --max-cost cannot be kept", g.unpriced);
+	else
+		snprintf(m, sizeof(m), "not sent: an estimated $%.4f spent "
+		    "reaches --max-cost $%.4f", g.spent, g.max_cost);
 	job_fail(j, 0, ca_errobj("budget_exceeded", m), 0);
 	return 1;
 }
