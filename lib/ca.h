@@ -493,6 +493,7 @@ struct ca_resp {
 	long long	 idle_bytes;	/* bytes moved when last checked */
 	double		 idle_since;	/* when they last moved */
 	int		 idled;		/* aborted for silence */
+	int		 paused;	/* the caller paused it: not silence */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 void	 ca_resp_reset(struct ca_resp *r);

@@ -40,3 +40,16 @@ reqs() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output" | wc -l)" -eq 8 ]
 }
+
+# ---- ca-exec -s -j: answers still streaming count against the bound ----
+
+@test "ca-exec -s -j 16 with 24 MB answers stays near its 256 MiB bound on held output" {
+	command -v /usr/bin/time >/dev/null || skip "no GNU time"
+	# Unbounded, the peak was 867 MiB (ordered) and 706 MiB (-u).
+	run python3 "$CA_ROOT/bench/hold.py" --jobs 16 --mb 24 --check 480
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run python3 "$CA_ROOT/bench/hold.py" --jobs 16 --mb 24 --unordered --check 480
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

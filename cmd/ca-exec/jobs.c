@@ -54,12 +54,62 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * The bound on held output (HOLD_MAX) counts streams still arriving
+ * too, whose message grows as their events are held (g.inflight, the
+ * bytes received of streams not at the head, until they end): past
+ * it, a stream whose output would only be held waits, its
+ * transfer paused, until the held output goes out.  The head slot's
+ * stream writes straight through and never waits, and unordered (where
+ * every slot holds its lines until done) one stream, the lead, goes on,
+ * so that something always finishes.
+ */
+int
+job_must_wait(struct job *j)
+{
+	if (g.held + g.inflight < HOLD_MAX)
+		return 0;
+	if (!g.unordered)
+		return j->slot != g.head;
+	if (g.lead == NULL)
+		g.lead = j;
+	return j != g.lead;
+}
+
+/* Let paused streams go on when there is room again, or their turn. */
+void
+jobs_resume(void)
+{
+	struct job *j;
+
+	for (j = g.jlist; j != NULL && g.npaused > 0; j = j->next) {
+		if (!j->paused || job_must_wait(j))
+			continue;
+		j->paused = j->resp.paused = 0;
+		g.npaused--;
+		/* May call on_stream at once, which may pause it again. */
+		curl_easy_pause(j->h, CURLPAUSE_CONT);
+	}
+}
+
 static size_t
 on_stream(char *p, size_t size, size_t nmemb, void *ctx)
 {
 	struct job *j = ctx;
 	size_t n = size * nmemb;
 	long code = 0;
+
+	if (j->paused)
+		return CURL_WRITEFUNC_PAUSE;
+	if (j->streaming && job_must_wait(j)) {
+		j->paused = j->resp.paused = 1;
+		g.npaused++;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (g.unordered || j->slot != g.head) {
+		j->fed += n;
+		g.inflight += n;
+	}
 
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &code);
 	if (!j->streaming) {
@@ -261,6 +311,14 @@ finished(struct job *j, CURLcode cc)
 	curl_multi_remove_handle(g.multi, j->h);
 	curl_easy_cleanup(j->h);
 	j->h = NULL;
+	if (j->paused) {
+		j->paused = j->resp.paused = 0;
+		g.npaused--;
+	}
+	if (g.lead == j)
+		g.lead = NULL;
+	g.inflight -= j->fed;
+	j->fed = 0;
 	if (j->streaming) {
 		stream_done(j);
 		return;

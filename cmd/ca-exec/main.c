@@ -253,6 +253,7 @@ loop(void)
 			finished(j, m->data.result);
 		}
 		reap();
+		jobs_resume();
 		progress(eof);
 		if (eof && g.jlist == NULL)
 			break;
