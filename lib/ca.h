@@ -83,6 +83,8 @@ char	*ca_xstrdup(const char *s);
 char	*ca_sanitize(const char *s, size_t maxlen);
 /* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
 size_t	 ca_utf8_len(const unsigned char *p, size_t n);
+/* Offset of the first byte of s (n bytes) that is not valid UTF-8, or n. */
+size_t	 ca_utf8_bad(const char *s, size_t n);
 /* A number from lo to hi, or die with a usage error naming what. */
 long	 ca_strtonum(const char *s, long lo, long hi, const char *what);
 /* A number of seconds (fractions allowed), or die likewise. */
@@ -297,6 +299,8 @@ int	 ca_jcompact(struct ca_buf *out, const char *src, size_t n);
  * ca_jstr never returns a prefix; a key that held one is refused.
  */
 cJSON	*ca_jparse(const char *p, size_t n);
+/* Is every number in v finite?  (1e999 parses as infinity, printed null.) */
+int	 ca_jfinite(const cJSON *v);
 /* Is v a string that held a NUL (kept as a raw node)? */
 int	 ca_jnulstr(const cJSON *v);
 /* Does any member named key, anywhere in j, hold such a string? */

@@ -53,3 +53,36 @@ reqs() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+# ---- ca-request: a prompt is UTF-8 text, a -P number a JSON one ----
+
+@test "ca-request refuses a NUL in a prompt file, invalid UTF-8, and -P numbers JSON cannot carry" {
+	run --separate-stderr bash -c "printf 'a\0b' | ca-request -f -"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"ca-request: standard input: a NUL byte at byte 1"* ]]
+	printf 'ab\0c' >p.txt
+	run --separate-stderr ca-request -n -f p.txt
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"p.txt: a NUL byte at byte 2"* ]]
+	run --separate-stderr bash -c "printf 'caf\351' | ca-request -f -"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"standard input: not UTF-8 text (byte 3 is 0xe9)"* ]]
+	run --separate-stderr ca-request -n "$(printf 'caf\351')"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"the prompt: not UTF-8 text (byte 3 is 0xe9)"* ]]
+	run --separate-stderr ca-request -n -s "$(printf '\355\240\200')" hi
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"-s: not UTF-8 text (byte 0 is 0xed)"* ]]
+	for v in 1e999 -1e999 '[1,{"a":1e400}]'; do
+		run --separate-stderr ca-request -n -P "x=$v" hi
+		[ "$status" -eq 2 ] || { echo "accepted $v"; return 1; }
+		[[ "$stderr" == *"-P x: a number too large for JSON to carry"* ]]
+	done
+	# What is fine stays fine: UTF-8, and large finite numbers.
+	run --separate-stderr ca-request -n -P 'x=1e300' "$(printf 'caf\303\251')"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.params.messages[0].content[0].text' <<<"$output")" = "café" ]
+	[ "$(jq -r '.params.x' <<<"$output")" = 1e+300 ]
+}

@@ -37,6 +37,11 @@ slurp(const char *path)
 		fclose(fp);
 	if (b.p == NULL)
 		ca_buf_addstr(&b, "");
+	/* Text ends at a NUL for every C string after this: say so. */
+	if (memchr(b.p, '\0', b.len) != NULL)
+		ca_usage("%s: a NUL byte at byte %zu; a prompt or schema is "
+		    "text", strcmp(path, "-") == 0 ? "standard input" : path,
+		    (size_t)((char *)memchr(b.p, '\0', b.len) - b.p));
 	return b.p;
 }
 
@@ -278,6 +283,9 @@ add_param(struct opts *o, const char *arg)
 	if ((v = ca_jparse(eq + 1, strlen(eq + 1))) == NULL)
 		ca_usage("-P %s: the value is not JSON (a string "
 		    "needs its quotes: -P '%s=\"...\"')", key, key);
+	if (!ca_jfinite(v))
+		ca_usage("-P %s: a number too large for JSON to carry "
+		    "(it would be sent as null)", key);
 	if (o->extra == NULL)
 		o->extra = cJSON_CreateObject();
 	cJSON_DeleteItemFromObjectCaseSensitive(o->extra, key);
