@@ -301,6 +301,8 @@ int	 ca_jcompact(struct ca_buf *out, const char *src, size_t n);
 cJSON	*ca_jparse(const char *p, size_t n);
 /* Is every number in v finite?  (1e999 parses as infinity, printed null.) */
 int	 ca_jfinite(const cJSON *v);
+/* Is v a count of tokens: a whole number, 0 or more (not too large)? */
+int	 ca_jtokens(const cJSON *v);
 /* Is v a string that held a NUL (kept as a raw node)? */
 int	 ca_jnulstr(const cJSON *v);
 /* Does any member named key, anywhere in j, hold such a string? */

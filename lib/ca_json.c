@@ -344,3 +344,11 @@ ca_jfinite(const cJSON *v)
 			return 0;
 	return 1;
 }
+
+int
+ca_jtokens(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble <= 1e15 &&
+	    v->valuedouble == floor(v->valuedouble);
+}

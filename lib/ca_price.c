@@ -50,16 +50,13 @@ ca_price_containers(size_t n)
 	return (double)n * CA_CONTAINER_MIN_H * CA_CONTAINER_USD_H;
 }
 
-/* Is v a count of tokens: a whole number, 0 or more?  (null too,
- * when the field may be null.) */
+/* Is v a count of tokens (or null or absent, when it may lack)? */
 static int
 count_ok(const cJSON *v, int may_lack)
 {
 	if (v == NULL || cJSON_IsNull(v))
 		return may_lack;
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
-	    v->valuedouble <= 1e15 &&
-	    v->valuedouble == (double)(long long)v->valuedouble;
+	return ca_jtokens(v);
 }
 
 const char *

@@ -86,3 +86,23 @@ reqs() {
 	[ "$(jq -r '.params.messages[0].content[0].text' <<<"$output")" = "café" ]
 	[ "$(jq -r '.params.x' <<<"$output")" = 1e+300 ]
 }
+
+# ---- ca-exec --count: a count is a whole number, 0 or more ----
+
+@test "ca-exec --count turns a negative, fractional or string count into an error record" {
+	ca-request -n -i c1 hi >r.ndjson
+	for v in -5 2.5 '"12"' null 1e300; do
+		emu_reset
+		emu_fault "[{\"path\":\"/v1/messages/count_tokens\",\"status\":200,\"headers\":{\"content-type\":\"application/json\"},\"body\":{\"input_tokens\":$v}}]"
+		run --separate-stderr ca-exec --count <r.ndjson
+		[ "$status" -eq 1 ] || { echo "accepted $v"; return 1; }
+		[ "$(jq -r 'select(.type == "count") | .custom_id' <<<"$output")" = "" ]
+		[ "$(jq -r 'select(.type == "error") | .custom_id + " " + .error.type' <<<"$output")" = "c1 invalid_response" ]
+		[[ "$(jq -r 'select(.type == "error") | .error.message' <<<"$output")" == *"input_tokens is not a count of tokens"* ]]
+	done
+	# A good one still passes.
+	emu_reset
+	run --separate-stderr ca-exec --count <r.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "count") | .input_tokens | . >= 1 and . == floor' <<<"$output")" = true ]
+}

@@ -286,10 +286,13 @@ got_count(struct job *j)
 	cJSON *b = ca_jparse(j->resp.body.p, j->resp.body.len), *r;
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "input_tokens");
 
-	if (!cJSON_IsNumber(n)) {
+	/* A count is a whole number, 0 or more: never passed on else. */
+	if (!ca_jtokens(n)) {
 		cJSON_Delete(b);
-		job_fail(j, j->resp.status, ca_errobj("invalid_response",
-		    "the count_tokens answer has no input_tokens"), 0);
+		job_fail(j, j->resp.status, ca_errobj("invalid_response", n ==
+		    NULL ? "the count_tokens answer has no input_tokens" :
+		    "the count_tokens answer's input_tokens is not a count "
+		    "of tokens (a whole number, 0 or more)"), 0);
 		return;
 	}
 	r = exec_record("count", j);
