@@ -106,3 +106,57 @@ reqs() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.type == "count") | .input_tokens | . >= 1 and . == floor' <<<"$output")" = true ]
 }
+
+# ---- ca-render: raw to a pipe, cleaned on a terminal; safe markdown ----
+
+# resp ID TEXT: a response record whose one text block is TEXT.
+resp() {
+	jq -nc --arg id "$1" --arg t "$2" '{type:"response",custom_id:$id,part:1,request_id:"req_1",attempts:1,message:{id:"msg_1",type:"message",role:"assistant",model:"claude-opus-5-5",content:[{type:"text",text:$t}],stop_reason:"end_turn",usage:{input_tokens:1,output_tokens:1}}}'
+}
+
+@test "ca-render -r and --stdout: raw to a pipe, cleaned on a terminal" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	evil=$(printf 'hi\033]52;c;cm0gLXJmIH4=\007\033[2Jthere')
+	resp r1 "$evil" >in.ndjson
+	jq -nc --arg o "$evil" '{type:"response",custom_id:"s1",part:1,request_id:"req_2",attempts:1,message:{id:"msg_2",type:"message",role:"assistant",model:"claude-opus-5-5",content:[{type:"server_tool_use",id:"srvtoolu_1",name:"bash_code_execution",input:{command:"x"}},{type:"bash_code_execution_tool_result",tool_use_id:"srvtoolu_1",content:{type:"bash_code_execution_result",stdout:$o,stderr:"",return_code:0,content:[]}}],stop_reason:"end_turn",usage:{input_tokens:1,output_tokens:1}}}' >s.ndjson
+	# A pipe gets the bytes as they are.
+	ca-render -r <in.ndjson >pipe.out
+	[ "$(cat pipe.out)" = "$evil" ]
+	ca-render --stdout <s.ndjson >pipe.out
+	[ "$(cat pipe.out)" = "$evil" ]
+	# A terminal gets no escape sequence, and sees them as text.
+	for cmd in 'ca-render -r <in.ndjson' 'ca-render --stdout <s.ndjson'; do
+		TERM=xterm script -qec "$cmd" /dev/null >tty.out </dev/null
+		refute grep -q $'\033' tty.out
+		refute grep -q $'\007' tty.out
+		grep -qF 'hi\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2Jthere' tty.out
+	done
+}
+
+@test "ca-render -f markdown: raw HTML in model text escaped, javascript:, vbscript: and data: links neutralised" {
+	text=$(cat <<-'EOF'
+	Hello <script>alert(1)</script> and <img src=x onerror=alert(2)>.
+	[a](javascript:alert(3)) [b]( JaVaScRiPt:alert(4)) [c](data:text/html,<b>x</b>)
+	[d](https://example.com/?q=1&r=2) [e](&#106;avascript:alert(5))
+	[ref]: vbscript:msgbox(6)
+	Inline `a<b && c` stays.
+	```c
+	#include <stdio.h>
+	[f](javascript:in_code)
+	```
+	EOF
+	)
+	resp m1 "$text" >in.ndjson
+	run --separate-stderr ca-render -f markdown <in.ndjson
+	[ "$status" -eq 0 ]
+	refute grep -qi '<script' <<<"$output"
+	refute grep -qi '<img' <<<"$output"
+	grep -qF 'Hello &lt;script>alert(1)&lt;/script> and &lt;img src=x onerror=alert(2)>.' <<<"$output"
+	grep -qF '[a](#javascript:alert(3)) [b]( #JaVaScRiPt:alert(4)) [c](#data:text/html,&lt;b>x&lt;/b>)' <<<"$output"
+	grep -qF '[d](https://example.com/?q=1&amp;r=2) [e](&amp;#106;avascript:alert(5))' <<<"$output"
+	grep -qF '[ref]: #vbscript:msgbox(6)' <<<"$output"
+	# Code shows as it is, in spans and fenced blocks.
+	grep -qF 'Inline `a<b && c` stays.' <<<"$output"
+	grep -qxF '#include <stdio.h>' <<<"$output"
+	grep -qxF '[f](javascript:in_code)' <<<"$output"
+}
