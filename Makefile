@@ -148,6 +148,7 @@ bench: deps
 	$(MAKE) all
 	sh bench/run.sh
 	sh bench/batch.sh
+	python3 bench/hold.py
 
 # The Debian package, ca_VERSION_ARCH.deb, built by dpkg-buildpackage
 # from debian/ in a scratch copy of the tree and left here; lintian

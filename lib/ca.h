@@ -83,6 +83,8 @@ char	*ca_xstrdup(const char *s);
 char	*ca_sanitize(const char *s, size_t maxlen);
 /* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
 size_t	 ca_utf8_len(const unsigned char *p, size_t n);
+/* Offset of the first byte of s (n bytes) that is not valid UTF-8, or n. */
+size_t	 ca_utf8_bad(const char *s, size_t n);
 /* A number from lo to hi, or die with a usage error naming what. */
 long	 ca_strtonum(const char *s, long lo, long hi, const char *what);
 /* A number of seconds (fractions allowed), or die likewise. */
@@ -297,6 +299,10 @@ int	 ca_jcompact(struct ca_buf *out, const char *src, size_t n);
  * ca_jstr never returns a prefix; a key that held one is refused.
  */
 cJSON	*ca_jparse(const char *p, size_t n);
+/* Is every number in v finite?  (1e999 parses as infinity, printed null.) */
+int	 ca_jfinite(const cJSON *v);
+/* Is v a count of tokens: a whole number, 0 or more (not too large)? */
+int	 ca_jtokens(const cJSON *v);
 /* Is v a string that held a NUL (kept as a raw node)? */
 int	 ca_jnulstr(const cJSON *v);
 /* Does any member named key, anywhere in j, hold such a string? */
@@ -434,6 +440,12 @@ double	 ca_price_containers(size_t n);
 #define CA_CT_FILES	0x02u	/* files preloaded into the container */
 unsigned ca_price_req(const cJSON *params);
 int	 ca_price_billed(unsigned req, const cJSON *msg);
+/*
+ * The usage field of msg that cannot be priced (missing, negative, not
+ * a whole number, a string...), as "usage.input_tokens", or NULL when
+ * ca_price_msg can be trusted.  A spending cap must fail closed on it.
+ */
+const char *ca_price_bad(const cJSON *msg);
 
 /*
  * ca_url.c: text bound for a request line or header, without libcurl.
@@ -514,6 +526,7 @@ struct ca_resp {
 	long long	 idle_bytes;	/* bytes moved when last checked */
 	double		 idle_since;	/* when they last moved */
 	int		 idled;		/* aborted for silence */
+	int		 paused;	/* the caller paused it: not silence */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 void	 ca_resp_reset(struct ca_resp *r);
@@ -586,6 +599,35 @@ void	 ca_error_fill(cJSON *rec, long status, const char *rid, cJSON *err);
 void	 ca_call_report(const char *what, const struct ca_resp *resp);
 /* A 2xx answer that is not what the API sends: "what: malformed ...". */
 void	 ca_call_malformed(const char *what, const struct ca_resp *resp);
+
+/*
+ * ca_mcp.c: MCP server tokens.  A record never chooses an environment
+ * variable to read: only the tool's own --mcp-token-env SERVER=VARIABLE
+ * options do, and no ANTHROPIC_ variable ever.
+ */
+struct ca_mcp_env {
+	char	**name;		/* the servers, by name */
+	char	**var;		/* the variable holding each one's token */
+	int	  n;
+};
+/* Why var may not name a token's variable, or NULL if it may. */
+const char *ca_mcp_var_bad(const char *var);
+/* Add one --mcp-token-env SERVER=VARIABLE; a usage error if bad. */
+void	 ca_mcp_env_add(struct ca_mcp_env *e, const char *arg);
+/* The variable e allows for the server name, or NULL. */
+const char *ca_mcp_env_var(const struct ca_mcp_env *e, const char *name);
+void	 ca_mcp_env_free(struct ca_mcp_env *e);
+/*
+ * Set, in params (a Messages API body), the authorization_token of
+ * each MCP server e names, from its variable; a record's mcp_token_env
+ * (asked, NULL for none) must name only pairs e allows.  Each token
+ * set is appended to *toks (*ntoks of them, copies to free) so the
+ * caller can keep it out of what it shows.  NULL when done, else the
+ * error object of the error record ("mcp_token_refused",
+ * "mcp_token_missing" or "invalid_record"); then nothing is to be sent.
+ */
+cJSON	*ca_mcp_apply(const struct ca_mcp_env *e, cJSON *params,
+	    const cJSON *asked, char ***toks, int *ntoks);
 
 /*
  * ca_call.c: one API call.  ca_call performs h with retries (rp, or,

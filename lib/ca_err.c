@@ -308,3 +308,14 @@ ca_seconds(const char *s, const char *what)
 		ca_usage("%s must be a number of seconds: %s", what, s);
 	return v;
 }
+
+size_t
+ca_utf8_bad(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, l;
+
+	while (i < n && (l = ca_utf8_len(p + i, n - i)) > 0)
+		i += l;
+	return i;
+}

@@ -261,7 +261,7 @@ on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
 
 	(void)dltotal;
 	(void)ultotal;
-	if (r->idle_since == 0 || moved != r->idle_bytes) {
+	if (r->idle_since == 0 || moved != r->idle_bytes || r->paused) {
 		r->idle_bytes = moved;
 		r->idle_since = t;
 		return 0;

@@ -13,6 +13,7 @@
  * cJSON finds the first of duplicate keys; jq and Python take the last.
  * ca_jparse drops the earlier ones, so the last wins here too.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,4 +330,25 @@ ca_jmember(const char *p, size_t n, const char *key, size_t *ms,
 		ca_jscan_ws(&s);
 	}
 	return -1;
+}
+
+int
+ca_jfinite(const cJSON *v)
+{
+	const cJSON *c;
+
+	if (cJSON_IsNumber(v))
+		return isfinite(v->valuedouble);
+	for (c = v != NULL ? v->child : NULL; c != NULL; c = c->next)
+		if (!ca_jfinite(c))
+			return 0;
+	return 1;
+}
+
+int
+ca_jtokens(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble <= 1e15 &&
+	    v->valuedouble == floor(v->valuedouble);
 }

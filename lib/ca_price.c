@@ -107,3 +107,41 @@ ca_price_billed(unsigned req, const cJSON *msg)
 		}
 	return 0;
 }
+
+/* Is v a count of tokens (or null or absent, when it may lack)? */
+static int
+count_ok(const cJSON *v, int may_lack)
+{
+	if (v == NULL || cJSON_IsNull(v))
+		return may_lack;
+	return ca_jtokens(v);
+}
+
+const char *
+ca_price_bad(const cJSON *msg)
+{
+	static const char *const opt[] = {
+	    "usage.cache_creation_input_tokens",
+	    "usage.cache_read_input_tokens", NULL };
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(msg, "usage"), *cc;
+	int i;
+
+	if (!cJSON_IsObject(u))
+		return "usage";
+	if (!count_ok(cJSON_GetObjectItemCaseSensitive(u, "input_tokens"), 0))
+		return "usage.input_tokens";
+	if (!count_ok(cJSON_GetObjectItemCaseSensitive(u, "output_tokens"), 0))
+		return "usage.output_tokens";
+	for (i = 0; opt[i] != NULL; i++)
+		if (!count_ok(cJSON_GetObjectItemCaseSensitive(u,
+		    opt[i] + strlen("usage.")), 1))
+			return opt[i];
+	cc = cJSON_GetObjectItemCaseSensitive(u, "cache_creation");
+	if (cc != NULL && !cJSON_IsNull(cc) && (!cJSON_IsObject(cc) ||
+	    !count_ok(cJSON_GetObjectItemCaseSensitive(cc,
+	    "ephemeral_5m_input_tokens"), 1) ||
+	    !count_ok(cJSON_GetObjectItemCaseSensitive(cc,
+	    "ephemeral_1h_input_tokens"), 1)))
+		return "usage.cache_creation";
+	return NULL;
+}

@@ -263,9 +263,16 @@ transcript() {
 
 @test "ca-chat: a hostile prompt reaches only sanitized messages" {
 	emu_fault "{\"path\":\"/v1/messages\",\"status\":400,\"headers\":{\"request-id\":\"$HJ\"},\"body\":{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"$EJ\"}}}"
+	# Its 0xff is not UTF-8: ca-request refuses it, and nothing is sent.
 	run --separate-stderr ca-chat -t t.ndjson <<<"$H"
+	shown_clean "the prompt: not UTF-8 text (byte 23 is 0xff)"
+	printf '%s' "$output" | clean
+	[ "$(emu_log /v1/messages | wc -l)" -eq 0 ]
+	# The rest of it is sent, and the server's hostile error shown clean.
+	run --separate-stderr ca-chat -t t2.ndjson <<<"${H/$'\xff'/}"
 	shown_clean "400 invalid_request_error: $S (request-id $SH)"
 	printf '%s' "$output" | clean
+	[ "$(emu_log /v1/messages | wc -l)" -eq 1 ]
 }
 
 @test "ca-upload: the progress bar shows a hostile file name escaped, cut between characters" {

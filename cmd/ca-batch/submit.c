@@ -137,6 +137,12 @@ check_new(const struct ca_rec *rec, const char *id)
 	ca_map_put(&g.newids, id, 1);
 	if (p == NULL)
 		return "request record without params";
+	/* Never silently without the token ca-exec would send. */
+	v = cJSON_GetObjectItemCaseSensitive(rec->json, "mcp_token_env");
+	if (v != NULL && !cJSON_IsNull(v) && !(cJSON_IsObject(v) &&
+	    v->child == NULL))
+		return "mcp_token_env: ca-batch sends no MCP token; "
+		    "send this request with ca-exec --mcp-token-env";
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "stream")))
 		return "stream: true is not allowed in a batch";
 	v = cJSON_GetObjectItemCaseSensitive(p, "max_tokens");

@@ -52,6 +52,8 @@ struct job {
 	struct ca_sse	*sse;
 	struct ca_msg	*msg;
 	int		 streaming;	/* this response is an event stream */
+	int		 paused;	/* its transfer waits for held output */
+	size_t		 fed;		/* bytes of it counted in g.inflight */
 	int		 stopped;	/* message_stop seen */
 	char		 serr[256];	/* stream failure, if any */
 	cJSON		*serrobj;	/* error event's object */
@@ -85,15 +87,20 @@ struct exec_g {
 	struct slot	*head, *tail;
 	int		 nslots;	/* input records not yet written */
 	size_t		 held;		/* bytes in the slots' buffers */
+	size_t		 inflight;	/* bytes of streams not at the head */
+	int		 npaused;	/* streams paused for held output */
+	struct job	*lead;		/* unordered: the one never paused */
 	struct job	*jlist;
 	int		 active;
 	struct ca_status st;	/* the exit-status rule's tally */
 	int		 count;		/* --count: count_tokens instead */
 	double		 max_cost;	/* --max-cost; < 0 none */
 	double		 spent;		/* estimated so far */
+	const char	*unpriced;	/* a usage field that could not be priced */
 	struct ca_strset containers;	/* charged their minimum */
 	int		 noprice;	/* warned of a model without price */
 	struct exec_prog prog;		/* the progress line */
+	struct ca_mcp_env mcp_env;	/* --mcp-token-env: allowed tokens */
 };
 /* The tool's state: defined in out.c, the base; parse_opts fills it. */
 extern struct exec_g g;
@@ -113,6 +120,8 @@ void	 exec_emit_wrapped(struct job *j, cJSON *head, const char *key,
 int	 exec_compact(struct ca_buf *b, const char *json, size_t len);
 cJSON	*exec_record(const char *type, const struct job *j);
 void	 job_fail(struct job *j, long status, cJSON *err, int temporary);
+int	 job_must_wait(struct job *j);
+void	 jobs_resume(void);
 
 /* jobs.c */
 void	 add_request(const struct ca_rec *rec, struct slot *s);

@@ -41,12 +41,24 @@ continue_turn(struct job *j, const cJSON *msg)
 	return 0;
 }
 
-/* --max-cost: what ca-render would estimate, containers included. */
+/*
+ * --max-cost: what ca-render would estimate, containers included.  An
+ * answer whose usage cannot be priced stops a capped run: counted as
+ * $0 it would let every request through.
+ */
 static void
 spend(const struct job *j, const cJSON *msg)
 {
 	double usd = ca_price_msg(msg);
 	const char *cid = ca_jstr(ca_jobj(msg, "container"), "id");
+	const char *bad = g.max_cost >= 0 ? ca_price_bad(msg) : NULL;
+
+	if (bad != NULL && g.unpriced == NULL) {
+		ca_warn("%s: the answer's %s cannot be priced: --max-cost "
+		    "stops the run, nothing more is sent", job_name(j), bad);
+		g.unpriced = bad;
+		ca_status_add(&g.st, CA_EX_FAIL);
+	}
 
 	/* Only a run with a cap needs to hear of it: stderr stays quiet. */
 	if (usd < 0 && g.max_cost >= 0 && !g.noprice) {

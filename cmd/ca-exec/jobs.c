@@ -54,12 +54,62 @@ on_event(void *ctx, const char *event, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * The bound on held output (HOLD_MAX) counts streams still arriving
+ * too, whose message grows as their events are held (g.inflight, the
+ * bytes received of streams not at the head, until they end): past
+ * it, a stream whose output would only be held waits, its
+ * transfer paused, until the held output goes out.  The head slot's
+ * stream writes straight through and never waits, and unordered (where
+ * every slot holds its lines until done) one stream, the lead, goes on,
+ * so that something always finishes.
+ */
+int
+job_must_wait(struct job *j)
+{
+	if (g.held + g.inflight < HOLD_MAX)
+		return 0;
+	if (!g.unordered)
+		return j->slot != g.head;
+	if (g.lead == NULL)
+		g.lead = j;
+	return j != g.lead;
+}
+
+/* Let paused streams go on when there is room again, or their turn. */
+void
+jobs_resume(void)
+{
+	struct job *j;
+
+	for (j = g.jlist; j != NULL && g.npaused > 0; j = j->next) {
+		if (!j->paused || job_must_wait(j))
+			continue;
+		j->paused = j->resp.paused = 0;
+		g.npaused--;
+		/* May call on_stream at once, which may pause it again. */
+		curl_easy_pause(j->h, CURLPAUSE_CONT);
+	}
+}
+
 static size_t
 on_stream(char *p, size_t size, size_t nmemb, void *ctx)
 {
 	struct job *j = ctx;
 	size_t n = size * nmemb;
 	long code = 0;
+
+	if (j->paused)
+		return CURL_WRITEFUNC_PAUSE;
+	if (j->streaming && job_must_wait(j)) {
+		j->paused = j->resp.paused = 1;
+		g.npaused++;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (g.unordered || j->slot != g.head) {
+		j->fed += n;
+		g.inflight += n;
+	}
 
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &code);
 	if (!j->streaming) {
@@ -236,10 +286,13 @@ got_count(struct job *j)
 	cJSON *b = ca_jparse(j->resp.body.p, j->resp.body.len), *r;
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "input_tokens");
 
-	if (!cJSON_IsNumber(n)) {
+	/* A count is a whole number, 0 or more: never passed on else. */
+	if (!ca_jtokens(n)) {
 		cJSON_Delete(b);
-		job_fail(j, j->resp.status, ca_errobj("invalid_response",
-		    "the count_tokens answer has no input_tokens"), 0);
+		job_fail(j, j->resp.status, ca_errobj("invalid_response", n ==
+		    NULL ? "the count_tokens answer has no input_tokens" :
+		    "the count_tokens answer's input_tokens is not a count "
+		    "of tokens (a whole number, 0 or more)"), 0);
 		return;
 	}
 	r = exec_record("count", j);
@@ -261,6 +314,14 @@ finished(struct job *j, CURLcode cc)
 	curl_multi_remove_handle(g.multi, j->h);
 	curl_easy_cleanup(j->h);
 	j->h = NULL;
+	if (j->paused) {
+		j->paused = j->resp.paused = 0;
+		g.npaused--;
+	}
+	if (g.lead == j)
+		g.lead = NULL;
+	g.inflight -= j->fed;
+	j->fed = 0;
 	if (j->streaming) {
 		stream_done(j);
 		return;
@@ -292,37 +353,23 @@ finished(struct job *j, CURLcode cc)
 }
 
 /*
- * The request names, per MCP server, the environment variable that
- * holds its token; the token goes only into the body we send.
+ * The MCP tokens: only from the variables our command line allows
+ * (ca_mcp_apply); each goes only into the body we send.
  */
 static int
 mcp_tokens(struct job *j, const cJSON *env, const struct ca_rec *rec)
 {
-	cJSON *srv;
-	const char *name, *var, *tok;
-	char m[256];
+	cJSON *err;
 
-	cJSON_ArrayForEach(srv, ca_jarr(j->params, "mcp_servers")) {
-		name = ca_jstr(srv, "name");
-		var = name != NULL ? ca_jstr(env, name) : NULL;
-		if (var == NULL)
-			continue;
-		if ((tok = getenv(var)) == NULL || *tok == '\0') {
-			snprintf(m, sizeof(m), "the MCP server %.64s needs a "
-			    "token in $%.64s, which is not set", name, var);
-			ca_reader_warn(rec->from, rec->lineno, "%s", m);
-			j->told = 1;
-			job_fail(j, 0, ca_errobj("mcp_token_missing", m), 0);
-			return -1;
-		}
-		cJSON_DeleteItemFromObjectCaseSensitive(srv,
-		    "authorization_token");
-		cJSON_AddStringToObject(srv, "authorization_token", tok);
-		j->secrets = ca_xrealloc(j->secrets,
-		    (size_t)(j->nsecrets + 1) * sizeof(char *));
-		j->secrets[j->nsecrets++] = ca_xstrdup(tok);
-	}
-	return 0;
+	err = ca_mcp_apply(&g.mcp_env, j->params, env, &j->secrets,
+	    &j->nsecrets);
+	if (err == NULL)
+		return 0;
+	ca_reader_warn(rec->from, rec->lineno, "%s",
+	    ca_jstr(err, "message"));
+	j->told = 1;
+	job_fail(j, 0, err, 0);
+	return -1;
 }
 
 void

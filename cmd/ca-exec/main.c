@@ -25,7 +25,7 @@ usage(const char *why)
 	    "[--api-version version]\n"
 	    "%*s[--connect-timeout seconds] [--idle-timeout seconds]\n"
 	    "%*s[--max-continues n] [--retry-max-time seconds]\n"
-	    "%*s[--count] [--max-cost usd]\n"
+	    "%*s[--count] [--max-cost usd] [--mcp-token-env server=var]\n"
 	    "       %s --version\n", ca_prog, w, "", w, "", w, "", ca_prog);
 	if (why == NULL)
 		fputs("  -j, --jobs N              requests in flight at once "
@@ -48,6 +48,8 @@ usage(const char *why)
 		    "count records\n"
 		    "      --idle-timeout S      silence that ends a stream "
 		    "(default 120)\n"
+		    "      --mcp-token-env S=VAR the MCP server S's token is "
+		    "in $VAR\n"
 		    "      --max-continues N     pause_turn continuations "
 		    "(default 10)\n"
 		    "      --max-cost USD        start nothing once this much "
@@ -166,10 +168,14 @@ over_budget(struct job *j)
 {
 	char m[160];
 
-	if (g.max_cost < 0 || g.spent < g.max_cost)
+	if (g.max_cost < 0 || (g.spent < g.max_cost && g.unpriced == NULL))
 		return 0;
-	snprintf(m, sizeof(m), "not sent: an estimated $%.4f spent reaches "
-	    "--max-cost $%.4f", g.spent, g.max_cost);
+	if (g.unpriced != NULL)
+		snprintf(m, sizeof(m), "not sent: an answer's %s could not be "
+		    "priced, so --max-cost cannot be kept", g.unpriced);
+	else
+		snprintf(m, sizeof(m), "not sent: an estimated $%.4f spent "
+		    "reaches --max-cost $%.4f", g.spent, g.max_cost);
 	job_fail(j, 0, ca_errobj("budget_exceeded", m), 0);
 	return 1;
 }
@@ -247,6 +253,7 @@ loop(void)
 			finished(j, m->data.result);
 		}
 		reap();
+		jobs_resume();
 		progress(eof);
 		if (eof && g.jlist == NULL)
 			break;
@@ -291,12 +298,13 @@ static void
 parse_opts(int argc, char **argv)
 {
 	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET,
-	    O_COUNT, O_COST };
+	    O_COUNT, O_COST, O_MCPENV };
 	static const struct option lopts[] = {
 		{ "api-version",	required_argument, NULL, O_VER },
 		{ "connect-timeout",	required_argument, NULL, O_CONN },
 		{ "count",		no_argument,	   NULL, O_COUNT },
 		{ "max-cost",		required_argument, NULL, O_COST },
+		{ "mcp-token-env",	required_argument, NULL, O_MCPENV },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "idle-timeout",	required_argument, NULL, O_IDLE },
 		{ "jobs",		required_argument, NULL, 'j' },
@@ -358,6 +366,9 @@ parse_opts(int argc, char **argv)
 			break;
 		case O_COST:
 			g.max_cost = cost_arg(optarg);
+			break;
+		case O_MCPENV:
+			ca_mcp_env_add(&g.mcp_env, optarg);
 			break;
 		default:
 			ca_opt_common(ch, argv, ca_http_libs());

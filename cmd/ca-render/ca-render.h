@@ -120,6 +120,7 @@ struct ropts {
 	int		 color;		/* ANSI colour on the terminal */
 	int		 raw;		/* -r: the model's final text */
 	int		 nothink;	/* --no-thinking */
+	int		 tty;		/* stdout is a terminal */
 	char		*linkdir;	/* -o: the report's directory */
 };
 
@@ -138,6 +139,7 @@ void	 out_ctl(const char *);
 void	 newline(void);
 void	 blankline(void);
 void	 clean(const char *, size_t, int, sink_fn);
+void	 raw_out(const char *, size_t);
 void	 out_text(const char *, size_t);
 void	 clean_indented(const char *, const char *, size_t);
 size_t	 longest_run(const char *, size_t, char);

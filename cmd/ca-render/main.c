@@ -163,6 +163,7 @@ parse_opts(int argc, char *argv[])
 		ca_usage("-r and --stdout exclude each other");
 	if (opath != NULL)
 		set_output(opath);
+	g.tty = isatty(STDOUT_FILENO);
 	g.color = pick_color(when) && g.fmt == &fmt_text && !g.raw &&
 	    !sflag;
 	if (sflag)

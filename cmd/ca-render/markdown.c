@@ -27,6 +27,144 @@ md_escape(const char *s, size_t n)
 	render_out(s + run, n - run);
 }
 
+/*
+ * Model text is markdown and stays so, but markdown viewers also render
+ * raw HTML (<script>, <img onerror=...>) and follow any link: outside
+ * code, '<' and '&' become entities (so no tag and no entity-spelled
+ * scheme survives), and a link or reference target whose scheme is
+ * javascript:, vbscript: or data: gets a '#' before it, which makes it
+ * a harmless fragment.  Code spans and fenced blocks show as they are.
+ */
+static struct {
+	char	 fence;		/* '`' or '~' inside a fenced block, else 0 */
+	size_t	 flen;		/* its length */
+} mdt;
+
+static int
+bad_scheme(const char *s, size_t n)
+{
+	static const char *const bad[] = { "javascript:", "vbscript:",
+	    "data:", NULL };
+	char w[16];
+	size_t i, k = 0;
+	int b;
+
+	/* URL parsers drop tabs and newlines, and ignore case. */
+	for (i = 0; i < n && k < sizeof(w) - 1; i++) {
+		if (s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
+			continue;
+		w[k++] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i];
+		if (s[i] == ':')
+			break;
+	}
+	w[k] = '\0';
+	for (b = 0; bad[b] != NULL; b++)
+		if (strcmp(w, bad[b]) == 0)
+			return 1;
+	return 0;
+}
+
+/* One line outside a fenced block. */
+static void
+md_text_line(const char *s, size_t n)
+{
+	size_t i = 0, run = 0, k, j, t;
+
+	while (i < n) {
+		if (s[i] == '`') {
+			for (k = 0; i + k < n && s[i + k] == '`'; k++)
+				;
+			/* A code span: to the same run of backticks. */
+			for (j = i + k; j < n; j++) {
+				if (s[j] != '`')
+					continue;
+				for (t = 0; j + t < n && s[j + t] == '`'; t++)
+					;
+				if (t == k)
+					break;
+				j += t - 1;
+			}
+			i = j < n ? j + k : i + k;
+			continue;
+		}
+		if (s[i] == '<' || s[i] == '&') {
+			clean(s + run, i - run, 0, render_out);
+			render_outs(s[i] == '<' ? "&lt;" : "&amp;");
+			run = ++i;
+			continue;
+		}
+		if (s[i] == ']' && i + 1 < n && (s[i + 1] == '(' ||
+		    s[i + 1] == ':')) {
+			for (j = i + 2; j < n && (s[j] == ' ' ||
+			    s[j] == '\t'); j++)
+				;
+			if (bad_scheme(s + j, n - j)) {
+				clean(s + run, j - run, 0, render_out);
+				render_out("#", 1);
+				run = i = j;
+				continue;
+			}
+		}
+		i++;
+	}
+	clean(s + run, n - run, 0, render_out);
+}
+
+/* A line that opens or closes a fence: ``` or ~~~, 3 spaces at most. */
+static int
+fence_line(const char *s, size_t n)
+{
+	size_t i = 0, k = 0;
+
+	while (i < n && i < 3 && s[i] == ' ')
+		i++;
+	if (i >= n || (s[i] != '`' && s[i] != '~'))
+		return 0;
+	while (i + k < n && s[i + k] == s[i])
+		k++;
+	if (k < 3)
+		return 0;
+	if (mdt.fence == 0) {
+		mdt.fence = s[i];
+		mdt.flen = k;
+	} else if (s[i] == mdt.fence && k >= mdt.flen)
+		mdt.fence = 0;
+	else
+		return 0;
+	return 1;
+}
+
+static void
+md_text(const char *s, size_t n)
+{
+	const char *nl;
+	size_t len;
+
+	while (n > 0) {
+		nl = memchr(s, '\n', n);
+		len = nl != NULL ? (size_t)(nl - s) + 1 : n;
+		if (fence_line(s, len) || mdt.fence != 0)
+			clean(s, len, 0, render_out);
+		else
+			md_text_line(s, len);
+		s += len;
+		n -= len;
+	}
+}
+
+static void
+md_text_end(void)
+{
+	/* A fence the model left open ends with its text. */
+	if (mdt.fence != 0) {
+		newline();
+		for (; mdt.flen > 0; mdt.flen--)
+			render_out(&mdt.fence, 1);
+		mdt.fence = 0;
+	}
+	blankline();
+}
+
 static void
 md_start(void)
 {
@@ -227,8 +365,8 @@ const struct fmt fmt_md = {
 	.start = md_start,
 	.finish = newline,
 	.heading = md_heading,
-	.text = out_text,
-	.text_end = blankline,
+	.text = md_text,
+	.text_end = md_text_end,
 	.line = md_line,
 	.lit = render_outs,
 	.val = md_val,

@@ -141,6 +141,20 @@ longest_run(const char *s, size_t n, char c)
 }
 
 /* Untrusted many-liner s, as it is but for what clean() makes visible. */
+/*
+ * -r and --stdout: the model's text or the code's output as it is, for
+ * a pipe; but a terminal would act on what it holds (ESC]52 sets the
+ * clipboard, ESC[2J clears the screen), so there it is cleaned.
+ */
+void
+raw_out(const char *s, size_t n)
+{
+	if (g.tty)
+		clean(s, n, 0, render_out);
+	else
+		render_out(s, n);
+}
+
 void
 out_text(const char *s, size_t n)
 {

@@ -143,7 +143,7 @@ raw_block(enum bk k, const char *label, const char *lang, const char *s,
 {
 	(void)label, (void)lang;
 	if (k == BK_STDOUT)
-		render_out(s, n);
+		raw_out(s, n);
 }
 
 const struct fmt fmt_text = {

@@ -247,7 +247,7 @@ write_last(struct turn *tn)
 {
 	if (!tn->haslast || tn->last.len == 0)
 		return;
-	render_out(tn->last.p, tn->last.len);
+	raw_out(tn->last.p, tn->last.len);
 	if (tn->last.p[tn->last.len - 1] != '\n')
 		render_out("\n", 1);
 	ca_buf_reset(&tn->last);

@@ -37,6 +37,11 @@ slurp(const char *path)
 		fclose(fp);
 	if (b.p == NULL)
 		ca_buf_addstr(&b, "");
+	/* Text ends at a NUL for every C string after this: say so. */
+	if (memchr(b.p, '\0', b.len) != NULL)
+		ca_usage("%s: a NUL byte at byte %zu; a prompt or schema is "
+		    "text", strcmp(path, "-") == 0 ? "standard input" : path,
+		    (size_t)((char *)memchr(b.p, '\0', b.len) - b.p));
 	return b.p;
 }
 
@@ -170,18 +175,14 @@ add_mcp(struct opts *o, const char *arg)
 static void
 mcp_token_env(struct opts *o, const char *var)
 {
-	const char *name;
+	const char *name, *why;
 	cJSON *last;
 
 	if (o->mcp == NULL)
 		ca_usage("--mcp-token-env %s: give it after the "
 		    "--mcp it is for", var);
-	if (*var == '\0' || strchr("0123456789", *var) != NULL ||
-	    strspn(var, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_") != strlen(var))
-		ca_usage("--mcp-token-env %s: not an environment "
-		    "variable name (the token itself never goes on the command "
-		    "line)", var);
+	if ((why = ca_mcp_var_bad(var)) != NULL)
+		ca_usage("--mcp-token-env %s: %s", var, why);
 	last = cJSON_GetArrayItem(o->mcp, cJSON_GetArraySize(o->mcp) - 1);
 	name = ca_jstr(last, "name");
 	if (o->mcp_env == NULL)
@@ -282,6 +283,9 @@ add_param(struct opts *o, const char *arg)
 	if ((v = ca_jparse(eq + 1, strlen(eq + 1))) == NULL)
 		ca_usage("-P %s: the value is not JSON (a string "
 		    "needs its quotes: -P '%s=\"...\"')", key, key);
+	if (!ca_jfinite(v))
+		ca_usage("-P %s: a number too large for JSON to carry "
+		    "(it would be sent as null)", key);
 	if (o->extra == NULL)
 		o->extra = cJSON_CreateObject();
 	cJSON_DeleteItemFromObjectCaseSensitive(o->extra, key);

@@ -227,6 +227,17 @@ parse_opts(int argc, char *argv[])
 	feature_check(&g);
 }
 
+/* The API takes only UTF-8, and ca-batch refuses the record: say so. */
+static void
+utf8_check(const char *what, const char *s)
+{
+	size_t n = strlen(s), at = ca_utf8_bad(s, n);
+
+	if (at < n)
+		ca_usage("%s: not UTF-8 text (byte %zu is 0x%02x)", what, at,
+		    (unsigned char)s[at]);
+}
+
 /* The prompt: the operands joined, or the file -f names. */
 static char *
 prompt_text(const struct opts *o, int argc, char **argv)
@@ -237,6 +248,10 @@ prompt_text(const struct opts *o, int argc, char **argv)
 	    join(argc, argv);
 	if (prompt[strspn(prompt, " \t\r\n")] == '\0')
 		ca_usage("no prompt: give it as operands or with -f");
+	utf8_check(o->promptfile != NULL ? (strcmp(o->promptfile, "-") ==
+	    0 ? "standard input" : o->promptfile) : "the prompt", prompt);
+	if (o->system != NULL)
+		utf8_check("-s", o->system);
 	return prompt;
 }
 

@@ -214,7 +214,7 @@ cJSON *
 build_request(const struct opts *o, struct input *in, const char *prompt)
 {
 	cJSON *params, *rec, *betas;
-	const cJSON *prevbetas = NULL, *prevcont = NULL, *tokenv = NULL;
+	const cJSON *prevbetas = NULL, *prevcont = NULL;
 	const char *tool = NULL, *model_in;
 	char *model, idbuf[CA_ID_MAX], pfx[32];
 
@@ -223,7 +223,6 @@ build_request(const struct opts *o, struct input *in, const char *prompt)
 		prevbetas = ca_jarr(in->last_req, "betas");
 		prevcont = ca_jobj(ca_jobj(in->last_req, "params"),
 		    "container");
-		tokenv = ca_jobj(in->last_req, "mcp_token_env");
 		model_in = o->model != NULL ? o->model :
 		    ca_jstr(params, "model");
 		/* params is about to be edited: keep our own copy. */
@@ -252,10 +251,14 @@ build_request(const struct opts *o, struct input *in, const char *prompt)
 	feature_betas(betas, o, params);
 	cJSON_AddItemToObject(rec, "betas", betas);
 	cJSON_AddItemToObject(rec, "params", params);
-	/* The names of the variables holding MCP tokens, never a token. */
-	if (o->mcp != NULL ? o->mcp_env != NULL : tokenv != NULL)
+	/*
+	 * The names of the variables holding MCP tokens, never a token;
+	 * from our own command line only, never from a transcript (a
+	 * record must not choose what ca-exec reads).
+	 */
+	if (o->mcp_env != NULL)
 		cJSON_AddItemToObject(rec, "mcp_token_env", cJSON_Duplicate(
-		    o->mcp != NULL ? o->mcp_env : tokenv, 1));
+		    o->mcp_env, 1));
 	free(model);
 	return rec;
 }

@@ -10,7 +10,8 @@ from .wire import gen_bytes, jdump
 
 
 FAULT_EFFECTS = ("status", "reset", "latency_ms", "stream", "content_length_lie",
-                 "cut_body", "redirect", "huge_body", "headers", "hang_ms")
+                 "cut_body", "redirect", "huge_body", "headers", "hang_ms",
+                 "usage", "usage_drop")
 FAULT_KEYS = FAULT_EFFECTS + ("method", "path", "times", "body", "after",
                               "stall_ms", "gap_ms", "chunked", "read_body_bytes",
                               "sse", "chunk_bytes", "comment")
@@ -61,6 +62,24 @@ def validate_fault(r):
             raise APIError(400, f"fault rule: {k} must be a number >= 0")
     if "redirect" in r and not isinstance(r["redirect"], str):
         raise APIError(400, "fault rule: redirect must be a URL string")
+    if "usage" in r and not isinstance(r["usage"], dict):
+        raise APIError(400, "fault rule: usage must be an object")
+    if "usage_drop" in r and (not isinstance(r["usage_drop"], list) or
+                              not all(isinstance(k, str) for k in r["usage_drop"])):
+        raise APIError(400, "fault rule: usage_drop must be a list of field names")
+
+
+def fault_usage(fault, u):
+    """The message's usage u as a usage fault rewrites it: each field of
+    "usage" set to its value (any JSON, null or a string too), each field
+    of "usage_drop" removed; u itself when no such fault applies."""
+    if not fault or not ("usage" in fault or "usage_drop" in fault):
+        return u
+    u = dict(u)
+    u.update(fault.get("usage") or {})
+    for k in fault.get("usage_drop") or []:
+        u.pop(k, None)
+    return u
 
 
 def describe_fault(r):
@@ -70,7 +89,8 @@ def describe_fault(r):
     for k in ("status", "redirect", "huge_body", "hang_ms"):
         if k in r:
             return f"{k}:{r[k]}"
-    for k in ("content_length_lie", "cut_body", "latency_ms", "headers"):
+    for k in ("content_length_lie", "cut_body", "latency_ms", "headers",
+              "usage", "usage_drop"):
         if k in r:
             return k
     return "rule"

@@ -9,6 +9,7 @@ import time
 import traceback
 
 from .errors import APIError, ClientGone, StreamEnded
+from .faults import fault_usage
 from .skills import mount
 from .script import PING, Turn
 from .sse import SSEWriter, emit_block
@@ -101,7 +102,7 @@ class Messages:
         msg["content"] = blocks
         msg["stop_reason"] = turn.stop_reason
         msg["container"] = self.cont_obj
-        msg["usage"] = self.turn_usage(turn, in_tokens, blocks)
+        msg["usage"] = fault_usage(self.fault, self.turn_usage(turn, in_tokens, blocks))
         self.respond_json(200, msg)
 
     def replay_answer(self, req):
@@ -148,7 +149,7 @@ class Messages:
         try:
             w.begin()
             start = dict(msg)
-            start["usage"] = usage(in_tokens, 1, None, cache=self.cache_use)
+            start["usage"] = fault_usage(self.fault, usage(in_tokens, 1, None, cache=self.cache_use))
             w.event("message_start", {"type": "message_start", "message": start})
             for b in turn.run(w.ping):
                 if b is PING:
@@ -161,11 +162,12 @@ class Messages:
                 "type": "message_delta",
                 "delta": {"stop_reason": turn.stop_reason, "stop_sequence": None,
                           "stop_details": None, "container": self.cont_obj},
-                "usage": {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
-                          "cache_creation_input_tokens": u["cache_creation_input_tokens"],
-                          "cache_read_input_tokens": u["cache_read_input_tokens"],
-                          "server_tool_use": u["server_tool_use"],
-                          "output_tokens_details": u["output_tokens_details"]}})
+                "usage": fault_usage(self.fault, {
+                    "input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
+                    "cache_creation_input_tokens": u["cache_creation_input_tokens"],
+                    "cache_read_input_tokens": u["cache_read_input_tokens"],
+                    "server_tool_use": u["server_tool_use"],
+                    "output_tokens_details": u["output_tokens_details"]})})
             w.event("message_stop", {"type": "message_stop"})
             w.end()
         except (StreamEnded, ClientGone):
