@@ -110,7 +110,7 @@ msgs_posted() { emu_log /v1/messages | wc -l; }
 	ca-request -n -i b1 hi | jq -c '.betas = "files-api-2025-04-14"' >in
 	ca-request -n -i b2 hi |
 	    jq -c '.params.mcp_servers = [{"type":"url","url":"https://mcp.example/","name":"docs"}] | .mcp_token_env = {"docs":"CA_NO_SUCH_TOKEN_VAR"}' >>in
-	run --separate-stderr env -u CA_NO_SUCH_TOKEN_VAR ca-exec <in
+	run --separate-stderr env -u CA_NO_SUCH_TOKEN_VAR ca-exec --mcp-token-env docs=CA_NO_SUCH_TOKEN_VAR <in
 	[ "$status" -eq 1 ]
 	[ "$(wc -l <<<"$stderr")" -eq 2 ]
 	[[ "$(sed -n 1p <<<"$stderr")" == "ca-exec: <stdin>:1: "* ]]
