@@ -336,7 +336,8 @@ enum ca_blk {
 	CA_BLK_WEB_FETCH_RESULT,
 	CA_BLK_TOOL_SEARCH_RESULT,
 	CA_BLK_MCP_TOOL_USE,		/* the API called an MCP server's tool */
-	CA_BLK_MCP_TOOL_RESULT
+	CA_BLK_MCP_TOOL_RESULT,
+	CA_BLK_COMPACTION		/* a summary of what came before */
 };
 enum ca_blk ca_blk_kind(const cJSON *block);
 /* A code execution result's inner error code, or NULL if it succeeded. */

@@ -504,6 +504,9 @@ show_block(const cJSON *b)
 	case CA_BLK_TOOL_SEARCH_RESULT:
 		show_search_result(b, "tool search");
 		break;
+	case CA_BLK_COMPACTION:
+		show_compaction(b);
+		break;
 	case CA_BLK_OTHER:
 		t = ca_jstr(b, "type");
 		line_lc(T_DIM, "[unknown block: ", t != NULL ? t : "?", "]");
@@ -568,6 +571,7 @@ show_footer(const cJSON *rec, const cJSON *msg)
 		g.fmt->lit(buf);
 	}
 	g.fmt->eol();
+	show_edits(msg);
 	if (stop == NULL)
 		return;
 	if (strcmp(stop, "compaction") == 0) {
