@@ -70,9 +70,13 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 {
 	cJSON *r = exec_record("response", j);
 	const char *stop = ca_jstr(msg, "stop_reason");
-	/* pause_after_compaction stops a turn the way pause_turn does. */
+	/*
+	 * pause_after_compaction stops a turn the way pause_turn does; the
+	 * answer to an on-demand request (it has "compaction") is complete.
+	 */
 	int pause = stop != NULL && (strcmp(stop, "pause_turn") == 0 ||
-	    strcmp(stop, "compaction") == 0);
+	    (strcmp(stop, "compaction") == 0 &&
+	    cJSON_GetObjectItem(j->params, "compaction") == NULL));
 	cJSON *prints = ca_compact_prints(ca_jarr(msg, "content"));
 
 	spend(j, msg);
