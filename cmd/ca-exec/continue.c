@@ -80,7 +80,16 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 	cJSON *prints = ca_compact_prints(ca_jarr(msg, "content"));
 
 	spend(j, msg);
+	if (expire_retry(j, msg)) {	/* not written: the turn goes again */
+		cJSON_Delete(prints);
+		cJSON_Delete(r);
+		cJSON_Delete(msg);
+		return;
+	}
 	cJSON_AddNumberToObject(r, "part", j->part);
+	/* The turn went again in a new container: this one was gone. */
+	if (j->lost != NULL)
+		cJSON_AddStringToObject(r, "container_lost", j->lost);
 	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
 	/* What --continue checks the blocks against: sent back verbatim. */

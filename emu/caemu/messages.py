@@ -10,6 +10,7 @@ import traceback
 
 from .compact import Plan
 from .errors import APIError, ClientGone, StreamEnded
+from .expire import answer as expired_answer, note_turn
 from .skills import mount
 from .script import PING, Turn
 from .sse import SSEWriter, emit_block
@@ -47,7 +48,7 @@ class Messages:
             if cont is None:
                 raise APIError(404, f"container {cid} not found")
             if cont.expired():
-                raise APIError(400, f"container {cid} has expired", code="container_expired")
+                return expired_answer(cont)     # expire.py: raises, or not
             return cont
         return self.emu.new_container() if tool else None
 
@@ -112,6 +113,7 @@ class Messages:
         else:
             blocks = [b for b in turn.run(lambda: None) if b is not PING]
             stop = turn.stop_reason
+            note_turn(self.emu, cont, blocks)
         msg["content"] = ([plan.block] if plan.block and not plan.ondemand
                           and not plan.pause else []) + blocks
         msg["stop_reason"] = stop
@@ -186,6 +188,7 @@ class Messages:
             start["usage"] = usage(in_tokens, 1, None, cache=self.cache_use)
             w.event("message_start", {"type": "message_start", "message": start})
             stop = self.stream_blocks(w, turn, blocks)
+            note_turn(self.emu, cont, blocks)
             plan = self.plan
             u = plan.usage(self.turn_usage(turn, in_tokens, blocks)
                            if not isinstance(turn, dict) else
