@@ -249,3 +249,32 @@ print($i)
 	[ "$(body 4 | jq 'has("compaction")')" = false ]
 	[ "$(beta 4)" = compact-2026-09-04 ]
 }
+
+@test "ca-chat: /compact asks for the summary, the next turn starts from it; the transcript keeps every turn" {
+	export CA_CHAT_RLWRAP=1
+	run --separate-stderr ca-chat -t s.ndjson <<<$'one\ntwo\n/compact\nthree'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"compacted: Summary of the conversation: 4 messages, 2 from the user."* ]]
+	json_eq "$(body 3 | jq -c .compaction)" '{"type":"summarize"}'
+	[ "$(beta 3)" = compact-2026-09-04 ]
+	[ "$(body 4 | jq -r '.messages[0].content[0].type')" = compaction ]
+	[ "$(body 4 | jq '.messages | length')" -eq 2 ]
+	[ "$(grep -c '"type":"request"' s.ndjson)" -eq 4 ]
+	run --separate-stderr ca-chat -t none.ndjson <<<'/compact'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"no turns yet: nothing to compact"* ]]
+}
+
+@test "ca-chat -c TOKENS: compacts by itself once a turn's input passes TOKENS" {
+	export CA_CHAT_RLWRAP=1
+	run --separate-stderr ca-chat -c 150 -t s.ndjson <<<$'one\ntwo\nthree\nfour'
+	[ "$status" -eq 0 ]
+	in=$(jq -r 'select(.type == "response") | .message.usage.input_tokens' s.ndjson)
+	[ "$(sed -n 2p <<<"$in")" -le 150 ] && [ "$(sed -n 3p <<<"$in")" -gt 150 ]
+	# Turns 1 and 2 read less than 150 tokens; turn 3 more: then, and
+	# only then, the summary request; turn 4 starts from it.
+	[ "$(emu_log /v1/messages | jq -r '.body | if has("compaction") then "C" else "T" end' | paste -sd' ')" = "T T T C T" ]
+	[[ "$stderr" == *"the last turn read "*" input tokens (over -c 150); compacting"* ]]
+	[ "$(body 5 | jq -r '.messages[0].content[0].type')" = compaction ]
+	run -2 ca-chat -c 12x -t s.ndjson </dev/null
+}
