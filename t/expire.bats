@@ -140,3 +140,12 @@ sent() {
 	[ "$new" != "$cid" ]
 	[ "$(jq -r 'select(.type == "response") | .container_lost // empty' s.ndjson)" = "$cid" ]
 }
+
+@test "a 400 that is not the container's fails as it is, in the container" {
+	first_turn >/dev/null
+	emu_fault '[{"path":"/v1/messages","status":400,"times":1}]'
+	run --separate-stderr bash -c "ca-request -C '$CAT' <t.ndjson | ca-exec"
+	[ "$status" -eq 1 ]
+	[ "$(emu_log /v1/messages | wc -l)" -eq 2 ]
+	[[ "$stderr" != *"is gone"* ]]
+}

@@ -10,6 +10,7 @@
  * never for a turn already under way (a pause_turn or tool-result
  * continuation): its pending call lived in the old container.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "ca-exec.h"
@@ -23,7 +24,30 @@ container_id(const cJSON *params)
 	return cJSON_IsString(c) ? c->valuestring : ca_jstr(c, "id");
 }
 
-/* An HTTP error that can be the container's, not the caller's or load. */
+/* Does s name a container, in any case? */
+static int
+says_container(const char *s)
+{
+	const char *w = "container";
+	size_t i;
+
+	for (; s != NULL && *s != '\0'; s++) {
+		for (i = 0; w[i] != '\0' && tolower((unsigned char)s[i]) ==
+		    w[i]; i++)
+			;
+		if (w[i] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * An HTTP error that is the container's: a 4xx that says so (its code
+ * container_expired, or its message naming the container, as "not
+ * found" does), or a 5xx other than overload once the usual retries
+ * are spent (the untyped 500 seen for an old id).  A request the API
+ * found wrong for any other reason fails as it is.
+ */
 static int
 container_status(const struct job *j)
 {
@@ -32,13 +56,14 @@ container_status(const struct job *j)
 	const char *code;
 	int ours;
 
-	if (s < 400 || s == 401 || s == 403 || s == 413 || s == 429 ||
-	    s == 529)
+	if (s >= 500)
+		return s != 529;
+	if (s < 400 || s == 401 || s == 403 || s == 413 || s == 429)
 		return 0;
 	e = ca_resp_error(&j->resp);
 	code = ca_jstr(ca_jobj(e, "details"), "error_code");
-	/* A file's own trouble is not the container's. */
-	ours = code == NULL || strcmp(code, "container_expired") == 0;
+	ours = code != NULL ? strcmp(code, "container_expired") == 0 :
+	    says_container(ca_jstr(e, "message"));
 	cJSON_Delete(e);
 	return ours;
 }
