@@ -404,6 +404,8 @@ int	 ca_model_suggest(const char *name, char *buf, size_t n);
 #define CA_F_ADAPTIVE	0x04u	/* thinking {type: adaptive} */
 #define CA_F_EFFORT	0x08u	/* output_config.effort low/medium/high */
 #define CA_F_EFFORT_MAX	0x10u	/* ... and max */
+#define CA_F_COMPACT	0x20u	/* threshold compaction, compact_20260112 */
+#define CA_F_SUMMARIZE	0x40u	/* on-demand compaction, compaction field */
 unsigned ca_model_feats(const char *name);
 /* The Anthropic-provided skill ids, NULL-terminated. */
 extern const char *const ca_skills[];

@@ -21,32 +21,27 @@
 #define COMPACT_DFLT	150000L		/* the API's own default */
 #define INSTR_MAX	16384		/* characters, on-demand compaction */
 
-/*
- * The models the API documents threshold compaction for.  The newest
- * (the default model among them) is not on that list, so it is refused
- * here rather than guessed at; --any-model sends it anyway.
- */
-static const char *const threshold_models[] = {
-	"claude-fable-5", "claude-opus-5", "claude-opus-4-8",
-	"claude-opus-4-7", "claude-opus-4-6", "claude-sonnet-5",
-	"claude-sonnet-4-6", NULL
-};
-
-/* And on-demand compaction's, a longer list. */
-static const char *const ondemand_models[] = {
-	"claude-fable-5-1", "claude-mythos-5-1", "claude-fable-5",
-	"claude-mythos-5", "claude-mythos-preview", "claude-opus-5-5",
-	"claude-opus-5", "claude-opus-4-8", "claude-opus-4-7",
-	"claude-opus-4-6", "claude-sonnet-5", "claude-sonnet-4-6", NULL
-};
-
 static int
-listed(const char *const *list, const char *model)
+supports(const struct opts *o, const char *model, unsigned feat)
 {
-	for (; *list != NULL; list++)
-		if (strcmp(*list, model) == 0)
-			return 1;
-	return 0;
+	return o->any_model || (ca_model_feats(model) & feat) != 0;
+}
+
+/* The models of the table that have feat, comma-separated (static). */
+static const char *
+feat_models(unsigned feat)
+{
+	static struct ca_buf b = { NULL, 0, 0, 0 };
+	const struct ca_model *m;
+
+	ca_buf_reset(&b);
+	for (m = ca_models; m->name != NULL; m++)
+		if (m->feats & feat) {
+			if (b.len > 0)
+				ca_buf_addstr(&b, ", ");
+			ca_buf_addstr(&b, m->name);
+		}
+	return b.p != NULL ? b.p : "no model";
 }
 
 /* Characters, as the API counts them: UTF-8 sequences. */
@@ -223,17 +218,19 @@ compact_params(cJSON *params, const struct opts *o, const char *model)
 {
 	cJSON *c;
 
-	if (o->compact_at > 0 && !o->any_model &&
-	    !listed(threshold_models, model))
+	/*
+	 * The model table marks the models the API documents each for;
+	 * the newest, the default among them, lacks threshold compaction
+	 * there, and is refused rather than guessed at.
+	 */
+	if (o->compact_at > 0 && !supports(o, model, CA_F_COMPACT))
 		ca_usage("--compact-at: the API documents threshold "
-		    "compaction only for %s and a few others, not %s "
-		    "(--any-model sends it anyway)", threshold_models[0],
-		    model);
-	if (o->compact_now && !o->any_model &&
-	    !listed(ondemand_models, model))
+		    "compaction for %s, not %s (--any-model sends it "
+		    "anyway)", feat_models(CA_F_COMPACT), model);
+	if (o->compact_now && !supports(o, model, CA_F_SUMMARIZE))
 		ca_usage("--compact: the API documents on-demand compaction "
-		    "only for %s and a few others, not %s (--any-model "
-		    "sends it anyway)", ondemand_models[0], model);
+		    "for %s, not %s (--any-model sends it anyway)",
+		    feat_models(CA_F_SUMMARIZE), model);
 	set_edits(params, o);
 	/* An earlier on-demand request's field is not for this turn. */
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "compaction");
