@@ -342,7 +342,8 @@ enum ca_blk {
 	CA_BLK_WEB_FETCH_RESULT,
 	CA_BLK_TOOL_SEARCH_RESULT,
 	CA_BLK_MCP_TOOL_USE,		/* the API called an MCP server's tool */
-	CA_BLK_MCP_TOOL_RESULT
+	CA_BLK_MCP_TOOL_RESULT,
+	CA_BLK_COMPACTION		/* a summary of what came before */
 };
 enum ca_blk ca_blk_kind(const cJSON *block);
 /* A code execution result's inner error code, or NULL if it succeeded. */
@@ -409,6 +410,8 @@ int	 ca_model_suggest(const char *name, char *buf, size_t n);
 #define CA_F_ADAPTIVE	0x04u	/* thinking {type: adaptive} */
 #define CA_F_EFFORT	0x08u	/* output_config.effort low/medium/high */
 #define CA_F_EFFORT_MAX	0x10u	/* ... and max */
+#define CA_F_COMPACT	0x20u	/* threshold compaction, compact_20260112 */
+#define CA_F_SUMMARIZE	0x40u	/* on-demand compaction, compaction field */
 unsigned ca_model_feats(const char *name);
 /* The Anthropic-provided skill ids, NULL-terminated. */
 extern const char *const ca_skills[];
@@ -423,6 +426,12 @@ extern const char *const ca_skills[];
 #define CA_CONTAINER_USD_H	0.05		/* per container-hour */
 #define CA_CONTAINER_MIN_H	(5.0 / 60)	/* billed at least this long */
 double	 ca_price_msg(const cJSON *msg);
+/*
+ * The input and output tokens billed for usage u: the sum over
+ * usage.iterations when there are any (a compaction is billed there,
+ * outside the top-level counts), else the top-level counts.
+ */
+void	 ca_price_tokens(const cJSON *u, double *in, double *out);
 /* A usage object's cache writes: 5-minute and 1-hour tokens. */
 void	 ca_cache_writes(const cJSON *usage, double *cw5, double *cw1h);
 /* The smallest charge for n containers. */
@@ -844,6 +853,28 @@ char	*ca_req_betas(const cJSON *betas, const char **bad);
  */
 int	 ca_req_continue(cJSON *params, const cJSON *turn, const char *cid,
 	    int again);
+
+/*
+ * ca_compact.c: compaction blocks.  The API ignores every block before
+ * the last compaction block of a request and refuses one that differs
+ * from what it sent; the tools fingerprint each block as it arrives.
+ */
+int	 ca_compact_is(const cJSON *block);	/* type "compaction"? */
+/* The block's fingerprint: 16 hex digits of its compact JSON. */
+void	 ca_compact_print(const cJSON *block, char hex[17]);
+/* The fingerprints of content's compaction blocks, in order, or NULL. */
+cJSON	*ca_compact_prints(const cJSON *content);
+/*
+ * 0 when content's compaction blocks match prints (or prints is NULL);
+ * else the 1-based number of the first block that does not.
+ */
+int	 ca_compact_check(const cJSON *content, const cJSON *prints);
+/*
+ * Drop what the API would ignore: the messages before the one holding
+ * the last compaction block, and the blocks before it there.  Returns
+ * the number of messages dropped, -1 when there is no block.
+ */
+int	 ca_compact_trim(cJSON *msgs);
 
 /* ca_msg.c: assembles a Message from stream events. */
 struct ca_msg;

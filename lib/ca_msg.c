@@ -309,6 +309,36 @@ textval(const cJSON *o, const char *key, const cJSON **v)
 }
 
 /*
+ * The summary comes whole in one delta: as the SDK does, content is
+ * appended and encrypted_content replaced, each only when present.
+ */
+static int
+compaction(struct ca_msg *m, struct blk *k, const cJSON *delta)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(delta, "content");
+	const cJSON *old = cJSON_GetObjectItemCaseSensitive(k->b, "content");
+	struct ca_buf b = { NULL, 0, 0, CA_LINE_MAX };
+	cJSON *s;
+
+	if (cJSON_IsString(v)) {
+		if (cJSON_IsString(old))
+			ca_buf_addstr(&b, old->valuestring);
+		if (ca_buf_addstr(&b, v->valuestring) == -1) {
+			ca_buf_free(&b);
+			return fail(m, "compaction summary larger than %zu "
+			    "bytes", CA_LINE_MAX);
+		}
+		s = xstring(b.p != NULL ? b.p : "");
+		ca_buf_free(&b);
+		setitem(k->b, "content", s);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(delta, "encrypted_content");
+	if (v != NULL)
+		setitem(k->b, "encrypted_content", xdup(v));
+	return 0;
+}
+
+/*
  * Apply one delta.  As in the SDK, a delta that does not fit its block's
  * type, or a delta type we do not know, changes nothing.
  */
@@ -351,6 +381,9 @@ block_delta(struct ca_msg *m, const cJSON *data)
 	}
 	if (strcmp(dtype, "citations_delta") == 0)
 		return strcmp(btype, "text") == 0 ? citation(m, k, delta) : 0;
+	if (strcmp(dtype, "compaction_delta") == 0)
+		return strcmp(btype, "compaction") == 0 ?
+		    compaction(m, k, delta) : 0;
 	if (strcmp(dtype, "input_json_delta") == 0) {
 		if (!tracks_input(k->b))
 			return 0;
@@ -415,6 +448,13 @@ message_delta(struct ca_msg *m, const cJSON *data)
 	v = cJSON_GetObjectItemCaseSensitive(delta, "container");
 	if (v != NULL && !cJSON_IsNull(v))
 		setitem(m->msg, "container", xdup(v));
+	/* Context editing reports its applied_edits here. */
+	v = cJSON_GetObjectItemCaseSensitive(data, "context_management");
+	if (v == NULL)
+		v = cJSON_GetObjectItemCaseSensitive(delta,
+		    "context_management");
+	if (v != NULL && !cJSON_IsNull(v))
+		setitem(m->msg, "context_management", xdup(v));
 	if ((usage = ca_jobj(data, "usage")) == NULL)
 		return 0;
 	if ((mu = ca_jobj(m->msg, "usage")) == NULL) {

@@ -24,6 +24,26 @@ ca_cache_writes(const cJSON *usage, double *cw5, double *cw1h)
 	}
 }
 
+void
+ca_price_tokens(const cJSON *u, double *in, double *out)
+{
+	const cJSON *it;
+	int n = 0;
+
+	*in = *out = 0;
+	/* A compaction's iteration is billed beside the top-level counts,
+	 * which then hold only the last one: the entries sum to the bill. */
+	cJSON_ArrayForEach(it, ca_jarr(u, "iterations")) {
+		*in += ca_jnum(it, "input_tokens", 0);
+		*out += ca_jnum(it, "output_tokens", 0);
+		n++;
+	}
+	if (n > 0)
+		return;
+	*in = ca_jnum(u, "input_tokens", 0);
+	*out = ca_jnum(u, "output_tokens", 0);
+}
+
 double
 ca_price_msg(const cJSON *msg)
 {
@@ -35,8 +55,7 @@ ca_price_msg(const cJSON *msg)
 
 	if (m == NULL)
 		return -1;
-	in = ca_jnum(u, "input_tokens", 0);
-	out = ca_jnum(u, "output_tokens", 0);
+	ca_price_tokens(u, &in, &out);
 	cr = ca_jnum(u, "cache_read_input_tokens", 0);
 	ca_cache_writes(u, &cw5, &cw1h);
 	/* The Message Batches API charges half the price for tokens. */

@@ -24,6 +24,7 @@ static const struct {
 	{ "tool_search_tool_result",		CA_BLK_TOOL_SEARCH_RESULT },
 	{ "mcp_tool_use",			CA_BLK_MCP_TOOL_USE },
 	{ "mcp_tool_result",			CA_BLK_MCP_TOOL_RESULT },
+	{ "compaction",				CA_BLK_COMPACTION },
 };
 
 enum ca_blk

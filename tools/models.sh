@@ -41,7 +41,7 @@ BEGIN {
 		bad("bad tool versions " $2)
 	if ($3 !~ /^[0-9]+\.[0-9]+$/ || $4 !~ /^[0-9]+\.[0-9]+$/)
 		bad("bad prices " $3 " " $4)
-	if ($5 !~ /^(-|(ptc|think|adaptive|effort|effort_max)(,(ptc|think|adaptive|effort|effort_max))*)$/)
+	if ($5 !~ /^(-|(ptc|think|adaptive|effort|effort_max|compact|summarize)(,(ptc|think|adaptive|effort|effort_max|compact|summarize))*)$/)
 		bad("bad features " $5)
 	if ($6 !~ ("^(-|retired|" day ")$"))
 		bad("bad end of life " $6)

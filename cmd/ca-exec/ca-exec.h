@@ -9,6 +9,7 @@
  * out.c	output slots in input order, the records written
  * jobs.c	one request's transfers: start, stream, retry, finish
  * continue.c	what a message does: its cost, pause_turn continuations
+ * expire.c	a container that is gone: the turn again in a new one
  */
 #ifndef CA_EXEC_H
 #define CA_EXEC_H
@@ -57,6 +58,7 @@ struct job {
 	int		 stopped;	/* message_stop seen */
 	char		 serr[256];	/* stream failure, if any */
 	cJSON		*serrobj;	/* error event's object */
+	char		*lost;		/* the container that was gone, or NULL */
 	char		**secrets;	/* MCP tokens in params: never shown */
 	int		 nsecrets;
 	int		 told;		/* its failure is reported already */
@@ -128,6 +130,10 @@ void	 add_request(const struct ca_rec *rec, struct slot *s);
 void	 exec_start(struct job *j);
 void	 finished(struct job *j, CURLcode cc);
 void	 job_free(struct job *j);
+
+/* expire.c: 1 when the request goes again without its container
+ * (after an HTTP error with msg NULL, or for msg's results). */
+int	 expire_retry(struct job *j, const cJSON *msg);
 
 /* continue.c */
 void	 got_message(struct job *j, cJSON *msg, const struct ca_buf *raw);

@@ -32,8 +32,8 @@ continue_turn(struct job *j, const cJSON *msg)
 		    job_name(j));
 		return -1;
 	}
-	ca_note("%s: pause_turn; continuing (part %d)", job_name(j),
-	    j->part + 1);
+	ca_note("%s: %s; continuing (part %d)", job_name(j),
+	    ca_jstr(msg, "stop_reason"), j->part + 1);
 	j->part++;
 	j->attempt = 0;
 	j->state = J_WAIT;
@@ -82,12 +82,31 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 {
 	cJSON *r = exec_record("response", j);
 	const char *stop = ca_jstr(msg, "stop_reason");
-	int pause = stop != NULL && strcmp(stop, "pause_turn") == 0;
+	/*
+	 * pause_after_compaction stops a turn the way pause_turn does; the
+	 * answer to an on-demand request (it has "compaction") is complete.
+	 */
+	int pause = stop != NULL && (strcmp(stop, "pause_turn") == 0 ||
+	    (strcmp(stop, "compaction") == 0 &&
+	    cJSON_GetObjectItem(j->params, "compaction") == NULL));
+	cJSON *prints = ca_compact_prints(ca_jarr(msg, "content"));
 
 	spend(j, msg);
+	if (expire_retry(j, msg)) {	/* not written: the turn goes again */
+		cJSON_Delete(prints);
+		cJSON_Delete(r);
+		cJSON_Delete(msg);
+		return;
+	}
 	cJSON_AddNumberToObject(r, "part", j->part);
+	/* The turn went again in a new container: this one was gone. */
+	if (j->lost != NULL)
+		cJSON_AddStringToObject(r, "container_lost", j->lost);
 	cJSON_AddStringToObject(r, "request_id", j->resp.request_id);
 	cJSON_AddNumberToObject(r, "attempts", j->attempt);
+	/* What --continue checks the blocks against: sent back verbatim. */
+	if (prints != NULL)
+		cJSON_AddItemToObject(r, "compaction_prints", prints);
 	if (raw != NULL)
 		exec_emit_wrapped(j, r, "message", raw);
 	else {

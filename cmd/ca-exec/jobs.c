@@ -194,6 +194,7 @@ job_free(struct job *j)
 {
 	free(j->id);
 	free(j->betas);
+	free(j->lost);
 	while (j->nsecrets > 0)
 		free(j->secrets[--j->nsecrets]);
 	free(j->secrets);
@@ -346,7 +347,7 @@ finished(struct job *j, CURLcode cc)
 		ca_buf_free(&b);
 		return;
 	}
-	if (maybe_retry(j))
+	if (maybe_retry(j) || expire_retry(j, NULL))
 		return;
 	job_fail(j, j->resp.status, ca_resp_error(&j->resp),
 	    ca_resp_temporary(&j->resp));

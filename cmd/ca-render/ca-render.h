@@ -11,6 +11,7 @@
  * show.c	which block says what, through the back end's primitives
  * summary.c	files the input names, tallies of tokens, runs and cost
  * turn.c	turns: shown as records arrive, or collected for a report
+ * context.c	compaction blocks and context edits
  *
  * The back ends meet the rest only through struct fmt, the output
  * layer, struct finfo and is_image(), and the choices in struct ropts.
@@ -167,6 +168,10 @@ void	 tally_message(struct tally *, const cJSON *, unsigned);
 void	 tally_merge(struct tally *, const struct tally *);
 void	 tally_free(struct tally *);
 void	 show_tally(const struct tally *);
+
+/* context.c */
+void	 show_compaction(const cJSON *);
+void	 show_edits(const cJSON *);
 
 /* show.c */
 void	 show_thinking(const char *);

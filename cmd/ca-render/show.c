@@ -504,6 +504,9 @@ show_block(const cJSON *b)
 	case CA_BLK_TOOL_SEARCH_RESULT:
 		show_search_result(b, "tool search");
 		break;
+	case CA_BLK_COMPACTION:
+		show_compaction(b);
+		break;
 	case CA_BLK_OTHER:
 		t = ca_jstr(b, "type");
 		line_lc(T_DIM, "[unknown block: ", t != NULL ? t : "?", "]");
@@ -549,15 +552,16 @@ show_footer(const cJSON *rec, const cJSON *msg)
 	const cJSON *u = ca_jobj(msg, "usage"), *sd;
 	const char *stop = ca_jstr(msg, "stop_reason");
 	char buf[160];
-	double cw, cr;
+	double cw, cr, in, out;
 
+	ca_price_tokens(u, &in, &out);
 	g.fmt->line(T_DIM);
 	g.fmt->lit("stop reason ");
 	g.fmt->code(stop != NULL ? stop : "none");
 	g.fmt->lit(", model ");
 	g.fmt->code(nz(ca_jstr(msg, "model")));
 	snprintf(buf, sizeof(buf), ", %.0f input + %.0f output tokens",
-	    ca_jnum(u, "input_tokens", 0), ca_jnum(u, "output_tokens", 0));
+	    in, out);
 	g.fmt->lit(buf);
 	cw = ca_jnum(u, "cache_creation_input_tokens", 0);
 	cr = ca_jnum(u, "cache_read_input_tokens", 0);
@@ -567,9 +571,14 @@ show_footer(const cJSON *rec, const cJSON *msg)
 		g.fmt->lit(buf);
 	}
 	g.fmt->eol();
+	show_edits(msg);
 	if (stop == NULL)
 		return;
-	if (strcmp(stop, "pause_turn") == 0) {
+	if (strcmp(stop, "compaction") == 0) {
+		snprintf(buf, sizeof(buf), "paused after compaction; "
+		    "continuing (part %lld)", jll(rec, "part", 1) + 1);
+		line1(T_WARN, buf);
+	} else if (strcmp(stop, "pause_turn") == 0) {
 		snprintf(buf, sizeof(buf), "paused; continuing (part %lld)",
 		    jll(rec, "part", 1) + 1);
 		line1(T_WARN, buf);

@@ -144,11 +144,12 @@ tally_message(struct tally *t, const cJSON *msg, unsigned req)
 	const char *model = ca_jstr(msg, "model");
 	const char *tier = ca_jstr(u, "service_tier");
 	double usd = ca_price_msg(msg);
-	double cw5, cw1h;
+	double cw5, cw1h, in, out;
 
 	ca_cache_writes(u, &cw5, &cw1h);
-	t->in += ca_jnum(u, "input_tokens", 0);
-	t->out += ca_jnum(u, "output_tokens", 0);
+	ca_price_tokens(u, &in, &out);	/* compaction iterations too */
+	t->in += in;
+	t->out += out;
 	t->cw5 += cw5;
 	t->cw1h += cw1h;
 	t->cr += ca_jnum(u, "cache_read_input_tokens", 0);

@@ -10,6 +10,7 @@
  * features.c	what goes beyond code execution: skills, web tools, MCP,
  *		structured output, thinking, effort, caching, -P
  * skills.c	custom skills from skill records and ca-skills' cache
+ * compact.c	long conversations: compaction and context editing
  */
 #ifndef CA_REQUEST_H
 #define CA_REQUEST_H
@@ -25,7 +26,9 @@ enum betas { BETAS_AUTO, BETAS_LEGACY, BETAS_NONE };
 /* The long options without a letter: main.c's table, features.c's cases. */
 enum {
 	O_BETAS = 256, O_ANY, O_FRESH, O_SKILL, O_WDOM, O_WBLOCK, O_WMAX,
-	O_MCP, O_MCPENV, O_SCHEMA, O_CACHE, O_THINK, O_EFFORT
+	O_MCP, O_MCPENV, O_SCHEMA, O_CACHE, O_THINK, O_EFFORT,
+	O_COMPACT_AT = 300, O_COMPACT_INSTR, O_CLEAR_TOOLS, O_CLEAR_THINK,
+	O_COMPACT
 };
 
 struct opts {
@@ -59,6 +62,12 @@ struct opts {
 	const char	*thinking;	/* "", "adaptive" or a budget */
 	const char	*effort;
 	cJSON		*extra;		/* -P: top-level fields */
+	/* Long conversations: see compact.c. */
+	long		 compact_at;	/* trigger tokens; 0: none */
+	char		*compact_instr;	/* the summary prompt, or NULL */
+	const char	*clear_tools;	/* "" default trigger, or tokens */
+	const char	*clear_think;	/* "" default keep, N or "all" */
+	int		 compact_now;	/* --compact: on-demand */
 };
 
 /* What the transcript and the stdin records told us. */
@@ -110,5 +119,13 @@ int	 plain_word(const char *s, size_t max);
 int	 take_skill(struct input *in, const struct ca_rec *rec);
 int	 merge_skills(struct opts *o, struct input *in);
 void	 resolve_skill_name(const char *name, char **id, char **ver);
+
+/* compact.c */
+int	 compact_opt(struct opts *o, int ch, const char *arg);
+void	 compact_check(const struct opts *o);
+void	 compact_params(cJSON *params, const struct opts *o,
+	    const char *model);
+void	 compact_trim(cJSON *params);
+void	 compact_betas(cJSON *betas, const cJSON *params);
 
 #endif

@@ -35,9 +35,11 @@ settle(struct input *in)
 
 /* Remember the last request and the assistant content answering it. */
 static void
-take_transcript(struct input *in, const char *type, const cJSON *rec)
+take_transcript(struct input *in, const char *type, const cJSON *rec,
+    long lineno)
 {
 	const cJSON *msg, *b, *c;
+	int bad;
 
 	if (strcmp(type, "request") == 0) {
 		settle(in);
@@ -54,6 +56,12 @@ take_transcript(struct input *in, const char *type, const cJSON *rec)
 	    cJSON_GetObjectItem(in->last_req, "custom_id"), 1))
 		return;
 	msg = ca_jobj(rec, "message");
+	/* The API refuses an edited compaction block: say where it is. */
+	if ((bad = ca_compact_check(ca_jarr(msg, "content"),
+	    cJSON_GetObjectItem(rec, "compaction_prints"))) != 0)
+		ca_die(CA_EX_FAIL, CA_STDIN ":%ld: compaction block %d of the "
+		    "response is not as it came from the API; it must be sent "
+		    "back unchanged", lineno, bad);
 	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
 		cJSON_AddItemToArray(in->turn, cJSON_Duplicate(b, 1));
 	if ((c = ca_jobj(msg, "container")) != NULL) {
@@ -136,7 +144,8 @@ read_input(struct input *in, const struct opts *o)
 		    "custom_id"))))
 			take_error(in, &rec);
 		else if (o->cont && is_transcript(rec.type)) {
-			take_transcript(in, rec.type, rec.json);
+			take_transcript(in, rec.type, rec.json,
+			    rec.lineno);
 			continue;
 		}
 		if (strcmp(rec.type, "file") == 0) {

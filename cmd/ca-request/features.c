@@ -647,4 +647,5 @@ opts_free(struct opts *o)
 	cJSON_Delete(o->mcp_env);
 	cJSON_Delete(o->schema);
 	cJSON_Delete(o->extra);
+	free(o->compact_instr);
 }

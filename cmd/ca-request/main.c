@@ -33,9 +33,12 @@ usage(const char *why)
 	    "[--schema file]\n"
 	    "%*s[--cache[=5m|1h]] [--thinking[=budget|adaptive]] "
 	    "[--effort level]\n"
+	    "%*s[--compact-at[=tokens]] [--compact-instructions file] "
+	    "[--compact]\n"
+	    "%*s[--clear-tool-uses[=tokens]] [--clear-thinking[=keep]]\n"
 	    "%*s[-P key=json] [prompt ...]\n"
 	    "       %s --version\n", ca_prog, w, "", w, "", w, "", w, "", w, "",
-	    w, "", ca_prog);
+	    w, "", w, "", w, "", ca_prog);
 	if (why == NULL)
 		fputs("  -b, --beta NAME         add an anthropic-beta name "
 		    "(repeatable)\n"
@@ -84,6 +87,22 @@ usage(const char *why)
 		    "      --thinking[=BUDGET|adaptive]\n"
 		    "                          extended thinking\n"
 		    "      --effort LEVEL      low, medium, high or max\n"
+		    "      --compact-at[=TOKENS]\n"
+		    "                          compact the conversation when "
+		    "its input passes\n"
+		    "                          TOKENS (default 150000, at "
+		    "least 50000)\n"
+		    "      --compact-instructions FILE\n"
+		    "                          the summary prompt, in place "
+		    "of the API's\n"
+		    "      --compact           with -C: ask for a summary of "
+		    "the conversation now\n"
+		    "      --clear-tool-uses[=TOKENS]\n"
+		    "                          let the API clear old tool "
+		    "results (past TOKENS)\n"
+		    "      --clear-thinking[=KEEP]\n"
+		    "                          let the API clear old thinking "
+		    "(keep N turns, or all)\n"
 		    "  -P, --param KEY=JSON    set any other top-level field "
 		    "(repeatable)\n"
 		    "      --version           print the version and exit\n",
@@ -140,6 +159,12 @@ parse_opts(int argc, char *argv[])
 		{ "thinking",		optional_argument, NULL, O_THINK },
 		{ "effort",		required_argument, NULL, O_EFFORT },
 		{ "param",		required_argument, NULL, 'P' },
+		{ "compact-at",		optional_argument, NULL, O_COMPACT_AT },
+		{ "compact-instructions", required_argument, NULL,
+		    O_COMPACT_INSTR },
+		{ "compact",		no_argument,	   NULL, O_COMPACT },
+		{ "clear-tool-uses",	optional_argument, NULL, O_CLEAR_TOOLS },
+		{ "clear-thinking",	optional_argument, NULL, O_CLEAR_THINK },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -218,13 +243,15 @@ parse_opts(int argc, char *argv[])
 			g.fresh = 1;
 			break;
 		default:
-			if (!feature_opt(&g, ch, optarg))
+			if (!feature_opt(&g, ch, optarg) &&
+			    !compact_opt(&g, ch, optarg))
 				ca_opt_common(ch, argv, NULL);
 		}
 	}
 	if (optind < argc && g.promptfile != NULL)
 		ca_usage("give the prompt as operands or with -f, not both");
 	feature_check(&g);
+	compact_check(&g);
 }
 
 /* The API takes only UTF-8, and ca-batch refuses the record: say so. */
@@ -244,6 +271,12 @@ prompt_text(const struct opts *o, int argc, char **argv)
 {
 	char *prompt;
 
+	/* A summary request carries no new prompt. */
+	if (o->compact_now) {
+		if (argc > 0 || o->promptfile != NULL)
+			ca_usage("--compact takes no prompt");
+		return NULL;
+	}
 	prompt = o->promptfile != NULL ? slurp(o->promptfile) :
 	    join(argc, argv);
 	if (prompt[strspn(prompt, " \t\r\n")] == '\0')

@@ -205,6 +205,8 @@ set_message(cJSON *params, const struct opts *o, const struct input *in,
 		set_str(params, "system", o->system);
 	if (ca_jarr(params, "messages") == NULL)
 		cJSON_AddArrayToObject(params, "messages");
+	if (prompt == NULL)		/* --compact */
+		return;
 	cJSON_AddItemToArray(ca_jarr(params, "messages"),
 	    user_message(prompt, in->files, o->inline_files));
 	reattach(params, in);
@@ -233,9 +235,12 @@ build_request(const struct opts *o, struct input *in, const char *prompt)
 	tool = pick_tool(model, o->tool != NULL ? o->tool : tool,
 	    o->any_model);
 	check_eol(model, o->any_model);
+	if (o->cont)
+		compact_trim(params);
 	set_message(params, o, in, model, prompt);
 	set_tool(params, tool);
 	feature_params(params, o, model, tool, prevcont);
+	compact_params(params, o, model);
 
 	rec = cJSON_CreateObject();
 	cJSON_AddStringToObject(rec, "type", "request");
@@ -249,6 +254,7 @@ build_request(const struct opts *o, struct input *in, const char *prompt)
 	betas = make_betas(o, tool, cJSON_GetArraySize(in->files),
 	    prevbetas);
 	feature_betas(betas, o, params);
+	compact_betas(betas, params);
 	cJSON_AddItemToObject(rec, "betas", betas);
 	cJSON_AddItemToObject(rec, "params", params);
 	/*

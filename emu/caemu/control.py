@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from .errors import APIError
+from .expire import set_answer
 from .faults import validate_fault
 from .wire import gen_bytes, guess_mime, rfc3339
 
@@ -80,9 +81,11 @@ class Control:
                 raise APIError(404, "container not found")
             if m == "POST" and isinstance(body, dict) and "expired" in body:
                 cont.force_expired = bool(body["expired"])
+                set_answer(cont, body)          # expire.py
             self.respond_json(200, {"id": cont.id, "workdir": cont.work,
                                     "expires_at": rfc3339(cont.expires_at, frac=True),
-                                    "expired": cont.expired()})
+                                    "expired": cont.expired(),
+                                    "answer": getattr(cont, "expire_answer", "400")})
         else:
             raise APIError(404, f"Not found: {m} {p}")
 

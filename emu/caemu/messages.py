@@ -8,7 +8,9 @@ import sys
 import time
 import traceback
 
+from .compact import Plan
 from .errors import APIError, ClientGone, StreamEnded
+from .expire import answer as expired_answer, note_turn
 from .faults import fault_usage
 from .skills import mount
 from .script import PING, Turn
@@ -47,7 +49,7 @@ class Messages:
             if cont is None:
                 raise APIError(404, f"container {cid} not found")
             if cont.expired():
-                raise APIError(400, f"container {cid} has expired", code="container_expired")
+                return expired_answer(cont)     # expire.py: raises, or not
             return cont
         return self.emu.new_container() if tool else None
 
@@ -72,6 +74,7 @@ class Messages:
             self.replay_answer(req)
             return
         tool, uploads = self.validate_request(req)
+        plan = Plan(self.emu, req, set(self.betas()))     # compact.py
         self.cache_use = self.emu.prompt_cache(req)
         lat = self.emu.cfg("latency_ms")
         if lat:
@@ -91,18 +94,37 @@ class Messages:
                "diagnostics": None, "usage": None}
         # About len/4 of the request, leaving "stream" out so that a streamed
         # turn and a plain one report the same usage.
-        in_tokens = max(1, len(jdump({k: v for k, v in req.items() if k != "stream"})) // 4)
+        # What follows the last compaction block only: the API ignores
+        # the rest.
+        in_tokens = plan.input_tokens()
         if self.cache_use:
             # Input tokens count only what follows the cached prefix.
             in_tokens = max(1, in_tokens - self.cache_use[0] - self.cache_use[1])
+        plan.context_edits(in_tokens)
+        if plan.ondemand:
+            turn = plan.summarize(in_tokens)
+        else:
+            in_tokens = plan.threshold(in_tokens)
+        self.plan = plan
         if req.get("stream") is True:
             self.stream_turn(turn, msg, in_tokens, cont)
             return
-        blocks = [b for b in turn.run(lambda: None) if b is not PING]
-        msg["content"] = blocks
-        msg["stop_reason"] = turn.stop_reason
+        if plan.ondemand or plan.pause:
+            blocks, stop = [plan.block], "compaction"
+        else:
+            blocks = [b for b in turn.run(lambda: None) if b is not PING]
+            stop = turn.stop_reason
+            note_turn(self.emu, cont, blocks)
+        msg["content"] = ([plan.block] if plan.block and not plan.ondemand
+                          and not plan.pause else []) + blocks
+        msg["stop_reason"] = stop
         msg["container"] = self.cont_obj
-        msg["usage"] = fault_usage(self.fault, self.turn_usage(turn, in_tokens, blocks))
+        u = plan.usage(self.turn_usage(turn, in_tokens, blocks)
+                       if not isinstance(turn, dict) else
+                       usage(in_tokens, 1, None, cache=self.cache_use))
+        msg["usage"] = fault_usage(self.fault, u)
+        if plan.context_management() is not None:
+            msg["context_management"] = plan.context_management()
         self.respond_json(200, msg)
 
     def replay_answer(self, req):
@@ -140,6 +162,22 @@ class Messages:
         return usage(in_tokens, out_tokens(blocks), turn.calls if server else None,
                      turn.counts, self.cache_use, think if turn.thinking else None)
 
+    def stream_blocks(self, w, turn, blocks):
+        """The blocks of a streamed turn, a compaction block first."""
+        plan = self.plan
+        if plan.block is not None:
+            emit_block(w, 0, plan.block)
+            blocks.append(plan.block)
+            if plan.ondemand or plan.pause:
+                return "compaction"
+        for b in turn.run(w.ping):
+            if b is PING:
+                w.ping()
+                continue
+            emit_block(w, len(blocks), b)
+            blocks.append(b)
+        return turn.stop_reason
+
     def stream_turn(self, turn, msg, in_tokens, cont):
         h = self.merged_headers("text/event-stream", {"cache-control": "no-cache",
                                                       "transfer-encoding": "chunked"})
@@ -151,23 +189,26 @@ class Messages:
             start = dict(msg)
             start["usage"] = fault_usage(self.fault, usage(in_tokens, 1, None, cache=self.cache_use))
             w.event("message_start", {"type": "message_start", "message": start})
-            for b in turn.run(w.ping):
-                if b is PING:
-                    w.ping()
-                    continue
-                emit_block(w, len(blocks), b)
-                blocks.append(b)
-            u = self.turn_usage(turn, in_tokens, blocks)
-            w.event("message_delta", {
-                "type": "message_delta",
-                "delta": {"stop_reason": turn.stop_reason, "stop_sequence": None,
-                          "stop_details": None, "container": self.cont_obj},
-                "usage": fault_usage(self.fault, {
-                    "input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
-                    "cache_creation_input_tokens": u["cache_creation_input_tokens"],
-                    "cache_read_input_tokens": u["cache_read_input_tokens"],
-                    "server_tool_use": u["server_tool_use"],
-                    "output_tokens_details": u["output_tokens_details"]})})
+            stop = self.stream_blocks(w, turn, blocks)
+            note_turn(self.emu, cont, blocks)
+            plan = self.plan
+            u = plan.usage(self.turn_usage(turn, in_tokens, blocks)
+                           if not isinstance(turn, dict) else
+                           usage(in_tokens, 1, None, cache=self.cache_use))
+            du = {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
+                  "cache_creation_input_tokens": u["cache_creation_input_tokens"],
+                  "cache_read_input_tokens": u["cache_read_input_tokens"],
+                  "server_tool_use": u["server_tool_use"],
+                  "output_tokens_details": u["output_tokens_details"]}
+            if "iterations" in u:
+                du["iterations"] = u["iterations"]
+            ev = {"type": "message_delta",
+                  "delta": {"stop_reason": stop, "stop_sequence": None,
+                            "stop_details": None, "container": self.cont_obj},
+                  "usage": fault_usage(self.fault, du)}
+            if plan.context_management() is not None:
+                ev["context_management"] = plan.context_management()
+            w.event("message_delta", ev)
             w.event("message_stop", {"type": "message_stop"})
             w.end()
         except (StreamEnded, ClientGone):

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 
+from .expire import result_error
 from .tables import ANTHROPIC_SKILLS
 from .wire import OUT_CAP, PING_INTERVAL, VIRT_WORK, guess_mime, new_id, safe_name
 
@@ -150,9 +151,12 @@ class Runner:
         return snap
 
     def exec_result(self, use, prefix, argv, tick, stdin=None):
+        rtype = f"{prefix}_tool_result"
+        if result_error(self.c):        # expire.py: nothing runs
+            return {"type": rtype, "tool_use_id": use["id"], "content": {
+                "type": f"{prefix}_tool_result_error", "error_code": "container_expired"}}
         with self.c.lock:
             res = self.execute(argv, tick, stdin)
-        rtype = f"{prefix}_tool_result"
         if res["timeout"]:
             content = {"type": f"{prefix}_tool_result_error", "error_code": "execution_time_exceeded"}
         else:

@@ -82,6 +82,15 @@ def emit_block(w, idx, block):
         for piece in [""] + split_pieces(json.dumps(block["input"]), 48):
             w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
                                             "delta": {"type": "input_json_delta", "partial_json": piece}})
+    elif t == "compaction" and "encrypted_content" in block:
+        # Threshold compaction: the summary whole in one delta.
+        w.event("content_block_start", {"type": "content_block_start", "index": idx,
+                                        "content_block": dict(block, content=None,
+                                                              encrypted_content=None)})
+        w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                        "delta": {"type": "compaction_delta",
+                                                  "content": block["content"],
+                                                  "encrypted_content": block["encrypted_content"]}})
     else:
         w.event("content_block_start", {"type": "content_block_start", "index": idx,
                                         "content_block": block})

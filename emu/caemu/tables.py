@@ -31,6 +31,7 @@ KNOWN_BETAS = frozenset((
     "prompt-caching-2024-07-31", "pdfs-2024-09-25", "token-counting-2024-11-01",
     "token-efficient-tools-2025-02-19", "extended-cache-ttl-2025-04-11",
     "cache-diagnosis-2026-04-07", "ce-user-management-2026-07-13",
+    "compact-2026-01-12", "compact-2026-09-04", "context-management-2025-06-27",
 ))
 
 # The models: lib/models.tsv, the one table the ca tools (built into
@@ -83,8 +84,10 @@ COUNT_FIELDS = frozenset((
     "model", "messages", "system", "tools", "tool_choice", "thinking",
     "output_config", "cache_control", "speed",
 ))
-BETA_FIELDS = {"mcp_servers": MCP_BETAS, "context_management": None,
-               "output_format": None, "billing_policy": None, "compaction": None}
+BETA_FIELDS = {"mcp_servers": MCP_BETAS,
+               "context_management": ("compact-2026-01-12", "context-management-2025-06-27"),
+               "output_format": None, "billing_policy": None,
+               "compaction": ("compact-2026-09-04",)}
 SAMPLING = ("temperature", "top_p", "top_k")
 
 WEB_SEARCH_TYPES = ("web_search_20250305", "web_search_20260209", "web_search_20260318")

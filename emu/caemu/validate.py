@@ -6,6 +6,7 @@ API checks them, with the same error types.
 import re
 
 from .errors import APIError
+from .expire import history_container_gone
 from .skills import check_custom
 from .tables import (ANTHROPIC_SKILLS, BETA_FIELDS, CALLERS, CODE_CALL_NAMES,
                      CODE_TOOL_TYPES, COUNT_FIELDS, CUSTOM_FIELDS, DOCUMENT_TYPES,
@@ -340,7 +341,8 @@ class Validation:
         think = validate_thinking(req, need_max_tokens)
         check_pending_tools(msgs, tool, web, mcp)
         if not counting and req.get("container") is None and tool \
-                and last_turn_used_container(msgs):
+                and last_turn_used_container(msgs) \
+                and not history_container_gone(self.emu, msgs):
             raise APIError(400, "container: the previous assistant turn ran in a container; "
                                 "send its id as container to continue")
         uploads, refs = [], []
