@@ -129,11 +129,7 @@ delete_records(struct files *f)
 		ca_status_add(&f->st, CA_EX_FAIL);
 	ca_reader_free(r);
 	ca_status_add(&f->st, ca_status_exit(&up));
-	if (ca_status_exit(&up) != CA_EX_OK && !f->force &&
-	    cJSON_GetArraySize(todo) > 0)
-		ca_warn("an error record came through; deleting nothing "
-		    "(-f deletes anyway)");
-	else
+	if (ca_status_delete_ok(&up, f->force, cJSON_GetArraySize(todo)))
 		cJSON_ArrayForEach(e, todo)
 			delete(f, ca_jstr(e, "id"),
 			    cJSON_GetObjectItemCaseSensitive(e, "path"));

@@ -200,6 +200,12 @@ void	 ca_status_add(struct ca_status *s, int rc);
 void	 ca_status_rec(struct ca_status *s, const cJSON *rec);
 /* The exit status the rule gives. */
 int	 ca_status_exit(const struct ca_status *s);
+/*
+ * After its input ended: may a tool delete the n things the input
+ * named, when up counted the error records that came through?  Not
+ * after one, unless force (-f); it says so on stderr.
+ */
+int	 ca_status_delete_ok(const struct ca_status *up, int force, int n);
 
 /*
  * ca_version.c: the toolkit's version and the ids it makes.  The version

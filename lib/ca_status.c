@@ -45,3 +45,13 @@ ca_status_exit(const struct ca_status *s)
 	return s->failed ? CA_EX_FAIL : s->tempfailed ? CA_EX_TEMPFAIL :
 	    CA_EX_OK;
 }
+
+int
+ca_status_delete_ok(const struct ca_status *up, int force, int n)
+{
+	if (ca_status_exit(up) == CA_EX_OK || force || n == 0)
+		return 1;
+	ca_warn("an error record came through; deleting nothing "
+	    "(-f deletes anyway)");
+	return 0;
+}

@@ -221,11 +221,7 @@ delete_records(struct sk *s)
 		ca_status_add(&s->st, CA_EX_FAIL);
 	ca_reader_free(r);
 	ca_status_add(&s->st, ca_status_exit(&up));
-	if (ca_status_exit(&up) != CA_EX_OK && !s->force &&
-	    cJSON_GetArraySize(todo) > 0)
-		ca_warn("an error record came through; deleting nothing "
-		    "(-f deletes anyway)");
-	else
+	if (ca_status_delete_ok(&up, s->force, cJSON_GetArraySize(todo)))
 		cJSON_ArrayForEach(t, todo) {
 			if (ca_jstr(t, "version") == NULL)
 				delete_skill(s, ca_jstr(t, "skill_id"),
