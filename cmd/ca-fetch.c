@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,10 @@ struct fetch {
 	const char	**ids;		/* the --id operands, in order */
 	size_t		  nids;
 	struct ca_status st;	/* the exit-status rule's tally */
+	/* Why the file being fetched failed, for its error record. */
+	cJSON		*ferr;		/* the first cause, or NULL */
+	long		 fstatus;	/* its HTTP status, or 0 */
+	char		 frid[128];	/* its request-id, or "" */
 };
 
 /* The tool's state, filled by parse_opts(); its functions take &g. */
@@ -99,11 +104,11 @@ open_dir(const char *dir, int create)
 	int fd;
 
 	if (create && ca_mkdirs(dir, 0755) == -1) {
-		ca_warn("mkdir %s:", dir);
+		(void)ca_refuse("file_error", "mkdir %s:", dir);
 		return -1;
 	}
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		ca_warn("%s:", dir);
+		(void)ca_refuse("file_error", "%s:", dir);
 	return fd;
 }
 
@@ -269,6 +274,67 @@ report(const char *id, const char *what, const struct ca_resp *resp)
 	free(sid);
 }
 
+/*
+ * The file being fetched failed: count rc, and keep the first cause for
+ * the error record fetch_one writes, so that the tools after us see the
+ * file missing, not only the person reading standard error.
+ */
+static void
+fail_api(struct fetch *f, int rc, const struct ca_resp *resp)
+{
+	ca_status_add(&f->st, rc);
+	if (f->ferr != NULL)
+		return;
+	f->ferr = ca_resp_error(resp);
+	f->fstatus = resp->cc == CURLE_OK ? resp->status : 0;
+	snprintf(f->frid, sizeof(f->frid), "%s", f->fstatus > 0 ?
+	    resp->request_id : "");
+}
+
+/* A failure of ours or of what the server sent: tell, and keep it. */
+static void CA_PRINTF(3, 4)
+fail(struct fetch *f, const char *etype, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	ca_vfmt(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ca_warn("%s", msg);
+	ca_status_add(&f->st, CA_EX_FAIL);
+	if (f->ferr == NULL) {
+		f->ferr = ca_errobj(etype, msg);
+		f->fstatus = 0;
+		f->frid[0] = '\0';
+	}
+}
+
+/* The error record of a file not fetched (none on stdout for -o -). */
+static void
+emit_failed(struct fetch *f, const char *id, const char *custom_id)
+{
+	cJSON *r;
+
+	if (f->ferr == NULL)
+		return;
+	if (f->tostdout) {
+		cJSON_Delete(f->ferr);
+		f->ferr = NULL;
+		return;
+	}
+	r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "type", "error");
+	cJSON_AddStringToObject(r, "tool", ca_prog);
+	if (custom_id != NULL)
+		cJSON_AddStringToObject(r, "custom_id", custom_id);
+	cJSON_AddStringToObject(r, "file_id", id);
+	ca_error_fill(r, f->fstatus, f->frid, f->ferr);
+	f->ferr = NULL;
+	ca_emit(r);
+	cJSON_Delete(r);
+}
+
 /* GET /v1/files/ID: the metadata, or NULL after reporting why. */
 static cJSON *
 get_meta(struct fetch *f, const char *id, const char *esc)
@@ -287,7 +353,7 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 	h = ca_api_easy(&f->api, "GET", path, f->hdrs, &resp);
 	if ((rc = ca_call(h, &resp, NULL, NULL, NULL, NULL)) != 0) {
 		report(id, "metadata", &resp);
-		ca_status_add(&f->st, rc);
+		fail_api(f, rc, &resp);
 	} else if ((m = ca_jparse(resp.body.p, resp.body.len)) == NULL ||
 	    !cJSON_IsObject(m)) {
 		char *sid = ca_sanitize(id, 100), *w;
@@ -299,7 +365,9 @@ get_meta(struct fetch *f, const char *id, const char *esc)
 		free(sid);
 		cJSON_Delete(m);
 		m = NULL;
-		ca_status_add(&f->st, CA_EX_FAIL);
+		fail_api(f, CA_EX_FAIL, &resp);
+		cJSON_Delete(f->ferr);
+		f->ferr = ca_errobj("invalid_response", "malformed metadata");
 	}
 	curl_easy_cleanup(h);
 	ca_buf_free(&resp.body);
@@ -335,11 +403,11 @@ publish(struct fetch *f, int dirfd, const char *name, const char *shown,
 		return 0;
 	else if (errno == EEXIST)
 		goto exists;
-	ca_warn("%s:", shown);
+	fail(f, "file_error", "%s:", shown);
 	ca_tmp_remove();
 	return -1;
 exists:
-	ca_warn("%s exists (use -f to overwrite)", shown);
+	fail(f, "file_error", "%s exists (use -f to overwrite)", shown);
 	ca_tmp_remove();
 	return -1;
 }
@@ -379,7 +447,7 @@ taken(struct fetch *f, int dirfd, const char *name, const char *shown,
 		return 0;
 	if (S_ISREG(st.st_mode) && (want < 0 || st.st_size == want))
 		return 0;
-	ca_warn("%s exists (use -f to overwrite)", shown);
+	fail(f, "file_error", "%s exists (use -f to overwrite)", shown);
 	return 1;
 }
 
@@ -394,18 +462,16 @@ download_failed(struct fetch *f, const char *id, struct sink *s,
 		ca_status_add(&f->st, CA_EX_FAIL);
 	else if (s->err != 0) {
 		errno = s->err;
-		ca_warn("%s: write %s:", sid, s->shown);
-		ca_status_add(&f->st, CA_EX_FAIL);
-	} else if (s->why[0] != '\0') {
-		ca_warn("%s: content: %s", sid, s->why);
-		ca_status_add(&f->st, CA_EX_FAIL);
-	} else if (rc == 0) {
-		ca_warn("%s: content: received %lld bytes, the file's metadata "
-		    "says %lld", sid, s->got, s->want);
-		ca_status_add(&f->st, CA_EX_FAIL);
-	} else {
+		fail(f, "file_error", "%s: write %s:", sid, s->shown);
+	} else if (s->why[0] != '\0')
+		fail(f, "invalid_response", "%s: content: %s", sid, s->why);
+	else if (rc == 0)
+		fail(f, "invalid_response", "%s: content: received %lld "
+		    "bytes, the file's metadata says %lld", sid, s->got,
+		    s->want);
+	else {
 		report(id, "content", resp);
-		ca_status_add(&f->st, rc);
+		fail_api(f, rc, resp);
 	}
 	free(sid);
 }
@@ -424,9 +490,8 @@ tmp_finish(struct fetch *f, struct sink *s, const char *id)
 	s->fd = -1;
 	if (rc == -1) {
 		sid = ca_sanitize(id, 100);
-		ca_warn("%s: write %s:", sid, s->shown);
+		fail(f, "file_error", "%s: write %s:", sid, s->shown);
 		free(sid);
-		ca_status_add(&f->st, CA_EX_FAIL);
 		ca_tmp_remove();
 	}
 	return rc;
@@ -455,9 +520,8 @@ download(struct fetch *f, const char *id, const char *esc, int dirfd,
 	if (f->tostdout)
 		s->fd = STDOUT_FILENO;
 	else if ((s->fd = ca_tmp_open(dirfd, ".ca-fetch.")) == -1) {
-		ca_warn("cannot create a temporary file in %s:", f->outpath ?
-		    f->outpath : f->dir);
-		ca_status_add(&f->st, CA_EX_FAIL);
+		fail(f, "file_error", "cannot create a temporary file in %s:",
+		    f->outpath ? f->outpath : f->dir);
 		return -1;
 	}
 	path = ca_xmalloc(strlen(esc) + 24);
@@ -518,9 +582,9 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	if ((esc = ca_path_escape(id)) == NULL) {
 		char *sid = ca_sanitize(id, 100);
 
-		ca_warn("invalid file id \"%s\"", sid);
+		fail(f, "invalid_response", "invalid file id \"%s\"", sid);
 		free(sid);
-		ca_status_add(&f->st, CA_EX_FAIL);
+		emit_failed(f, id, custom_id);
 		return;
 	}
 	if ((meta = get_meta(f, id, esc)) == NULL)
@@ -530,11 +594,10 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		char *sid = ca_sanitize(id, 100);
 
 		/* Trusting it would let a server fill the disk. */
-		ca_warn("%s: the metadata claims %.0f bytes, more than the "
-		    "%lld a container can hold; not fetched", sid, sz,
-		    FETCH_MAX);
+		fail(f, "invalid_response", "%s: the metadata claims %.0f "
+		    "bytes, more than the %lld a container can hold; not "
+		    "fetched", sid, sz, FETCH_MAX);
 		free(sid);
-		ca_status_add(&f->st, CA_EX_FAIL);
 		goto done;
 	}
 	if (sz >= 0)
@@ -554,10 +617,8 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 		    shown);
 		free(c);
 	}
-	if (!f->tostdout && taken(f, dirfd, name, shown, want)) {
-		ca_status_add(&f->st, CA_EX_FAIL);
+	if (!f->tostdout && taken(f, dirfd, name, shown, want))
 		goto done;
-	}
 	if (download(f, id, esc, dirfd, shown, want, &s) == -1) {
 		ca_sha256_free(&s.sha);
 		goto done;
@@ -565,14 +626,13 @@ fetch_one(struct fetch *f, const char *id, const char *custom_id)
 	ca_sha256_final(&s.sha, hex);
 	if (f->tostdout)
 		goto done;
-	if (publish(f, dirfd, name, shown, hex, s.got, &unchanged) == -1) {
-		ca_status_add(&f->st, CA_EX_FAIL);
+	if (publish(f, dirfd, name, shown, hex, s.got, &unchanged) == -1)
 		goto done;
-	}
 	if (unchanged)
 		ca_note("%s: unchanged", shown);
 	emit_fetched(custom_id, meta, shown, hex, s.got, unchanged);
 done:
+	emit_failed(f, id, custom_id);
 	cJSON_Delete(meta);
 	free(esc);
 	free(name);
@@ -680,9 +740,11 @@ run_records(struct fetch *f)
 		ca_status_add(&f->st, CA_EX_FAIL);
 	if (f->outpath != NULL) {
 		if (c.n > 1) {
-			ca_warn("-o takes one file; the input has %zu", c.n);
+			size_t many = c.n;
+
 			pending_free(&c);
-			return CA_EX_USAGE;
+			return ca_refuse("usage_error", "-o takes one file; "
+			    "the input has %zu", many);
 		}
 		if (c.n == 0) {
 			ca_warn("no file in the input");
@@ -816,6 +878,8 @@ parse_opts(int argc, char *argv[])
 			break;
 		case 'o':
 			g.outpath = optarg;
+			/* The file's bytes, not records: no error record. */
+			ca_norecords = strcmp(optarg, "-") == 0;
 			break;
 		case 'q':
 			g.qflag = 1;

@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,13 +52,6 @@ extern int ca_verbose;		/* -v count; ca_note prints only when set */
 /* Called before each message, to clear a progress line; may be NULL. */
 extern void (*ca_warn_hook)(void);
 /*
- * main's first call: the program's name from argv0, and the tool's
- * usage(why), which must not return: with why NULL it prints the whole
- * help on stdout and exits 0; else "prog: why" (ca_warn) and the
- * synopsis on stderr, and exits CA_EX_USAGE.  usage may be NULL.
- */
-void	 ca_setprog(const char *argv0, void (*usage)(const char *why));
-/*
  * "prog: msg"; a format ending in ':' appends strerror(errno).  These
  * three make the whole line printable (as ca_sanitize does): pass them
  * untrusted text as it is; ca_sanitize it only to cut it to a length.
@@ -65,12 +59,9 @@ void	 ca_setprog(const char *argv0, void (*usage)(const char *why));
 void	 ca_warn(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_note(const char *fmt, ...) CA_PRINTF(1, 2);
 void	 ca_die(int status, const char *fmt, ...) CA_NORETURN CA_PRINTF(2, 3);
-/*
- * The one way to report a usage error, from any file of a tool: the
- * message (formatted as ca_warn's) goes to the usage given ca_setprog,
- * or to ca_die(CA_EX_USAGE) without one.
- */
-void	 ca_usage(const char *fmt, ...) CA_NORETURN CA_PRINTF(1, 2);
+/* The message ca_warn prints after "prog: ", into buf (len bytes). */
+void	 ca_vfmt(char *buf, size_t len, const char *fmt, va_list ap)
+	    CA_PRINTF(3, 0);
 void	*ca_xmalloc(size_t n);
 void	*ca_xcalloc(size_t n, size_t size);
 void	*ca_xrealloc(void *p, size_t n);
@@ -85,10 +76,41 @@ char	*ca_sanitize(const char *s, size_t maxlen);
 size_t	 ca_utf8_len(const unsigned char *p, size_t n);
 /* Offset of the first byte of s (n bytes) that is not valid UTF-8, or n. */
 size_t	 ca_utf8_bad(const char *s, size_t n);
-/* A number from lo to hi, or die with a usage error naming what. */
-long	 ca_strtonum(const char *s, long lo, long hi, const char *what);
-/* A number of seconds (fractions allowed), or die likewise. */
-double	 ca_seconds(const char *s, const char *what);
+
+/*
+ * ca_refuse.c: a tool that refuses to run.  Each way writes "prog: why"
+ * on stderr and, unless ca_norecords is set or stdout is a terminal,
+ * the error record {"type":"error","tool":PROG,"status":null,
+ * "request_id":null,"error":{"type":ETYPE,"message":WHY}} on stdout,
+ * for the tools after it to pass on and count (ca(7)).  A format
+ * ending in ':' appends strerror(errno), as for ca_warn.
+ */
+/* Set by a tool whose stdout carries no records (a report, a file). */
+extern int ca_norecords;
+/*
+ * main's first call: the program's name from argv0, and the tool's
+ * usage(why), which must not return: with why NULL it prints the whole
+ * help on stdout and exits 0; else "prog: why" (ca_warn) and the
+ * synopsis on stderr, and exits CA_EX_USAGE.  usage may be NULL.
+ */
+void	 ca_setprog(const char *argv0, void (*usage)(const char *why));
+/*
+ * A bad value or operand, from any file of a tool: one line, the
+ * usage_error record, exit CA_EX_USAGE; no synopsis.
+ */
+void	 ca_usage(const char *fmt, ...) CA_NORETURN CA_PRINTF(1, 2);
+/*
+ * A syntax error (ca_opt_common's: an unknown option, a missing
+ * argument): the usage_error record, then the usage given ca_setprog
+ * (message and synopsis), or ca_die(CA_EX_USAGE) without one.
+ */
+void	 ca_syntax(const char *fmt, ...) CA_NORETURN CA_PRINTF(1, 2);
+/*
+ * Any other refusal to run (the environment, an unusable directory):
+ * the line and the record of etype; returns CA_EX_USAGE for the tool
+ * to exit with.
+ */
+int	 ca_refuse(const char *etype, const char *fmt, ...) CA_PRINTF(2, 3);
 
 /* ca_buf.c: a growable byte buffer with a hard cap; a map and a set. */
 struct ca_buf {
@@ -235,10 +257,14 @@ void	 ca_id_new(char *buf, const char *prefix);
  * CA_OPT_VERSION (its --version entry's value) prints the version with
  * libs (as ca_version) and exits; ':', '?' and anything else are a usage
  * error naming the option as given ("unknown option --bogus", "-t needs
- * an argument"), through ca_usage.
+ * an argument"), through ca_syntax.
  */
 #define CA_OPT_VERSION	'V'
 void	 ca_opt_common(int ch, char *argv[], const char *libs);
+/* A number from lo to hi, or a usage error (ca_usage) naming what. */
+long	 ca_strtonum(const char *s, long lo, long hi, const char *what);
+/* A number of seconds (fractions allowed), likewise. */
+double	 ca_seconds(const char *s, const char *what);
 
 /*
  * ca_jscan.c: the one JSON scanner: what a JSON text is, decided once.

@@ -1,6 +1,5 @@
 /* ca_err.c: one way to complain, for every tool. */
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,27 +10,6 @@
 const char *ca_prog = "ca";
 int ca_verbose;
 void (*ca_warn_hook)(void);
-static void (*usage_fn)(const char *);
-
-void
-ca_setprog(const char *argv0, void (*usage)(const char *why))
-{
-	const char *p;
-	char *s;
-
-	usage_fn = usage;
-	if (argv0 == NULL || *argv0 == '\0')
-		return;
-	p = strrchr(argv0, '/');
-	p = p != NULL ? p + 1 : argv0;
-	/* A link may give the program any name; usage lines print it too. */
-	s = ca_sanitize(p, 0);
-	if (strcmp(s, p) == 0) {
-		free(s);
-		ca_prog = p;
-	} else
-		ca_prog = s;	/* kept for the life of the process */
-}
 
 /*
  * Messages name records, server answers, file names and environment
@@ -150,6 +128,20 @@ ca_warn(const char *fmt, ...)
 }
 
 void
+ca_vfmt(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	vsnprintf(buf, len, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':') {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, " %s", strerror(saved));
+	}
+	errno = saved;
+}
+
+void
 ca_note(const char *fmt, ...)
 {
 	va_list ap;
@@ -170,30 +162,6 @@ ca_die(int status, const char *fmt, ...)
 	vwarn(fmt, ap);
 	va_end(ap);
 	exit(status);
-}
-
-/*
- * Every usage error, wherever a tool finds it, reaches the one usage(why)
- * the tool gave ca_setprog: one line naming the tool, then its synopsis.
- */
-void
-ca_usage(const char *fmt, ...)
-{
-	int saved = errno;
-	size_t n = strlen(fmt);
-	char why[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	if (n > 0 && fmt[n - 1] == ':') {
-		n = strlen(why);
-		snprintf(why + n, sizeof(why) - n, " %s", strerror(saved));
-	}
-	if (usage_fn != NULL)
-		usage_fn(why);
-	ca_die(CA_EX_USAGE, "%s", why);
 }
 
 void *
@@ -282,31 +250,6 @@ ca_sanitize(const char *s, size_t maxlen)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-long
-ca_strtonum(const char *s, long lo, long hi, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-		ca_usage("%s must be a number from %ld to %ld: %s", what, lo,
-		    hi, s);
-	return v;
-}
-
-double
-ca_seconds(const char *s, const char *what)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*s == '\0' || *end != '\0' || !isfinite(v) || v < 0 || v > 1e7)
-		ca_usage("%s must be a number of seconds: %s", what, s);
-	return v;
 }
 
 size_t

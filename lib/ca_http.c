@@ -53,15 +53,18 @@ check_base(const char *base, int *plain)
 		/* Show what was wrong; it is the user's own setting. */
 		char *sb = ca_sanitize(base, 200);
 
-		ca_warn("ANTHROPIC_BASE_URL is not a URL: \"%s\"", sb);
+		ca_refuse("environment_error", "ANTHROPIC_BASE_URL is not "
+		    "a URL: \"%s\"", sb);
 		free(sb);
 	} else if (strcmp(scheme, "https") == 0)
 		ok = 1;
 	else if (strcmp(scheme, "http") != 0)
-		ca_warn("ANTHROPIC_BASE_URL: scheme %s is not supported", scheme);
+		ca_refuse("environment_error", "ANTHROPIC_BASE_URL: scheme "
+		    "%s is not supported", scheme);
 	else if (!loopback(host))
-		ca_warn("refusing to send the API key over plain http to %s; "
-		    "use https (plain http is for loopback hosts only)", host);
+		ca_refuse("environment_error", "refusing to send the API "
+		    "key over plain http to %s; use https (plain http is for "
+		    "loopback hosts only)", host);
 	else
 		ok = *plain = 1;
 	curl_free(scheme);
@@ -84,18 +87,20 @@ ca_api_init(struct ca_api *api)
 	memset(api, 0, sizeof(*api));
 	api->version = ver != NULL && *ver != '\0' ? ver :
 	    CA_API_VERSION_DEFAULT;
-	if (!ca_header_safe(api->version)) {
-		ca_warn("CA_API_VERSION holds a control character");
-		return CA_EX_USAGE;
-	}
+	if (!ca_header_safe(api->version))
+		return ca_refuse("environment_error",
+		    "CA_API_VERSION holds a control character");
 	ca_retry_init(&dflt);
 	api->retries = dflt.max;
 	api->connect_ms = CA_CONNECT_MS;
 	api->timeout_ms = CA_TIMEOUT_MS;
 	if (base == NULL || *base == '\0')
 		base = CA_BASE_DEFAULT;
-	if (!ca_header_safe(base) || !check_base(base, &api->plain))
-		return CA_EX_USAGE;
+	if (!ca_header_safe(base))
+		return ca_refuse("environment_error",
+		    "ANTHROPIC_BASE_URL holds a control character");
+	if (!check_base(base, &api->plain))
+		return CA_EX_USAGE;	/* check_base said why */
 	/*
 	 * Plain http (loopback) does no TLS, yet curl_global_init() sets up
 	 * libcrypto for it: it reads the system's OpenSSL configuration,
@@ -131,15 +136,13 @@ ca_api_init(struct ca_api *api)
 		api->auth = ca_xmalloc(strlen(tok) + 32);
 		strcpy(api->auth, "Authorization: Bearer ");
 		strcat(api->auth, tok);
-	} else {
-		ca_warn("no API key: set ANTHROPIC_API_KEY "
-		    "(or ANTHROPIC_AUTH_TOKEN)");
-		return CA_EX_USAGE;
-	}
+	} else
+		return ca_refuse("environment_error", "no API key: set "
+		    "ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)");
 	return 0;
 bad:
-	ca_warn("the API key in the environment contains a line break");
-	return CA_EX_USAGE;
+	return ca_refuse("environment_error",
+	    "the API key in the environment contains a line break");
 }
 
 void

@@ -2,12 +2,17 @@
  * ca_opt.c: what every tool's getopt_long loop does alike, so that -v,
  * --version and a bad option mean one thing everywhere.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ca.h"
 
 /*
+ * A syntax error (an option unknown, or its argument missing or extra)
+ * shows the synopsis after the message: ca_syntax, not ca_usage.
  * getopt_long leaves the option in optopt (0 for an unknown long one)
  * and has moved optind past a long option, so argv[optind - 1] is the
  * option as given.  A short one is named by its letter: its argv element
@@ -21,14 +26,14 @@ bad_option(int ch, char *argv[])
 	int len = (int)strcspn(given, "=");
 
 	if (ch == ':' && islong)
-		ca_usage("%.*s needs an argument", len, given);
+		ca_syntax("%.*s needs an argument", len, given);
 	if (ch == ':')
-		ca_usage("-%c needs an argument", optopt);
+		ca_syntax("-%c needs an argument", optopt);
 	if (optopt != 0 && islong && given[len] == '=')
-		ca_usage("%.*s takes no argument", len, given);
+		ca_syntax("%.*s takes no argument", len, given);
 	if (optopt > ' ' && optopt < 0x7f)
-		ca_usage("unknown option -%c", optopt);
-	ca_usage("unknown option %s", given);
+		ca_syntax("unknown option -%c", optopt);
+	ca_syntax("unknown option %s", given);
 }
 
 void
@@ -43,4 +48,29 @@ ca_opt_common(int ch, char *argv[], const char *libs)
 	default:
 		bad_option(ch, argv);
 	}
+}
+
+long
+ca_strtonum(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+		ca_usage("%s must be a number from %ld to %ld: %s", what, lo,
+		    hi, s);
+	return v;
+}
+
+double
+ca_seconds(const char *s, const char *what)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*s == '\0' || *end != '\0' || !isfinite(v) || v < 0 || v > 1e7)
+		ca_usage("%s must be a number of seconds: %s", what, s);
+	return v;
 }

@@ -4,7 +4,10 @@
  * A tool exits 1 if any permanent failure happened in it or passed
  * through it as an error record, else 75 if any temporary one did, else
  * 0; so the last command of a pipeline tells the truth without
- * pipefail.  Usage errors (2) never get this far.
+ * pipefail.  A tool's own usage or environment error exits 2 before it
+ * gets this far; the record it leaves (usage_error, environment_error)
+ * is, for every tool after it, a permanent failure that passed through:
+ * 1, not 2, since their own command lines were fine.
  */
 #include <string.h>
 

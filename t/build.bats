@@ -109,13 +109,16 @@ skeleton() {
 	run --separate-stderr -2 ./ca-skel --bogus
 	[ "${stderr_lines[0]}" = "ca-skel: unknown option --bogus" ]
 	[ "${stderr_lines[1]}" = "usage: ca-skel [-vx]" ]
-	[ -z "$output" ]
+	is_refused ca-skel usage_error
 	run --separate-stderr -2 ./ca-skel -q
 	[ "${stderr_lines[0]}" = "ca-skel: unknown option -q" ]
 	run --separate-stderr -2 ./ca-skel --example=1
 	[ "${stderr_lines[0]}" = "ca-skel: --example takes no argument" ]
 	run --separate-stderr -2 ./ca-skel extra
 	[ "${stderr_lines[0]}" = "ca-skel: unexpected operand extra" ]
+	# A bad operand or value is one line: the synopsis is for syntax.
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	is_refused ca-skel usage_error
 	run -0 ./ca-skel -vx <<<'{"type":"x"}'
 	[ "$output" = '{"type":"x"}' ]
 }

@@ -215,7 +215,8 @@ GET /v1/files/$c/content" ]
 	run --separate-stderr ca-fetch -d out --id "$a"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-fetch: $a: content: the server announced 1036 bytes, the file's metadata says 12" ]
-	[ -z "$output" ]
+	# The missing file travels on as an error record.
+	[ "$(jq -c '[.type, .tool, .file_id, .status, .error.type, .error.message]' <<<"$output")" = "[\"error\",\"ca-fetch\",\"$a\",null,\"invalid_response\",\"$a: content: the server announced 1036 bytes, the file's metadata says 12\"]" ]
 	[ -z "$(ls -A out)" ]
 	# Not retried: the server's word is not going to change.
 	[ "$(content_gets)" -eq 1 ]
@@ -228,7 +229,8 @@ GET /v1/files/$c/content" ]
 	[ "$status" -eq 75 ]
 	[ "$(content_gets)" -eq 3 ]
 	[[ "$stderr" == "ca-fetch: $a: content: connection_error: transfer closed with 8 bytes remaining to read" ]]
-	[ -z "$output" ]
+	# A temporary failure, as the record says too.
+	[ "$(jq -c '[.file_id, .status, .error.type]' <<<"$output")" = "[\"$a\",null,\"connection_error\"]" ]
 	[ -z "$(ls -A out)" ]
 }
 
@@ -263,7 +265,8 @@ GET /v1/files/$c/content" ]
 	run --separate-stderr ca-fetch -d out --id "$a"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" =~ ^"ca-fetch: $a: content: 404 not_found_error: File $a has expired (request-id req_"[A-Za-z0-9]+") [file_expired]"$ ]]
-	[ -z "$output" ]
+	[ "$(jq -c '[.type, .file_id, .status, .error.type, .error.message]' <<<"$output")" = "[\"error\",\"$a\",404,\"not_found_error\",\"File $a has expired\"]" ]
+	[[ "$(jq -r .request_id <<<"$output")" == req_* ]]
 	[ -z "$(ls -A out)" ]
 }
 
@@ -389,7 +392,7 @@ GET /v1/files/$c/content" ]
 	run --separate-stderr ca-fetch -d ro --id "$a"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-fetch: cannot create a temporary file in ro: Read-only file system" ]
-	[ -z "$output" ]
+	[ "$(jq -c '[.file_id, .error.type, .error.message]' <<<"$output")" = "[\"$a\",\"file_error\",\"cannot create a temporary file in ro: Read-only file system\"]" ]
 }
 
 @test "a full disk: clear error, temporary removed" {
@@ -404,6 +407,7 @@ GET /v1/files/$c/content" ]
 	[ "$stderr" = "ca-fetch: $a: write full/big.bin: No space left on device" ]
 	[ "$(ls -A full)" = small.txt ]
 	[ "$(grep -c '"type":"fetched"' <<<"$output")" -eq 1 ]
+	[ "$(jq -c 'select(.type == "error") | [.custom_id, .file_id, .error.type, .error.message]' <<<"$output")" = "[\"r1\",\"$a\",\"file_error\",\"$a: write full/big.bin: No space left on device\"]" ]
 }
 
 @test "a file size limit (EFBIG): clear error, temporary removed" {
@@ -508,7 +512,8 @@ start_slow() {
 	run --separate-stderr ca-fetch -o x.bin <in
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "ca-fetch: -o takes one file; the input has 2" ]
-	[ "$output" = "$(cat in)" ]
+	[ "$output" = "$(cat in)
+{\"type\":\"error\",\"tool\":\"ca-fetch\",\"status\":null,\"request_id\":null,\"error\":{\"type\":\"usage_error\",\"message\":\"-o takes one file; the input has 2\"}}" ]
 	[ ! -e x.bin ]
 	[ "$(content_gets)" -eq 0 ]
 	# The same file twice is one file.

@@ -1019,10 +1019,14 @@ note() {
 	e='{"type":"error","path":"no\u001b[31msuch.csv","status":null,"request_id":null,"error":{"type":"file_error","message":"No such file or directory"}}'
 	run --separate-stderr ca-render --color=never <<<"$e"
 	[ "$status" -eq 1 ]
-	[ "$output" = 'not uploaded no\x1b[31msuch.csv: error file_error: No such file or directory' ]
+	[ "${lines[0]}" = 'not uploaded no\x1b[31msuch.csv: error file_error: No such file or directory' ]
+	# Counted in a summary of its own, as no turn's summary has it.
+	[ "${lines[1]}" = '─ Summary of the run' ]
+	[ "${lines[2]}" = 'no response, 1 error' ]
 	run --separate-stderr ca-render -f markdown <<<"$e"
 	[ "$status" -eq 1 ]
 	grep -qx '## Uploaded files' <<<"$output"
+	[ "$(grep -A2 -x '## Summary of the run' <<<"$output" | tail -1)" = 'no response, 1 error' ]
 	grep -qF 'not uploaded `no\x1b[31msuch.csv`: error `file_error`: No such file or directory' <<<"$output"
 	refute grep -q 'Turn' <<<"$output"
 }
@@ -1050,4 +1054,23 @@ note() {
 	grep -qF 'pre code{background:none;padding:0}' <<<"$output"
 	# It comes after the inline rule, so it wins.
 	[ "$(grep -n 'pre code{' <<<"$output" | cut -d: -f1)" -gt "$(grep -n '^code{' <<<"$output" | cut -d: -f1)" ]
+}
+
+@test "a file ca-fetch could not fetch and a tool that did not run: shown and counted" {
+	# A turn, the error ca-fetch wrote for its file, and the record of
+	# a tool that refused to run (no custom_id: no turn's).
+	run --separate-stderr ca-render --color=never <"$CA_ROOT/t/fixtures/fetch-errors.ndjson"
+	[ "$status" -eq 1 ]
+	grep -qx 'not fetched file_gone: error 404 not_found_error: File not found: file_gone' <<<"$output"
+	grep -qx 'ca-files did not run: error environment_error: no API key: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)' <<<"$output"
+	refute grep -q 'no custom_id' <<<"$output"
+	# The turn's summary came before them; the run's counts both.
+	[ "$(grep -A2 -x '─ Summary of the run' <<<"$output" | tail -1)" = '1 response, 0 code runs, 0 file edits, 2 errors' ]
+	run --separate-stderr ca-render -f markdown <"$CA_ROOT/t/fixtures/fetch-errors.ndjson"
+	[ "$status" -eq 1 ]
+	grep -qxF 'not fetched `file_gone`: error 404 `not_found_error`: File not found: file\_gone' <<<"$output"
+	grep -qxF '`ca-files` did not run: error `environment_error`: no API key: set ANTHROPIC\_API\_KEY (or ANTHROPIC\_AUTH\_TOKEN)' <<<"$output"
+	# The turn counts its file's error; the run counts both.
+	[ "$(grep -A4 -x '### Summary of turn `r1`' <<<"$output" | tail -1)" = '1 response, 0 code runs, 0 file edits, 1 error' ]
+	[ "$(grep -A4 -x '## Summary of the run' <<<"$output" | tail -1)" = '1 response, 0 code runs, 0 file edits, 2 errors' ]
 }

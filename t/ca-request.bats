@@ -96,7 +96,7 @@ $FILE_TXT"
 	for m in $(tsv_models retired 2027-02-01); do
 		CA_TODAY=2027-02-01 run --separate-stderr ca-request -m "$m" hi </dev/null
 		[ "$status" -eq 2 ] || { echo "accepted $m"; return 1; }
-		[ -z "$output" ]
+		is_refused ca-request usage_error
 		[[ "$stderr" == "ca-request: $m "*"retired"* || "$stderr" == "ca-request: $m reached its end of life on "* ]]
 	done
 }
@@ -104,7 +104,7 @@ $FILE_TXT"
 @test "a retired model is refused, with no suggestion of it elsewhere" {
 	run --separate-stderr ca-request -m claude-3-7-sonnet-20250219 hi </dev/null
 	[ "$status" -eq 2 ]
-	[ -z "$output" ]
+	is_refused ca-request usage_error
 	[ "${stderr_lines[0]}" = "ca-request: claude-3-7-sonnet-20250219 is retired: requests naming it fail; choose a newer model (or --any-model to try anyway)" ]
 	run --separate-stderr ca-request --any-model -m claude-3-7-sonnet-20250219 hi </dev/null
 	[ "$status" -eq 0 ]
@@ -113,7 +113,7 @@ $FILE_TXT"
 @test "a typo in a model name gets one did-you-mean line" {
 	run --separate-stderr ca-request -m claude-sonnet-4.6 hi </dev/null
 	[ "$status" -eq 2 ]
-	[ -z "$output" ]
+	is_refused ca-request usage_error
 	[ "${stderr_lines[0]}" = "ca-request: unknown model claude-sonnet-4.6; did you mean claude-sonnet-4-6?" ]
 	run --separate-stderr ca-request -m claude-opus-5-4 hi </dev/null
 	[ "${stderr_lines[0]}" = "ca-request: unknown model claude-opus-5-4; did you mean claude-opus-5-5 or claude-opus-4-8?" ] ||

@@ -113,3 +113,93 @@ ca-request: <stdin>:1: an error record came in (nosuch.csv: No such file or dire
 	[ "$(emu_log | jq -r '.headers["anthropic-version"]' | sort -u)" = 2023-06-01 ]
 	[ "$(emu_log | wc -l)" -ge 3 ]
 }
+
+# The tools that may follow a failure, as t/contract.table names them.
+declare -gA TAIL=(
+	[request]="ca-request -f chart.md"
+	[exec]="ca-exec"
+	[fetch]="ca-fetch -d fetched"
+	[files]="ca-files -d"
+	[render]="ca-render --color=never"
+)
+
+# The places the table's disk rows write to: a name taken by other
+# bytes, a full disk, a read-only one (these two need mount(8)).
+contract_dirs() {
+	mkdir taken full ro
+	printf 'other bytes\n' >taken/chart.bin
+	mount -t tmpfs -o size=64k tmpfs full 2>/dev/null || return 1
+	mount -t tmpfs -o ro,size=64k tmpfs ro 2>/dev/null || return 1
+}
+
+contract_undo() {
+	local m
+	for m in "$BATS_TEST_TMPDIR/full" "$BATS_TEST_TMPDIR/ro"; do
+		mountpoint -q "$m" 2>/dev/null && umount "$m"
+	done
+	return 0
+}
+
+# One row of the table, with the first n tools of its "after" as the
+# tail; reports what went wrong on stdout, nothing when all is well.
+contract_row() {
+	local name=$1 fault=$2 head=$3 after=$4 etype=$5 want=$6 n=$7
+	local t last pipe=$3 i=0 got out
+	for t in $after; do
+		[ "$i" -lt "$n" ] || break
+		pipe="$pipe | ${TAIL[$t]}"
+		last=$t
+		i=$((i + 1))
+	done
+	emu_reset
+	[ "$fault" = - ] || emu_fault "$fault"
+	rm -rf fetched
+	out=$(bash -c "$pipe" 2>/dev/null)
+	got=$?
+	[ "$got" -eq "$want" ] ||
+		echo "$name | $last: the last command exited $got, not $want"
+	if [ "$last" = render ]; then
+		grep -qE "error( [0-9]+)? $etype: " <<<"$out" ||
+			echo "$name | $last: no \"error $etype\" shown"
+		grep -qE ", [1-9][0-9]* errors?$" <<<"$out" ||
+			echo "$name | $last: no error counted in a summary"
+	else
+		jq -r 'select(.type == "error") | .error.type' <<<"$out" |
+			grep -qx "$etype" ||
+			echo "$name | $last: no $etype error record arrived"
+	fi
+	# Nothing is billed from input that holds an error.
+	if [[ " $after " == *" exec "* ]] && [ -n "$(emu_log /v1/messages)" ]; then
+		echo "$name | $last: a message request was sent"
+	fi
+}
+
+@test "every failure of every tool reaches the end of the pipe (t/contract.table)" {
+	local name fault head after etype want n k bad="" skipped="" runs=0
+	cat >chart.md <<-'EOT'
+	Write a file.
+	```python
+	import os
+	open(os.path.join(os.environ["OUTPUT_DIR"], "chart.bin"), "w").write("x" * 200000)
+	```
+	EOT
+	contract_dirs || skipped="cannot mount a small tmpfs here"
+	while IFS=$'\t' read -r name fault head after etype want; do
+		case $name in ''|'#'*) continue ;; esac
+		if [ -n "$skipped" ] && [[ "$name" == fetch-full || "$name" == fetch-ro ]]; then
+			continue
+		fi
+		n=$(wc -w <<<"$after")
+		for ((k = 1; k <= n; k++)); do
+			bad+=$(contract_row "$name" "$fault" "$head" "$after" "$etype" "$want" "$k")
+			bad+=${bad:+$'\n'}
+			runs=$((runs + 1))
+		done
+	done <"$CA_ROOT/t/contract.table"
+	contract_undo
+	bad=$(sed '/^$/d' <<<"$bad")
+	[ -z "$bad" ] || { echo "$bad"; false; }
+	# Every row ran, with every tail.
+	[ "$runs" -eq "$([ -n "$skipped" ] && echo 55 || echo 59)" ]
+	[ -z "$skipped" ] || skip "$skipped: the full and read-only disk rows did not run"
+}

@@ -62,7 +62,7 @@ reqs() {
 @test "ca-request refuses a NUL in a prompt file, invalid UTF-8, and -P numbers JSON cannot carry" {
 	run --separate-stderr bash -c "printf 'a\0b' | ca-request -f -"
 	[ "$status" -eq 2 ]
-	[ -z "$output" ]
+	is_refused ca-request usage_error
 	[[ "$stderr" == *"ca-request: standard input: a NUL byte at byte 1"* ]]
 	printf 'ab\0c' >p.txt
 	run --separate-stderr ca-request -n -f p.txt
@@ -70,7 +70,7 @@ reqs() {
 	[[ "$stderr" == *"p.txt: a NUL byte at byte 2"* ]]
 	run --separate-stderr bash -c "printf 'caf\351' | ca-request -f -"
 	[ "$status" -eq 2 ]
-	[ -z "$output" ]
+	is_refused ca-request usage_error
 	[[ "$stderr" == *"standard input: not UTF-8 text (byte 3 is 0xe9)"* ]]
 	run --separate-stderr ca-request -n "$(printf 'caf\351')"
 	[ "$status" -eq 2 ]

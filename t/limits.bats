@@ -195,7 +195,7 @@ for i in range(640):
 	run --separate-stderr bash -c "ulimit -f 64; ca-fetch -d out --id $a"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ca-fetch: $a: write out/big.bin: File too large" ]
-	[ -z "$output" ]
+	[ "$(jq -c '[.file_id, .error.type, .error.message]' <<<"$output")" = "[\"$a\",\"file_error\",\"$a: write out/big.bin: File too large\"]" ]
 	[ -z "$(ls -A out)" ]
 }
 
@@ -206,7 +206,7 @@ for i in range(640):
 	run --separate-stderr ca-fetch -d out --idle-timeout 1 --id "$a"
 	[ "$status" -eq 75 ]
 	[ "$stderr" = "ca-fetch: $a: metadata: timeout_error: no data received for 1 s" ]
-	[ -z "$output" ]
+	[ "$(jq -c '[.file_id, .status, .error.type]' <<<"$output")" = "[\"$a\",null,\"timeout_error\"]" ]
 	# All three attempts reached the server (the emulator logs a hung
 	# request only when it ends; its fault queue shows the rule used up).
 	[ "$(curl -sf "$EMU_URL/_emu/faults" | jq -c .faults)" = "[]" ]

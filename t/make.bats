@@ -34,6 +34,16 @@ messages_sent() {
 	emu_log /v1/messages | wc -l
 }
 
+# Every relative link of the report resolves from the report's directory.
+links_resolve() {
+	local h n=0
+	while read -r h; do
+		n=$((n + 1))
+		[ -e "out/$h" ] || { echo "broken link: $h" >&2; return 1; }
+	done < <(grep -o ' href="[^"#:]*"' out/report.html | sed 's/^ href="//; s/"$//')
+	[ "$n" -gt 0 ]
+}
+
 @test "make: the documented Makefile is the one in ca(7)" {
 	python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/man/ca.7" '^out/session\.ndjson: ' >ca7.mk
 	[ -s Makefile ]
@@ -47,6 +57,7 @@ messages_sent() {
 	[ "$(jq -r 'select(.type == "response") | .message.stop_reason' out/session.ndjson)" = end_turn ]
 	[ "$(cat out/chart.txt)" = "$(wc -l <sales.csv) rows" ]
 	grep -q 'chart.txt' out/report.html
+	links_resolve
 	[ ! -e out/session.ndjson.tmp ]
 	run make -q
 	[ "$status" -eq 0 ]
@@ -83,8 +94,20 @@ messages_sent() {
 	run make
 	[ "$status" -ne 0 ]
 	[ ! -e out/session.ndjson ]
+	[ ! -e out/session.ndjson.tmp ]
 	run make -q
 	[ "$status" -ne 0 ]
+}
+
+@test "make: a prompt ca-request refuses fails make: no session, no temporary, nothing sent" {
+	: >chart.md
+	run make
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"ca-request: no prompt: give it as operands or with -f"* ]]
+	[ ! -e out/session.ndjson ]
+	[ ! -e out/session.ndjson.tmp ]
+	[ ! -e out/report.html ]
+	[ "$(messages_sent)" -eq 0 ]
 }
 
 # tools/deps.sh on a machine that has nothing: which packages it asks for.

@@ -146,3 +146,14 @@ tsv_models() {
 		{ r = $6 == "retired" || ($6 != "-" && $6 <= today) }
 		want == "all" || (want == "retired") == r { print $1 }' "$CA_ROOT/lib/models.tsv"
 }
+
+# $output is the one error record a tool that refused to run leaves:
+# is_refused TOOL ETYPE.  With one line on stderr, the record's message
+# is that line without the tool's name (bats drops trailing blanks).
+is_refused() {
+	local m
+	[ "$(jq -sc 'map([.type, .tool, .status, .request_id, .error.type])' <<<"$output")" = "[[\"error\",\"$1\",null,null,\"$2\"]]" ] || return 1
+	[ "${#stderr_lines[@]}" -eq 1 ] || return 0
+	m=$(jq -r .error.message <<<"$output")
+	[ "${m%"${m##*[![:space:]]}"}" = "${stderr#"$1: "}" ]
+}

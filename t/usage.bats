@@ -17,8 +17,14 @@
 #            "^ca-x: message(\n|$)" is the whole of its first line (a usage
 #            error may go on with the synopsis); "^ca-x: .*words" a message
 #            from the tool that says those words somewhere
-# Every line must also write nothing on standard output and send nothing
-# to the emulator: a usage error is found before any request.
+# Every line must also send nothing to the emulator: a usage error is
+# found before any request.  On standard output it must write the one
+# error record that says so to the tools after it (ca(7)): its "tool",
+# and its message a line of stderr (control bytes shown as there,
+# \xNN); nothing from a tool whose
+# standard output carries no records (ca-render, ca-chat, ca-emu).  A
+# syntax error (an unknown option, an argument missing or extra) goes on
+# with the synopsis; any other has none.
 
 load test_helper
 bats_require_minimum_version 1.5.0
@@ -38,6 +44,36 @@ ROW_SH='@sh "tool=\(.tool // "") want=\(.status // "") re=\(.stderr // "")",
 	@sh "set=(\([.env // {} | to_entries[] | select(.value != null) | .key, .value]))",
 	@sh "files=(\([.files // {} | to_entries[] | .key, .value]))",
 	@sh "extra=\(keys - ["tool", "args", "stdin", "env", "files", "status", "stderr"] | join(" "))"'
+
+# refusal_out TOOL FILE STDERR: FILE, the tool's stdout, is the record.
+refusal_out() {
+	local got
+	case $1 in
+	ca-render|ca-chat|ca-emu)
+		[ ! -s "$2" ] || echo "wrote on stdout: $(head -c 200 "$2")"
+		return ;;
+	esac
+	got=$(jq -r --arg t "$1" 'def hex: "0123456789abcdef"[. : . + 1];
+	    select(.type == "error" and .tool == $t and .status == null and
+	    .request_id == null) | .error.type + " " + ([.error.message |
+	    explode[] | if . < 32 or . == 127 then "\\x" + ((. / 16 |
+	    floor) | hex) + (. % 16 | hex) else [.] | implode end] |
+	    add // "")' "$2" 2>/dev/null)
+	if [ "$(wc -l <"$2")" -ne 1 ] ||
+	    [[ ! "$got" =~ ^(usage_error|environment_error|file_error)\ (.*)$ ]] ||
+	    [[ $'\n'"$3"$'\n' != *$'\n'"$1: ${BASH_REMATCH[2]}"$'\n'* ]]; then
+		echo "stdout is not its one error record: $(head -c 300 "$2")"
+	fi
+}
+
+# one_line STDERR: the synopsis follows a syntax error, and only that.
+one_line() {
+	if [[ "$1" =~ (unknown\ option|needs\ an\ argument|takes\ no\ argument) ]]; then
+		[[ "$1" == *$'\n'usage:* ]] || echo "a syntax error without the synopsis"
+	elif [[ $'\n'"$1" == *$'\n'usage:* ]]; then
+		echo "the synopsis after a bad value"
+	fi
+}
 
 # run_row N JSON: run line N of the table; print what is wrong, if anything.
 run_row() {
@@ -64,14 +100,15 @@ run_row() {
 	err=$(cat "$dir.err")
 	[ "$rc" = "$want" ] || echo "exit $rc, want $want"
 	[[ "$err" =~ $re ]] || echo "stderr does not match /$re/: $err"
-	[ ! -s "$dir.out" ] || echo "wrote on stdout: $(head -c 200 "$dir.out")"
+	refusal_out "$tool" "$dir.out" "$err"
+	[[ "$tool" == ca-chat || "$tool" == ca-emu ]] || one_line "$err"
 	if [ -s "$EMU_DIR/log.ndjson" ]; then
 		echo "sent: $(jq -r '.method + " " + .path' "$EMU_DIR/log.ndjson" | tr '\n' ' ')"
 		emu_reset
 	fi
 }
 
-@test "every line of t/usage.ndjson: its exit status, its stderr, no output, nothing sent" {
+@test "every line of t/usage.ndjson: its exit status, its stderr, its error record, nothing sent" {
 	local n=0 rows=0 bad=0 row why
 	while IFS= read -r row; do
 		n=$((n + 1))

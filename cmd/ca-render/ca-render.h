@@ -180,6 +180,7 @@ void	 show_content(const cJSON *, const struct live *);
 void	 show_footer(const cJSON *, const cJSON *);
 void	 show_request(const cJSON *);
 int	 upload_error(const cJSON *);
+int	 loose_error(const cJSON *);
 void	 show_error(const cJSON *);
 const char *file_origin(const cJSON *);
 void	 show_filerec(const cJSON *);

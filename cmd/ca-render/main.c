@@ -190,6 +190,7 @@ main(int argc, char *argv[])
 	int r, doc, status;
 
 	ca_setprog(argv[0], usage);
+	ca_norecords = 1;	/* a report: its refusals write no record */
 	parse_opts(argc, argv);
 	doc = g.fmt == &fmt_md || g.fmt == &fmt_html;
 	rd = ca_reader_new(stdin, CA_STDIN);

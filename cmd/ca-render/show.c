@@ -660,6 +660,36 @@ upload_error(const cJSON *rec)
 	    cJSON_GetObjectItemCaseSensitive(rec, "custom_id") == NULL;
 }
 
+/*
+ * An error of no turn: a path ca-upload could not upload, a file
+ * ca-fetch --id could not fetch, a tool that refused to run.
+ */
+int
+loose_error(const cJSON *rec)
+{
+	return strcmp(nz(ca_jstr(rec, "type")), "error") == 0 &&
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec,
+	    "custom_id"));
+}
+
+/* What failed, before the error: the path, the file, the tool. */
+static void
+error_what(const cJSON *rec)
+{
+	if (upload_error(rec)) {
+		g.fmt->lit("not uploaded ");
+		g.fmt->code(ca_jstr(rec, "path"));
+		g.fmt->lit(": ");
+	} else if (ca_jstr(rec, "file_id") != NULL) {
+		g.fmt->lit("not fetched ");
+		g.fmt->code(ca_jstr(rec, "file_id"));
+		g.fmt->lit(": ");
+	} else if (ca_jstr(rec, "tool") != NULL && loose_error(rec)) {
+		g.fmt->code(ca_jstr(rec, "tool"));
+		g.fmt->lit(" did not run: ");
+	}
+}
+
 void
 show_error(const cJSON *rec)
 {
@@ -669,11 +699,7 @@ show_error(const cJSON *rec)
 	char buf[64];
 
 	g.fmt->line(T_ERR);
-	if (upload_error(rec)) {
-		g.fmt->lit("not uploaded ");
-		g.fmt->code(ca_jstr(rec, "path"));
-		g.fmt->lit(": ");
-	}
+	error_what(rec);
 	g.fmt->lit("error");
 	if (st > 0) {
 		snprintf(buf, sizeof(buf), " %.0f", st);

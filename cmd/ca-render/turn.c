@@ -38,6 +38,7 @@ static struct tally total;
 static long nturns;
 static long ninterrupted;
 static int answers;		/* the input holds answers: it was sent */
+static long nlate;	/* errors counted after their turn's summary */
 
 static int
 final(const cJSON *msg)
@@ -493,6 +494,7 @@ stream_error(const cJSON *rec)
 	}
 	if (tn->closed) {
 		total.errors++;
+		nlate++;
 		return;
 	}
 	tn->t.errors++;
@@ -510,9 +512,11 @@ stream_record(const struct ca_rec *rec)
 		live_event(j);
 	else if (strcmp(t, "response") == 0)
 		stream_response(j);
-	else if (upload_error(j)) {
+	else if (loose_error(j)) {
 		if (!g.raw)
 			show_error(j);
+		total.errors++;
+		nlate++;
 	} else if (strcmp(t, "error") == 0)
 		stream_error(j);
 	else if (g.raw) {
@@ -547,6 +551,20 @@ stream_record(const struct ca_rec *rec)
 		show_other(t);
 }
 
+/*
+ * The summary of everything: of the turns, and of the errors no turn's
+ * summary counted (they came later, or belong to no turn).
+ */
+static void
+summary_heading(int level, char *buf, size_t len)
+{
+	if (nturns > 1)
+		snprintf(buf, len, "Summary of all %ld turns", nturns);
+	else
+		snprintf(buf, len, "Summary of the run");
+	g.fmt->heading(level, buf, NULL);
+}
+
 void
 stream_end(void)
 {
@@ -564,9 +582,8 @@ stream_end(void)
 		else
 			turn_summary(tn);
 	}
-	if (!g.raw && nturns > 1) {
-		snprintf(buf, sizeof(buf), "Summary of all %ld turns", nturns);
-		g.fmt->heading(3, buf, NULL);
+	if (!g.raw && (nturns > 1 || nlate > 0)) {
+		summary_heading(3, buf, sizeof(buf));
 		show_tally(&total);
 	}
 	g.fmt->finish();
@@ -626,10 +643,10 @@ doc_collect(const struct ca_rec *rec)
 	} else if (strcmp(t, "event") == 0)
 		fresh = part == 1 && strcmp(nz(ca_jstr(ca_jobj(j, "event"),
 		    "type")), "message_start") == 0;
-	else if (strcmp(t, "error") == 0 && !upload_error(j))
+	else if (strcmp(t, "error") == 0 && !loose_error(j))
 		close = 1;
 	else if (strcmp(t, "file") == 0 || strcmp(t, "deleted") == 0 ||
-	    cidj == NULL || upload_error(j)) {
+	    cidj == NULL || loose_error(j)) {
 		push(&others, &nothers, &capothers, j);
 		return;
 	}
@@ -760,9 +777,11 @@ doc_render(void)
 			if (!files++)
 				g.fmt->heading(2, uploads ? "Uploaded files" :
 				    "Files", NULL);
-			if (upload_error(others[i]))
+			if (upload_error(others[i])) {
 				show_error(others[i]);
-			else
+				total.errors++;
+				nlate++;
+			} else
 				show_filerec(others[i]);
 		}
 	for (tn = turns; tn != NULL; tn = tn->next)
@@ -773,7 +792,11 @@ doc_render(void)
 		t = nz(ca_jstr(others[i], "type"));
 		if (strcmp(t, "file") == 0 || upload_error(others[i]))
 			continue;
-		if (strcmp(t, "fetched") == 0)
+		if (loose_error(others[i])) {
+			show_error(others[i]);
+			total.errors++;
+			nlate++;
+		} else if (strcmp(t, "fetched") == 0)
 			show_fetched(others[i]);
 		else if (strcmp(t, "deleted") == 0)
 			show_deleted(others[i]);
@@ -782,10 +805,16 @@ doc_render(void)
 		else
 			show_other(t);
 	}
-	/* One turn has its own summary already: not a second, the same. */
-	if (nturns > 1) {
-		snprintf(buf, sizeof(buf), "Summary of %ld turn%s", nturns,
-		    nturns == 1 ? "" : "s");
+	/*
+	 * One turn has its own summary already: not a second, the same,
+	 * unless errors of no turn came too.
+	 */
+	if (nturns > 1 || nlate > 0) {
+		if (nturns > 1)
+			snprintf(buf, sizeof(buf), "Summary of %ld turns",
+			    nturns);
+		else
+			snprintf(buf, sizeof(buf), "Summary of the run");
 		g.fmt->heading(2, buf, NULL);
 		show_tally(&total);
 	}

@@ -73,7 +73,7 @@ take_transcript(struct input *in, const char *type, const cJSON *rec,
 
 /*
  * An error record in the new input: a file that did not upload, a
- * request that failed.  Remember the first for the message.
+ * request that failed, a tool that refused to run.  Remember the first for the message.
  */
 static void
 take_error(struct input *in, const struct ca_rec *rec)
@@ -87,6 +87,8 @@ take_error(struct input *in, const struct ca_rec *rec)
 		return;
 	if (what == NULL)
 		what = ca_jstr(rec->json, "custom_id");
+	if (what == NULL)	/* a tool that refused to run */
+		what = ca_jstr(rec->json, "tool");
 	sw = ca_sanitize(what != NULL ? what : "?", 200);
 	sm = ca_sanitize(msg != NULL ? msg : "?", 300);
 	in->errwhat = ca_xmalloc(strlen(sw) + strlen(sm) + 3);
