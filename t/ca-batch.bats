@@ -258,9 +258,8 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	while :; do
 		runs=$((runs + 1))
 		[ "$runs" -le 8 ]
-		# The idiom of ca-batch(1), EXAMPLES.
-		ca-batch --no-wait <state.ndjson >next.ndjson && rc=0 || rc=$?
-		case $rc in 0|1|75) mv next.ndjson state.ndjson ;; esac
+		# As the recipe of ca-batch(1), EXAMPLES, runs it.
+		ca-batch --state state.ndjson --no-wait && rc=0 || rc=$?
 		[ "$rc" -eq 75 ] || break
 		# Pending requests are in the state, each with its batch.
 		[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | grep -c msgbatch_)" -eq 2 ]
@@ -472,4 +471,108 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 		[ "$(sed -n 1p <<<"$output")" = "$(sed -n 1p in)" ]
 	done
 	[ "$(emu_log | wc -l)" -eq 0 ]
+}
+
+# The cron recipe of ca-batch(1), EXAMPLES, as the page gives it: run.sh,
+# and the line that adds a request to the state (add.sh).  The tests run
+# the page's own text, so the page cannot drift from what is tested.
+recipe() {
+	python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/man/ca-batch.1" '^# run.sh' |
+		sed -n '/^# run.sh/,$p' >run.sh
+	python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/man/ca-batch.1" 'report-' >add.sh
+	[ "$(grep -c ca-batch run.sh)" -ge 1 ]
+	grep -q 'ca-request -i report-' add.sh
+	echo 'Write a report.' >report.md
+}
+
+# Wait (boundedly) until a run holds the state: its output beside it.
+await_run() {
+	local _
+	for _ in $(seq 100); do
+		ls -A | grep -q '^\.ca-batch\.' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "the cron recipe: a run that cannot write leaves the state as it was" {
+	recipe
+	{ req big1 "$(printf 'long %.0s' $(seq 300))"; req big2 two; } >state.ndjson
+	cp state.ndjson before
+	# No temporary directory: nothing is sent, the state stays, 74.
+	TMPDIR=/nonexistent sh run.sh
+	cmp state.ndjson before
+	[ "$(emu_log | wc -l)" -eq 0 ]
+	TMPDIR=/nonexistent run --separate-stderr ca-batch --state state.ndjson --no-wait
+	[ "$status" -eq 74 ]
+	[[ $stderr == *"cannot make a temporary file in /nonexistent"* ]]
+	# A full disk (a file size limit: every write past 1 KiB fails).
+	(ulimit -f 1; sh run.sh)
+	cmp state.ndjson before
+	[ "$(emu_log | wc -l)" -eq 0 ]
+	[ -z "$(ls -A | grep '^\.ca-batch\.')" ]
+	# Standard output that cannot be written: 74, for every tool.
+	ca-batch --no-wait <state.ndjson >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	ca-request -n hello >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	emu_reset
+	# And once it can write, the recipe goes on from the same state.
+	sh run.sh
+	[ "$(creates | wc -l)" -eq 1 ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | grep -c msgbatch_)" -eq 2 ]
+}
+
+@test "the cron recipe: a second run while one goes on sends nothing" {
+	recipe
+	emu_fault '{"method":"POST","path":"/v1/messages/batches","latency_ms":3000}'
+	reqs 2 >state.ndjson
+	sh run.sh 2>first.err &
+	pid=$!
+	await_run
+	sh run.sh
+	run --separate-stderr ca-batch --state state.ndjson --no-wait
+	[ "$status" -eq 75 ]
+	[ "$stderr" = "ca-batch: state.ndjson: another ca-batch is updating it; nothing was sent" ]
+	wait "$pid"
+	# One batch, made by the first run; the second sent nothing.
+	[ "$(creates | wc -l)" -eq 1 ]
+	[ "$(emu_log | wc -l)" -eq 1 ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | sort -u | grep -c msgbatch_)" -eq 1 ]
+	[ "$(jq -r 'select(.type == "request") | .custom_id' state.ndjson | tr '\n' ' ')" = "q1 q2 " ]
+	[ -z "$(ls -A | grep '^\.ca-batch\.')" ]
+}
+
+@test "the cron recipe: requests added while a run goes on are kept" {
+	recipe
+	emu_fault '{"method":"POST","path":"/v1/messages/batches","latency_ms":3000}'
+	reqs 1 >state.ndjson
+	sh run.sh &
+	pid=$!
+	await_run
+	# The page's way waits for the run; a plain append is carried over.
+	sh add.sh
+	req late 'appended' >>state.ndjson
+	wait "$pid"
+	[ "$(jq -r 'select(.type == "request") | .custom_id' state.ndjson | sed 's/-.*//' | tr '\n' ' ')" = "q1 report late " ]
+	# The next run submits both.
+	sh run.sh
+	[ "$(creates | wc -l)" -eq 2 ]
+	[ "$(creates | sed -n 2p | jq -r '[.body.requests[].custom_id | sub("-.*"; "")] | join(" ")')" = "report late" ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | grep -c msgbatch_)" -eq 3 ]
+}
+
+@test "--add appends all the records or none" {
+	reqs 2 | ca-batch --state s.ndjson --add
+	[ "$(jq -r .custom_id s.ndjson | tr '\n' ' ')" = "q1 q2 " ]
+	printf '%s\n' '{"type":"request","custom_id":"q3","params":{}}' 'not json' |
+		ca-batch --state s.ndjson --add 2>err && rc=0 || rc=$?
+	[ "$rc" -eq 1 ]
+	[ "$(cat err)" = "ca-batch: <stdin>:2: not a JSON object, skipped" ]
+	[ "$(jq -r .custom_id s.ndjson | tr '\n' ' ')" = "q1 q2 q3 " ]
+	# A file size limit: nothing is added, not half a record.
+	cp s.ndjson before
+	(ulimit -f 1; req big "$(printf 'long %.0s' $(seq 300))" | ca-batch --state s.ndjson --add) && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	cmp s.ndjson before
 }
