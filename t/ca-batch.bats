@@ -576,3 +576,24 @@ await_run() {
 	[ "$rc" -eq 74 ]
 	cmp s.ndjson before
 }
+
+# A batch left in progress by a --no-wait run: the state, and its id.
+pending_state() {
+	emu_config '{"batch_delay_ms": 600000}'
+	reqs "${1:-1}" >in
+	ca-batch --no-wait <in >state && rc=0 || rc=$?
+	[ "$rc" -eq 75 ]
+	bid=$(jq -r 'select(.type == "batch") | .batch.id' state)
+	[[ $bid == msgbatch_* ]]
+}
+
+@test "the server's processing_status reaches the progress line cleaned" {
+	pending_state
+	body=$(api "$EMU_URL/v1/messages/batches/$bid" |
+		jq -c '.processing_status = "in_progress\u001b]0;owned\u0007"')
+	emu_fault "{\"method\":\"GET\",\"path\":\"/v1/messages/batches/$bid\",\"status\":200,\"body\":$body}"
+	run --separate-stderr ca-batch -v --no-wait <state
+	[ "$status" -eq 75 ]
+	[[ $stderr == *"$bid: in_progress\\x1b]0;owned\\x07: 1 processing"* ]]
+	refute grep -q $'\e' <<<"$stderr"
+}

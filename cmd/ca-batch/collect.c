@@ -378,7 +378,7 @@ static void
 show_progress(struct bat *b)
 {
 	const cJSON *c = ca_jobj(b->obj, "request_counts");
-	char line[512], *id;
+	char line[512];
 
 	snprintf(line, sizeof(line), "%s: %.0f processing, %.0f succeeded, "
 	    "%.0f errored, %.0f canceled, %.0f expired",
@@ -391,9 +391,8 @@ show_progress(struct bat *b)
 		return;
 	free(b->counts);
 	b->counts = ca_xstrdup(line);
-	id = ca_sanitize(b->id, 80);
-	fprintf(stderr, "%s: %s: %s\n", ca_prog, id, line);
-	free(id);
+	/* The status is the server's text: through the one cleaner. */
+	ca_warn("%s: %s", b->id, line);
 }
 
 static void
