@@ -597,3 +597,30 @@ pending_state() {
 	[[ $stderr == *"$bid: in_progress\\x1b]0;owned\\x07: 1 processing"* ]]
 	refute grep -q $'\e' <<<"$stderr"
 }
+
+@test "a signal ends a results download that never ends; what is pending is written" {
+	reqs 2 >in
+	ca-batch --poll 0.1 --no-wait <in >state && rc=0 || rc=$?
+	[ "$rc" -eq 75 ]
+	emu_fault '{"method":"GET","path":"/v1/messages/batches/*/results","hang_ms":600000}'
+	"$CA_ROOT/ca-batch" -v --poll 0.1 <state >out 2>err &
+	pid=$!
+	for _ in $(seq 100); do grep -q 'GET the results of' err && break; sleep 0.1; done
+	grep -q 'GET the results of' err
+	kill -TERM "$pid"
+	# It ends now, not when the server would let it (bounded wait).
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; false; fi
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 143 ]
+	# The requests are written as pending, each with its batch; no
+	# error record, and no report of the aborted transfer.
+	[ "$(shape out | tr '\n' '|')" = "request q1 |request q2 |" ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' out | grep -c msgbatch_)" -eq 2 ]
+	refute grep -qi 'abort' err
+	# Fed back, the next run collects them.
+	emu_reset
+	run ca-batch --poll 0.1 <out
+	[ "$status" -eq 0 ]
+	[ "$(shape <<<"$output" | tr '\n' '|')" = "request q1 |response q1 1|request q2 |response q2 1|" ]
+}

@@ -262,7 +262,33 @@ results_rewind(void *ctx)
 	struct rctx *r = ctx;
 
 	ca_buf_reset(&r->line);
-	return 0;
+	return g.sig ? -1 : 0;	/* no retry after a signal */
+}
+
+/* libcurl calls this about once a second even when nothing moves. */
+static int
+on_xfer(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	(void)ctx;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return g.sig != 0;
+}
+
+/*
+ * A signal ends a transfer that reads (a poll, a download that never
+ * ends), so that what is pending is written at once.  Creates are not
+ * cut short: a batch made without our knowing would run, and be paid
+ * for, twice.  ca-batch sets no idle limit, whose check this replaces.
+ */
+static void
+interruptible(CURL *h)
+{
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 }
 
 static int
@@ -351,14 +377,19 @@ collect(long bi)
 	/* Results may be large; only silence ends the transfer. */
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 	r.h = h;
+	interruptible(h);
 	ca_note("GET the results of %s", g.b[bi].id);
-	rc = ca_call(h, &resp, NULL, results_rewind, &r, g.b[bi].id);
+	rc = ca_call(h, &resp, NULL, results_rewind, &r, NULL);
 	if (rc == 0 && r.line.len > 0)
 		result_line(bi, r.line.p, r.line.len);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	free(url);
-	if (rc == CA_EX_TEMPFAIL) {
+	if (rc != 0 && !g.sig)
+		ca_call_report(g.b[bi].id, &resp);
+	if (rc != 0 && g.sig) {
+		/* Interrupted: its entries are written as pending. */
+	} else if (rc == CA_EX_TEMPFAIL) {
 		/* Try again at the next poll (or the next run). */
 		g.b[bi].due = ca_now() + g.b[bi].interval;
 	} else if (rc != 0) {
@@ -417,11 +448,18 @@ poll_bat(long bi)
 	memset(&resp, 0, sizeof(resp));
 	ca_resp_reset(&resp);
 	h = ca_api_easy(&g.api, "GET", path, hdrs, &resp);
+	interruptible(h);
 	ca_note("GET %s", path);
-	rc = ca_call(h, &resp, NULL, NULL, NULL, b->id);
+	rc = ca_call(h, &resp, NULL, NULL, NULL, NULL);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	free(path);
+	if (rc != 0 && g.sig) {
+		ca_buf_free(&resp.body);
+		return;		/* interrupted: still pending */
+	}
+	if (rc != 0)
+		ca_call_report(b->id, &resp);
 	if (rc == 0 && bat_set(b, resp.body.p, resp.body.len) == -1) {
 		ca_warn("%s: the response is not a batch", b->id);
 		rc = CA_EX_TEMPFAIL;
