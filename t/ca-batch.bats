@@ -624,3 +624,16 @@ pending_state() {
 	[ "$status" -eq 0 ]
 	[ "$(shape <<<"$output" | tr '\n' '|')" = "request q1 |response q1 1|request q2 |response q2 1|" ]
 }
+
+@test "a poll's retry-after is honoured up to 60 s, and -v says so" {
+	pending_state
+	emu_fault "{\"method\":\"GET\",\"path\":\"/v1/messages/batches/$bid\",\"headers\":{\"retry-after\":\"99999999\"}}"
+	"$CA_ROOT/ca-batch" -v --poll 0.1 <state >out 2>err &
+	pid=$!
+	for _ in $(seq 100); do grep -q 'retry-after' err && break; sleep 0.1; done
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 143 ]
+	[ "$(grep retry-after err)" = "ca-batch: $bid: retry-after 99999999; polling again in 60 s instead" ]
+	[ "$(shape out)" = "request q1 " ]
+}

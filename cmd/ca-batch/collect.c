@@ -426,6 +426,32 @@ show_progress(struct bat *b)
 	ca_warn("%s: %s", b->id, line);
 }
 
+/*
+ * The server's retry-after for the next poll, in seconds, at most
+ * POLL_MAX: a server asking for years must not put a run to sleep
+ * for them in silence (a cron job never sleeps past its slot).
+ */
+static double
+poll_after(const struct bat *b, const struct ca_resp *resp)
+{
+	char *end, *s;
+	double ra;
+
+	if (resp->retry_after[0] == '\0')
+		return 0;
+	ra = strtod(resp->retry_after, &end);
+	if (end == resp->retry_after || !(ra > 0))
+		return 0;
+	if (ra > POLL_MAX) {
+		s = ca_sanitize(resp->retry_after, 40);
+		ca_note("%s: retry-after %s; polling again in %g s instead",
+		    b->id, s, POLL_MAX);
+		free(s);
+		ra = POLL_MAX;
+	}
+	return ra;
+}
+
 static void
 poll_bat(long bi)
 {
@@ -478,7 +504,7 @@ poll_bat(long bi)
 		}
 	}
 	if (!b->done) {
-		ra = resp.retry_after[0] != '\0' ? atof(resp.retry_after) : 0;
+		ra = poll_after(b, &resp);
 		b->due = ca_now() + (ra > b->interval ? ra : b->interval);
 		b->interval = b->interval * 2 > POLL_MAX ? POLL_MAX :
 		    b->interval * 2;
