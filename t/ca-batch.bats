@@ -637,3 +637,16 @@ pending_state() {
 	[ "$(grep retry-after err)" = "ca-batch: $bid: retry-after 99999999; polling again in 60 s instead" ]
 	[ "$(shape out)" = "request q1 " ]
 }
+
+@test "a results line over 64 MiB fails its own request only" {
+	{ req q1 one; req q2 'big
+ca-emu-batch-pad: 67108864'; req q3 three; } >in
+	run --separate-stderr ca-batch --poll 0.1 <in
+	[ "$status" -eq 1 ]
+	echo "$output" >out
+	[ "$(shape out | tr '\n' '|')" = "request q1 |response q1 1|request q2 |error q2 1|request q3 |response q3 1|" ]
+	json_eq "$(jq -c 'select(.type == "error") | {t: .error.type, s: .status}' out)" '{"t":"invalid_response","s":null}'
+	bid=$(jq -r 'select(.type == "batch") | .batch.id' out | head -n 1)
+	[[ $stderr == *"ca-batch: $bid: a results line over 64 MiB, for q2; not read"* ]]
+	refute grep -q transport_error out
+}

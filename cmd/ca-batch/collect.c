@@ -230,7 +230,73 @@ struct rctx {
 	CURL		*h;
 	struct ca_resp	*resp;
 	struct ca_buf	 line;
+	int		 over;	/* the line is past CA_LINE_MAX: the rest of
+				 * it is dropped, its head kept */
 };
+
+/* The custom_id at the head of a results line (the API writes it
+ * first), into id; -1 if there is none that looks right. */
+static int
+head_id(const char *p, size_t n, char id[CA_ID_MAX])
+{
+	static const char key[] = "\"custom_id\"";
+	size_t k, m, klen = sizeof(key) - 1;
+
+	if (n > 4096)
+		n = 4096;
+	for (k = 0; k + klen <= n && memcmp(p + k, key, klen) != 0; k++)
+		;
+	if (k + klen > n)
+		return -1;
+	for (k += klen; k < n && (p[k] == ' ' || p[k] == ':'); k++)
+		;
+	if (k >= n || p[k++] != '"')
+		return -1;
+	for (m = 0; k + m < n && m < CA_ID_MAX - 1 && p[k + m] != '"'; m++)
+		;
+	if (k + m >= n || p[k + m] != '"')
+		return -1;
+	memcpy(id, p + k, m);
+	id[m] = '\0';
+	return ca_id_ok(id) ? 0 : -1;
+}
+
+/*
+ * A results line longer than CA_LINE_MAX: its request alone fails (the
+ * others of the batch go on), named by the head of the line if it can
+ * be; otherwise it is missing at the end, as a result never sent.
+ */
+static void
+long_line(long bi, const char *head, size_t n)
+{
+	char id[CA_ID_MAX], *k;
+	long i = -1;
+
+	if (head_id(head, n, id) == 0) {
+		k = batch_key(g.b[bi].id, id);
+		i = ca_map_get(&g.bykey, k);
+		free(k);
+	}
+	ca_warn("%s: a results line over %zu MiB, for %s; not read",
+	    g.b[bi].id, CA_LINE_MAX >> 20, i >= 0 ? id : "a request not "
+	    "named at its start");
+	if (i >= 0 && g.e[i].state == E_PENDING && g.e[i].bat == bi)
+		ent_error(i, 0, NULL, ca_errobj("invalid_response", "the "
+		    "result is over 64 MiB, more than ca-batch reads"), NULL, 0);
+	else
+		ca_status_add(&g.st, CA_EX_FAIL);
+}
+
+static void
+end_line(struct rctx *r)
+{
+	if (r->over)
+		long_line(r->bat, r->line.p, r->line.len);
+	else
+		result_line(r->bat, r->line.p, r->line.len);
+	ca_buf_reset(&r->line);
+	r->over = 0;
+}
 
 static size_t
 on_results(char *p, size_t size, size_t nmemb, void *ctx)
@@ -246,12 +312,11 @@ on_results(char *p, size_t size, size_t nmemb, void *ctx)
 	for (k = 0; k < n; k += m) {
 		nl = memchr(p + k, '\n', n - k);
 		m = nl != NULL ? (size_t)(nl - (p + k)) + 1 : n - k;
-		if (ca_buf_add(&r->line, p + k, nl != NULL ? m - 1 : m) == -1)
-			return 0;
-		if (nl != NULL) {
-			result_line(r->bat, r->line.p, r->line.len);
-			ca_buf_reset(&r->line);
-		}
+		if (!r->over && ca_buf_add(&r->line, p + k, nl != NULL ? m - 1 :
+		    m) == -1)
+			r->over = 1;
+		if (nl != NULL)
+			end_line(r);
 	}
 	return n;
 }
@@ -262,6 +327,7 @@ results_rewind(void *ctx)
 	struct rctx *r = ctx;
 
 	ca_buf_reset(&r->line);
+	r->over = 0;
 	return g.sig ? -1 : 0;	/* no retry after a signal */
 }
 
@@ -380,8 +446,8 @@ collect(long bi)
 	interruptible(h);
 	ca_note("GET the results of %s", g.b[bi].id);
 	rc = ca_call(h, &resp, NULL, results_rewind, &r, NULL);
-	if (rc == 0 && r.line.len > 0)
-		result_line(bi, r.line.p, r.line.len);
+	if (rc == 0 && (r.line.len > 0 || r.over))
+		end_line(&r);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	free(url);
