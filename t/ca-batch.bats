@@ -650,3 +650,22 @@ ca-emu-batch-pad: 67108864'; req q3 three; } >in
 	[[ $stderr == *"ca-batch: $bid: a results line over 64 MiB, for q2; not read"* ]]
 	refute grep -q transport_error out
 }
+
+@test "a poll answered about another batch is not taken for this one" {
+	pending_state 2
+	body=$(api "$EMU_URL/v1/messages/batches/$bid" |
+		jq -c '.id = "msgbatch_other" | .processing_status = "ended"')
+	emu_fault "{\"method\":\"GET\",\"path\":\"/v1/messages/batches/$bid\",\"status\":200,\"body\":$body}"
+	run --separate-stderr ca-batch --no-wait <state
+	[ "$status" -eq 75 ]
+	[[ $stderr == *"ca-batch: $bid: the response is not this batch"* ]]
+	echo "$output" >next
+	refute grep -q msgbatch_other next
+	[ "$(shape next | tr '\n' '|')" = "request q1 |request q2 |" ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' next | sort -u)" = "$bid" ]
+	# The next run collects each request once: a response, no error.
+	emu_reset
+	run ca-batch --poll 0.1 <next
+	[ "$status" -eq 0 ]
+	[ "$(shape <<<"$output" | tr '\n' '|')" = "request q1 |response q1 1|request q2 |response q2 1|" ]
+}

@@ -553,7 +553,7 @@ poll_bat(long bi)
 	if (rc != 0)
 		ca_call_report(b->id, &resp);
 	if (rc == 0 && bat_set(b, resp.body.p, resp.body.len) == -1) {
-		ca_warn("%s: the response is not a batch", b->id);
+		ca_warn("%s: the response is not this batch", b->id);
 		rc = CA_EX_TEMPFAIL;
 	}
 	if (rc == CA_EX_FAIL) {

@@ -169,7 +169,7 @@ cancel_input(void)
 		curl_easy_cleanup(h);
 		free(path);
 		if (rc == 0 && bat_set(b, resp.body.p, resp.body.len) == -1) {
-			ca_warn("%s: the response is not a batch", b->id);
+			ca_warn("%s: the response is not this batch", b->id);
 			rc = CA_EX_FAIL;
 		}
 		ca_status_add(&g.st, rc);

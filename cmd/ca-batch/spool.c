@@ -393,7 +393,8 @@ write_bat(struct bat *b)
 	b->written = ca_xstrdup(st != NULL ? st : "");
 }
 
-/* Take a MessageBatch body (n bytes of JSON) as b's state. */
+/* Take a MessageBatch body (n bytes of JSON) as b's state, if it is
+ * b's: an answer about another batch would file its results under b. */
 int
 bat_set(struct bat *b, const char *p, size_t n)
 {
@@ -401,6 +402,7 @@ bat_set(struct bat *b, const char *p, size_t n)
 	cJSON *o = ca_jparse(p, n);
 
 	if (o == NULL || ca_jstr(o, "id") == NULL ||
+	    strcmp(ca_jstr(o, "id"), b->id) != 0 ||
 	    ca_jstr(o, "processing_status") == NULL ||
 	    ca_jcompact(&c, p, n) == -1) {
 		cJSON_Delete(o);
