@@ -482,6 +482,11 @@ recipe() {
 	python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/man/ca-batch.1" 'report-' >add.sh
 	[ "$(grep -c ca-batch run.sh)" -ge 1 ]
 	grep -q 'ca-request -i report-' add.sh
+	# README.md and ca(7) give the same recipe.
+	local doc
+	for doc in README.md man/ca.7; do
+		[ "$(python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/$doc" 'ca-batch --state')" = "$(sed 1d run.sh)" ]
+	done
 	echo 'Write a report.' >report.md
 }
 

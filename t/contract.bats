@@ -113,3 +113,18 @@ ca-request: <stdin>:1: an error record came in (nosuch.csv: No such file or dire
 	[ "$(emu_log | jq -r '.headers["anthropic-version"]' | sort -u)" = 2023-06-01 ]
 	[ "$(emu_log | wc -l)" -ge 3 ]
 }
+
+@test "every tool whose standard output cannot be written exits 74" {
+	echo hi >f.txt
+	for t in ca-exec ca-fetch ca-render ca-batch; do
+		echo '{"type":"note","n":1}' | "$t" >/dev/full 2>err && rc=0 || rc=$?
+		[ "$rc" -eq 74 ]
+		[ "$(cat err)" = "$t: write error on standard output: No space left on device" ]
+	done
+	ca-request -n hello >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	ca-upload f.txt >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	ca-files >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+}
