@@ -104,7 +104,9 @@ state_open(const char *path)
 		exit(CA_EX_TEMPFAIL);
 	}
 	/* Before anything is sent: a run that cannot write its state
-	 * must not create a batch it cannot record. */
+	 * must not create a batch it cannot record.  Until main catches
+	 * the signals itself (to write what is pending), one removes it. */
+	ca_tmp_catch();
 	if ((tfd = ca_tmp_open(st.dirfd, ".ca-batch.")) == -1)
 		ca_die(CA_EX_IOERR, "cannot make a temporary file beside %s:",
 		    path);
