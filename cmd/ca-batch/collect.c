@@ -500,7 +500,7 @@ show_progress(struct bat *b)
 static double
 poll_after(const struct bat *b, const struct ca_resp *resp)
 {
-	char *end, *s;
+	char *end;
 	double ra;
 
 	if (resp->retry_after[0] == '\0')
@@ -509,10 +509,8 @@ poll_after(const struct bat *b, const struct ca_resp *resp)
 	if (end == resp->retry_after || !(ra > 0))
 		return 0;
 	if (ra > POLL_MAX) {
-		s = ca_sanitize(resp->retry_after, 40);
 		ca_note("%s: retry-after %s; polling again in %g s instead",
-		    b->id, s, POLL_MAX);
-		free(s);
+		    b->id, resp->retry_after, POLL_MAX);
 		ra = POLL_MAX;
 	}
 	return ra;
