@@ -31,6 +31,8 @@
 #define CA_EX_OK	0	/* everything succeeded */
 #define CA_EX_FAIL	1	/* some input or request failed; the rest went on */
 #define CA_EX_USAGE	2	/* bad options, operands or environment */
+#define CA_EX_IOERR	74	/* a local write failed: the output is not
+				 * complete (sysexits EX_IOERR) */
 #define CA_EX_TEMPFAIL	75	/* only temporary failures (sysexits EX_TEMPFAIL) */
 
 /* The API's defaults, as every tool that calls it uses them. */
@@ -200,11 +202,11 @@ void	 ca_emit_raw(const struct ca_rec *rec);
 /*
  * Standard output, for records and reports alike: write n bytes, or
  * flush.  A write error ends the program: exit 1, quietly when the
- * reader went away (EPIPE), else with a message.
+ * reader went away (EPIPE), else CA_EX_IOERR with a message.
  */
 void	 ca_out(const void *p, size_t n);
 void	 ca_out_flush(void);
-/* Flush and close stdout; a late error becomes CA_EX_FAIL. */
+/* Flush and close stdout; a late write error becomes CA_EX_IOERR. */
 int	 ca_finish(int status);
 
 /*

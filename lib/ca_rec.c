@@ -389,7 +389,7 @@ out_error(void)
 {
 	if (errno == EPIPE)
 		exit(CA_EX_FAIL);
-	ca_die(CA_EX_FAIL, "write error on standard output:");
+	ca_die(CA_EX_IOERR, "write error on standard output:");
 }
 
 void
@@ -441,8 +441,12 @@ int
 ca_finish(int status)
 {
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		if (errno != EPIPE)
+		/* The output is not complete, whatever else happened:
+		 * a caller must not take it for the whole (ca(7)). */
+		if (errno != EPIPE) {
 			ca_warn("write error on standard output:");
+			return CA_EX_IOERR;
+		}
 		return status ? status : CA_EX_FAIL;
 	}
 	return status;

@@ -258,9 +258,8 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 	while :; do
 		runs=$((runs + 1))
 		[ "$runs" -le 8 ]
-		# The idiom of ca-batch(1), EXAMPLES.
-		ca-batch --no-wait <state.ndjson >next.ndjson && rc=0 || rc=$?
-		case $rc in 0|1|75) mv next.ndjson state.ndjson ;; esac
+		# As the recipe of ca-batch(1), EXAMPLES, runs it.
+		ca-batch --state state.ndjson --no-wait && rc=0 || rc=$?
 		[ "$rc" -eq 75 ] || break
 		# Pending requests are in the state, each with its batch.
 		[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | grep -c msgbatch_)" -eq 2 ]
@@ -472,4 +471,206 @@ open(os.path.join(os.environ["OUTPUT_DIR"], "r.txt"), "w").write("hi\n")
 		[ "$(sed -n 1p <<<"$output")" = "$(sed -n 1p in)" ]
 	done
 	[ "$(emu_log | wc -l)" -eq 0 ]
+}
+
+# The cron recipe of ca-batch(1), EXAMPLES, as the page gives it: run.sh,
+# and the line that adds a request to the state (add.sh).  The tests run
+# the page's own text, so the page cannot drift from what is tested.
+recipe() {
+	python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/man/ca-batch.1" '^# run.sh' |
+		sed -n '/^# run.sh/,$p' >run.sh
+	python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/man/ca-batch.1" 'report-' >add.sh
+	[ "$(grep -c ca-batch run.sh)" -ge 1 ]
+	grep -q 'ca-request -i report-' add.sh
+	# README.md and ca(7) give the same recipe.
+	local doc
+	for doc in README.md man/ca.7; do
+		[ "$(python3 "$CA_ROOT/t/examples.py" block "$CA_ROOT/$doc" 'ca-batch --state')" = "$(sed 1d run.sh)" ]
+	done
+	echo 'Write a report.' >report.md
+}
+
+# Wait (boundedly) until a run holds the state: its output beside it.
+await_run() {
+	local _
+	for _ in $(seq 100); do
+		ls -A | grep -q '^\.ca-batch\.' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "the cron recipe: a run that cannot write leaves the state as it was" {
+	recipe
+	{ req big1 "$(printf 'long %.0s' $(seq 300))"; req big2 two; } >state.ndjson
+	cp state.ndjson before
+	# No temporary directory: nothing is sent, the state stays, 74.
+	TMPDIR=/nonexistent sh run.sh
+	cmp state.ndjson before
+	[ "$(emu_log | wc -l)" -eq 0 ]
+	TMPDIR=/nonexistent run --separate-stderr ca-batch --state state.ndjson --no-wait
+	[ "$status" -eq 74 ]
+	[[ $stderr == *"cannot make a temporary file in /nonexistent"* ]]
+	# A full disk (a file size limit: every write past 1 KiB fails).
+	(ulimit -f 1; sh run.sh)
+	cmp state.ndjson before
+	[ "$(emu_log | wc -l)" -eq 0 ]
+	[ -z "$(ls -A | grep '^\.ca-batch\.')" ]
+	# Standard output that cannot be written: 74, for every tool.
+	ca-batch --no-wait <state.ndjson >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	ca-request -n hello >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	emu_reset
+	# And once it can write, the recipe goes on from the same state.
+	sh run.sh
+	[ "$(creates | wc -l)" -eq 1 ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | grep -c msgbatch_)" -eq 2 ]
+}
+
+@test "the cron recipe: a second run while one goes on sends nothing" {
+	recipe
+	emu_fault '{"method":"POST","path":"/v1/messages/batches","latency_ms":3000}'
+	reqs 2 >state.ndjson
+	sh run.sh 2>first.err &
+	pid=$!
+	await_run
+	sh run.sh
+	run --separate-stderr ca-batch --state state.ndjson --no-wait
+	[ "$status" -eq 75 ]
+	[ "$stderr" = "ca-batch: state.ndjson: another ca-batch is updating it; nothing was sent" ]
+	wait "$pid"
+	# One batch, made by the first run; the second sent nothing.
+	[ "$(creates | wc -l)" -eq 1 ]
+	[ "$(emu_log | wc -l)" -eq 1 ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | sort -u | grep -c msgbatch_)" -eq 1 ]
+	[ "$(jq -r 'select(.type == "request") | .custom_id' state.ndjson | tr '\n' ' ')" = "q1 q2 " ]
+	[ -z "$(ls -A | grep '^\.ca-batch\.')" ]
+}
+
+@test "the cron recipe: requests added while a run goes on are kept" {
+	recipe
+	emu_fault '{"method":"POST","path":"/v1/messages/batches","latency_ms":3000}'
+	reqs 1 >state.ndjson
+	sh run.sh &
+	pid=$!
+	await_run
+	# The page's way waits for the run; a plain append is carried over.
+	sh add.sh
+	req late 'appended' >>state.ndjson
+	wait "$pid"
+	[ "$(jq -r 'select(.type == "request") | .custom_id' state.ndjson | sed 's/-.*//' | tr '\n' ' ')" = "q1 report late " ]
+	# The next run submits both.
+	sh run.sh
+	[ "$(creates | wc -l)" -eq 2 ]
+	[ "$(creates | sed -n 2p | jq -r '[.body.requests[].custom_id | sub("-.*"; "")] | join(" ")')" = "report late" ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' state.ndjson | grep -c msgbatch_)" -eq 3 ]
+}
+
+@test "--add appends all the records or none" {
+	reqs 2 | ca-batch --state s.ndjson --add
+	[ "$(jq -r .custom_id s.ndjson | tr '\n' ' ')" = "q1 q2 " ]
+	printf '%s\n' '{"type":"request","custom_id":"q3","params":{}}' 'not json' |
+		ca-batch --state s.ndjson --add 2>err && rc=0 || rc=$?
+	[ "$rc" -eq 1 ]
+	[ "$(cat err)" = "ca-batch: <stdin>:2: not a JSON object, skipped" ]
+	[ "$(jq -r .custom_id s.ndjson | tr '\n' ' ')" = "q1 q2 q3 " ]
+	# A file size limit: nothing is added, not half a record.
+	cp s.ndjson before
+	(ulimit -f 1; req big "$(printf 'long %.0s' $(seq 300))" | ca-batch --state s.ndjson --add) && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	cmp s.ndjson before
+}
+
+# A batch left in progress by a --no-wait run: the state, and its id.
+pending_state() {
+	emu_config '{"batch_delay_ms": 600000}'
+	reqs "${1:-1}" >in
+	ca-batch --no-wait <in >state && rc=0 || rc=$?
+	[ "$rc" -eq 75 ]
+	bid=$(jq -r 'select(.type == "batch") | .batch.id' state)
+	[[ $bid == msgbatch_* ]]
+}
+
+@test "the server's processing_status reaches the progress line cleaned" {
+	pending_state
+	body=$(api "$EMU_URL/v1/messages/batches/$bid" |
+		jq -c '.processing_status = "in_progress\u001b]0;owned\u0007"')
+	emu_fault "{\"method\":\"GET\",\"path\":\"/v1/messages/batches/$bid\",\"status\":200,\"body\":$body}"
+	run --separate-stderr ca-batch -v --no-wait <state
+	[ "$status" -eq 75 ]
+	[[ $stderr == *"$bid: in_progress\\x1b]0;owned\\x07: 1 processing"* ]]
+	refute grep -q $'\e' <<<"$stderr"
+}
+
+@test "a signal ends a results download that never ends; what is pending is written" {
+	reqs 2 >in
+	ca-batch --poll 0.1 --no-wait <in >state && rc=0 || rc=$?
+	[ "$rc" -eq 75 ]
+	emu_fault '{"method":"GET","path":"/v1/messages/batches/*/results","hang_ms":600000}'
+	"$CA_ROOT/ca-batch" -v --poll 0.1 <state >out 2>err &
+	pid=$!
+	for _ in $(seq 100); do grep -q 'GET the results of' err && break; sleep 0.1; done
+	grep -q 'GET the results of' err
+	kill -TERM "$pid"
+	# It ends now, not when the server would let it (bounded wait).
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; false; fi
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 143 ]
+	# The requests are written as pending, each with its batch; no
+	# error record, and no report of the aborted transfer.
+	[ "$(shape out | tr '\n' '|')" = "request q1 |request q2 |" ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' out | grep -c msgbatch_)" -eq 2 ]
+	refute grep -qi 'abort' err
+	# Fed back, the next run collects them.
+	emu_reset
+	run ca-batch --poll 0.1 <out
+	[ "$status" -eq 0 ]
+	[ "$(shape <<<"$output" | tr '\n' '|')" = "request q1 |response q1 1|request q2 |response q2 1|" ]
+}
+
+@test "a poll's retry-after is honoured up to 60 s, and -v says so" {
+	pending_state
+	emu_fault "{\"method\":\"GET\",\"path\":\"/v1/messages/batches/$bid\",\"headers\":{\"retry-after\":\"99999999\"}}"
+	"$CA_ROOT/ca-batch" -v --poll 0.1 <state >out 2>err &
+	pid=$!
+	for _ in $(seq 100); do grep -q 'retry-after' err && break; sleep 0.1; done
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 143 ]
+	[ "$(grep retry-after err)" = "ca-batch: $bid: retry-after 99999999; polling again in 60 s instead" ]
+	[ "$(shape out)" = "request q1 " ]
+}
+
+@test "a results line over 64 MiB fails its own request only" {
+	{ req q1 one; req q2 'big
+ca-emu-batch-pad: 67108864'; req q3 three; } >in
+	run --separate-stderr ca-batch --poll 0.1 <in
+	[ "$status" -eq 1 ]
+	echo "$output" >out
+	[ "$(shape out | tr '\n' '|')" = "request q1 |response q1 1|request q2 |error q2 1|request q3 |response q3 1|" ]
+	json_eq "$(jq -c 'select(.type == "error") | {t: .error.type, s: .status}' out)" '{"t":"invalid_response","s":null}'
+	bid=$(jq -r 'select(.type == "batch") | .batch.id' out | head -n 1)
+	[[ $stderr == *"ca-batch: $bid: a results line over 64 MiB, for q2; not read"* ]]
+	refute grep -q transport_error out
+}
+
+@test "a poll answered about another batch is not taken for this one" {
+	pending_state 2
+	body=$(api "$EMU_URL/v1/messages/batches/$bid" |
+		jq -c '.id = "msgbatch_other" | .processing_status = "ended"')
+	emu_fault "{\"method\":\"GET\",\"path\":\"/v1/messages/batches/$bid\",\"status\":200,\"body\":$body}"
+	run --separate-stderr ca-batch --no-wait <state
+	[ "$status" -eq 75 ]
+	[[ $stderr == *"ca-batch: $bid: the response is not this batch"* ]]
+	echo "$output" >next
+	refute grep -q msgbatch_other next
+	[ "$(shape next | tr '\n' '|')" = "request q1 |request q2 |" ]
+	[ "$(jq -r 'select(.type == "request") | .batch_id' next | sort -u)" = "$bid" ]
+	# The next run collects each request once: a response, no error.
+	emu_reset
+	run ca-batch --poll 0.1 <next
+	[ "$status" -eq 0 ]
+	[ "$(shape <<<"$output" | tr '\n' '|')" = "request q1 |response q1 1|request q2 |response q2 1|" ]
 }

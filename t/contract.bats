@@ -203,3 +203,18 @@ contract_row() {
 	[ "$runs" -eq "$([ -n "$skipped" ] && echo 55 || echo 59)" ]
 	[ -z "$skipped" ] || skip "$skipped: the full and read-only disk rows did not run"
 }
+
+@test "every tool whose standard output cannot be written exits 74" {
+	echo hi >f.txt
+	for t in ca-exec ca-fetch ca-render ca-batch; do
+		echo '{"type":"note","n":1}' | "$t" >/dev/full 2>err && rc=0 || rc=$?
+		[ "$rc" -eq 74 ]
+		[ "$(cat err)" = "$t: write error on standard output: No space left on device" ]
+	done
+	ca-request -n hello >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	ca-upload f.txt >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+	ca-files >/dev/full && rc=0 || rc=$?
+	[ "$rc" -eq 74 ]
+}

@@ -7,6 +7,7 @@
  * spool.c	the spool file, entries in output order, batch records
  * submit.c	checking the input as the API would; creating batches
  * collect.c	polling, results, pause_turn continuations
+ * state.c	--state: the state file, locked, replaced when complete
  */
 #ifndef CA_BATCH_H
 #define CA_BATCH_H
@@ -66,7 +67,11 @@ struct group {
 
 struct batch_g {
 	struct ca_api	 api;
-	int		 nowait, unordered, cancel, list, sync_cont;
+	int		 nowait, unordered, cancel, list, sync_cont, add;
+	const char	*state;		/* --state FILE, or NULL */
+	FILE		*in;		/* the input: stdin, or the state */
+	const char	*in_name;
+	int		 in_failed;	/* it could not be read to its end */
 	long		 max_requests;
 	size_t		 max_bytes;
 	double		 poll;
@@ -126,6 +131,11 @@ void	 take_held(const struct ca_rec *rec, const char *bid);
 void	 take_new(const struct ca_rec *rec);
 void	 take_result(const struct ca_rec *rec, const char *bid,
 	    const char *id);
+
+/* state.c */
+FILE	*state_open(const char *path);
+int	 state_commit(int status, int input_ok);
+int	 state_add(const char *path);
 
 /* collect.c */
 void	 add_orphans(void);

@@ -230,7 +230,73 @@ struct rctx {
 	CURL		*h;
 	struct ca_resp	*resp;
 	struct ca_buf	 line;
+	int		 over;	/* the line is past CA_LINE_MAX: the rest of
+				 * it is dropped, its head kept */
 };
+
+/* The custom_id at the head of a results line (the API writes it
+ * first), into id; -1 if there is none that looks right. */
+static int
+head_id(const char *p, size_t n, char id[CA_ID_MAX])
+{
+	static const char key[] = "\"custom_id\"";
+	size_t k, m, klen = sizeof(key) - 1;
+
+	if (n > 4096)
+		n = 4096;
+	for (k = 0; k + klen <= n && memcmp(p + k, key, klen) != 0; k++)
+		;
+	if (k + klen > n)
+		return -1;
+	for (k += klen; k < n && (p[k] == ' ' || p[k] == ':'); k++)
+		;
+	if (k >= n || p[k++] != '"')
+		return -1;
+	for (m = 0; k + m < n && m < CA_ID_MAX - 1 && p[k + m] != '"'; m++)
+		;
+	if (k + m >= n || p[k + m] != '"')
+		return -1;
+	memcpy(id, p + k, m);
+	id[m] = '\0';
+	return ca_id_ok(id) ? 0 : -1;
+}
+
+/*
+ * A results line longer than CA_LINE_MAX: its request alone fails (the
+ * others of the batch go on), named by the head of the line if it can
+ * be; otherwise it is missing at the end, as a result never sent.
+ */
+static void
+long_line(long bi, const char *head, size_t n)
+{
+	char id[CA_ID_MAX], *k;
+	long i = -1;
+
+	if (head_id(head, n, id) == 0) {
+		k = batch_key(g.b[bi].id, id);
+		i = ca_map_get(&g.bykey, k);
+		free(k);
+	}
+	ca_warn("%s: a results line over %zu MiB, for %s; not read",
+	    g.b[bi].id, CA_LINE_MAX >> 20, i >= 0 ? id : "a request not "
+	    "named at its start");
+	if (i >= 0 && g.e[i].state == E_PENDING && g.e[i].bat == bi)
+		ent_error(i, 0, NULL, ca_errobj("invalid_response", "the "
+		    "result is over 64 MiB, more than ca-batch reads"), NULL, 0);
+	else
+		ca_status_add(&g.st, CA_EX_FAIL);
+}
+
+static void
+end_line(struct rctx *r)
+{
+	if (r->over)
+		long_line(r->bat, r->line.p, r->line.len);
+	else
+		result_line(r->bat, r->line.p, r->line.len);
+	ca_buf_reset(&r->line);
+	r->over = 0;
+}
 
 static size_t
 on_results(char *p, size_t size, size_t nmemb, void *ctx)
@@ -246,12 +312,11 @@ on_results(char *p, size_t size, size_t nmemb, void *ctx)
 	for (k = 0; k < n; k += m) {
 		nl = memchr(p + k, '\n', n - k);
 		m = nl != NULL ? (size_t)(nl - (p + k)) + 1 : n - k;
-		if (ca_buf_add(&r->line, p + k, nl != NULL ? m - 1 : m) == -1)
-			return 0;
-		if (nl != NULL) {
-			result_line(r->bat, r->line.p, r->line.len);
-			ca_buf_reset(&r->line);
-		}
+		if (!r->over && ca_buf_add(&r->line, p + k, nl != NULL ? m - 1 :
+		    m) == -1)
+			r->over = 1;
+		if (nl != NULL)
+			end_line(r);
 	}
 	return n;
 }
@@ -262,7 +327,34 @@ results_rewind(void *ctx)
 	struct rctx *r = ctx;
 
 	ca_buf_reset(&r->line);
-	return 0;
+	r->over = 0;
+	return g.sig ? -1 : 0;	/* no retry after a signal */
+}
+
+/* libcurl calls this about once a second even when nothing moves. */
+static int
+on_xfer(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	(void)ctx;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return g.sig != 0;
+}
+
+/*
+ * A signal ends a transfer that reads (a poll, a download that never
+ * ends), so that what is pending is written at once.  Creates are not
+ * cut short: a batch made without our knowing would run, and be paid
+ * for, twice.  ca-batch sets no idle limit, whose check this replaces.
+ */
+static void
+interruptible(CURL *h)
+{
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 }
 
 static int
@@ -351,14 +443,19 @@ collect(long bi)
 	/* Results may be large; only silence ends the transfer. */
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 	r.h = h;
+	interruptible(h);
 	ca_note("GET the results of %s", g.b[bi].id);
-	rc = ca_call(h, &resp, NULL, results_rewind, &r, g.b[bi].id);
-	if (rc == 0 && r.line.len > 0)
-		result_line(bi, r.line.p, r.line.len);
+	rc = ca_call(h, &resp, NULL, results_rewind, &r, NULL);
+	if (rc == 0 && (r.line.len > 0 || r.over))
+		end_line(&r);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	free(url);
-	if (rc == CA_EX_TEMPFAIL) {
+	if (rc != 0 && !g.sig)
+		ca_call_report(g.b[bi].id, &resp);
+	if (rc != 0 && g.sig) {
+		/* Interrupted: its entries are written as pending. */
+	} else if (rc == CA_EX_TEMPFAIL) {
 		/* Try again at the next poll (or the next run). */
 		g.b[bi].due = ca_now() + g.b[bi].interval;
 	} else if (rc != 0) {
@@ -378,7 +475,7 @@ static void
 show_progress(struct bat *b)
 {
 	const cJSON *c = ca_jobj(b->obj, "request_counts");
-	char line[512], *id;
+	char line[512];
 
 	snprintf(line, sizeof(line), "%s: %.0f processing, %.0f succeeded, "
 	    "%.0f errored, %.0f canceled, %.0f expired",
@@ -391,9 +488,32 @@ show_progress(struct bat *b)
 		return;
 	free(b->counts);
 	b->counts = ca_xstrdup(line);
-	id = ca_sanitize(b->id, 80);
-	fprintf(stderr, "%s: %s: %s\n", ca_prog, id, line);
-	free(id);
+	/* The status is the server's text: through the one cleaner. */
+	ca_warn("%s: %s", b->id, line);
+}
+
+/*
+ * The server's retry-after for the next poll, in seconds, at most
+ * POLL_MAX: a server asking for years must not put a run to sleep
+ * for them in silence (a cron job never sleeps past its slot).
+ */
+static double
+poll_after(const struct bat *b, const struct ca_resp *resp)
+{
+	char *end;
+	double ra;
+
+	if (resp->retry_after[0] == '\0')
+		return 0;
+	ra = strtod(resp->retry_after, &end);
+	if (end == resp->retry_after || !(ra > 0))
+		return 0;
+	if (ra > POLL_MAX) {
+		ca_note("%s: retry-after %s; polling again in %g s instead",
+		    b->id, resp->retry_after, POLL_MAX);
+		ra = POLL_MAX;
+	}
+	return ra;
 }
 
 static void
@@ -418,13 +538,20 @@ poll_bat(long bi)
 	memset(&resp, 0, sizeof(resp));
 	ca_resp_reset(&resp);
 	h = ca_api_easy(&g.api, "GET", path, hdrs, &resp);
+	interruptible(h);
 	ca_note("GET %s", path);
-	rc = ca_call(h, &resp, NULL, NULL, NULL, b->id);
+	rc = ca_call(h, &resp, NULL, NULL, NULL, NULL);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	free(path);
+	if (rc != 0 && g.sig) {
+		ca_buf_free(&resp.body);
+		return;		/* interrupted: still pending */
+	}
+	if (rc != 0)
+		ca_call_report(b->id, &resp);
 	if (rc == 0 && bat_set(b, resp.body.p, resp.body.len) == -1) {
-		ca_warn("%s: the response is not a batch", b->id);
+		ca_warn("%s: the response is not this batch", b->id);
 		rc = CA_EX_TEMPFAIL;
 	}
 	if (rc == CA_EX_FAIL) {
@@ -441,7 +568,7 @@ poll_bat(long bi)
 		}
 	}
 	if (!b->done) {
-		ra = resp.retry_after[0] != '\0' ? atof(resp.retry_after) : 0;
+		ra = poll_after(b, &resp);
 		b->due = ca_now() + (ra > b->interval ? ra : b->interval);
 		b->interval = b->interval * 2 > POLL_MAX ? POLL_MAX :
 		    b->interval * 2;

@@ -26,10 +26,12 @@ usage(const char *why)
 	fprintf(fp, "usage: %s [-uv] [--no-wait] [--poll seconds] "
 	    "[--max-requests n] [--max-bytes n]\n"
 	    "                [--max-continues n] [--sync-continue] "
-	    "[-r retries]\n"
-	    "       %s --cancel [-v]\n"
+	    "[-r retries] [--state file]\n"
+	    "       %s --cancel [-v] [--state file]\n"
+	    "       %s --state file --add\n"
 	    "       %s --list [-v]\n"
-	    "       %s --version\n", ca_prog, ca_prog, ca_prog, ca_prog);
+	    "       %s --version\n", ca_prog, ca_prog, ca_prog, ca_prog,
+	    ca_prog);
 	if (why == NULL)
 		fputs("  -h, --help             print this and exit\n"
 		    "  -r, --retries N        retries of a failed API call "
@@ -37,6 +39,8 @@ usage(const char *why)
 		    "  -u, --unordered        results in arrival order, not "
 		    "input order\n"
 		    "  -v, --verbose          say what is sent and polled\n"
+		    "      --add              add the records on standard input "
+		    "to the --state file\n"
 		    "      --cancel           cancel the batches that batch "
 		    "records name\n"
 		    "      --list             write a batch record for each "
@@ -51,6 +55,8 @@ usage(const char *why)
 		    "pending, exit 75\n"
 		    "      --poll SECONDS     first interval between polls "
 		    "(default 5; up to 60)\n"
+		    "      --state FILE       read FILE, lock it, and replace it "
+		    "with the output\n"
 		    "      --sync-continue    continue paused results with "
 		    "direct Messages calls\n"
 		    "      --version          print the version and exit\n", fp);
@@ -60,7 +66,7 @@ usage(const char *why)
 static void
 read_input(void)
 {
-	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
+	struct ca_reader *r = ca_reader_new(g.in, g.in_name);
 	struct ca_rec rec;
 	const char *bid, *id;
 	int rv;
@@ -87,8 +93,10 @@ read_input(void)
 			batch_pass(&rec);
 		}
 	}
-	if (ca_reader_failed(r))
+	if (ca_reader_failed(r)) {
 		ca_status_add(&g.st, CA_EX_FAIL);
+		g.in_failed = 1;
+	}
 	ca_reader_free(r);
 }
 
@@ -122,7 +130,7 @@ finish_out(void)
 static void
 cancel_input(void)
 {
-	struct ca_reader *r = ca_reader_new(stdin, CA_STDIN);
+	struct ca_reader *r = ca_reader_new(g.in, g.in_name);
 	struct ca_resp resp;
 	struct curl_slist *hdrs = ca_api_headers(&g.api, NULL);
 	struct ca_rec rec;
@@ -161,7 +169,7 @@ cancel_input(void)
 		curl_easy_cleanup(h);
 		free(path);
 		if (rc == 0 && bat_set(b, resp.body.p, resp.body.len) == -1) {
-			ca_warn("%s: the response is not a batch", b->id);
+			ca_warn("%s: the response is not this batch", b->id);
 			rc = CA_EX_FAIL;
 		}
 		ca_status_add(&g.st, rc);
@@ -170,8 +178,10 @@ cancel_input(void)
 		else
 			ca_emit_raw(&rec);
 	}
-	if (ca_reader_failed(r))
+	if (ca_reader_failed(r)) {
 		ca_status_add(&g.st, CA_EX_FAIL);
+		g.in_failed = 1;
+	}
 	ca_reader_free(r);
 	curl_slist_free_all(hdrs);
 	ca_buf_free(&resp.body);
@@ -199,8 +209,9 @@ static void
 parse_opts(int argc, char **argv)
 {
 	enum { O_NOWAIT = 256, O_POLL, O_MAXR, O_MAXB, O_MAXC, O_SYNC,
-	    O_CANCEL, O_LIST };
+	    O_CANCEL, O_LIST, O_STATE, O_ADD };
 	static const struct option lopts[] = {
+		{ "add",		no_argument,	   NULL, O_ADD },
 		{ "cancel",		no_argument,	   NULL, O_CANCEL },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "list",		no_argument,	   NULL, O_LIST },
@@ -210,6 +221,7 @@ parse_opts(int argc, char **argv)
 		{ "no-wait",		no_argument,	   NULL, O_NOWAIT },
 		{ "poll",		required_argument, NULL, O_POLL },
 		{ "retries",		required_argument, NULL, 'r' },
+		{ "state",		required_argument, NULL, O_STATE },
 		{ "sync-continue",	no_argument,	   NULL, O_SYNC },
 		{ "unordered",		no_argument,	   NULL, 'u' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -255,6 +267,12 @@ parse_opts(int argc, char **argv)
 		case O_LIST:
 			g.list = 1;
 			break;
+		case O_STATE:
+			g.state = optarg;
+			break;
+		case O_ADD:
+			g.add = 1;
+			break;
 		default:
 			ca_opt_common(ch, argv, ca_http_libs());
 		}
@@ -263,6 +281,10 @@ parse_opts(int argc, char **argv)
 		ca_usage("unexpected operand %s", argv[optind]);
 	if (g.cancel && g.list)
 		ca_usage("--cancel and --list exclude each other");
+	if (g.state != NULL && g.list)
+		ca_usage("--state and --list exclude each other");
+	if (g.add && (g.state == NULL || g.cancel))
+		ca_usage("--add needs --state, and no --cancel");
 }
 
 int
@@ -278,8 +300,19 @@ main(int argc, char *argv[])
 	g.max_parts = 11;
 	g.retries = CA_RETRY_MAX;
 	parse_opts(argc, argv);
+	/* Past a file size limit a write fails (EFBIG), as on a full
+	 * disk, instead of SIGXFSZ ending the run half written. */
+	signal(SIGXFSZ, SIG_IGN);
+	if (g.add)
+		return ca_finish(state_add(g.state));
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;
+	g.in = stdin;
+	g.in_name = CA_STDIN;
+	if (g.state != NULL) {
+		g.in = state_open(g.state);
+		g.in_name = g.state;
+	}
 	g.progress = ca_verbose > 0 || isatty(STDERR_FILENO);
 	g.api.retries = g.retries;
 	g.api.reuse = 1;
@@ -313,7 +346,8 @@ main(int argc, char *argv[])
 	}
 	ca_api_free(&g.api);
 	curl_global_cleanup();
-	if (g.sig)
-		return ca_finish(128 + g.sig);
-	return ca_finish(ca_status_exit(&g.st));
+	rv = g.sig ? 128 + g.sig : ca_status_exit(&g.st);
+	if (g.state != NULL)
+		rv = state_commit(rv, !g.in_failed);
+	return ca_finish(rv);
 }

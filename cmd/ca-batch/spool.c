@@ -25,14 +25,12 @@ add_jstring(struct ca_buf *b, const char *s)
 	cJSON_Delete(j);
 }
 
+/* Records leave as they are made: a later run may need them. */
 static void
 out(const char *p, size_t n)
 {
-	if ((n > 0 && fwrite(p, 1, n, stdout) != n) || fflush(stdout) == EOF) {
-		if (errno == EPIPE)
-			exit(CA_EX_FAIL);
-		ca_die(CA_EX_FAIL, "write error on standard output:");
-	}
+	ca_out(p, n);
+	ca_out_flush();
 }
 
 /* Spool ------------------------------------------------------------------ */
@@ -47,7 +45,7 @@ tempfd(void)
 	snprintf(path, sizeof(path), "%s/ca-batch.XXXXXX",
 	    dir != NULL && *dir != '\0' ? dir : "/tmp");
 	if ((fd = mkstemp(path)) == -1)
-		ca_die(CA_EX_FAIL, "cannot make a temporary file in %s:",
+		ca_die(CA_EX_IOERR, "cannot make a temporary file in %s:",
 		    dir != NULL && *dir != '\0' ? dir : "/tmp");
 	unlink(path);
 	return fd;
@@ -63,7 +61,7 @@ spool_put(off_t off, const void *p, size_t n)
 		if ((w = pwrite(g.spool, c, n, off)) == -1) {
 			if (errno == EINTR)
 				continue;
-			ca_die(CA_EX_FAIL, "spool file:");
+			ca_die(CA_EX_IOERR, "spool file:");
 		}
 		c += w;
 		off += w;
@@ -81,7 +79,7 @@ spool_get(off_t off, void *p, size_t n)
 		if ((r = pread(g.spool, c, n, off)) <= 0) {
 			if (r == -1 && errno == EINTR)
 				continue;
-			ca_die(CA_EX_FAIL, "spool file: short read");
+			ca_die(CA_EX_IOERR, "spool file: short read");
 		}
 		c += r;
 		off += r;
@@ -395,7 +393,8 @@ write_bat(struct bat *b)
 	b->written = ca_xstrdup(st != NULL ? st : "");
 }
 
-/* Take a MessageBatch body (n bytes of JSON) as b's state. */
+/* Take a MessageBatch body (n bytes of JSON) as b's state, if it is
+ * b's: an answer about another batch would file its results under b. */
 int
 bat_set(struct bat *b, const char *p, size_t n)
 {
@@ -403,6 +402,7 @@ bat_set(struct bat *b, const char *p, size_t n)
 	cJSON *o = ca_jparse(p, n);
 
 	if (o == NULL || ca_jstr(o, "id") == NULL ||
+	    strcmp(ca_jstr(o, "id"), b->id) != 0 ||
 	    ca_jstr(o, "processing_status") == NULL ||
 	    ca_jcompact(&c, p, n) == -1) {
 		cJSON_Delete(o);

@@ -332,7 +332,7 @@ static void
 body_write(const char *p, size_t n)
 {
 	if (ca_write_all(g.body, p, n) == -1)
-		ca_die(CA_EX_FAIL, "body file:");
+		ca_die(CA_EX_IOERR, "body file:");
 }
 
 /*
@@ -479,7 +479,7 @@ submit(const long *v, long n, int gi)
 		if (count == 0) {
 			if (ftruncate(g.body, 0) == -1 ||
 			    lseek(g.body, 0, SEEK_SET) == -1)
-				ca_die(CA_EX_FAIL, "body file:");
+				ca_die(CA_EX_IOERR, "body file:");
 			body_write(BODY_HEAD, strlen(BODY_HEAD));
 			size = strlen(BODY_HEAD);
 		} else {

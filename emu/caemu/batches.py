@@ -25,6 +25,7 @@ BATCH_CONFIG = {"batch_delay_ms": 0,            # in_progress for this long
 BATCH_CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}\Z")
 BATCH_DIRECTIVE = re.compile(r"^ca-emu-batch:[ \t]*(succeeded|errored|canceled|expired)"
                              r"(?:[ \t]+([a-z_]+))?[ \t]*$", re.M)
+BATCH_PAD = re.compile(r"^ca-emu-batch-pad:[ \t]*([0-9]{1,10})[ \t]*$", re.M)
 BATCH_TTL = 86400.0
 
 
@@ -157,7 +158,7 @@ def batch_advance(h, b):
 def batch_one(h, b, cid, params):
     """One request's result line (bytes)."""
     req = json.loads(params)
-    kind, etype = "succeeded", None
+    kind, etype, pad = "succeeded", None, 0
     msgs = req.get("messages")
     if isinstance(msgs, list):
         for m in reversed(msgs):
@@ -165,6 +166,9 @@ def batch_one(h, b, cid, params):
                 d = BATCH_DIRECTIVE.search(user_text(m))
                 if d:
                     kind, etype = d.group(1), d.group(2)
+                d = BATCH_PAD.search(user_text(m))
+                if d:
+                    pad = int(d.group(1))
                 break
     if b.status == "canceling":
         kind = "canceled"
@@ -172,6 +176,8 @@ def batch_one(h, b, cid, params):
     if kind == "succeeded":
         try:
             res["message"] = batch_message(h, b, req)
+            if pad:
+                res["message"]["content"].append({"type": "text", "text": "x" * pad})
         except APIError as e:
             kind, res = "errored", {"type": "errored", "error": error_body(
                 e.etype, e.message, new_id("req_"), e.code)}
