@@ -1,0 +1,233 @@
+#!/usr/bin/env bats
+# Client tools: declared with ca-request --client-tool, answered by
+# ca-exec, called directly by the model or from the container's code.
+
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup_file() { emu_start; }
+teardown_file() { emu_stop; }
+
+# A tool file: tool NAME SCRIPT [extra JSON fields]
+tool() {
+	local name=$1 script=$2 extra=${3:-'{}'}
+	printf '#!/bin/sh\n%s\n' "$script" >"$name.sh"
+	chmod +x "$name.sh"
+	jq -n --arg n "$name" --arg c "$PWD/$name.sh" --argjson x "$extra" \
+		'{name: $n, description: "test tool", input_schema: {type: "object"},
+		  command: [$c]} + $x' >"$name.json"
+}
+
+fence='```'
+
+@test "--client-tool puts the API's part in params.tools and the command beside params" {
+	tool echo 'cat'
+	ca-request -n -i r1 --client-tool echo.json hi >req
+	json_eq "$(jq -c '.params.tools[1]' req)" \
+		'{"name":"echo","description":"test tool","input_schema":{"type":"object"},"allowed_callers":["direct","code_execution_20260521"]}'
+	[ "$(jq -r '.client_tools[0].command[0]' req)" = "$PWD/echo.sh" ]
+	[ "$(jq -r '.client_tools[0].timeout' req)" = 60 ]
+	# Nothing local goes to the API.
+	ca-exec --client-tool echo.json <req >/dev/null
+	refute grep -q 'echo.sh' "$EMU_DIR/log.ndjson"
+}
+
+@test "a model without programmatic calling gets direct calls; callers code is refused" {
+	tool echo 'cat'
+	ca-request -n -m claude-haiku-4-5 --client-tool echo.json hi >req
+	json_eq "$(jq -c '.params.tools[1].allowed_callers' req)" '["direct"]'
+	tool echo2 'cat' '{"callers":["code"]}'
+	run ca-request -n -m claude-haiku-4-5 --client-tool echo2.json hi
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"echo2.json: callers"* ]]
+	run ca-request -n -T code_execution_20250825 --client-tool echo2.json hi
+	[ "$status" -eq 2 ]
+}
+
+@test "a bad tool file is a usage error naming the file and the field" {
+	echo '{' >bad1.json
+	echo '{"input_schema":{"type":"object"},"command":["cat"]}' >bad2.json
+	echo '{"name":"x","input_schema":{"type":"array"},"command":["cat"]}' >bad3.json
+	echo '{"name":"x","input_schema":{"type":"object"},"command":"cat file"}' >bad4.json
+	echo '{"name":"x","input_schema":{"type":"object"},"command":["./nope"]}' >bad5.json
+	for f in 1:'not a JSON object' 2:name 3:input_schema 4:command 5:command; do
+		run ca-request -n --client-tool "bad${f%%:*}.json" hi
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"bad${f%%:*}.json: ${f#*:}"* ]]
+		run ca-exec --client-tool "bad${f%%:*}.json" </dev/null
+		[ "$status" -eq 2 ]
+	done
+}
+
+@test "a direct call runs the command with the input on stdin; the result goes back" {
+	tool lookup 'printf "got: "; cat'
+	ca-request -n -i r1 --client-tool lookup.json "$fence tool lookup
+{\"key\": \"a b\"}
+$fence" >req
+	run --separate-stderr ca-exec --client-tool lookup.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "response") | .message.stop_reason' <<<"$output" | paste -sd,)" = tool_use,end_turn ]
+	call=$(jq -c 'select(.type == "tool_call")' <<<"$output")
+	[ "$(jq -r '[.name, .caller, .exit, .is_error, .bytes] | join(" ")' <<<"$call")" = "lookup direct 0 false 18" ]
+	json_eq "$(jq -c .input <<<"$call")" '{"key":"a b"}'
+	# The record order: request, response, tool_call, response.
+	[ "$(jq -r .type <<<"$output" | paste -sd,)" = request,response,tool_call,response ]
+	# The continuation the emulator received: a user message of only
+	# the result, the same tools, the container.
+	second=$(emu_log /v1/messages | sed -n 2p)
+	[ "$(jq -r '.body.messages[-1].content[0].content' <<<"$second")" = 'got: {"key":"a b"}' ]
+	[ "$(jq -r '.body.messages[-1].content | map(.type) | join(",")' <<<"$second")" = tool_result ]
+	[ "$(jq -r '.body.messages[-2].role' <<<"$second")" = assistant ]
+	json_eq "$(jq -c .body.tools <<<"$second")" "$(jq -c .params.tools req)"
+	[[ "$(jq -r .body.container <<<"$second")" == container_* ]]
+	jq -r 'select(.type == "response" and .part == 2) | .message.content[0].text' <<<"$output" | grep -q 'lookup returned: got: {"key":"a b"}'
+}
+
+@test "code in the container calls the tool in a loop and prints the results (PTC)" {
+	tool square 'python3 -c "import json,sys; print(json.load(sys.stdin)[\"n\"] ** 2)"'
+	ca-request -n -i r1 --client-tool square.json "$fence python
+total = 0
+for n in range(1, 4):
+    total += int(await square({'n': n}))
+print('sum of squares', total)
+$fence" >req
+	run --separate-stderr ca-exec --client-tool square.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "tool_call") | "\(.caller) \(.input.n)"' <<<"$output" | paste -sd,)" = \
+		"code_execution_20260120 1,code_execution_20260120 2,code_execution_20260120 3" ]
+	[ "$(jq -r 'select(.type == "response") | .message.stop_reason' <<<"$output" | paste -sd,)" = tool_use,tool_use,tool_use,end_turn ]
+	[ "$(jq -r 'select(.type == "response") | .message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' <<<"$output")" = "sum of squares 14" ]
+	# Every continuation names the container and holds only results.
+	emu_log /v1/messages | sed -n '2,$p' | jq -r '[.body.container, (.body.messages[-1].content | map(.type) | unique | join(","))] | join(" ")' |
+		while read -r c t; do [[ $c == container_* ]] && [ "$t" = tool_result ]; done
+}
+
+@test "concurrent calls (asyncio.gather) go out in one pause and back in one message" {
+	tool slow 'cat >/dev/null; printf done'
+	ca-request -n -i r1 --client-tool slow.json "$fence python
+import asyncio
+r = await asyncio.gather(slow({'i': 1}), slow({'i': 2}), slow({'i': 3}))
+print(r)
+$fence" >req
+	run --separate-stderr ca-exec --client-tool slow.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "tool_call") | .part' <<<"$output" | paste -sd,)" = 1,1,1 ]
+	[ "$(emu_log /v1/messages | sed -n 2p | jq '.body.messages[-1].content | length')" = 3 ]
+	[ "$(jq -r 'select(.type == "response") | .message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' <<<"$output")" = "['done', 'done', 'done']" ]
+}
+
+@test "an error exit, a timeout and a flood are answered as such; the run goes on" {
+	tool fails 'cat >/dev/null; echo "no such row" >&2; exit 3'
+	tool hangs 'sleep 30 & sleep 30' '{"timeout":0.5}'
+	tool floods 'head -c 5000 /dev/zero | tr "\0" x; printf "\377\n"' '{"max_output":100}'
+	ca-request -n -i r1 --client-tool fails.json --client-tool hangs.json --client-tool floods.json "$fence tool fails
+{}
+$fence
+$fence tool hangs
+{}
+$fence
+$fence tool floods
+{}
+$fence" >req
+	run --separate-stderr ca-exec --client-tool fails.json --client-tool hangs.json --client-tool floods.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "tool_call") | "\(.name) \(.exit) \(.timed_out) \(.truncated) \(.is_error)"' <<<"$output" | paste -sd,)" = \
+		"fails 3 false false true,hangs 137 true false true,floods 0 false true false" ]
+	[ "$(jq -r 'select(.type == "tool_call" and .name == "fails") | .error' <<<"$output")" = "exit status 3: no such row" ]
+	res=$(emu_log /v1/messages | sed -n 2p | jq -c '.body.messages[-1].content')
+	[ "$(jq -r '.[0].is_error' <<<"$res")" = true ]
+	[ "$(jq -r '.[1].content' <<<"$res")" = "Error: timed out after 0.5 s; killed" ]
+	[[ "$(jq -r '.[2].content' <<<"$res")" == "$(printf 'x%.0s' $(seq 100))"$'\n[cut: the tool printed 5002 bytes; the first 100 are kept]' ]]
+	# The hung tool's process group is gone.
+	refute pgrep -f 'hangs.sh'
+}
+
+@test "invalid UTF-8 from a tool is sanitised" {
+	tool bytes 'cat >/dev/null; printf "a\377b\000c"'
+	ca-request -n -i r1 --client-tool bytes.json "$fence tool bytes
+{}
+$fence" >req
+	ca-exec --client-tool bytes.json <req >out
+	[ "$(emu_log /v1/messages | sed -n 2p | jq -r '.body.messages[-1].content[0].content')" = "a�b�c" ]
+}
+
+@test "the command's environment has no key and no API variables" {
+	tool env 'cat >/dev/null; env'
+	ca-request -n -i r1 --client-tool env.json "$fence tool env
+{}
+$fence" >req
+	MCP_TOKEN=secret-mcp ANTHROPIC_EXTRA=x ca-exec --client-tool env.json <req >out
+	res=$(emu_log /v1/messages | sed -n 2p | jq -r '.body.messages[-1].content[0].content')
+	[[ "$res" == *PATH=* ]]
+	refute grep -q "$CA_TEST_KEY" <<<"$res"
+	refute grep -q -e ANTHROPIC -e secret-mcp <<<"$res"
+}
+
+@test "a hostile record's command is never run; an undeclared tool is refused" {
+	tool safe 'cat'
+	ca-request -n -i r1 --client-tool safe.json "$fence tool safe
+{}
+$fence" >req
+	# The record swaps in another command: ca-exec runs only its own.
+	jq -c --arg m "$PWD/pwned" '.client_tools[0].command = ["touch", $m]' req >evil
+	run --separate-stderr ca-exec --client-tool safe.json <evil
+	[ ! -e pwned ]
+	[[ "$(jq -r 'select(.type == "tool_call") | .error' <<<"$output")" == *"not the one in ca-exec's --client-tool"* ]]
+	# Without --client-tool, nothing the record names runs.
+	run --separate-stderr ca-exec <evil
+	[ ! -e pwned ]
+	[[ "$(jq -r 'select(.type == "tool_call") | .error' <<<"$output")" == *"was not given --client-tool for safe"* ]]
+	[ "$(jq -r 'select(.type == "tool_call") | .ran' <<<"$output")" = false ]
+}
+
+@test "--max-tool-calls bounds the loop" {
+	tool sq 'echo 1'
+	ca-request -n -i r1 --client-tool sq.json "$fence python
+for n in range(5):
+    await sq({'n': n})
+$fence" >req
+	run --separate-stderr ca-exec --client-tool sq.json --max-tool-calls 2 <req
+	[ "$status" -eq 1 ]
+	[ "$(jq -r 'select(.type == "tool_call") | .input.n' <<<"$output" | paste -sd,)" = 0,1 ]
+	[ "$(jq -r 'select(.type == "error") | .error.type' <<<"$output")" = tool_call_limit ]
+}
+
+@test "the emulator refuses what the API refuses in a continuation" {
+	tool sq 'echo 1'
+	ca-request -n -i r1 --client-tool sq.json "$fence python
+print(await sq({}))
+$fence" >req
+	ca-exec --client-tool sq.json --max-tool-calls 0 <req >out || true
+	body=$(emu_log /v1/messages | sed -n 1p | jq -c .body)
+	paused=$(jq -c 'select(.type == "response") | .message' out)
+	use=$(jq -r '.content[] | select(.type == "tool_use") | .id' <<<"$paused")
+	cid=$(jq -r .container.id <<<"$paused")
+	post() { curl -s -H "x-api-key: $CA_TEST_KEY" -H 'anthropic-version: 2023-06-01' \
+		-H 'content-type: application/json' --data-binary @- "$EMU_URL/v1/messages"; }
+	cont() { jq -c --argjson p "$paused" --arg c "$cid" --argjson r "$1" \
+		'.messages += [{role: "assistant", content: $p.content}, {role: "user", content: $r}] | .container = $c' <<<"$body"; }
+	ok="[{\"type\":\"tool_result\",\"tool_use_id\":\"$use\",\"content\":\"7\"}]"
+	# Text beside the results, an unknown id, no container, another container.
+	cont "[{\"type\":\"tool_result\",\"tool_use_id\":\"$use\",\"content\":\"7\"},{\"type\":\"text\",\"text\":\"hi\"}]" | post | jq -e '.error.message | test("only tool_result")'
+	cont '[{"type":"tool_result","tool_use_id":"toolu_bogus","content":"7"}]' | post | jq -e '.error.message | test("without tool_result")'
+	cont "$ok" | jq -c 'del(.container)' | post | jq -e '.error.message | test("container")'
+	other=$(curl -s -H "x-api-key: $CA_TEST_KEY" -H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \
+		--data-binary "$(jq -c '.messages = [{role: "user", content: "x"}]' <<<"$body")" "$EMU_URL/v1/messages" | jq -r .container.id)
+	cont "$ok" | jq -c --arg o "$other" '.container = $o' | post | jq -e '.error.message | test("belongs to container")'
+	# The right one completes, and uses the answer.
+	cont "$ok" | post | jq -e '.content[] | select(.type == "code_execution_tool_result") | .content.stdout == "7\n"'
+}
+
+@test "a call answered after the pending-call limit raises TimeoutError in the code" {
+	emu_config '{"ptc_timeout_s": 0}'
+	tool sq 'echo 1'
+	ca-request -n -i r1 --client-tool sq.json "$fence python
+try:
+    print(await sq({}))
+except TimeoutError as e:
+    print('timeout:', e)
+$fence" >req
+	run --separate-stderr ca-exec --client-tool sq.json <req
+	[ "$status" -eq 0 ]
+	[[ "$(jq -r 'select(.type == "response") | .message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' <<<"$output")" == "timeout: Calling tool ['sq'] timed out"* ]]
+}
