@@ -118,7 +118,7 @@ $fence" >req
 
 @test "an error exit, a timeout and a flood are answered as such; the run goes on" {
 	tool fails 'cat >/dev/null; echo "no such row" >&2; exit 3'
-	tool hangs 'sleep 30 & sleep 30' '{"timeout":0.5}'
+	tool hangs 'sleep 300 & echo $! >bg.pid; wait' '{"timeout":0.5}'
 	tool floods 'head -c 5000 /dev/zero | tr "\0" x; printf "\377\n"' '{"max_output":100}'
 	ca-request -n -i r1 --client-tool fails.json --client-tool hangs.json --client-tool floods.json "$fence tool fails
 {}
@@ -138,8 +138,21 @@ $fence" >req
 	[ "$(jq -r '.[0].is_error' <<<"$res")" = true ]
 	[ "$(jq -r '.[1].content' <<<"$res")" = "Error: timed out after 0.5 s; killed" ]
 	[[ "$(jq -r '.[2].content' <<<"$res")" == "$(printf 'x%.0s' $(seq 100))"$'\n[cut: the tool printed 5002 bytes; the first 100 are kept]' ]]
-	# The hung tool's process group is gone.
-	refute pgrep -f 'hangs.sh'
+	# The hung tool's process group is gone, its child too.
+	[ -s bg.pid ]
+	st=$(ps -o stat= -p "$(cat bg.pid)" || true)
+	[ -z "$st" ] || [[ $st == Z* ]]
+}
+
+@test "streaming: the loop works on a stream too" {
+	tool lookup 'cat'
+	ca-request -n -i r1 --client-tool lookup.json "$fence tool lookup
+{\"k\": 1}
+$fence" >req
+	run --separate-stderr ca-exec -s --client-tool lookup.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "response") | .message.stop_reason' <<<"$output" | paste -sd,)" = tool_use,end_turn ]
+	[ "$(jq -r 'select(.type == "tool_call") | .input.k' <<<"$output")" = 1 ]
 }
 
 @test "invalid UTF-8 from a tool is sanitised" {
