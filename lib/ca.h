@@ -397,7 +397,8 @@ const char *ca_magic_type(const unsigned char *p, size_t n);
  * ca_ctool.c: client tool files.  A tool file is a JSON object: name,
  * description, input_schema (an object schema), command (an argv
  * array), and optional callers (["direct"], ["code"] or both), timeout
- * (seconds) and max_output (bytes).  ca-request declares the tool from
+ * (seconds) and max_output (bytes); a relative command path (with a
+ * '/') is taken from the file's directory.  ca-request declares the tool from
  * it; ca-exec runs a call's command only from a file given to it.
  */
 #define CA_CALL_DIRECT		0x1u

@@ -38,6 +38,35 @@ runnable(const char *cmd)
 	}
 }
 
+/* cmd, relative to the directory of file, made absolute; takes cmd. */
+static char *
+beside(const char *file, char *cmd)
+{
+	const char *slash = strrchr(file, '/');
+	size_t n = slash != NULL ? (size_t)(slash - file) : 0;
+	char *dir = slash != NULL ? ca_xmalloc(n + 1) : ca_xstrdup("."), *p, *r;
+	size_t len;
+
+	if (slash != NULL) {
+		memcpy(dir, file, n);
+		dir[n] = '\0';
+		if (n == 0)
+			strcpy(dir, "/");
+	}
+	len = strlen(dir) + strlen(cmd) + 2;
+	p = ca_xmalloc(len);
+	snprintf(p, len, "%s/%s", dir, cmd);
+	free(dir);
+	/* Absolute, so that ca-request and ca-exec name the same file. */
+	if ((r = realpath(p, NULL)) != NULL) {
+		free(p);
+		p = ca_xstrdup(r);
+		free(r);
+	}
+	free(cmd);
+	return p;
+}
+
 static void
 load_command(struct ca_ctool *t, const char *file, const cJSON *c)
 {
@@ -56,6 +85,9 @@ load_command(struct ca_ctool *t, const char *file, const cJSON *c)
 			    "string", file, n);
 		t->argv[n++] = ca_xstrdup(e->valuestring);
 	}
+	/* A relative path is the tool file's neighbour, wherever we run. */
+	if (strchr(t->argv[0], '/') != NULL && t->argv[0][0] != '/')
+		t->argv[0] = beside(file, t->argv[0]);
 	if (!runnable(t->argv[0]))
 		ca_usage("%s: command: %s is not an executable file "
 		    "(or not on $PATH)", file, t->argv[0]);
