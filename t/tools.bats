@@ -244,3 +244,44 @@ $fence" >req
 	[ "$status" -eq 0 ]
 	[[ "$(jq -r 'select(.type == "response") | .message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' <<<"$output")" == "timeout: Calling tool ['sq'] timed out"* ]]
 }
+
+@test "ca-render shows each call and a preview of its result, in text, markdown and HTML" {
+	tool lookup 'printf "row <1>\nrow 2\n"'
+	tool broken 'exit 4'
+	ca-request -n -i r1 --client-tool lookup.json --client-tool broken.json "$fence tool lookup
+{\"k\": 1}
+$fence
+$fence tool broken
+{}
+$fence" >req
+	ca-exec --client-tool lookup.json --client-tool broken.json <req >out
+	[ "$(jq -r 'select(.type == "tool_call" and .name == "lookup") | .result' out)" = $'row <1>\nrow 2' ]
+	ca-render -C never <out >text
+	grep -q '^tool call lookup$' text
+	grep -q '^tool result lookup (direct call): exit 0, [0-9]* ms, 14 bytes$' text
+	grep -q '^  row <1>$' text
+	grep -q '^tool result broken (direct call): exit 4' text
+	grep -q 'exit status 4' text
+	refute grep -q 'unknown record' text
+	# One turn, its parts together.
+	[ "$(grep -c '^─ Summary of turn' text)" = 1 ]
+	ca-render -f markdown <out | grep -q '^tool result `lookup` (direct call): exit 0'
+	ca-render -f html <out | grep -q '<p class="note ok">tool result <code>lookup</code> (direct call)'
+	ca-render -f html <out | grep -q 'row &lt;1&gt;'
+	ca-render -f html <out | grep -q '<p class="note err">tool result <code>broken</code>'
+}
+
+@test "the sales database example: the code queries sqlite3 through the tool, the chart comes back through ca-fetch" {
+	command -v sqlite3
+	db=$CA_ROOT/demo/sales-db.json
+	ca-request --client-tool "$db" -f "$CA_ROOT/demo/sales-db.md" |
+		ca-exec --client-tool "$db" | ca-fetch -d out >out.ndjson
+	# Five queries, all from the code, all answered by sqlite3.
+	[ "$(jq -r 'select(.type == "tool_call") | "\(.caller) \(.exit)"' out.ndjson | sort | uniq -c | tr -s ' ')" = \
+		" 5 code_execution_20260120 0" ]
+	jq -r 'select(.type == "tool_call") | .result' out.ndjson | head -1 | grep -q '"region":"east","total":1957333'
+	grep -q '<rect x="60" y="10" width="320"' out/revenue_by_region.svg
+	[ "$(grep -c '<rect' out/revenue_by_region.svg)" = 4 ]
+	jq -r 'select(.type == "response") | .message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' out.ndjson |
+		grep -q 'east:  1,957,333 (best month 2026-12)'
+}

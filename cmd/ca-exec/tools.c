@@ -167,6 +167,7 @@ answer(struct job *j, struct call *c)
 	cJSON_AddBoolToObject(r, "is_error", err);
 	if (err)
 		cJSON_AddStringToObject(r, "error", text.p + 7);
+	cJSON_AddStringToObject(r, "result", text.p);
 	exec_emit(j, r);
 	ca_buf_free(&text);
 	return b;
