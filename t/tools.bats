@@ -285,3 +285,49 @@ $fence" >req
 	jq -r 'select(.type == "response") | .message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' out.ndjson |
 		grep -q 'east:  1,957,333 (best month 2026-12)'
 }
+
+@test "--continue keeps the tools and replays the calls and their results as history" {
+	tool sq 'python3 -c "import json,sys; print(json.load(sys.stdin)[\"n\"] * 10)"'
+	ca-request -n -i r1 --client-tool sq.json "$fence python
+print(await sq({'n': 4}))
+$fence" | ca-exec --client-tool sq.json >t1
+	ca-request -C -i r2 "$fence tool sq
+{\"n\": 5}
+$fence" <t1 >req2
+	# The tools, and their local part, come along.
+	json_eq "$(jq -c '.params.tools | sort_by(.name)' req2)" "$(jq -c 'select(.type == "request") | .params.tools | sort_by(.name)' t1)"
+	[ "$(jq -r '.client_tools[0].name' req2)" = sq ]
+	# History: prompt, the paused turn, the results, the rest, the new prompt.
+	[ "$(jq -r '[.params.messages[] | .role + ":" + (if (.content | type) == "string" then "text" else (.content | map(.type) | unique | join("+")) end)] | join(" ")' req2)" = \
+		"user:text assistant:server_tool_use+text+tool_use user:tool_result assistant:code_execution_tool_result+text user:text" ]
+	[ "$(jq -r '.params.messages[2].content[0].content' req2)" = 40 ]
+	run --separate-stderr ca-exec --client-tool sq.json <req2
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "tool_call") | .result' <<<"$output")" = 50 ]
+}
+
+@test "ca-chat --client-tool: every turn declares the tool and answers its calls" {
+	tool sq 'python3 -c "import json,sys; print(json.load(sys.stdin)[\"n\"] + 1)"'
+	run --separate-stderr ca-chat -t s.ndjson --client-tool sq.json <<<"\"\"\"
+$fence tool sq
+{\"n\": 1}
+$fence
+\"\"\"
+\"\"\"
+$fence python
+print(await sq({'n': 2}))
+$fence
+\"\"\""
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "tool_call") | "\(.caller) \(.result | rtrimstr("\n"))"' s.ndjson | paste -sd,)" = \
+		"direct 2,code_execution_20260120 3" ]
+}
+
+@test "--count counts a request with client tools" {
+	tool sq 'echo 1'
+	ca-request -n -i r1 --client-tool sq.json hi >req
+	run --separate-stderr ca-exec --count --client-tool sq.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "count") | .input_tokens > 0' <<<"$output")" = true ]
+	json_eq "$(emu_log /v1/messages/count_tokens | jq -c .body.tools)" "$(jq -c .params.tools req)"
+}

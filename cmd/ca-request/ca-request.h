@@ -80,6 +80,10 @@ struct input {
 	long		 nrequests;	/* request records seen */
 	cJSON		*last_req;	/* the last request record */
 	cJSON		*turn;		/* assistant content of its responses */
+	cJSON		*prior;		/* messages before turn: client tool
+					 * calls and their results */
+	cJSON		*results;	/* tool_result blocks not yet placed */
+	cJSON		*base_prior;	/* prior of the base */
 	cJSON		*container;	/* the last response's container */
 	int		 nresp;		/* responses to last_req */
 	int		 bad;
