@@ -429,6 +429,57 @@ int	 ca_ctool_same(const struct ca_ctool *t, const cJSON *local);
 void	 ca_ctool_free(struct ca_ctool *t);
 
 /*
+ * ca_tcall.c: client tool calls answered (ca-exec, ca-batch).  params
+ * is the request's (its tools say what is declared), local its record's
+ * client_tools (or NULL), tools the files the user's command line gave.
+ * A call runs only when a file in tools names its tool and local, if it
+ * names a command for the tool, names that one; others are answered
+ * with an error, never run.  For each call, head(ctx) makes a record
+ * head (type tool_call and the caller's ids), the fields are added,
+ * and emit(ctx, rec) takes it.
+ */
+struct ca_tcall {
+	const cJSON		*params;
+	const cJSON		*local;
+	const struct ca_ctool	*tools;
+	int			 ntools;
+	cJSON			*(*head)(void *ctx);
+	void			(*emit)(void *ctx, cJSON *rec);
+	void			*ctx;
+};
+/* The tool_use blocks (client calls) in a message. */
+int	 ca_tcall_count(const cJSON *msg);
+/*
+ * Run the calls of msg (at most 8 at once, all answered within 240 s)
+ * and return the content of the user message that answers them: one
+ * tool_result per call, in order.
+ */
+cJSON	*ca_tcall_answer(const struct ca_tcall *tc, const cJSON *msg);
+/*
+ * A turn's history from its records in order (response and tool_call
+ * records of one request): the messages before the last part (the
+ * assistant content up to each set of calls, then a user message of
+ * their results), the content since, and the container.
+ */
+struct ca_turnlog {
+	cJSON	*prior;		/* messages */
+	cJSON	*turn;		/* assistant content since */
+	cJSON	*results;	/* tool_result blocks not yet placed */
+	char	*cid;		/* the last container id */
+	int	 nresp;
+};
+void	 ca_turnlog_init(struct ca_turnlog *t);
+void	 ca_turnlog_add(struct ca_turnlog *t, const cJSON *rec);
+/*
+ * Append the history to params' messages so that the turn goes on:
+ * ending on the results when the last records were calls, else on the
+ * assistant content (pause_turn); the container named.  -1 without
+ * messages.  The log is used up.
+ */
+int	 ca_turnlog_continue(struct ca_turnlog *t, cJSON *params);
+void	 ca_turnlog_free(struct ca_turnlog *t);
+
+/*
  * ca_run.c: local commands run side by side.  The caller fills argv,
  * in/inlen (fed on stdin), timeout, max (stdout bytes kept) and limit
  * (a ca_now() time by which every answer is due: no command starts
@@ -961,6 +1012,8 @@ char	*ca_req_betas(const cJSON *betas, const char **bad);
  */
 int	 ca_req_continue(cJSON *params, const cJSON *turn, const char *cid,
 	    int again);
+/* Name container cid (if not NULL) in params, keeping its skills. */
+void	 ca_req_container(cJSON *params, const char *cid);
 
 /*
  * ca_compact.c: compaction blocks.  The API ignores every block before

@@ -79,11 +79,9 @@ struct input {
 	struct ca_buf	 held;		/* file records held back (continue) */
 	long		 nrequests;	/* request records seen */
 	cJSON		*last_req;	/* the last request record */
-	cJSON		*turn;		/* assistant content of its responses */
-	cJSON		*prior;		/* messages before turn: client tool
-					 * calls and their results */
-	cJSON		*results;	/* tool_result blocks not yet placed */
-	cJSON		*base_prior;	/* prior of the base */
+	struct ca_turnlog log;		/* its responses, calls and results */
+	cJSON		*base_prior;	/* the base's messages before
+					 * base_turn: calls and results */
 	cJSON		*container;	/* the last response's container */
 	int		 nresp;		/* responses to last_req */
 	int		 bad;

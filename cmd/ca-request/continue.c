@@ -24,9 +24,9 @@ settle(struct input *in)
 		cJSON_Delete(in->base_turn);
 		cJSON_Delete(in->skipped);
 		in->base = cJSON_Duplicate(in->last_req, 1);
-		in->base_turn = cJSON_Duplicate(in->turn, 1);
+		in->base_turn = cJSON_Duplicate(in->log.turn, 1);
 		cJSON_Delete(in->base_prior);
-		in->base_prior = cJSON_Duplicate(in->prior, 1);
+		in->base_prior = cJSON_Duplicate(in->log.prior, 1);
 		in->skipped = NULL;
 		return;
 	}
@@ -35,80 +35,30 @@ settle(struct input *in)
 	cJSON_AddItemToArray(in->skipped, cJSON_Duplicate(in->last_req, 1));
 }
 
-/* A tool_call record: the tool_result ca-exec sent for it. */
-static void
-take_result(struct input *in, const cJSON *rec)
-{
-	cJSON *b = cJSON_CreateObject();
-
-	if (in->results == NULL)
-		in->results = cJSON_CreateArray();
-	cJSON_AddStringToObject(b, "type", "tool_result");
-	cJSON_AddStringToObject(b, "tool_use_id",
-	    ca_jstr(rec, "tool_use_id") != NULL ?
-	    ca_jstr(rec, "tool_use_id") : "");
-	cJSON_AddStringToObject(b, "content", ca_jstr(rec, "result") != NULL ?
-	    ca_jstr(rec, "result") : "");
-	if (cJSON_IsTrue(cJSON_GetObjectItem(rec, "is_error")))
-		cJSON_AddTrueToObject(b, "is_error");
-	cJSON_AddItemToArray(in->results, b);
-}
-
-/*
- * The calls were answered: the turn so far is an assistant message, the
- * answers a user message of only tool results, both history of the turn.
- */
-static void
-place_results(struct input *in)
-{
-	cJSON *m;
-
-	if (in->results == NULL)
-		return;
-	if (in->prior == NULL)
-		in->prior = cJSON_CreateArray();
-	m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "role", "assistant");
-	cJSON_AddItemToObject(m, "content", in->turn);
-	cJSON_AddItemToArray(in->prior, m);
-	m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "role", "user");
-	cJSON_AddItemToObject(m, "content", in->results);
-	cJSON_AddItemToArray(in->prior, m);
-	in->turn = cJSON_CreateArray();
-	in->results = NULL;
-}
-
 /* Remember the last request and the assistant content answering it. */
 static void
 take_transcript(struct input *in, const char *type, const cJSON *rec,
     long lineno)
 {
-	const cJSON *msg, *b, *c;
+	const cJSON *msg, *c;
 	int bad;
 
 	if (strcmp(type, "request") == 0) {
 		settle(in);
 		cJSON_Delete(in->last_req);
-		cJSON_Delete(in->turn);
-		cJSON_Delete(in->prior);
-		cJSON_Delete(in->results);
-		in->prior = in->results = NULL;
+		ca_turnlog_free(&in->log);
+		ca_turnlog_init(&in->log);
 		in->last_req = cJSON_Duplicate(rec, 1);
-		in->turn = cJSON_CreateArray();
 		in->nresp = 0;
 		return;
 	}
 	if (in->last_req == NULL || !cJSON_Compare(cJSON_GetObjectItem(rec,
 	    "custom_id"), cJSON_GetObjectItem(in->last_req, "custom_id"), 1))
 		return;
-	if (strcmp(type, "tool_call") == 0) {
-		take_result(in, rec);
-		return;
-	}
+	/* Calls and their results become messages of the history. */
+	ca_turnlog_add(&in->log, rec);
 	if (strcmp(type, "response") != 0)
 		return;
-	place_results(in);
 	msg = ca_jobj(rec, "message");
 	/* The API refuses an edited compaction block: say where it is. */
 	if ((bad = ca_compact_check(ca_jarr(msg, "content"),
@@ -116,8 +66,6 @@ take_transcript(struct input *in, const char *type, const cJSON *rec,
 		ca_die(CA_EX_FAIL, CA_STDIN ":%ld: compaction block %d of the "
 		    "response is not as it came from the API; it must be sent "
 		    "back unchanged", lineno, bad);
-	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
-		cJSON_AddItemToArray(in->turn, cJSON_Duplicate(b, 1));
 	if ((c = ca_jobj(msg, "container")) != NULL) {
 		cJSON_Delete(in->container);
 		in->container = cJSON_Duplicate(c, 1);
@@ -404,9 +352,7 @@ input_free(struct input *in)
 {
 	cJSON_Delete(in->files);
 	cJSON_Delete(in->last_req);
-	cJSON_Delete(in->turn);
-	cJSON_Delete(in->prior);
-	cJSON_Delete(in->results);
+	ca_turnlog_free(&in->log);
 	cJSON_Delete(in->base_prior);
 	cJSON_Delete(in->container);
 	cJSON_Delete(in->base);
