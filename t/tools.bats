@@ -331,3 +331,42 @@ $fence
 	[ "$(jq -r 'select(.type == "count") | .input_tokens > 0' <<<"$output")" = true ]
 	json_eq "$(emu_log /v1/messages/count_tokens | jq -c .body.tools)" "$(jq -c .params.tools req)"
 }
+
+@test "ca-batch answers direct calls and submits the follow-up batch" {
+	tool lookup 'printf "got "; cat' '{"callers":["direct"]}'
+	ca-request -n -i b1 --client-tool lookup.json "$fence tool lookup
+{\"k\": 7}
+$fence" >req
+	run --separate-stderr ca-batch --poll 0.1 --client-tool lookup.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type != "batch") | .type' <<<"$output" | paste -sd,)" = request,response,tool_call,response ]
+	[ "$(jq -r 'select(.type == "tool_call") | .result' <<<"$output")" = 'got {"k":7}' ]
+	# Two batches: the second holds the follow-up, ending on the results.
+	creates=$(emu_log /v1/messages/batches | jq -c 'select(.method == "POST" and .path == "/v1/messages/batches")')
+	[ "$(wc -l <<<"$creates")" = 2 ]
+	last=$(sed -n 2p <<<"$creates" | jq -c '.body.requests[0].params')
+	[ "$(jq -r '.messages[-1].content[0].type' <<<"$last")" = tool_result ]
+	[ "$(jq -r '.messages[-1].content[0].content' <<<"$last")" = 'got {"k":7}' ]
+	[[ "$(jq -r .container <<<"$last")" == container_* ]]
+	jq -r 'select(.type == "response" and .part == 2) | .message.content[0].text' <<<"$output" | grep -q 'lookup returned: got'
+}
+
+@test "ca-batch refuses a tool that code may call, saying why" {
+	tool sq 'echo 1'
+	ca-request -n -i b1 --client-tool sq.json hi >req
+	run --separate-stderr ca-batch --client-tool sq.json <req
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"programmatic tool calling) cannot wait for a batch"* ]]
+	[ "$(emu_log /v1/messages/batches | wc -l)" = 0 ]
+}
+
+@test "ca-batch --sync-continue answers the calls and sends the follow-up as a Messages call" {
+	tool lookup 'cat' '{"callers":["direct"]}'
+	ca-request -n -i b1 --client-tool lookup.json "$fence tool lookup
+{\"k\": 8}
+$fence" >req
+	run --separate-stderr ca-batch --poll 0.1 --sync-continue --client-tool lookup.json <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type != "batch") | .type' <<<"$output" | paste -sd,)" = request,response,tool_call,response ]
+	[ "$(emu_log /v1/messages | jq -r '.body.messages[-1].content[0].content')" = '{"k":8}' ]
+}
