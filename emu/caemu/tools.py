@@ -98,9 +98,6 @@ def validate_tool_def(i, t, tool, model, no_ptc):
     if code and model in no_ptc:
         raise APIError(400, f"tools.{i}.allowed_callers: {model} does not support "
                             "programmatic tool calling")
-    if code and t.get("strict") is True:
-        raise APIError(400, f"tools.{i}: tools with strict: true cannot be called "
-                            "programmatically")
 
 
 def tool_result_only(m):
