@@ -370,3 +370,29 @@ $fence" >req
 	[ "$(jq -r 'select(.type != "batch") | .type' <<<"$output" | paste -sd,)" = request,response,tool_call,response ]
 	[ "$(emu_log /v1/messages | jq -r '.body.messages[-1].content[0].content')" = '{"k":8}' ]
 }
+
+@test "a call for a tool the request does not declare is answered with an error, never run" {
+	tool lookup 'cat'
+	tool other "touch '$PWD/ran'"
+	ca-request -n -i r1 --client-tool lookup.json "$fence tool lookup
+{}
+$fence" >req
+	ca-exec --client-tool lookup.json <req >rec
+	# The recorded answer, made to call a tool the request never declared.
+	jq -c 'if .type == "response" and .part == 1 then .message.content |= map(if .type == "tool_use" then .name = "other" else . end) else . end' rec >edited
+	ca-emu -d emu2 --replay edited -- sh -c 'ca-exec --client-tool lookup.json --client-tool other.json <req >out' || true
+	[ ! -e ran ]
+	[ "$(jq -r 'select(.type == "tool_call") | "\(.name) \(.ran) \(.error)"' out)" = \
+		"other false tool other is not declared in this request" ]
+}
+
+@test "--max-cost counts every part: the continuation after the calls is not sent past the cap" {
+	tool lookup 'cat'
+	ca-request -n -i r1 --client-tool lookup.json "$fence tool lookup
+{}
+$fence" >req
+	run --separate-stderr ca-exec --client-tool lookup.json --max-cost 0.000001 <req
+	[ "$status" -eq 1 ]
+	[ "$(jq -r 'select(.type == "error") | "\(.part) \(.error.type)"' <<<"$output")" = "2 budget_exceeded" ]
+	[ "$(emu_log /v1/messages | wc -l)" = 1 ]
+}
