@@ -86,13 +86,12 @@ start(struct ca_run *r, char **env)
 		dup2(err[1], 2);
 		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
 		close(err[0]); close(err[1]);
-		execve(r->argv[0], r->argv, env);
-		if (strchr(r->argv[0], '/') == NULL) {
-			char **ep = environ;
-
+		/* A bare name is looked up on $PATH, never in the cwd. */
+		if (strchr(r->argv[0], '/') != NULL)
+			execve(r->argv[0], r->argv, env);
+		else {
 			environ = env;
 			execvp(r->argv[0], r->argv);
-			environ = ep;
 		}
 		_exit(127);
 	}
@@ -192,9 +191,11 @@ check(struct ca_run *r, double now)
 		r->timed_out = 1;
 		kill(-r->pid, SIGKILL);
 	}
-	/* Done when it exited and its output is read (or it was killed). */
-	if (r->fd[1] >= 0 && !r->timed_out)
-		return;
+	/*
+	 * Done once it exited: all it wrote is in the pipe by then (a
+	 * write to a full pipe blocks), and what it left running in the
+	 * background, holding the pipe open, is killed with the group.
+	 */
 	p = waitpid(r->pid, &status, r->timed_out ? 0 : WNOHANG);
 	if (p == r->pid)
 		reaped(r, status);

@@ -103,7 +103,10 @@ $fence" >req
 }
 
 @test "concurrent calls (asyncio.gather) go out in one pause and back in one message" {
-	tool slow 'cat >/dev/null; printf done'
+	# Each waits until all three have started: run one after the
+	# other, the first would wait until its timeout.
+	tool slow "cat >/dev/null; echo x >>'$PWD/started'
+while [ \$(wc -l <'$PWD/started') -lt 3 ]; do sleep 0.05; done; printf done" '{"timeout": 60}'
 	ca-request -n -i r1 --client-tool slow.json "$fence python
 import asyncio
 r = await asyncio.gather(slow({'i': 1}), slow({'i': 2}), slow({'i': 3}))
@@ -153,6 +156,17 @@ $fence" >req
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.type == "response") | .message.stop_reason' <<<"$output" | paste -sd,)" = tool_use,end_turn ]
 	[ "$(jq -r 'select(.type == "tool_call") | .input.k' <<<"$output")" = 1 ]
+}
+
+@test "a tool that leaves a child holding its output is answered when it exits; the child is killed" {
+	tool bg 'cat >/dev/null; echo hi; sleep 300 & echo $! >bg.pid' '{"timeout": 200}'
+	ca-request -n -i r1 --client-tool bg.json "$fence tool bg
+{}
+$fence" >req
+	ca-exec --client-tool bg.json <req >out
+	[ "$(jq -r 'select(.type == "tool_call") | "\(.timed_out) \(.exit) \(.result)"' out)" = "false 0 hi" ]
+	st=$(ps -o stat= -p "$(cat bg.pid)" || true)
+	[ -z "$st" ] || [[ $st == Z* ]]
 }
 
 @test "invalid UTF-8 from a tool is sanitised" {
