@@ -5,6 +5,7 @@
 #ifndef CA_H
 #define CA_H
 
+#include <sys/types.h>
 #include <sys/stat.h>
 
 #include <stdarg.h>
@@ -391,6 +392,130 @@ int	 ca_walk_files(const cJSON *msg, ca_file_fn fn, void *ctx);
 
 /* ca_mime.c: the type a file's magic bytes announce, or NULL. */
 const char *ca_magic_type(const unsigned char *p, size_t n);
+
+/*
+ * ca_ctool.c: client tool files.  A tool file is a JSON object: name,
+ * description, input_schema (an object schema), command (an argv
+ * array), and optional callers (["direct"], ["code"] or both), timeout
+ * (seconds) and max_output (bytes); a relative command path (with a
+ * '/') is taken from the file's directory.  ca-request declares the tool from
+ * it; ca-exec runs a call's command only from a file given to it.
+ */
+#define CA_CALL_DIRECT		0x1u
+#define CA_CALL_CODE		0x2u
+#define CA_CTOOL_TIMEOUT	60		/* seconds, by default */
+#define CA_CTOOL_TIMEOUT_MAX	240		/* under the API's 270 s */
+#define CA_CTOOL_OUTPUT		((size_t)1 << 20)	/* bytes, by default */
+#define CA_CTOOL_OUTPUT_MAX	((size_t)16 << 20)
+struct ca_ctool {
+	char	*file;		/* as given */
+	char	*name;
+	cJSON	*def;		/* the API's part: name, description, schema */
+	char	**argv;		/* NULL-terminated */
+	unsigned callers;	/* CA_CALL_* bits; 0: the file said nothing */
+	double	 timeout;
+	size_t	 max_output;
+};
+/*
+ * Read file into t, or end with a usage error naming the file and the
+ * field (bad JSON, no name, a schema that is not an object, a command
+ * that is not an argv array or not executable, a bad limit).
+ */
+void	 ca_ctool_load(struct ca_ctool *t, const char *file);
+/* The local part, for a request record: name, file, command, limits. */
+cJSON	*ca_ctool_local(const struct ca_ctool *t);
+/* Does a record's local part name t's command, argument for argument? */
+int	 ca_ctool_same(const struct ca_ctool *t, const cJSON *local);
+void	 ca_ctool_free(struct ca_ctool *t);
+
+/*
+ * ca_tcall.c: client tool calls answered (ca-exec, ca-batch).  params
+ * is the request's (its tools say what is declared), local its record's
+ * client_tools (or NULL), tools the files the user's command line gave.
+ * A call runs only when a file in tools names its tool and local, if it
+ * names a command for the tool, names that one; others are answered
+ * with an error, never run.  For each call, head(ctx) makes a record
+ * head (type tool_call and the caller's ids), the fields are added,
+ * and emit(ctx, rec) takes it.
+ */
+struct ca_tcall {
+	const cJSON		*params;
+	const cJSON		*local;
+	const struct ca_ctool	*tools;
+	int			 ntools;
+	cJSON			*(*head)(void *ctx);
+	void			(*emit)(void *ctx, cJSON *rec);
+	void			*ctx;
+};
+/* The tool_use blocks (client calls) in a message. */
+int	 ca_tcall_count(const cJSON *msg);
+/*
+ * Run the calls of msg (at most 8 at once, all answered within 240 s)
+ * and return the content of the user message that answers them: one
+ * tool_result per call, in order.
+ */
+cJSON	*ca_tcall_answer(const struct ca_tcall *tc, const cJSON *msg);
+/*
+ * A turn's history from its records in order (response and tool_call
+ * records of one request): the messages before the last part (the
+ * assistant content up to each set of calls, then a user message of
+ * their results), the content since, and the container.
+ */
+struct ca_turnlog {
+	cJSON	*prior;		/* messages */
+	cJSON	*turn;		/* assistant content since */
+	cJSON	*results;	/* tool_result blocks not yet placed */
+	char	*cid;		/* the last container id */
+	int	 nresp;
+};
+void	 ca_turnlog_init(struct ca_turnlog *t);
+void	 ca_turnlog_add(struct ca_turnlog *t, const cJSON *rec);
+/*
+ * Append the history to params' messages so that the turn goes on:
+ * ending on the results when the last records were calls, else on the
+ * assistant content (pause_turn); the container named.  -1 without
+ * messages.  The log is used up.
+ */
+int	 ca_turnlog_continue(struct ca_turnlog *t, cJSON *params);
+void	 ca_turnlog_free(struct ca_turnlog *t);
+
+/*
+ * ca_run.c: local commands run side by side.  The caller fills argv,
+ * in/inlen (fed on stdin), timeout, max (stdout bytes kept) and limit
+ * (a ca_now() time by which every answer is due: no command starts
+ * after it, none runs past it); ca_run_all runs at most maxpar (<= 64)
+ * at once, each in its own process group with only PATH, HOME, USER,
+ * LOGNAME, LANG, LC_ALL, LC_CTYPE, TZ and TMPDIR in its environment,
+ * and kills the group at the deadline or once the command exits.
+ */
+struct ca_run {
+	char	*const *argv;
+	const char *in;
+	size_t	 inlen;
+	double	 timeout, limit;
+	size_t	 max;
+	/* results */
+	struct ca_buf out;	/* stdout, at most max bytes */
+	struct ca_buf errtext;	/* stderr, its first 4 KiB */
+	size_t	 bytes;		/* stdout bytes printed in all */
+	int	 truncated;	/* printed more than max */
+	int	 timed_out;	/* killed at the deadline */
+	int	 late;		/* not started: limit passed */
+	int	 err;		/* errno: could not start */
+	int	 status;	/* exit status, 128+signal; -1 none */
+	int	 sig;
+	double	 secs;
+	/* private */
+	double	 started, deadline;
+	pid_t	 pid;
+	int	 fd[3];
+	size_t	 inoff;
+	int	 running, done;
+};
+void	 ca_run_all(struct ca_run *v, int n, int maxpar);
+void	 ca_run_free(struct ca_run *r);
+/* Append p (n bytes) as valid UTF-8: a bad byte or NUL becomes U+FFFD. */
+void	 ca_utf8_clean(struct ca_buf *out, const char *p, size_t n);
 
 /* ca_model.c: models, tool versions and beta headers, as data. */
 #define CA_T20250522	0x1u
@@ -887,6 +1012,8 @@ char	*ca_req_betas(const cJSON *betas, const char **bad);
  */
 int	 ca_req_continue(cJSON *params, const cJSON *turn, const char *cid,
 	    int again);
+/* Name container cid (if not NULL) in params, keeping its skills. */
+void	 ca_req_container(cJSON *params, const char *cid);
 
 /*
  * ca_compact.c: compaction blocks.  The API ignores every block before

@@ -55,6 +55,13 @@ ca_req_continue(cJSON *params, const cJSON *turn, const char *cid,
 	cJSON_AddStringToObject(a, "role", "assistant");
 	cJSON_AddItemToObject(a, "content", cJSON_Duplicate(turn, 1));
 	cJSON_AddItemToArray(msgs, a);
+	ca_req_container(params, cid);
+	return 0;
+}
+
+void
+ca_req_container(cJSON *params, const char *cid)
+{
 	/*
 	 * The code's files are in that container, and only there.  A
 	 * container given as an object (with skills) keeps its skills: the
@@ -71,5 +78,4 @@ ca_req_continue(cJSON *params, const cJSON *turn, const char *cid,
 			cJSON_AddStringToObject(params, "container", cid);
 		}
 	}
-	return 0;
 }

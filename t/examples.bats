@@ -52,6 +52,7 @@ marks() {
 # The files the examples name, in the current directory.
 scratch() {
 	cp "$CA_ROOT"/demo/sales.csv "$CA_ROOT"/demo/targets.csv "$CA_ROOT"/demo/prompt.md .
+	cp "$CA_ROOT"/demo/sales-db.json "$CA_ROOT"/demo/sales-db.sh "$CA_ROOT"/demo/sales-db.md .
 	cp prompt.md chart.md
 	cp sales.csv data.csv
 	mkdir -p data

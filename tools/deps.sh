@@ -2,7 +2,7 @@
 # Install, from Debian's packages, what this machine lacks for one use:
 #   build  compile the tools and run the demo (the emulator is python3)
 #   test   build, plus what the tests run (bats, jq, curl, file, time,
-#          ss, strace, zsh, mandoc, and chromium for the HTML report's
+#          ss, strace, zsh, mandoc, sqlite3, and chromium for the HTML report's
 #          browser tests unless CA_NO_BROWSER is set)
 #   all    test, plus the tools of make lint, valgrind and bench
 #   deb    build, plus what make deb runs (dpkg-buildpackage, debhelper,
@@ -65,6 +65,7 @@ elif [ "$what" != build ]; then
 	have_cmd strace || need="$need strace"
 	have_cmd zsh || need="$need zsh"	# the zsh completion's syntax check
 	have_cmd mandoc || need="$need mandoc"
+	have_cmd sqlite3 || need="$need sqlite3"	# the client tool example
 	[ -n "${CA_NO_BROWSER:-}" ] || have_cmd chromium ||
 		need="$need chromium"
 fi

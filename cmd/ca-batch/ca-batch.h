@@ -8,6 +8,7 @@
  * submit.c	checking the input as the API would; creating batches
  * collect.c	polling, results, pause_turn continuations
  * state.c	--state: the state file, locked, replaced when complete
+ * tools.c	client tools: direct calls answered, code calls refused
  */
 #ifndef CA_BATCH_H
 #define CA_BATCH_H
@@ -97,6 +98,8 @@ struct batch_g {
 	int		 refuse;
 	int		 progress;
 	volatile sig_atomic_t sig;
+	struct ca_ctool	*ctools;	/* --client-tool: commands allowed */
+	int		 nctools;
 };
 /* The tool's state: defined in spool.c, the base; parse_opts fills it. */
 extern struct batch_g g;
@@ -136,6 +139,10 @@ void	 take_result(const struct ca_rec *rec, const char *bid,
 FILE	*state_open(const char *path);
 int	 state_commit(int status, int input_ok);
 int	 state_add(const char *path);
+
+/* tools.c */
+const char *tools_check(const cJSON *params);
+int	 tools_answer(long i, const cJSON *msg);
 
 /* collect.c */
 void	 add_orphans(void);

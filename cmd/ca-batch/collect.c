@@ -49,15 +49,17 @@ after_message(long i, const cJSON *msg)
 	struct ent *e = &g.e[i];
 	const char *stop = ca_jstr(msg, "stop_reason");
 	char *id;
+	int tool = stop != NULL && strcmp(stop, "tool_use") == 0 &&
+	    e->parts < g.max_parts && tools_answer(i, msg);
 
-	if (stop == NULL || strcmp(stop, "pause_turn") != 0) {
+	if (!tool && (stop == NULL || strcmp(stop, "pause_turn") != 0)) {
 		ent_done(i);
 		return;
 	}
 	if (e->reqlen > 0 && e->parts < g.max_parts) {
 		id = ca_sanitize(e->id, 80);
-		ca_note("%s: pause_turn; continuing (part %d)", id,
-		    e->parts + 1);
+		ca_note("%s: %s; continuing (part %d)", id, tool ?
+		    "tool calls answered" : "pause_turn", e->parts + 1);
 		free(id);
 		e->state = E_CONT;
 		if (g.ncont == g.contcap) {

@@ -27,6 +27,7 @@ usage(const char *why)
 	    "[--max-requests n] [--max-bytes n]\n"
 	    "                [--max-continues n] [--sync-continue] "
 	    "[-r retries] [--state file]\n"
+	    "                [--client-tool file]\n"
 	    "       %s --cancel [-v] [--state file]\n"
 	    "       %s --state file --add\n"
 	    "       %s --list [-v]\n"
@@ -43,6 +44,8 @@ usage(const char *why)
 		    "to the --state file\n"
 		    "      --cancel           cancel the batches that batch "
 		    "records name\n"
+		    "      --client-tool FILE run this tool's direct calls "
+		    "(repeatable; see ca(7))\n"
 		    "      --list             write a batch record for each "
 		    "batch in the workspace\n"
 		    "      --max-bytes N      create bodies of at most N bytes "
@@ -209,10 +212,11 @@ static void
 parse_opts(int argc, char **argv)
 {
 	enum { O_NOWAIT = 256, O_POLL, O_MAXR, O_MAXB, O_MAXC, O_SYNC,
-	    O_CANCEL, O_LIST, O_STATE, O_ADD };
+	    O_CANCEL, O_LIST, O_STATE, O_ADD, O_CTOOL };
 	static const struct option lopts[] = {
 		{ "add",		no_argument,	   NULL, O_ADD },
 		{ "cancel",		no_argument,	   NULL, O_CANCEL },
+		{ "client-tool",	required_argument, NULL, O_CTOOL },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "list",		no_argument,	   NULL, O_LIST },
 		{ "max-bytes",		required_argument, NULL, O_MAXB },
@@ -272,6 +276,11 @@ parse_opts(int argc, char **argv)
 			break;
 		case O_ADD:
 			g.add = 1;
+			break;
+		case O_CTOOL:
+			g.ctools = ca_xrealloc(g.ctools, (size_t)(g.nctools +
+			    1) * sizeof(*g.ctools));
+			ca_ctool_load(&g.ctools[g.nctools++], optarg);
 			break;
 		default:
 			ca_opt_common(ch, argv, ca_http_libs());

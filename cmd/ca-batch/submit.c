@@ -39,39 +39,28 @@ cont_params(long i)
 {
 	const struct ent *e = &g.e[i];
 	char *t = ent_text(e), *line, *nl;
-	cJSON *req, *p, *turn = cJSON_CreateArray(), *r;
-	const cJSON *b, *msg;
-	char *cid = NULL;
+	cJSON *req, *p, *r;
+	struct ca_turnlog log;
 
 	req = ca_jparse(t, e->reqlen - 1);
 	p = cJSON_Duplicate(ca_jobj(req, "params"), 1);
 	cJSON_Delete(req);
+	/* Its responses, and the client tool calls answered between. */
+	ca_turnlog_init(&log);
 	for (line = t + e->reqlen; line < t + e->len; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) == NULL)
 			break;
 		if ((r = ca_jparse(line, (size_t)(nl - line))) == NULL)
 			continue;
-		msg = ca_jobj(r, "message");
-		if (strcmp(ca_jstr(r, "type") ? ca_jstr(r, "type") : "",
-		    "response") == 0 && msg != NULL) {
-			cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
-				cJSON_AddItemToArray(turn,
-				    cJSON_Duplicate(b, 1));
-			if (ca_jstr(ca_jobj(msg, "container"), "id") != NULL) {
-				free(cid);
-				cid = ca_xstrdup(ca_jstr(ca_jobj(msg,
-				    "container"), "id"));
-			}
-		}
+		ca_turnlog_add(&log, r);
 		cJSON_Delete(r);
 	}
 	free(t);
-	if (ca_req_continue(p, turn, cid, 0) == -1) {
+	if (ca_turnlog_continue(&log, p) == -1) {
 		cJSON_Delete(p);
 		p = NULL;
 	}
-	cJSON_Delete(turn);
-	free(cid);
+	ca_turnlog_free(&log);
 	return p;
 }
 
@@ -145,6 +134,8 @@ check_new(const struct ca_rec *rec, const char *id)
 		    "send this request with ca-exec --mcp-token-env";
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "stream")))
 		return "stream: true is not allowed in a batch";
+	if (tools_check(p) != NULL)
+		return tools_check(p);
 	v = cJSON_GetObjectItemCaseSensitive(p, "max_tokens");
 	if (cJSON_IsNumber(v) && v->valuedouble == 0)
 		return "max_tokens: 0 is not allowed in a batch";

@@ -10,6 +10,7 @@
  * jobs.c	one request's transfers: start, stream, retry, finish
  * continue.c	what a message does: its cost, pause_turn continuations
  * expire.c	a container that is gone: the turn again in a new one
+ * tools.c	client tools: tool_use answered, tool_call records
  */
 #ifndef CA_EXEC_H
 #define CA_EXEC_H
@@ -62,6 +63,9 @@ struct job {
 	char		**secrets;	/* MCP tokens in params: never shown */
 	int		 nsecrets;
 	int		 told;		/* its failure is reported already */
+	cJSON		*ctools;	/* the record's client_tools */
+	int		 ncalls;	/* client tool calls answered */
+	int		 pauses;	/* pause_turn continuations */
 	struct job	*next;
 };
 
@@ -103,6 +107,9 @@ struct exec_g {
 	int		 noprice;	/* warned of a model without price */
 	struct exec_prog prog;		/* the progress line */
 	struct ca_mcp_env mcp_env;	/* --mcp-token-env: allowed tokens */
+	struct ca_ctool	*ctools;	/* --client-tool: commands allowed */
+	int		 nctools;
+	int		 max_calls;	/* --max-tool-calls, per request */
 };
 /* The tool's state: defined in out.c, the base; parse_opts fills it. */
 extern struct exec_g g;
@@ -134,6 +141,9 @@ void	 job_free(struct job *j);
 /* expire.c: 1 when the request goes again without its container
  * (after an HTTP error with msg NULL, or for msg's results). */
 int	 expire_retry(struct job *j, const cJSON *msg);
+/* tools.c */
+int	 tools_on(const struct job *j);
+int	 tools_answer(struct job *j, const cJSON *msg);
 
 /* continue.c */
 void	 got_message(struct job *j, cJSON *msg, const struct ca_buf *raw);

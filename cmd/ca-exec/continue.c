@@ -21,7 +21,7 @@ continue_turn(struct job *j, const cJSON *msg)
 	}
 	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
 		cJSON_AddItemToArray(j->turn, cJSON_Duplicate(b, 1));
-	if (j->part >= g.max_parts) {
+	if (++j->pauses >= g.max_parts) {
 		ca_warn("%s: still paused after %d continuations; giving up",
 		    job_name(j), g.max_parts - 1);
 		return -1;
@@ -90,6 +90,8 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 	    (strcmp(stop, "compaction") == 0 &&
 	    cJSON_GetObjectItem(j->params, "compaction") == NULL));
 	cJSON *prints = ca_compact_prints(ca_jarr(msg, "content"));
+	int tool = stop != NULL && strcmp(stop, "tool_use") == 0 &&
+	    tools_on(j);
 
 	spend(j, msg);
 	if (expire_retry(j, msg)) {	/* not written: the turn goes again */
@@ -113,7 +115,10 @@ got_message(struct job *j, cJSON *msg, const struct ca_buf *raw)
 		cJSON_AddItemToObject(r, "message", cJSON_Duplicate(msg, 1));
 		exec_emit(j, r);
 	}
-	if (!(pause && continue_turn(j, msg) == 0)) {
+	if (tool) {
+		if (tools_answer(j, msg) == 0)
+			j->state = J_DONE;	/* nothing to answer */
+	} else if (!(pause && continue_turn(j, msg) == 0)) {
 		if (pause) {
 			ca_status_add(&g.st, CA_EX_FAIL);
 			g.prog.nfailed++;

@@ -201,6 +201,7 @@ job_free(struct job *j)
 	free(j->body);
 	cJSON_Delete(j->params);
 	cJSON_Delete(j->turn);
+	cJSON_Delete(j->ctools);
 	cJSON_Delete(j->serrobj);
 	curl_slist_free_all(j->hdrs);
 	ca_buf_free(&j->resp.body);
@@ -409,6 +410,9 @@ add_request(const struct ca_rec *rec, struct slot *s)
 		return;
 	}
 	j->params = cJSON_Duplicate(p, 1);
+	if (ca_jarr(rec->json, "client_tools") != NULL)
+		j->ctools = cJSON_Duplicate(ca_jarr(rec->json,
+		    "client_tools"), 1);
 	if (mcp_tokens(j, cJSON_GetObjectItem(rec->json, "mcp_token_env"),
 	    rec) == -1)
 		return;

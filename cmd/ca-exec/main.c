@@ -26,7 +26,9 @@ usage(const char *why)
 	    "%*s[--connect-timeout seconds] [--idle-timeout seconds]\n"
 	    "%*s[--max-continues n] [--retry-max-time seconds]\n"
 	    "%*s[--count] [--max-cost usd] [--mcp-token-env server=var]\n"
-	    "       %s --version\n", ca_prog, w, "", w, "", w, "", ca_prog);
+	    "%*s[--client-tool file] [--max-tool-calls n]\n"
+	    "       %s --version\n", ca_prog, w, "", w, "", w, "", w, "",
+	    ca_prog);
 	if (why == NULL)
 		fputs("  -j, --jobs N              requests in flight at once "
 		    "(default 1)\n"
@@ -40,6 +42,10 @@ usage(const char *why)
 		    "input order\n"
 		    "  -v, --verbose             say what is retried and "
 		    "continued\n"
+		    "      --client-tool FILE    run this tool's calls "
+		    "(repeatable; see ca(7))\n"
+		    "      --max-tool-calls N    client tool calls per "
+		    "request (default 50)\n"
 		    "      --api-version V       anthropic-version (default "
 		    CA_API_VERSION_DEFAULT ")\n"
 		    "      --connect-timeout S   time to connect (default "
@@ -294,15 +300,33 @@ cost_arg(const char *s)
 	return v;
 }
 
+/* --client-tool FILE: a command the user allows to run. */
+static void
+client_tool(const char *file)
+{
+	int i;
+
+	g.ctools = ca_xrealloc(g.ctools, (size_t)(g.nctools + 1) *
+	    sizeof(*g.ctools));
+	ca_ctool_load(&g.ctools[g.nctools], file);
+	for (i = 0; i < g.nctools; i++)
+		if (strcmp(g.ctools[i].name, g.ctools[g.nctools].name) == 0)
+			ca_usage("%s: name: a second tool named %s", file,
+			    g.ctools[i].name);
+	g.nctools++;
+}
+
 static void
 parse_opts(int argc, char **argv)
 {
 	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET,
-	    O_COUNT, O_COST, O_MCPENV };
+	    O_COUNT, O_COST, O_MCPENV, O_CTOOL, O_MAXCALLS };
 	static const struct option lopts[] = {
 		{ "api-version",	required_argument, NULL, O_VER },
 		{ "connect-timeout",	required_argument, NULL, O_CONN },
+		{ "client-tool",	required_argument, NULL, O_CTOOL },
 		{ "count",		no_argument,	   NULL, O_COUNT },
+		{ "max-tool-calls",	required_argument, NULL, O_MAXCALLS },
 		{ "max-cost",		required_argument, NULL, O_COST },
 		{ "mcp-token-env",	required_argument, NULL, O_MCPENV },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -370,6 +394,13 @@ parse_opts(int argc, char **argv)
 		case O_MCPENV:
 			ca_mcp_env_add(&g.mcp_env, optarg);
 			break;
+		case O_CTOOL:
+			client_tool(optarg);
+			break;
+		case O_MAXCALLS:
+			g.max_calls = (int)ca_strtonum(optarg, 0, 100000,
+			    "max tool calls");
+			break;
 		default:
 			ca_opt_common(ch, argv, ca_http_libs());
 		}
@@ -396,6 +427,7 @@ main(int argc, char *argv[])
 	g.timeout_ms = CA_TIMEOUT_MS;
 	g.idle_ms = 120000;
 	g.max_cost = -1;
+	g.max_calls = 50;
 	parse_opts(argc, argv);
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;
@@ -418,5 +450,8 @@ main(int argc, char *argv[])
 	curl_global_cleanup();
 	ca_api_free(&g.api);
 	ca_strset_free(&g.containers);
+	while (g.nctools > 0)
+		ca_ctool_free(&g.ctools[--g.nctools]);
+	free(g.ctools);
 	return ca_finish(ca_status_exit(&g.st));
 }

@@ -188,6 +188,7 @@ void	 show_fetched(const cJSON *);
 void	 show_deleted(const cJSON *);
 void	 show_batch(const cJSON *);
 void	 show_count(const cJSON *);
+void	 show_toolcall(const cJSON *);
 void	 show_other(const char *);
 void	 show_free(void);
 

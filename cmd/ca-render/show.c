@@ -440,6 +440,44 @@ show_mcp_result(const cJSON *b)
 	ca_buf_free(&txt);
 }
 
+/*
+ * A tool_call record (ca-exec answered a client tool): who called, how
+ * it ended, and the start of what went back.
+ */
+void
+show_toolcall(const cJSON *rec)
+{
+	const char *caller = nz(ca_jstr(rec, "caller"));
+	int err = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec,
+	    "is_error"));
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(rec, "exit");
+	char buf[128], *pre;
+
+	g.fmt->line(err ? T_ERR : T_OK);
+	g.fmt->lit("tool result ");
+	g.fmt->code(nz(ca_jstr(rec, "name")));
+	g.fmt->lit(strcmp(caller, "direct") == 0 ? " (direct call)" :
+	    " (called from code)");
+	if (cJSON_IsNumber(ex)) {
+		snprintf(buf, sizeof(buf), ": exit %d, %.0f ms, %.0f bytes%s",
+		    ex->valueint, ca_jnum(rec, "duration_ms", 0),
+		    ca_jnum(rec, "bytes", 0), cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(rec, "truncated")) ?
+		    " (cut)" : "");
+		g.fmt->lit(buf);
+	} else
+		g.fmt->lit(": not run");
+	g.fmt->eol();
+	if (err) {
+		block_str(BK_STDERR, "error", NULL, ca_jstr(rec, "error"));
+		return;
+	}
+	/* A preview: the whole answer is in the record, for jq. */
+	pre = brief(nz(ca_jstr(rec, "result")), 600, 8, 0);
+	block_str(BK_CONTENT, "result", NULL, pre);
+	free(pre);
+}
+
 /* A count record: what a request would cost in input tokens. */
 void
 show_count(const cJSON *rec)

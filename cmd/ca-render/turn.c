@@ -40,12 +40,15 @@ static long ninterrupted;
 static int answers;		/* the input holds answers: it was sent */
 static long nlate;	/* errors counted after their turn's summary */
 
+/* pause_turn and tool_use go on in a later part (tool_call records
+ * between); a turn that was not continued is closed at the end. */
 static int
 final(const cJSON *msg)
 {
 	const char *stop = ca_jstr(msg, "stop_reason");
 
-	return stop == NULL || strcmp(stop, "pause_turn") != 0;
+	return stop == NULL || (strcmp(stop, "pause_turn") != 0 &&
+	    strcmp(stop, "tool_use") != 0);
 }
 
 /*
@@ -532,6 +535,9 @@ stream_record(const struct ca_rec *rec)
 		if (cid != NULL)
 			enter(turn_get(cid, 0));
 		show_count(j);
+	} else if (strcmp(t, "tool_call") == 0) {
+		enter(turn_get(cid, 0));
+		show_toolcall(j);
 	} else if (strcmp(t, "request") == 0) {
 		enter(turn_get(cid, 1));
 		turn_note(cur, t, j);
@@ -748,6 +754,8 @@ doc_turn(struct turn *tn)
 			show_deleted(j);
 		else if (strcmp(t, "count") == 0)
 			show_count(j);
+		else if (strcmp(t, "tool_call") == 0)
+			show_toolcall(j);
 		else
 			show_other(t);
 	}

@@ -11,6 +11,7 @@
  *		structured output, thinking, effort, caching, -P
  * skills.c	custom skills from skill records and ca-skills' cache
  * compact.c	long conversations: compaction and context editing
+ * ctools.c	--client-tool: tools the client answers
  */
 #ifndef CA_REQUEST_H
 #define CA_REQUEST_H
@@ -28,7 +29,7 @@ enum {
 	O_BETAS = 256, O_ANY, O_FRESH, O_SKILL, O_WDOM, O_WBLOCK, O_WMAX,
 	O_MCP, O_MCPENV, O_SCHEMA, O_CACHE, O_THINK, O_EFFORT,
 	O_COMPACT_AT = 300, O_COMPACT_INSTR, O_CLEAR_TOOLS, O_CLEAR_THINK,
-	O_COMPACT
+	O_COMPACT, O_CTOOL
 };
 
 struct opts {
@@ -68,6 +69,8 @@ struct opts {
 	const char	*clear_tools;	/* "" default trigger, or tokens */
 	const char	*clear_think;	/* "" default keep, N or "all" */
 	int		 compact_now;	/* --compact: on-demand */
+	struct ca_ctool	*ctools;	/* --client-tool files */
+	int		 nctools;
 };
 
 /* What the transcript and the stdin records told us. */
@@ -76,7 +79,9 @@ struct input {
 	struct ca_buf	 held;		/* file records held back (continue) */
 	long		 nrequests;	/* request records seen */
 	cJSON		*last_req;	/* the last request record */
-	cJSON		*turn;		/* assistant content of its responses */
+	struct ca_turnlog log;		/* its responses, calls and results */
+	cJSON		*base_prior;	/* the base's messages before
+					 * base_turn: calls and results */
 	cJSON		*container;	/* the last response's container */
 	int		 nresp;		/* responses to last_req */
 	int		 bad;
@@ -119,6 +124,10 @@ int	 plain_word(const char *s, size_t max);
 int	 take_skill(struct input *in, const struct ca_rec *rec);
 int	 merge_skills(struct opts *o, struct input *in);
 void	 resolve_skill_name(const char *name, char **id, char **ver);
+/* ctools.c */
+void	 ctool_opt(struct opts *o, const char *file);
+void	 ctool_params(cJSON *params, cJSON *rec, const struct opts *o,
+	    const char *model, const char *tool, const cJSON *prev);
 
 /* compact.c */
 int	 compact_opt(struct opts *o, int ch, const char *arg);

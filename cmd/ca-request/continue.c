@@ -24,7 +24,9 @@ settle(struct input *in)
 		cJSON_Delete(in->base_turn);
 		cJSON_Delete(in->skipped);
 		in->base = cJSON_Duplicate(in->last_req, 1);
-		in->base_turn = cJSON_Duplicate(in->turn, 1);
+		in->base_turn = cJSON_Duplicate(in->log.turn, 1);
+		cJSON_Delete(in->base_prior);
+		in->base_prior = cJSON_Duplicate(in->log.prior, 1);
 		in->skipped = NULL;
 		return;
 	}
@@ -38,22 +40,24 @@ static void
 take_transcript(struct input *in, const char *type, const cJSON *rec,
     long lineno)
 {
-	const cJSON *msg, *b, *c;
+	const cJSON *msg, *c;
 	int bad;
 
 	if (strcmp(type, "request") == 0) {
 		settle(in);
 		cJSON_Delete(in->last_req);
-		cJSON_Delete(in->turn);
+		ca_turnlog_free(&in->log);
+		ca_turnlog_init(&in->log);
 		in->last_req = cJSON_Duplicate(rec, 1);
-		in->turn = cJSON_CreateArray();
 		in->nresp = 0;
 		return;
 	}
-	if (strcmp(type, "response") != 0 || in->last_req == NULL)
+	if (in->last_req == NULL || !cJSON_Compare(cJSON_GetObjectItem(rec,
+	    "custom_id"), cJSON_GetObjectItem(in->last_req, "custom_id"), 1))
 		return;
-	if (!cJSON_Compare(cJSON_GetObjectItem(rec, "custom_id"),
-	    cJSON_GetObjectItem(in->last_req, "custom_id"), 1))
+	/* Calls and their results become messages of the history. */
+	ca_turnlog_add(&in->log, rec);
+	if (strcmp(type, "response") != 0)
 		return;
 	msg = ca_jobj(rec, "message");
 	/* The API refuses an edited compaction block: say where it is. */
@@ -62,8 +66,6 @@ take_transcript(struct input *in, const char *type, const cJSON *rec,
 		ca_die(CA_EX_FAIL, CA_STDIN ":%ld: compaction block %d of the "
 		    "response is not as it came from the API; it must be sent "
 		    "back unchanged", lineno, bad);
-	cJSON_ArrayForEach(b, ca_jarr(msg, "content"))
-		cJSON_AddItemToArray(in->turn, cJSON_Duplicate(b, 1));
 	if ((c = ca_jobj(msg, "container")) != NULL) {
 		cJSON_Delete(in->container);
 		in->container = cJSON_Duplicate(c, 1);
@@ -103,7 +105,7 @@ is_transcript(const char *type)
 {
 	return strcmp(type, "request") == 0 || strcmp(type, "response") == 0 ||
 	    strcmp(type, "event") == 0 || strcmp(type, "error") == 0 ||
-	    strcmp(type, "fetched") == 0;
+	    strcmp(type, "fetched") == 0 || strcmp(type, "tool_call") == 0;
 }
 
 /*
@@ -306,6 +308,10 @@ continue_params(struct input *in, const struct opts *o, const char **tool)
 	if (msgs == NULL)
 		msgs = cJSON_AddArrayToObject(params, "messages");
 	if (in->base != NULL) {
+		while (in->base_prior != NULL &&
+		    cJSON_GetArraySize(in->base_prior) > 0)
+			cJSON_AddItemToArray(msgs, cJSON_DetachItemFromArray(
+			    in->base_prior, 0));
 		a = cJSON_CreateObject();
 		cJSON_AddStringToObject(a, "role", "assistant");
 		cJSON_AddItemToObject(a, "content", in->base_turn);
@@ -346,7 +352,8 @@ input_free(struct input *in)
 {
 	cJSON_Delete(in->files);
 	cJSON_Delete(in->last_req);
-	cJSON_Delete(in->turn);
+	ca_turnlog_free(&in->log);
+	cJSON_Delete(in->base_prior);
 	cJSON_Delete(in->container);
 	cJSON_Delete(in->base);
 	cJSON_Delete(in->base_turn);

@@ -250,7 +250,7 @@ static const struct {
 	{ "max_tokens",		"-M" },
 	{ "messages",		"the prompt (operands or -f)" },
 	{ "system",		"-s" },
-	{ "tools",		"-T, -W or --mcp" },
+	{ "tools",		"-T, -W, --mcp or --client-tool" },
 	{ "container",		"-c or --skill" },
 	{ "mcp_servers",	"--mcp" },
 	{ "output_config",	"--schema or --effort" },
@@ -648,4 +648,7 @@ opts_free(struct opts *o)
 	cJSON_Delete(o->schema);
 	cJSON_Delete(o->extra);
 	free(o->compact_instr);
+	while (o->nctools > 0)
+		ca_ctool_free(&o->ctools[--o->nctools]);
+	free(o->ctools);
 }

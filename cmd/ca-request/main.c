@@ -36,7 +36,7 @@ usage(const char *why)
 	    "%*s[--compact-at[=tokens]] [--compact-instructions file] "
 	    "[--compact]\n"
 	    "%*s[--clear-tool-uses[=tokens]] [--clear-thinking[=keep]]\n"
-	    "%*s[-P key=json] [prompt ...]\n"
+	    "%*s[--client-tool file] [-P key=json] [prompt ...]\n"
 	    "       %s --version\n", ca_prog, w, "", w, "", w, "", w, "", w, "",
 	    w, "", w, "", w, "", ca_prog);
 	if (why == NULL)
@@ -61,6 +61,8 @@ usage(const char *why)
 		    "(in a while read loop)\n"
 		    "  -s, --system TEXT       the system prompt\n"
 		    "  -T, --tool VERSION      code execution tool version\n"
+		    "      --client-tool FILE  a tool the client answers "
+		    "(repeatable; see ca(7))\n"
 		    "  -v, --verbose           say more on standard error\n"
 		    "      --any-model         allow a model not in the "
 		    "table\n"
@@ -143,6 +145,7 @@ parse_opts(int argc, char *argv[])
 		{ "max-tokens",		required_argument, NULL, 'M' },
 		{ "system",		required_argument, NULL, 's' },
 		{ "tool",		required_argument, NULL, 'T' },
+		{ "client-tool",	required_argument, NULL, O_CTOOL },
 		{ "any-model",		no_argument,	   NULL, O_ANY },
 		{ "fresh-container",	no_argument,	   NULL, O_FRESH },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -241,6 +244,9 @@ parse_opts(int argc, char *argv[])
 			break;
 		case O_FRESH:
 			g.fresh = 1;
+			break;
+		case O_CTOOL:
+			ctool_opt(&g, optarg);
 			break;
 		default:
 			if (!feature_opt(&g, ch, optarg) &&

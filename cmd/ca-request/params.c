@@ -258,6 +258,12 @@ build_request(const struct opts *o, struct input *in, const char *prompt)
 	cJSON_AddItemToObject(rec, "betas", betas);
 	cJSON_AddItemToObject(rec, "params", params);
 	/*
+	 * The tools' local part: a transcript's is kept, as it chooses
+	 * nothing (ca-exec runs only the commands of its own files).
+	 */
+	ctool_params(params, rec, o, model, tool, o->cont ?
+	    ca_jarr(in->last_req, "client_tools") : NULL);
+	/*
 	 * The names of the variables holding MCP tokens, never a token;
 	 * from our own command line only, never from a transcript (a
 	 * record must not choose what ca-exec reads).

@@ -9,6 +9,7 @@ import tempfile
 import time
 import urllib.parse
 
+from . import tools
 from .runner import Runner, srv_use
 from .validate import pending_call, trailing_blocks
 from .wire import VIRT_WORK, new_id, rfc3339
@@ -21,7 +22,7 @@ FENCE_LANGS = {"python": "python", "py": "python", "python3": "python",
                "bash": "bash", "sh": "bash", "shell": "bash",
                "view": "view", "str_replace": "str_replace", "pause": "pause",
                "web_search": "web_search", "web_fetch": "web_fetch", "mcp": "mcp",
-               "skill": "skill"}
+               "skill": "skill", "tool": "tool"}
 CODE_KINDS = ("python", "bash", "view", "str_replace", "skill")
 CALL_TYPES = ("server_tool_use", "mcp_tool_use")
 
@@ -94,18 +95,22 @@ class Turn(Runner):
         self.thinking = info.get("thinking")
         self.counts = {"code": 0, "web_search": 0, "web_fetch": 0}
         msgs = req["messages"]
-        last_user = -1
-        for i, m in enumerate(msgs):
-            if m.get("role") == "user":
-                last_user = i
+        last_user = tools.prompt_index(msgs)
+        self.msgs = msgs
+        self.custom = tools.custom_tools(req)
+        self.ptc_tools = tools.code_callable(req) if tool in (
+            "code_execution_20260120", "code_execution_20260521") else []
+        self.answers = tools.answered(msgs, last_user)
         self.prompt = user_text(msgs[last_user]) if last_user >= 0 else ""
         trailing = trailing_blocks(msgs)
         self.resumed = any(b.get("type") in CALL_TYPES for b in trailing)
         # A paused turn may end on a call that has not run yet: it runs
         # first, and its result answers that call's id.
-        self.pending = pending_call(trailing)
+        self.pending = pending_call(trailing) or tools.ptc_pending(trailing)
+        self.trailing = trailing
+        self.resumed = self.resumed or any(b.get("type") == "tool_use" for b in trailing)
         self.done_calls = sum(1 for b in trailing if b.get("type") in CALL_TYPES
-                              and b is not self.pending)
+                              and b is not self.pending) + tools.direct_done(trailing)
         # Web tool uses so far in this turn, for max_uses.
         self.used = {k: sum(1 for b in trailing if b.get("type") == "server_tool_use"
                             and b.get("name") == k) for k in ("web_search", "web_fetch")}
@@ -136,6 +141,8 @@ class Turn(Runner):
         k = st["kind"]
         if k == "pause":
             return True
+        if k == "tool":
+            return st["arg"].strip() in self.custom
         if k in ("web_search", "web_fetch"):
             return k in self.web
         if k == "mcp":
@@ -164,10 +171,13 @@ class Turn(Runner):
         n = len(self.steps)
         if not self.resumed and self.format is None:
             yield text_block(f"I'll run {n} code step(s).")
+        yield from tools.direct_result_texts(self, self.msgs)
         pause = self.emu.cfg("pause_each_step")
         for k in range(start, n):
             step = self.steps[k]
             resume = self.pending is not None and k == start
+            if resume:
+                step["resume_id"] = self.pending["id"]
             first = True
             for b in self.step_blocks(step, k + 1, tick):
                 if b.get("type") in CALL_TYPES:
@@ -184,6 +194,11 @@ class Turn(Runner):
                     step["answered"] = True
                     b = dict(b, tool_use_id=self.pending["id"])
                 yield b
+            if self.stop_reason == "tool_use":
+                return          # the code waits for client tool calls
+            if step["kind"] == "tool" and (k == n - 1 or self.steps[k + 1]["kind"] != "tool"):
+                self.stop_reason = "tool_use"
+                return
             if pause:
                 self.stop_reason = "pause_turn"
                 return
@@ -239,6 +254,15 @@ class Turn(Runner):
         body = step["body"]
         if kind in ("web_search", "web_fetch", "mcp", "skill"):
             yield from getattr(self, kind + "_blocks")(step, tick)
+            return
+        if kind == "tool":
+            yield tools.direct_use(step)
+            return
+        if kind == "python" and self.ptc_tools:
+            use = srv_use("code_execution", {"code": body})
+            yield use
+            yield from tools.run_cell(self, dict(use, id=step.get("resume_id", use["id"])),
+                                      body, tick)
             return
         if kind == "python":
             if v == "code_execution_20250825":

@@ -74,7 +74,7 @@ def emit_block(w, idx, block):
         w.event("content_block_delta", {"type": "content_block_delta", "index": idx,
                                         "delta": {"type": "signature_delta",
                                                   "signature": block["signature"]}})
-    elif t in ("server_tool_use", "mcp_tool_use"):
+    elif t in ("server_tool_use", "mcp_tool_use", "tool_use"):
         start = dict(block)
         start["input"] = {}
         w.event("content_block_start", {"type": "content_block_start", "index": idx,

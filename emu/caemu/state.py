@@ -18,6 +18,7 @@ import time
 import uuid
 
 from .batches import BATCH_CONFIG
+from .tools import TOOL_CONFIG
 from .errors import APIError
 from .faults import path_matches
 from .files import FileRec
@@ -131,6 +132,7 @@ class Emu:
                "container_ttl": a.container_ttl, "exec_timeout": a.exec_timeout,
                "max_file_size": a.max_file_size}
         cfg.update(BATCH_CONFIG)        # batches.py
+        cfg.update(TOOL_CONFIG)         # tools.py
         return cfg
 
     def cfg(self, key):

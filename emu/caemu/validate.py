@@ -5,6 +5,7 @@ API checks them, with the same error types.
 
 import re
 
+from .tools import prompt_index, validate_results, validate_tool_def
 from .errors import APIError
 from .expire import history_container_gone
 from .skills import check_custom
@@ -233,8 +234,9 @@ def validate_thinking(req, need_max_tokens):
 
 
 def trailing_blocks(msgs):
-    """The assistant blocks after the last user message: the paused turn."""
-    last_user = max((i for i, m in enumerate(msgs) if m.get("role") == "user"), default=-1)
+    """The assistant blocks after the prompt (the last user message that
+    is not only tool results): the paused turn."""
+    last_user = prompt_index(msgs)
     out = []
     for m in msgs[last_user + 1:]:
         if m.get("role") == "assistant" and isinstance(m.get("content"), list):
@@ -340,6 +342,11 @@ class Validation:
         fmt = validate_output_config(req)
         think = validate_thinking(req, need_max_tokens)
         check_pending_tools(msgs, tool, web, mcp)
+        for i, t in enumerate(req.get("tools") or []):
+            if isinstance(t, dict) and t.get("type") in (None, "custom"):
+                validate_tool_def(i, t, tool, req["model"], NO_PTC_MODELS)
+        if not counting:
+            validate_results(self.emu, req, msgs, tool)
         if not counting and req.get("container") is None and tool \
                 and last_turn_used_container(msgs) \
                 and not history_container_gone(self.emu, msgs):
