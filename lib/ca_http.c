@@ -210,6 +210,15 @@ on_header(char *p, size_t size, size_t nmemb, void *ctx)
 		F("location", location),
 		F("anthropic-ratelimit-requests-remaining", rl_remaining),
 		F("anthropic-ratelimit-requests-reset", rl_reset),
+		F("anthropic-ratelimit-requests-limit", rl_limit),
+		F("anthropic-ratelimit-input-tokens-limit", rl_in_limit),
+		F("anthropic-ratelimit-input-tokens-remaining",
+		    rl_in_remaining),
+		F("anthropic-ratelimit-input-tokens-reset", rl_in_reset),
+		F("anthropic-ratelimit-output-tokens-limit", rl_out_limit),
+		F("anthropic-ratelimit-output-tokens-remaining",
+		    rl_out_remaining),
+		F("anthropic-ratelimit-output-tokens-reset", rl_out_reset),
 #undef F
 	};
 	size_t i;
@@ -219,7 +228,10 @@ on_header(char *p, size_t size, size_t nmemb, void *ctx)
 		r->request_id[0] = r->retry_after[0] = '\0';
 		r->retry_after_ms[0] = r->should_retry[0] = '\0';
 		r->content_type[0] = r->location[0] = '\0';
-		r->rl_remaining[0] = r->rl_reset[0] = '\0';
+		r->rl_remaining[0] = r->rl_reset[0] = r->rl_limit[0] = '\0';
+		r->rl_in_limit[0] = r->rl_in_remaining[0] = '\0';
+		r->rl_in_reset[0] = r->rl_out_limit[0] = '\0';
+		r->rl_out_remaining[0] = r->rl_out_reset[0] = '\0';
 		r->content_length = -1;
 		return n;
 	}
