@@ -754,6 +754,11 @@ int	 ca_resp_temporary(const struct ca_resp *resp);
  * error_code enforced_spend_limit_reached or contract_spend_limit_reached?
  */
 int	 ca_resp_spent(const struct ca_resp *resp);
+/*
+ * Does the API's error object err say the spend limit is reached?  An
+ * error record that does is permanent, its 429 notwithstanding.
+ */
+int	 ca_error_spent(const cJSON *err);
 /* {"type": type, "message": msg}: the error of an error record. */
 cJSON	*ca_errobj(const char *type, const char *msg);
 /* The API's error object from resp, or one made up for a transport error. */
@@ -870,6 +875,7 @@ struct ca_pace {
 	double		 last_cut;
 	struct ca_bucket req, in, out;	/* the server's, from its headers */
 	struct ca_bucket hand_req, hand_in;	/* by hand: RPM, input TPM */
+	double		 out_req, out_tok;	/* sent, not yet answered */
 	long		 nsent, n429, ncut;
 };
 /* rpm, tpm: limits by hand (0: none). */
@@ -882,8 +888,12 @@ int	 ca_pace_room(const struct ca_pace *p, int inflight);
 double	 ca_pace_wait(struct ca_pace *p, double now, double tokens);
 /* It was sent: draw it from the buckets. */
 void	 ca_pace_sent(struct ca_pace *p, double now, double tokens);
-/* An answer came (any status): its headers, and 429/529 or success. */
-void	 ca_pace_seen(struct ca_pace *p, double now, const struct ca_resp *r);
+/*
+ * An answer came (any status) to a request sent with ca_pace_sent with
+ * this many tokens: its headers, and 429/529 or success.
+ */
+void	 ca_pace_seen(struct ca_pace *p, double now, const struct ca_resp *r,
+	    double tokens);
 /* The limiter's state in a line, for -v. */
 void	 ca_pace_show(const struct ca_pace *p, double now, char *buf,
 	    size_t n);

@@ -121,13 +121,15 @@ ca_pace_sent(struct ca_pace *p, double now, double tokens)
 	p->hand_req.level -= 1;
 	p->in.level -= tokens;
 	p->hand_in.level -= tokens;
+	p->out_req += 1;
+	p->out_tok += tokens;
 	p->nsent++;
 }
 
 /* One bucket from its three headers; a missing or bad one leaves it. */
 static void
 bucket_seen(struct ca_bucket *b, double now, const char *limit,
-    const char *remaining, const char *reset)
+    const char *remaining, const char *reset, double out)
 {
 	char *e1, *e2;
 	double l = strtod(limit, &e1), r = strtod(remaining, &e2);
@@ -147,7 +149,13 @@ bucket_seen(struct ca_bucket *b, double now, const char *limit,
 	 */
 	b->cap = l;
 	if ((t = ca_rfc3339(reset)) != -1) {
-		double c = r + b->rate * ((double)t - now);
+		/* now is the monotonic clock; the reset is a date. */
+		struct timespec ts;
+		double c;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		c = r + b->rate * ((double)t - ((double)ts.tv_sec +
+		    ts.tv_nsec / 1e9));
 
 		if (c < r)
 			c = r;
@@ -156,21 +164,38 @@ bucket_seen(struct ca_bucket *b, double now, const char *limit,
 		if (c < l)
 			b->cap = c;
 	}
-	b->level = r;
+	/*
+	 * What is left, as the server counted when it answered; what we
+	 * sent since, it may not have counted yet, so our own reckoning,
+	 * when lower, stands.
+	 */
+	if (b->t == 0) {
+		/* The first word on it: the requests already on their way
+		 * may not be counted in it, so count them. */
+		b->level = r - out;
+	} else {
+		bucket_refill(b, now);
+		if (r < b->level)
+			b->level = r;
+	}
 	b->t = now;
 }
 
 void
-ca_pace_seen(struct ca_pace *p, double now, const struct ca_resp *r)
+ca_pace_seen(struct ca_pace *p, double now, const struct ca_resp *r,
+    double tokens)
 {
 	double ra;
 	char *end;
 
-	bucket_seen(&p->req, now, r->rl_limit, r->rl_remaining, r->rl_reset);
+	p->out_req -= 1;
+	p->out_tok -= tokens;
+	bucket_seen(&p->req, now, r->rl_limit, r->rl_remaining, r->rl_reset,
+	    p->out_req);
 	bucket_seen(&p->in, now, r->rl_in_limit, r->rl_in_remaining,
-	    r->rl_in_reset);
+	    r->rl_in_reset, p->out_tok);
 	bucket_seen(&p->out, now, r->rl_out_limit, r->rl_out_remaining,
-	    r->rl_out_reset);
+	    r->rl_out_reset, 0);
 	if (r->cc != CURLE_OK)
 		return;
 	if (r->status == 429 || r->status == 529) {

@@ -79,7 +79,7 @@ pace_seen(struct job *j)
 	int cut = (int)g.pace.ncut;
 
 	g.running--;
-	ca_pace_seen(&g.pace, t, &j->resp);
+	ca_pace_seen(&g.pace, t, &j->resp, j->est);
 	if (g.pace.on && (long)cut != g.pace.ncut && ca_verbose) {
 		ca_pace_show(&g.pace, t, buf, sizeof(buf));
 		ca_note("pacing: %ld answered, in flight at most %d now: %s",

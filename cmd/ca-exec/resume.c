@@ -26,6 +26,12 @@ struct rgroup {
 	int		 parts;	/* the last response's part */
 };
 
+/* The group being read. */
+struct scan {
+	char		*id;	/* its custom_id; NULL: none open */
+	struct rgroup	 gr;
+};
+
 struct resume {
 	FILE		*fp;
 	char		*path;
@@ -34,54 +40,72 @@ struct resume {
 	size_t		 n, cap;
 };
 
-static long
-group_new(struct resume *r, const char *id, off_t pos)
+/* Which of two groups of one custom_id tells more: ended, paused
+ * later, paused, nothing. */
+static int
+rank(const struct rgroup *gr)
 {
-	long i = ca_map_get(&r->ids, id);
+	return gr->state == R_DONE ? 1 << 20 : gr->state == R_PAUSED ?
+	    gr->parts : 0;
+}
 
-	if (i < 0) {
+/*
+ * The group being read is over: it goes into the index unless one of
+ * its custom_id there tells more.  FILE may hold several runs, one
+ * after the other (a killed run's output appended to the last one's):
+ * a later, cut-short copy must not undo an earlier end.
+ */
+static void
+group_end(struct resume *r, struct scan *sc)
+{
+	long i;
+
+	if (sc->id == NULL)
+		return;
+	if ((i = ca_map_get(&r->ids, sc->id)) < 0) {
 		if (r->n == r->cap) {
 			r->cap = r->cap ? r->cap * 2 : 256;
 			r->v = ca_xrealloc(r->v, r->cap * sizeof(*r->v));
 		}
 		i = (long)r->n++;
-		ca_map_put(&r->ids, id, i);
-	}
-	/* Of two runs of one custom_id in FILE, the later counts. */
-	r->v[i].off = r->v[i].end = pos;
-	r->v[i].state = R_NONE;
-	r->v[i].parts = 0;
-	return i;
+		ca_map_put(&r->ids, sc->id, i);
+		r->v[i] = sc->gr;
+	} else if (rank(&sc->gr) >= rank(&r->v[i]))
+		r->v[i] = sc->gr;
+	free(sc->id);
+	sc->id = NULL;
 }
 
 /* One record of FILE, ending at pos: a request opens a group, the
- * responses of its custom_id that follow move its end. */
+ * responses of its custom_id that follow move its end, anything else
+ * closes it. */
 static void
-scan_rec(struct resume *r, const cJSON *rec, off_t pos, long *cur,
-    char **curid)
+scan_rec(struct resume *r, const cJSON *rec, off_t pos, struct scan *sc)
 {
 	const char *type = ca_jstr(rec, "type");
 	const char *id = ca_jstr(rec, "custom_id"), *stop;
-	struct rgroup *g1;
 
 	if (type != NULL && strcmp(type, "request") == 0) {
-		free(*curid);
-		*curid = id != NULL ? ca_xstrdup(id) : NULL;
-		*cur = id != NULL ? group_new(r, id, pos) : -1;
+		group_end(r, sc);
+		if (id != NULL) {
+			sc->id = ca_xstrdup(id);
+			sc->gr.off = sc->gr.end = pos;
+			sc->gr.state = R_NONE;
+			sc->gr.parts = 0;
+		}
 		return;
 	}
-	if (*cur < 0 || id == NULL || strcmp(id, *curid) != 0) {
-		*cur = -1;	/* another tool's record: the group is over */
+	if (sc->id == NULL || id == NULL || strcmp(id, sc->id) != 0) {
+		group_end(r, sc);
 		return;
 	}
 	if (type == NULL || strcmp(type, "response") != 0)
 		return;
-	g1 = &r->v[*cur];
 	stop = ca_jstr(ca_jobj(rec, "message"), "stop_reason");
-	g1->state = stop != NULL && strcmp(stop, "pause_turn") == 0 ?
+	sc->gr.state = stop != NULL && strcmp(stop, "pause_turn") == 0 ?
 	    R_PAUSED : R_DONE;
-	g1->parts = (int)ca_jnum(rec, "part", 1);
-	g1->end = pos;
+	sc->gr.parts = (int)ca_jnum(rec, "part", 1);
+	sc->gr.end = pos;
 }
 
 struct resume *
@@ -89,11 +113,12 @@ resume_open(const char *path)
 {
 	struct resume *r = ca_xcalloc(1, sizeof(*r));
 	struct stat st;
-	char *line = NULL, *curid = NULL;
+	struct scan sc = { NULL, { 0, 0, R_NONE, 0 } };
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	off_t pos = 0;
-	long cur = -1, lineno = 0;
+	long lineno = 0;
 	cJSON *rec;
 
 	if ((r->fp = fopen(path, "r")) == NULL)
@@ -112,16 +137,16 @@ resume_open(const char *path)
 		if ((rec = ca_jparse(line, (size_t)len)) == NULL) {
 			ca_note("--skip-done %s:%ld: not a record; ignored",
 			    path, lineno);
-			cur = -1;
+			group_end(r, &sc);
 			continue;
 		}
-		scan_rec(r, rec, pos, &cur, &curid);
+		scan_rec(r, rec, pos, &sc);
 		cJSON_Delete(rec);
 	}
+	group_end(r, &sc);
 	if (ferror(r->fp))
 		ca_die(CA_EX_FAIL, "--skip-done %s:", path);
 	free(line);
-	free(curid);
 	return r;
 }
 
