@@ -656,6 +656,8 @@ struct ca_api {
 				 * makes (not for handles in a multi handle) */
 	CURLSH	*share;		/* made by the first ca_api_easy with reuse;
 				 * ca_api_free frees it */
+	struct ca_pace *pace;	/* if set, ca_perform paces every attempt
+				 * of the handles ca_api_easy makes to it */
 };
 /*
  * Read ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN and
@@ -698,6 +700,7 @@ struct ca_resp {
 	long long	 content_length;	/* -1 unknown */
 	long		 idle_ms;	/* the idle limit in force */
 	int		 retries;	/* the api's, for ca_call */
+	struct ca_pace	*pace;		/* the api's, for ca_perform */
 	long long	 idle_bytes;	/* bytes moved when last checked */
 	double		 idle_since;	/* when they last moved */
 	int		 idled;		/* aborted for silence */
@@ -728,6 +731,9 @@ struct ca_retry;
 /*
  * Perform a prepared easy handle with retries.  rewind(ctx) is called
  * before each retry so the caller can reset its body source and sink.
+ * With resp->pace set (ca_api_easy copies the api's), each attempt
+ * waits until the rate limiter lets it go, and its answer is told to
+ * the limiter.
  * Returns 0 on a 2xx response, else CA_EX_FAIL or CA_EX_TEMPFAIL with
  * the last response left in resp.
  */

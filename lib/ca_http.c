@@ -167,6 +167,7 @@ void
 ca_resp_reset(struct ca_resp *r)
 {
 	struct ca_buf b = r->body;
+	struct ca_pace *pace = r->pace;
 	long idle = r->idle_ms;
 	int retries = r->retries;
 
@@ -175,6 +176,7 @@ ca_resp_reset(struct ca_resp *r)
 	r->body = b;
 	r->idle_ms = idle;
 	r->retries = retries;
+	r->pace = pace;
 	r->content_length = -1;
 }
 
@@ -410,6 +412,7 @@ ca_api_easy(struct ca_api *api, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, resp);
 	resp->retries = api->retries;
+	resp->pace = api->pace;
 	/* Made with the first transfer, so a run that sends nothing does
 	 * not pay for it. */
 	if (api->reuse && api->share == NULL)
@@ -423,6 +426,21 @@ ca_api_easy(struct ca_api *api, const char *method, const char *path,
 	return h;
 }
 
+/* One call at a time: wait until the limiter lets it go. */
+static void
+pace_wait(struct ca_pace *p)
+{
+	double w;
+
+	if (p == NULL)
+		return;
+	if ((w = ca_pace_wait(p, ca_now(), 0)) > 0) {
+		ca_note("pacing: holding the next request for %.2f s", w);
+		ca_sleep_ms((long)(w * 1000) + 1);
+	}
+	ca_pace_sent(p, ca_now(), 0);
+}
+
 int
 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
     int (*rewind)(void *ctx), void *ctx)
@@ -432,8 +450,11 @@ ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	int n;
 
 	for (n = 0;; n++) {
+		pace_wait(resp->pace);
 		resp->cc = ca_resp_result(resp, curl_easy_perform(h));
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (resp->pace != NULL)
+			ca_pace_seen(resp->pace, ca_now(), resp, 0);
 		if (resp->cc == CURLE_OK && resp->status >= 200 &&
 		    resp->status < 300)
 			return 0;
