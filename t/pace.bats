@@ -254,3 +254,23 @@ print("two")
 	run -2 ca-exec --skip-done nonexistent </dev/null
 	run -2 ca-exec --skip-done /dev/null </dev/null
 }
+
+# --- ca-batch ---------------------------------------------------------------
+
+@test "ca-batch: a spent request limit holds the next call (a poll) until it refills" {
+	reset=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
+	emu_fault "[{\"method\":\"POST\",\"path\":\"/v1/messages/batches\",\"headers\":{\"anthropic-ratelimit-requests-limit\":\"60\",\"anthropic-ratelimit-requests-remaining\":\"0\",\"anthropic-ratelimit-requests-reset\":\"$reset\"}}]"
+	reqs 2 >req
+	run --separate-stderr ca-batch -v --poll 0.1 <req
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.type == "response")' <<<"$output" | wc -l)" -eq 2 ]
+	grep -q '^ca-batch: pacing: holding the next request for ' <<<"$stderr"
+}
+
+@test "ca-batch: a spend-limit 429 on create is not retried, and is permanent" {
+	emu_fault '[{"method":"POST","path":"/v1/messages/batches","status":429,"body":{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your API usage limits.","details":{"error_code":"enforced_spend_limit_reached"}},"request_id":"req_x"}}]'
+	reqs 2 >req
+	run --separate-stderr ca-batch -r 3 --poll 0.1 <req
+	[ "$status" -eq 1 ]
+	[ "$(emu_log /v1/messages/batches | jq -r .method | tr '\n' ,)" = "POST," ]
+}
