@@ -122,7 +122,7 @@ resume_open(const char *path)
 	cJSON *rec;
 
 	if ((r->fp = fopen(path, "r")) == NULL)
-		ca_die(CA_EX_USAGE, "--skip-done %s:", path);
+		ca_usage("--skip-done %s:", path);
 	if (fstat(fileno(r->fp), &st) == -1 || !S_ISREG(st.st_mode))
 		ca_usage("--skip-done %s: not a regular file", path);
 	r->path = ca_xstrdup(path);
