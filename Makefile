@@ -149,6 +149,7 @@ bench: deps
 	sh bench/run.sh
 	sh bench/batch.sh
 	python3 bench/hold.py
+	sh bench/ratelimit.sh
 
 # The Debian package, ca_VERSION_ARCH.deb, built by dpkg-buildpackage
 # from debian/ in a scratch copy of the tree and left here; lintian

@@ -656,6 +656,8 @@ struct ca_api {
 				 * makes (not for handles in a multi handle) */
 	CURLSH	*share;		/* made by the first ca_api_easy with reuse;
 				 * ca_api_free frees it */
+	struct ca_pace *pace;	/* if set, ca_perform paces every attempt
+				 * of the handles ca_api_easy makes to it */
 };
 /*
  * Read ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN and
@@ -688,9 +690,17 @@ struct ca_resp {
 	char		 location[512];
 	char		 rl_remaining[32];	/* anthropic-ratelimit-requests-* */
 	char		 rl_reset[64];
+	char		 rl_limit[32];
+	char		 rl_in_limit[32];	/* ...-input-tokens-* */
+	char		 rl_in_remaining[32];
+	char		 rl_in_reset[64];
+	char		 rl_out_limit[32];	/* ...-output-tokens-* */
+	char		 rl_out_remaining[32];
+	char		 rl_out_reset[64];
 	long long	 content_length;	/* -1 unknown */
 	long		 idle_ms;	/* the idle limit in force */
 	int		 retries;	/* the api's, for ca_call */
+	struct ca_pace	*pace;		/* the api's, for ca_perform */
 	long long	 idle_bytes;	/* bytes moved when last checked */
 	double		 idle_since;	/* when they last moved */
 	int		 idled;		/* aborted for silence */
@@ -721,6 +731,9 @@ struct ca_retry;
 /*
  * Perform a prepared easy handle with retries.  rewind(ctx) is called
  * before each retry so the caller can reset its body source and sink.
+ * With resp->pace set (ca_api_easy copies the api's), each attempt
+ * waits until the rate limiter lets it go, and its answer is told to
+ * the limiter.
  * Returns 0 on a 2xx response, else CA_EX_FAIL or CA_EX_TEMPFAIL with
  * the last response left in resp.
  */
@@ -736,8 +749,22 @@ int	 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
  * a later try?  The one place that knows 408, 409, 429 and 5xx.
  */
 int	 ca_error_temporary(long status, const char *type);
-/* Is this failure temporary (overloaded, rate limited, unreachable)? */
+/*
+ * Is this failure temporary (overloaded, rate limited, unreachable)?
+ * Not a spent spend limit (ca_resp_spent): that holds until someone
+ * raises it or the month turns, and retrying only repeats the 429.
+ */
 int	 ca_resp_temporary(const struct ca_resp *resp);
+/*
+ * Is resp a spend-limit 429: no retry-after, and error.details.
+ * error_code enforced_spend_limit_reached or contract_spend_limit_reached?
+ */
+int	 ca_resp_spent(const struct ca_resp *resp);
+/*
+ * Does the API's error object err say the spend limit is reached?  An
+ * error record that does is permanent, its 429 notwithstanding.
+ */
+int	 ca_error_spent(const cJSON *err);
 /* {"type": type, "message": msg}: the error of an error record. */
 cJSON	*ca_errobj(const char *type, const char *msg);
 /* The API's error object from resp, or one made up for a transport error. */
@@ -827,6 +854,55 @@ typedef int (*ca_item_fn)(void *ctx, const cJSON *item);
 int	 ca_list(struct ca_api *api, struct curl_slist *hdrs,
 	    const char *path, const char *type, ca_item_fn fn, void *ctx,
 	    const char *what);
+
+/*
+ * ca_pace.c: a client's copy of the API's rate limits, to hold a
+ * request back rather than send it into a certain 429 (no libcurl
+ * calls).  Each limit is a token bucket refilled at limit/60 a second;
+ * every answer's anthropic-ratelimit-{requests,input-tokens,
+ * output-tokens}-{limit,remaining,reset} headers set it afresh (the
+ * size from what is left and when it is full).  Limits set by hand
+ * are buckets of one second's worth.  The requests in flight adapt:
+ * at most max (-j), halved on a 429 or 529 (once a second at most),
+ * grown back by one per window's worth of answers that went through.
+ */
+struct ca_bucket {
+	double	 limit;		/* per minute; 0: not known, no pacing */
+	double	 rate;		/* per second */
+	double	 cap;		/* the bucket's size */
+	double	 level;		/* left, as reckoned at t (may go below 0) */
+	double	 t;
+};
+struct ca_pace {
+	int		 on;		/* 0: send as -j allows (no pacing) */
+	int		 max;		/* in flight at most (-j) */
+	double		 window;	/* in flight now allowed, 1..max */
+	double		 hold_until;	/* a 429's retry-after holds all */
+	double		 last_cut;
+	struct ca_bucket req, in, out;	/* the server's, from its headers */
+	struct ca_bucket hand_req, hand_in;	/* by hand: RPM, input TPM */
+	double		 out_req, out_tok;	/* sent, not yet answered */
+	long		 nsent, n429, ncut;
+};
+/* rpm, tpm: limits by hand (0: none). */
+void	 ca_pace_init(struct ca_pace *p, int jobs, double rpm, double tpm);
+/* The local estimate of a request's input tokens from its body's size. */
+double	 ca_pace_tokens(size_t body_len);
+/* May one more request be in flight, with inflight there now? */
+int	 ca_pace_room(const struct ca_pace *p, int inflight);
+/* Seconds to hold a request of this many input tokens back (0: send). */
+double	 ca_pace_wait(struct ca_pace *p, double now, double tokens);
+/* It was sent: draw it from the buckets. */
+void	 ca_pace_sent(struct ca_pace *p, double now, double tokens);
+/*
+ * An answer came (any status) to a request sent with ca_pace_sent with
+ * this many tokens: its headers, and 429/529 or success.
+ */
+void	 ca_pace_seen(struct ca_pace *p, double now, const struct ca_resp *r,
+	    double tokens);
+/* The limiter's state in a line, for -v. */
+void	 ca_pace_show(const struct ca_pace *p, double now, char *buf,
+	    size_t n);
 
 /* ca_retry.c: the official SDKs' retry policy (no libcurl calls). */
 struct ca_retry {

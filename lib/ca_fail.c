@@ -49,10 +49,36 @@ transport_retryable(CURLcode cc)
 }
 
 int
+ca_error_spent(const cJSON *err)
+{
+	const char *c = ca_jstr(ca_jobj(err, "details"), "error_code");
+
+	return c != NULL && (strcmp(c, "enforced_spend_limit_reached") == 0 ||
+	    strcmp(c, "contract_spend_limit_reached") == 0);
+}
+
+int
+ca_resp_spent(const struct ca_resp *r)
+{
+	cJSON *b;
+	int spent;
+
+	if (r->cc != CURLE_OK || r->status != 429 || r->retry_after[0] != '\0'
+	    || r->retry_after_ms[0] != '\0' || r->body.p == NULL)
+		return 0;
+	b = ca_jparse(r->body.p, r->body.len);
+	spent = ca_error_spent(ca_jobj(b, "error"));
+	cJSON_Delete(b);
+	return spent;
+}
+
+int
 ca_resp_temporary(const struct ca_resp *r)
 {
 	if (r->cc != CURLE_OK)
 		return transport_retryable(r->cc);
+	if (ca_resp_spent(r))
+		return 0;
 	return ca_error_temporary(r->status, NULL);
 }
 

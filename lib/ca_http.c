@@ -167,6 +167,7 @@ void
 ca_resp_reset(struct ca_resp *r)
 {
 	struct ca_buf b = r->body;
+	struct ca_pace *pace = r->pace;
 	long idle = r->idle_ms;
 	int retries = r->retries;
 
@@ -175,6 +176,7 @@ ca_resp_reset(struct ca_resp *r)
 	r->body = b;
 	r->idle_ms = idle;
 	r->retries = retries;
+	r->pace = pace;
 	r->content_length = -1;
 }
 
@@ -210,6 +212,15 @@ on_header(char *p, size_t size, size_t nmemb, void *ctx)
 		F("location", location),
 		F("anthropic-ratelimit-requests-remaining", rl_remaining),
 		F("anthropic-ratelimit-requests-reset", rl_reset),
+		F("anthropic-ratelimit-requests-limit", rl_limit),
+		F("anthropic-ratelimit-input-tokens-limit", rl_in_limit),
+		F("anthropic-ratelimit-input-tokens-remaining",
+		    rl_in_remaining),
+		F("anthropic-ratelimit-input-tokens-reset", rl_in_reset),
+		F("anthropic-ratelimit-output-tokens-limit", rl_out_limit),
+		F("anthropic-ratelimit-output-tokens-remaining",
+		    rl_out_remaining),
+		F("anthropic-ratelimit-output-tokens-reset", rl_out_reset),
 #undef F
 	};
 	size_t i;
@@ -219,7 +230,10 @@ on_header(char *p, size_t size, size_t nmemb, void *ctx)
 		r->request_id[0] = r->retry_after[0] = '\0';
 		r->retry_after_ms[0] = r->should_retry[0] = '\0';
 		r->content_type[0] = r->location[0] = '\0';
-		r->rl_remaining[0] = r->rl_reset[0] = '\0';
+		r->rl_remaining[0] = r->rl_reset[0] = r->rl_limit[0] = '\0';
+		r->rl_in_limit[0] = r->rl_in_remaining[0] = '\0';
+		r->rl_in_reset[0] = r->rl_out_limit[0] = '\0';
+		r->rl_out_remaining[0] = r->rl_out_reset[0] = '\0';
 		r->content_length = -1;
 		return n;
 	}
@@ -398,6 +412,7 @@ ca_api_easy(struct ca_api *api, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, resp);
 	resp->retries = api->retries;
+	resp->pace = api->pace;
 	/* Made with the first transfer, so a run that sends nothing does
 	 * not pay for it. */
 	if (api->reuse && api->share == NULL)
@@ -411,6 +426,21 @@ ca_api_easy(struct ca_api *api, const char *method, const char *path,
 	return h;
 }
 
+/* One call at a time: wait until the limiter lets it go. */
+static void
+pace_wait(struct ca_pace *p)
+{
+	double w;
+
+	if (p == NULL)
+		return;
+	if ((w = ca_pace_wait(p, ca_now(), 0)) > 0) {
+		ca_note("pacing: holding the next request for %.2f s", w);
+		ca_sleep_ms((long)(w * 1000) + 1);
+	}
+	ca_pace_sent(p, ca_now(), 0);
+}
+
 int
 ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
     int (*rewind)(void *ctx), void *ctx)
@@ -420,8 +450,11 @@ ca_perform(CURL *h, struct ca_resp *resp, struct ca_retry *rp,
 	int n;
 
 	for (n = 0;; n++) {
+		pace_wait(resp->pace);
 		resp->cc = ca_resp_result(resp, curl_easy_perform(h));
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (resp->pace != NULL)
+			ca_pace_seen(resp->pace, ca_now(), resp, 0);
 		if (resp->cc == CURLE_OK && resp->status >= 200 &&
 		    resp->status < 300)
 			return 0;

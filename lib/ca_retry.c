@@ -26,6 +26,8 @@ ca_retry_init(struct ca_retry *rp)
 static int
 retryable(const struct ca_resp *r)
 {
+	if (ca_resp_spent(r))
+		return 0;	/* whatever x-should-retry says */
 	if (r->cc == CURLE_OK && strcasecmp(r->should_retry, "true") == 0)
 		return 1;
 	if (r->cc == CURLE_OK && strcasecmp(r->should_retry, "false") == 0)

@@ -29,6 +29,8 @@ error_rec_status(const cJSON *rec)
 	const cJSON *e = ca_jobj(rec, "error");
 	const char *type = e != NULL ? ca_jstr(e, "type") : NULL;
 
+	if (ca_error_spent(e))
+		return CA_EX_FAIL;	/* a 429, yet no later try helps */
 	return ca_error_temporary((long)ca_jnum(rec, "status", 0), type) ?
 	    CA_EX_TEMPFAIL : CA_EX_FAIL;
 }

@@ -497,14 +497,14 @@ print("one")
 	[ "$(tail -1 <<<"$output" | jq -r '.type + " " + (.attempts|tostring)')" = "response 1" ]
 }
 
-@test "a spent request rate limit holds new requests until it resets" {
+@test "--no-pace: a spent request rate limit holds new requests until it resets" {
 	for i in 1 2; do ca-request -n -i "q$i" "hi $i"; done >req
 	# The reset is set last: under valgrind building the requests
 	# takes seconds of its own.
 	at=$(($(date +%s) + 3))
 	reset=$(date -u -d "@$at" '+%Y-%m-%dT%H:%M:%SZ')
 	emu_fault "[{\"path\":\"/v1/messages\",\"times\":1,\"headers\":{\"anthropic-ratelimit-requests-remaining\":\"0\",\"anthropic-ratelimit-requests-reset\":\"$reset\"}}]"
-	run --separate-stderr ca-exec -v <req
+	run --separate-stderr ca-exec -v --no-pace <req
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"q1: request rate limit reached; holding new requests for "* ]]
 	# q2 did not arrive before the reset, however long q1 took.

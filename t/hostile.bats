@@ -105,11 +105,11 @@ steps() {
 	[[ "$stderr" == *"$S: still paused after 1 continuations; giving up"* ]]
 }
 
-@test "ca-exec -v: the rate limit note names the hostile custom_id" {
+@test "ca-exec -v: --no-pace: the rate limit note names the hostile custom_id" {
 	reset=$(date -u -d '+30 sec' +%Y-%m-%dT%H:%M:%SZ)
 	hostile_req hi >req
 	emu_fault "{\"path\":\"/v1/messages\",\"headers\":{\"anthropic-ratelimit-requests-remaining\":\"0\",\"anthropic-ratelimit-requests-reset\":\"$reset\"}}"
-	run --separate-stderr ca-exec -v <req
+	run --separate-stderr ca-exec -v --no-pace <req
 	[ "$status" -eq 0 ]
 	shown_clean "$S: request rate limit reached; holding new requests"
 }

@@ -299,6 +299,7 @@ parse_opts(int argc, char **argv)
 int
 main(int argc, char *argv[])
 {
+	static struct ca_pace pace;	/* the rate limiter */
 	struct sigaction sa;
 	int rv;
 
@@ -325,6 +326,9 @@ main(int argc, char *argv[])
 	g.progress = ca_verbose > 0 || isatty(STDERR_FILENO);
 	g.api.retries = g.retries;
 	g.api.reuse = 1;
+	/* Creates, polls and downloads wait while a rate limit is spent. */
+	ca_pace_init(&pace, 1, 0, 0);
+	g.api.pace = &pace;
 	if (g.list)
 		list();
 	else if (g.cancel)

@@ -11,6 +11,8 @@
  * continue.c	what a message does: its cost, pause_turn continuations
  * expire.c	a container that is gone: the turn again in a new one
  * tools.c	client tools: tool_use answered, tool_call records
+ * pace.c	the rate limiter's gate, and the stop at a spend limit
+ * resume.c	--skip-done: what an earlier run's output already holds
  */
 #ifndef CA_EXEC_H
 #define CA_EXEC_H
@@ -66,6 +68,7 @@ struct job {
 	cJSON		*ctools;	/* the record's client_tools */
 	int		 ncalls;	/* client tool calls answered */
 	int		 pauses;	/* pause_turn continuations */
+	double		 est;		/* input tokens, estimated; 0 unknown */
 	struct job	*next;
 };
 
@@ -110,6 +113,13 @@ struct exec_g {
 	struct ca_ctool	*ctools;	/* --client-tool: commands allowed */
 	int		 nctools;
 	int		 max_calls;	/* --max-tool-calls, per request */
+	struct ca_pace	 pace;		/* the rate limiter */
+	double		 rpm, tpm;	/* --rate, --tpm; 0 none */
+	int		 nopace;	/* --no-pace */
+	int		 running;	/* transfers running */
+	int		 spent_stop;	/* a spend-limit 429 came: send no more */
+	const char	*skip_done;	/* --skip-done FILE */
+	struct resume	*done;		/* its index, or NULL */
 };
 /* The tool's state: defined in out.c, the base; parse_opts fills it. */
 extern struct exec_g g;
@@ -144,6 +154,16 @@ int	 expire_retry(struct job *j, const cJSON *msg);
 /* tools.c */
 int	 tools_on(const struct job *j);
 int	 tools_answer(struct job *j, const cJSON *msg);
+
+/* pace.c */
+int	 pace_gate(struct job *j, double t, double *until);
+void	 pace_sent(struct job *j);
+void	 pace_seen(struct job *j);
+
+/* resume.c */
+struct resume *resume_open(const char *path);
+int	 resume_job(struct job *j);
+void	 resume_free(struct resume *r);
 
 /* continue.c */
 void	 got_message(struct job *j, cJSON *msg, const struct ca_buf *raw);

@@ -35,6 +35,7 @@ continue_turn(struct job *j, const cJSON *msg)
 	ca_note("%s: %s; continuing (part %d)", job_name(j),
 	    ca_jstr(msg, "stop_reason"), j->part + 1);
 	j->part++;
+	j->est = 0;		/* the body grew: estimate it again */
 	j->attempt = 0;
 	j->state = J_WAIT;
 	j->due = ca_now();

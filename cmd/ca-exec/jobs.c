@@ -186,6 +186,7 @@ exec_start(struct job *j)
 	j->attempt++;
 	j->emitted = 0;
 	j->state = J_RUN;
+	pace_sent(j);
 	curl_multi_add_handle(g.multi, j->h);
 }
 
@@ -312,7 +313,9 @@ finished(struct job *j, CURLcode cc)
 
 	j->resp.cc = ca_resp_result(&j->resp, cc);
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->resp.status);
-	pace(j);
+	pace_seen(j);		/* pace.c */
+	if (!g.pace.on)
+		pace(j);
 	curl_multi_remove_handle(g.multi, j->h);
 	curl_easy_cleanup(j->h);
 	j->h = NULL;
@@ -415,6 +418,8 @@ add_request(const struct ca_rec *rec, struct slot *s)
 		    "client_tools"), 1);
 	if (mcp_tokens(j, cJSON_GetObjectItem(rec->json, "mcp_token_env"),
 	    rec) == -1)
+		return;
+	if (g.done != NULL && resume_job(j))	/* resume.c: done before */
 		return;
 	j->state = J_WAIT;
 	j->due = ca_now();

@@ -27,8 +27,9 @@ usage(const char *why)
 	    "%*s[--max-continues n] [--retry-max-time seconds]\n"
 	    "%*s[--count] [--max-cost usd] [--mcp-token-env server=var]\n"
 	    "%*s[--client-tool file] [--max-tool-calls n]\n"
+	    "%*s[--no-pace] [--rate rpm] [--skip-done file] [--tpm tokens]\n"
 	    "       %s --version\n", ca_prog, w, "", w, "", w, "", w, "",
-	    ca_prog);
+	    w, "", ca_prog);
 	if (why == NULL)
 		fputs("  -j, --jobs N              requests in flight at once "
 		    "(default 1)\n"
@@ -60,6 +61,14 @@ usage(const char *why)
 		    "(default 10)\n"
 		    "      --max-cost USD        start nothing once this much "
 		    "is spent (estimated)\n"
+		    "      --no-pace             send as -j allows, without "
+		    "the rate limiter\n"
+		    "      --rate RPM            at most this many requests "
+		    "a minute\n"
+		    "      --skip-done FILE      send only what FILE (earlier "
+		    "output) lacks\n"
+		    "      --tpm N               at most this many input "
+		    "tokens a minute\n"
 		    "      --retry-max-time S    total retry wait (default "
 		    "60)\n"
 		    "      --version             print the version and exit\n",
@@ -191,19 +200,18 @@ static long
 launch(void)
 {
 	struct job *j;
-	double t = ca_now(), next = -1;
+	double t = ca_now(), next = -1, until;
 
 	for (j = g.jlist; j != NULL; j = j->next) {
-		if (j->state != J_WAIT)
+		if (j->state != J_WAIT || pace_gate(j, t, &until) == -1)
 			continue;
-		if (j->due <= t && g.hold_until <= t && j->attempt == 0 &&
+		if (j->due <= t && until <= t && j->attempt == 0 &&
 		    over_budget(j))
 			continue;
-		if (j->due <= t && g.hold_until <= t)
+		if (j->due <= t && until <= t)
 			exec_start(j);
 		else {
-			double d = j->due > g.hold_until ? j->due :
-			    g.hold_until;
+			double d = j->due > until ? j->due : until;
 
 			if (next < 0 || d < next)
 				next = d;
@@ -320,7 +328,8 @@ static void
 parse_opts(int argc, char **argv)
 {
 	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET,
-	    O_COUNT, O_COST, O_MCPENV, O_CTOOL, O_MAXCALLS };
+	    O_COUNT, O_COST, O_MCPENV, O_CTOOL, O_MAXCALLS, O_NOPACE,
+	    O_RATE, O_SKIP, O_TPM };
 	static const struct option lopts[] = {
 		{ "api-version",	required_argument, NULL, O_VER },
 		{ "connect-timeout",	required_argument, NULL, O_CONN },
@@ -329,6 +338,10 @@ parse_opts(int argc, char **argv)
 		{ "max-tool-calls",	required_argument, NULL, O_MAXCALLS },
 		{ "max-cost",		required_argument, NULL, O_COST },
 		{ "mcp-token-env",	required_argument, NULL, O_MCPENV },
+		{ "no-pace",		no_argument,	   NULL, O_NOPACE },
+		{ "rate",		required_argument, NULL, O_RATE },
+		{ "skip-done",		required_argument, NULL, O_SKIP },
+		{ "tpm",		required_argument, NULL, O_TPM },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "idle-timeout",	required_argument, NULL, O_IDLE },
 		{ "jobs",		required_argument, NULL, 'j' },
@@ -401,6 +414,20 @@ parse_opts(int argc, char **argv)
 			g.max_calls = (int)ca_strtonum(optarg, 0, 100000,
 			    "max tool calls");
 			break;
+		case O_NOPACE:
+			g.nopace = 1;
+			break;
+		case O_RATE:
+			g.rpm = (double)ca_strtonum(optarg, 1, 100000000,
+			    "rate");
+			break;
+		case O_SKIP:
+			g.skip_done = optarg;
+			break;
+		case O_TPM:
+			g.tpm = (double)ca_strtonum(optarg, 1, 1000000000,
+			    "tpm");
+			break;
 		default:
 			ca_opt_common(ch, argv, ca_http_libs());
 		}
@@ -409,6 +436,8 @@ parse_opts(int argc, char **argv)
 		ca_usage("unexpected operand %s", argv[optind]);
 	if (g.count && g.stream)
 		ca_usage("--count and --stream exclude each other");
+	if (g.nopace && (g.rpm > 0 || g.tpm > 0))
+		ca_usage("--no-pace excludes --rate and --tpm");
 	if (g.version != NULL && !ca_header_safe(g.version))
 		ca_usage("bad API version");
 }
@@ -431,6 +460,10 @@ main(int argc, char *argv[])
 	parse_opts(argc, argv);
 	if ((rv = ca_api_init(&g.api)) != 0)
 		return rv;
+	ca_pace_init(&g.pace, g.jobs, g.rpm, g.tpm);
+	g.pace.on = !g.nopace;
+	if (g.skip_done != NULL)
+		g.done = resume_open(g.skip_done);
 	if (g.version != NULL)		/* --api-version */
 		g.api.version = g.version;
 	g.api.connect_ms = g.connect_ms;
@@ -453,5 +486,6 @@ main(int argc, char *argv[])
 	while (g.nctools > 0)
 		ca_ctool_free(&g.ctools[--g.nctools]);
 	free(g.ctools);
+	resume_free(g.done);
 	return ca_finish(ca_status_exit(&g.st));
 }

@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from .errors import APIError
+from . import ratelimit
 from .expire import set_answer
 from .faults import validate_fault
 from .wire import gen_bytes, guess_mime, rfc3339
@@ -29,6 +30,7 @@ class Control:
                 emu.faults = []
                 emu.pauses = []
                 emu.config = emu.default_config()
+                emu.rl = None
                 emu.cache = {}
                 emu.generation += 1
             emu.log.truncate()
@@ -60,6 +62,9 @@ class Control:
                             raise APIError(400, f"config: unknown key {k!r}")
                         if k == "pause_each_step":
                             v = bool(v)
+                        elif k == "ratelimit":
+                            v = ratelimit.validate(v)
+                            emu.rl = ratelimit.RateLimit(v) if v else None
                         elif not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                             raise APIError(400, f"config: {k} must be a number >= 0")
                         emu.config[k] = v

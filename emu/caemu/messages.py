@@ -159,8 +159,11 @@ class Messages:
     def turn_usage(self, turn, in_tokens, blocks):
         server = turn.tool or turn.web
         think = sum(len(b["thinking"]) // 4 for b in blocks if b["type"] == "thinking")
-        return usage(in_tokens, out_tokens(blocks), turn.calls if server else None,
-                     turn.counts, self.cache_use, think if turn.thinking else None)
+        u = usage(in_tokens, out_tokens(blocks), turn.calls if server else None,
+                  turn.counts, self.cache_use, think if turn.thinking else None)
+        if self.emu.rl is not None:     # ratelimit.py: output counts as made
+            self.emu.rl.charge_output(u["output_tokens"])
+        return u
 
     def stream_blocks(self, w, turn, blocks):
         """The blocks of a streamed turn, a compaction block first."""

@@ -137,6 +137,8 @@ class Handler(Messages, Validation, Files, Control, Faults,
                 h[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
                 h[f"anthropic-ratelimit-{kind}-remaining"] = str(limit - 1)
                 h[f"anthropic-ratelimit-{kind}-reset"] = reset
+            if self.emu.rl is not None:
+                h.update(self.emu.rl.headers())
         return h
 
     def send_status(self, status, headers, log_status=None, body=None):
@@ -383,6 +385,8 @@ class Handler(Messages, Validation, Files, Control, Faults,
         self.check_auth()
         self.version = self.check_version()
         self.check_betas()
+        if p == "/v1/messages" and self.emu.rl is not None:
+            self.emu.rl.admit(len(self.raw_body or b"") // 4)
         table[m]()
 
     def check_auth(self):

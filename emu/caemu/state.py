@@ -116,6 +116,7 @@ class Emu:
         self.pauses = []                # what the faults' pauses did
         self.generation = 0
         self.config = self.default_config()
+        self.rl = None                  # a ratelimit.RateLimit, when configured
         self.log = Log(args.log)
         self.org_id = str(uuid.uuid4())
         self.procs = set()
@@ -130,7 +131,7 @@ class Emu:
         a = self.args
         cfg = {"pause_each_step": bool(a.pause_each_step), "latency_ms": a.latency_ms,
                "container_ttl": a.container_ttl, "exec_timeout": a.exec_timeout,
-               "max_file_size": a.max_file_size}
+               "max_file_size": a.max_file_size, "ratelimit": None}
         cfg.update(BATCH_CONFIG)        # batches.py
         cfg.update(TOOL_CONFIG)         # tools.py
         return cfg
