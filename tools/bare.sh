@@ -1,7 +1,8 @@
 #!/bin/sh
-# The README's two commands, `make demo` then `make check`, as a new user
-# runs them: in a fresh clone inside a bare Debian 12 root, with an empty
-# environment.  A package that tools/deps.sh forgets to install fails
+# The README's commands, `make demo`, `make check` and `make deb`, as a
+# new user runs them: in a fresh clone inside a bare Debian 12 root, with
+# an empty environment (make deb last, so that make check proves it
+# installs what it needs without the packaging tools).  A package that tools/deps.sh forgets to install fails
 # here, not on a user's machine.  CI runs this (.ci/run); it needs root.
 #
 # The root (debootstrap minbase plus git, make and ca-certificates, as a
@@ -11,6 +12,7 @@
 # mirror, DNS and apt settings are this machine's.
 #
 # Usage: tools/bare.sh [repository]	(default: this checkout's HEAD)
+# CA_BARE_TARGETS names other make targets to run (default: demo check deb).
 set -eu
 
 suite=bookworm
@@ -148,7 +150,7 @@ git clone -q "$repo" "$root/root/ca"
 say "clone of $repo at $(git -C "$root/root/ca" rev-parse --short HEAD)"
 
 rc=0
-for target in demo check; do
+for target in ${CA_BARE_TARGETS:-demo check deb}; do
 	say "make $target"
 	t0=$(date +%s)
 	st=0
