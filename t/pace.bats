@@ -274,3 +274,31 @@ print("two")
 	[ "$status" -eq 1 ]
 	[ "$(emu_log /v1/messages/batches | jq -r .method | tr '\n' ,)" = "POST," ]
 }
+
+# --- --count-first ----------------------------------------------------------
+
+@test "--count-first: each request is counted, then sent; the limiter is told the count" {
+	reqs 2 >in
+	run --separate-stderr -0 ca-exec -v --count-first <in
+	# Each message follows its own count, in input order.
+	[ "$(emu_log | jq -r '.path + " " + (.body.messages[0].content | tostring)' | tr '\n' ,)" = \
+	    "/v1/messages/count_tokens request 1,/v1/messages request 1,/v1/messages/count_tokens request 2,/v1/messages request 2," ]
+	# The count request is count_tokens' shape: no max_tokens.
+	[ "$(emu_log /v1/messages/count_tokens | jq -s 'map(.body | has("max_tokens")) | any')" = false ]
+	# The records are the responses only: a count is not passed on.
+	[ "$(jq -r .type <<<"$output" | sort | uniq -c | awk '{ print $2 $1 }' | tr '\n' ' ')" = "request2 response2 " ]
+	# -v names the count the emulator gave, request by request.
+	n=$(curl -sf "${CA_API_HEADERS[@]}" -H 'content-type: application/json' \
+	    --data-binary "$(head -1 in | jq -c '.params | del(.max_tokens)')" \
+	    "$EMU_URL/v1/messages/count_tokens" | jq .input_tokens)
+	[[ "$stderr" == *"r1: count_tokens: $n input tokens"* ]]
+}
+
+@test "--count-first: a count that fails leaves the local estimate; the message still goes" {
+	emu_fault '[{"path":"/v1/messages/count_tokens","status":500,"times":1}]'
+	reqs 1 >in
+	run --separate-stderr -0 ca-exec -v --count-first <in
+	[ "$(emu_log /v1/messages | wc -l)" -eq 1 ]
+	[ "$(jq -r 'select(.type == "response") | .custom_id' <<<"$output")" = r1 ]
+	[[ "$stderr" == *"r1: count_tokens gave no count (status 500); the local estimate stands"* ]]
+}

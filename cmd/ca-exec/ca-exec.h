@@ -69,6 +69,8 @@ struct job {
 	int		 ncalls;	/* client tool calls answered */
 	int		 pauses;	/* pause_turn continuations */
 	double		 est;		/* input tokens, estimated; 0 unknown */
+	int		 counting;	/* --count-first: its count in flight */
+	int		 counted;	/* ... and done (or failed: est stands) */
 	struct job	*next;
 };
 
@@ -103,6 +105,7 @@ struct exec_g {
 	int		 active;
 	struct ca_status st;	/* the exit-status rule's tally */
 	int		 count;		/* --count: count_tokens instead */
+	int		 count_first;	/* --count-first: count, then send */
 	double		 max_cost;	/* --max-cost; < 0 none */
 	double		 spent;		/* estimated so far */
 	const char	*unpriced;	/* a usage field that could not be priced */
@@ -159,6 +162,7 @@ int	 tools_answer(struct job *j, const cJSON *msg);
 int	 pace_gate(struct job *j, double t, double *until);
 void	 pace_sent(struct job *j);
 void	 pace_seen(struct job *j);
+void	 pace_counted(struct job *j, CURLcode cc);
 
 /* resume.c */
 struct resume *resume_open(const char *path);

@@ -149,21 +149,27 @@ count_body(const cJSON *params)
 	return s;
 }
 
+/*
+ * Send j: its message, or its count_tokens request with --count, or
+ * first (--count-first) to learn the input tokens the limiter charges.
+ */
 void
 exec_start(struct job *j)
 {
+	int count = g.count || (g.count_first && !j->counted);
+
 	cJSON_DeleteItemFromObject(j->params, "stream");
 	if (g.stream)
 		cJSON_AddTrueToObject(j->params, "stream");
 	free(j->body);
-	j->body = g.count ? count_body(j->params) : ca_jprint(j->params);
+	j->body = count ? count_body(j->params) : ca_jprint(j->params);
 	if (j->hdrs == NULL) {
 		j->hdrs = ca_api_headers(&g.api, j->betas);
 		j->hdrs = curl_slist_append(j->hdrs,
 		    "content-type: application/json");
 	}
 	ca_resp_reset(&j->resp);
-	j->h = ca_api_easy(&g.api, "POST", g.count ?
+	j->h = ca_api_easy(&g.api, "POST", count ?
 	    "/v1/messages/count_tokens" : "/v1/messages", j->hdrs, &j->resp);
 	curl_easy_setopt(j->h, CURLOPT_POSTFIELDS, j->body);
 	curl_easy_setopt(j->h, CURLOPT_PRIVATE, j);
@@ -171,6 +177,14 @@ exec_start(struct job *j)
 	 * connections; plain HTTP/1.1 has nothing to wait for. */
 	if (!g.api.plain)
 		curl_easy_setopt(j->h, CURLOPT_PIPEWAIT, 1L);
+	if (!g.count && count) {
+		/* Not an attempt at the message: the limiter and the
+		 * retries count only those. */
+		j->counting = 1;
+		j->state = J_RUN;
+		curl_multi_add_handle(g.multi, j->h);
+		return;
+	}
 	if (g.stream) {
 		ca_sse_free(j->sse);
 		ca_msg_free(j->msg);
@@ -313,9 +327,11 @@ finished(struct job *j, CURLcode cc)
 
 	j->resp.cc = ca_resp_result(&j->resp, cc);
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->resp.status);
-	pace_seen(j);		/* pace.c */
-	if (!g.pace.on)
-		pace(j);
+	if (!j->counting) {
+		pace_seen(j);		/* pace.c */
+		if (!g.pace.on)
+			pace(j);
+	}
 	curl_multi_remove_handle(g.multi, j->h);
 	curl_easy_cleanup(j->h);
 	j->h = NULL;
@@ -327,6 +343,10 @@ finished(struct job *j, CURLcode cc)
 		g.lead = NULL;
 	g.inflight -= j->fed;
 	j->fed = 0;
+	if (j->counting) {
+		pace_counted(j, cc);
+		return;
+	}
 	if (j->streaming) {
 		stream_done(j);
 		return;

@@ -25,11 +25,12 @@ usage(const char *why)
 	    "[--api-version version]\n"
 	    "%*s[--connect-timeout seconds] [--idle-timeout seconds]\n"
 	    "%*s[--max-continues n] [--retry-max-time seconds]\n"
-	    "%*s[--count] [--max-cost usd] [--mcp-token-env server=var]\n"
+	    "%*s[--count | --count-first] [--max-cost usd]\n"
+	    "%*s[--mcp-token-env server=var]\n"
 	    "%*s[--client-tool file] [--max-tool-calls n]\n"
 	    "%*s[--no-pace] [--rate rpm] [--skip-done file] [--tpm tokens]\n"
 	    "       %s --version\n", ca_prog, w, "", w, "", w, "", w, "",
-	    w, "", ca_prog);
+	    w, "", w, "", ca_prog);
 	if (why == NULL)
 		fputs("  -j, --jobs N              requests in flight at once "
 		    "(default 1)\n"
@@ -53,6 +54,8 @@ usage(const char *why)
 		    "10)\n"
 		    "      --count               count input tokens instead: "
 		    "count records\n"
+		    "      --count-first         count each request's input "
+		    "tokens before sending it\n"
 		    "      --idle-timeout S      silence that ends a stream "
 		    "(default 120)\n"
 		    "      --mcp-token-env S=VAR the MCP server S's token is "
@@ -329,12 +332,13 @@ parse_opts(int argc, char **argv)
 {
 	enum { O_VER = 256, O_CONN, O_IDLE, O_MAXC, O_BUDGET,
 	    O_COUNT, O_COST, O_MCPENV, O_CTOOL, O_MAXCALLS, O_NOPACE,
-	    O_RATE, O_SKIP, O_TPM };
+	    O_RATE, O_SKIP, O_TPM, O_COUNT1 };
 	static const struct option lopts[] = {
 		{ "api-version",	required_argument, NULL, O_VER },
 		{ "connect-timeout",	required_argument, NULL, O_CONN },
 		{ "client-tool",	required_argument, NULL, O_CTOOL },
 		{ "count",		no_argument,	   NULL, O_COUNT },
+		{ "count-first",	no_argument,	   NULL, O_COUNT1 },
 		{ "max-tool-calls",	required_argument, NULL, O_MAXCALLS },
 		{ "max-cost",		required_argument, NULL, O_COST },
 		{ "mcp-token-env",	required_argument, NULL, O_MCPENV },
@@ -401,6 +405,9 @@ parse_opts(int argc, char **argv)
 		case O_COUNT:
 			g.count = 1;
 			break;
+		case O_COUNT1:
+			g.count_first = 1;
+			break;
 		case O_COST:
 			g.max_cost = cost_arg(optarg);
 			break;
@@ -436,6 +443,8 @@ parse_opts(int argc, char **argv)
 		ca_usage("unexpected operand %s", argv[optind]);
 	if (g.count && g.stream)
 		ca_usage("--count and --stream exclude each other");
+	if (g.count && g.count_first)
+		ca_usage("--count and --count-first exclude each other");
 	if (g.nopace && (g.rpm > 0 || g.tpm > 0))
 		ca_usage("--no-pace excludes --rate and --tpm");
 	if (g.version != NULL && !ca_header_safe(g.version))

@@ -91,3 +91,31 @@ pace_seen(struct job *j)
 		    job_name(j));
 	}
 }
+
+/*
+ * --count-first: the count of j's input tokens came back (or not: the
+ * local estimate stands, and the message goes all the same).  The
+ * message is due at once; the limiter then weighs it by the count.
+ */
+void
+pace_counted(struct job *j, CURLcode cc)
+{
+	cJSON *b = NULL;
+	const cJSON *n = NULL;
+
+	j->counting = 0;
+	j->counted = 1;
+	if (cc == CURLE_OK && j->resp.status >= 200 && j->resp.status < 300 &&
+	    (b = ca_jparse(j->resp.body.p, j->resp.body.len)) != NULL)
+		n = cJSON_GetObjectItemCaseSensitive(b, "input_tokens");
+	if (n != NULL && ca_jtokens(n)) {
+		j->est = n->valuedouble > 0 ? n->valuedouble : 1;
+		ca_note("%s: count_tokens: %.0f input tokens", job_name(j),
+		    j->est);
+	} else
+		ca_note("%s: count_tokens gave no count (status %ld); the "
+		    "local estimate stands", job_name(j), j->resp.status);
+	cJSON_Delete(b);
+	j->state = J_WAIT;
+	j->due = ca_now();
+}
