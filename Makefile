@@ -41,6 +41,9 @@ tool_obj = $(patsubst %.c,%.o,$(call tool_src,$(1)))
 CMDOBJ = $(foreach t,$(BIN),$(call tool_obj,$(t)))
 NETBIN := $(foreach t,$(BIN),$(if $(shell grep -l ca_api_init \
 	$(call tool_src,$(t))),$(t)))
+# ca-skills reads zips (zlib inflates the SKILL.md in one); no other
+# tool loads zlib.
+ZBIN = ca-skills
 SCRIPTS = ca-chat
 # The API emulator, installed as ca-emu with its package in LIBDIR/caemu
 # (the installed emu/ca-emu.py is told where; in the tree, ./ca-emu is a
@@ -60,7 +63,8 @@ all: $(BIN) $(UNIT) $(COMPLETION)
 .SECONDEXPANSION:
 $(BIN): %: $$(call tool_obj,$$*) lib/libca.a
 	$(CC) $(LDFLAGS) -o $@ $(call tool_obj,$@) lib/libca.a \
-	    $(if $(filter $@,$(NETBIN)),$(LDLIBS),$(CORE_LDLIBS))
+	    $(if $(filter $@,$(NETBIN)),$(LDLIBS),$(CORE_LDLIBS)) \
+	    $(if $(filter $@,$(ZBIN)),-lz)
 
 $(UNIT): %: %.c lib/libca.a lib/ca.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< lib/libca.a $(LDLIBS)

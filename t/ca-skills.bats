@@ -128,6 +128,122 @@ bad() {
 	bad nosuch "No such file or directory"
 }
 
+# mkzip ZIP DIR [stored|deflated] [NAME=TEXT|NAME@LINK|NAME+SIZE ...]: DIR's
+# files zipped under DIR/ (SKILL.md stored or deflated), plus extra
+# entries: a file with text, a symbolic link, a file of SIZE zero bytes.
+mkzip() {
+	python3 - "$@" <<'PY'
+import os, stat, sys, zipfile
+zp, d, how, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+with zipfile.ZipFile(zp, "w", zipfile.ZIP_DEFLATED) as z:
+    for root, _, files in os.walk(d):
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            kind = zipfile.ZIP_STORED if f == "SKILL.md" and how == "stored" else zipfile.ZIP_DEFLATED
+            z.write(p, p, compress_type=kind)
+    for e in extra:
+        if "@" in e:
+            n, t = e.split("@", 1)
+            i = zipfile.ZipInfo(n)
+            i.create_system = 3
+            i.external_attr = (stat.S_IFLNK | 0o777) << 16
+            z.writestr(i, t)
+        elif "+" in e:
+            n, size = e.split("+", 1)
+            z.writestr(n, b"\0" * int(size))
+        else:
+            n, t = e.split("=", 1)
+            z.writestr(n, t)
+PY
+}
+
+@test "a zip of the directory becomes a skill: one files[] part, the zip; unchanged sends nothing" {
+	mkskill ziplib
+	mkzip ziplib.zip ziplib deflated
+	python3 -c 'import sys, zipfile; assert zipfile.ZipFile(sys.argv[1]).getinfo("ziplib/SKILL.md").compress_type == 8' ziplib.zip
+	run --separate-stderr ca-skills ziplib.zip
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(jq -r '[.type, .path, .name] | join(" ")' <<<"$output")" = "skill ziplib.zip ziplib" ]
+	[ "$(jq -r .digest <<<"$output")" = "$(sha256sum ziplib.zip | cut -c1-64)" ]
+	posts >log
+	[ "$(wc -l <log)" -eq 1 ]
+	[ "$(jq -r '.multipart[] | [.name, .filename, .content_type, .size] | join(" ")' log)" = \
+		"files[] ziplib.zip application/zip $(stat -c %s ziplib.zip)" ]
+	# The server unpacked it: the version holds SKILL.md's name.
+	sid=$(jq -r .skill.id <<<"$output")
+	[ "$(api "$EMU_URL/v1/skills/$sid/versions" | jq -r '.data[] | .name + " " + .description')" = \
+		"ziplib A tiny vendored package." ]
+	emu_reset
+	run --separate-stderr ca-skills ziplib.zip
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .skill.id <<<"$output")" = "$sid" ]
+	[ -z "$(emu_log)" ]
+	# A changed zip: a new version of the same skill.
+	mkzip ziplib.zip ziplib stored ziplib/pkg/more.py='x = 2'
+	run --separate-stderr ca-skills ziplib.zip
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .skill.id <<<"$output")" = "$sid" ]
+	[ "$(posts | jq -r .path)" = "/v1/skills/$sid/versions" ]
+}
+
+@test "a zip that breaks a rule is refused before anything is sent, the rule and the entry named" {
+	mkskill zz
+	mkzip evil.zip zz stored zz/../evil=x && bad evil.zip 'zz/../evil: a path with a ".."'
+	mkzip abs.zip zz stored /etc/x=x && bad abs.zip '/etc/x: an absolute path'
+	mkzip bs.zip zz stored 'zz\x=x' && bad bs.zip 'zz\x: an absolute path, or a name with a backslash'
+	mkzip link.zip zz stored zz/pkg/passwd@/etc/passwd && bad link.zip "zz/pkg/passwd: a symbolic link"
+	mkzip two.zip zz stored other/x=x && bad two.zip 'other/x: a second top-level directory (all files must be under "zz")'
+	mkzip loose.zip zz stored x=x && bad loose.zip 'x: not in the zip'"'"'s one top-level directory'
+	mkdir nomd && echo x >nomd/a && mkzip nomd.zip nomd stored && bad nomd.zip "nomd/SKILL.md: no such file"
+	mkskill badfm && sed -i 1d badfm/SKILL.md && mkzip badfm.zip badfm stored &&
+		bad badfm.zip "SKILL.md: does not start with YAML frontmatter"
+	mkzip badfm8.zip badfm deflated && bad badfm8.zip "SKILL.md: does not start with YAML frontmatter"
+	mkskill xml && sed -i 's/^description:.*/description: use <b>me<\/b>/' xml/SKILL.md &&
+		mkzip xml.zip xml deflated && bad xml.zip "SKILL.md: the description holds an XML tag"
+	mkskill other-name something-else && mkzip other.zip other-name deflated &&
+		bad other.zip 'the directory "other-name" is not named like the skill'
+	mkzip big.zip zz deflated zz/blob+30000001 && [ "$(stat -c %s big.zip)" -lt 100000 ] &&
+		bad big.zip "$((30000001 + 20 + $(stat -c %s zz/SKILL.md))) bytes in all, uncompressed, over the limit of 30000000 bytes"
+	head -c 100 /dev/urandom >junk.zip && bad junk.zip "not a zip file"
+	python3 - <<'PY' && bad z64.zip "a zip64 archive: not supported"
+import struct
+eocd = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0)
+open("z64.zip", "wb").write(eocd)
+PY
+	python3 - <<'PY' && bad split.zip "a zip archive split over disks"
+import struct
+open("split.zip", "wb").write(struct.pack("<IHHHHIIH", 0x06054b50, 1, 1, 0, 0, 0, 0, 0))
+PY
+}
+
+@test "the emulator unpacks a zip and holds it to the directory rules" {
+	mkskill zz
+	mkzip two.zip zz stored other/x=x
+	mkzip link.zip zz stored zz/pkg/passwd@/etc/passwd
+	mkzip evil.zip zz stored zz/../evil=x
+	mkdir nomd && echo x >nomd/a && mkzip nomd.zip nomd stored
+	mkzip big.zip zz deflated zz/blob+30000001
+	for z in two link evil nomd big; do
+		curl -s "${CA_API_HEADERS[@]}" -o out -w '%{http_code}\n' \
+			-F "files[]=@$z.zip;filename=$z.zip;type=application/zip" "$EMU_URL/v1/skills" >>codes
+		jq -r .error.message out >>msgs
+	done
+	[ "$(tr '\n' ' ' <codes)" = "400 400 400 400 413 " ]
+	grep -q 'All files must be in the same top-level directory' msgs
+	grep -q 'symbolic links and special files' msgs
+	grep -q 'invalid file path: zz/../evil' msgs
+	grep -q 'SKILL.md file must be at the root' msgs
+	grep -q 'Skill too large' msgs
+	# The zip is the only part, and a good one makes a skill.
+	mkzip zz.zip zz deflated
+	[ "$(curl -s "${CA_API_HEADERS[@]}" -F 'files[]=@zz.zip;type=application/zip' \
+		-F 'files[]=@zz/SKILL.md;filename=zz/SKILL.md' "$EMU_URL/v1/skills" | jq -r .error.message)" = \
+		"a zip must be the only file" ]
+	sid=$(curl -s "${CA_API_HEADERS[@]}" -F 'files[]=@zz.zip;type=application/zip' "$EMU_URL/v1/skills" | jq -r .id)
+	[ "$(api "$EMU_URL/v1/skills/$sid/versions" | jq -r '.data[].name')" = zz ]
+}
+
 @test "the name matches the directory case- and underscore-insensitively; a link inside is sent as a file" {
 	mkskill My_Lib my-lib
 	ln -s ../SKILL.md My_Lib/pkg/copy.md
@@ -312,6 +428,18 @@ bad() {
 		"$(jq -c '[{type: "custom", skill_id: .skill.id, version: .version}]' <<<"$sk")"
 	json_eq "$(jq -c 'select(.type == "response") | .message.container.skills' <<<"$output")" \
 		"$(jq -c '[{skill_id: .skill.id, type: "custom", version: .version}]' <<<"$sk")"
+}
+
+@test "a zip of a skill: the container imports its vendored package" {
+	cp -r "$CA_ROOT/demo/skills/csvstats" .
+	cp "$CA_ROOT/demo/sales.csv" .
+	mkzip csvstats.zip csvstats deflated
+	rm -r csvstats
+	run --separate-stderr bash -c 'set -o pipefail; { ca-skills -n csvstats.zip; ca-upload sales.csv; } | ca-request "$(printf "%s\n" "Use csvstats:" "\`\`\`python" "import os, sys" "sys.path.insert(0, os.path.join(os.environ.get(\"SKILLS_DIR\", \"/skills\"), \"csvstats\"))" "import csvstats" "s = csvstats.summary(\"sales.csv\", \"revenue\")" "print(\"count\", s[\"count\"], \"max\", int(s[\"max\"]))" "\`\`\`")" | ca-exec'
+	[ "$status" -eq 0 ]
+	want=$(python3 -c 'import csv; xs=[float(r["revenue"]) for r in csv.DictReader(open("sales.csv"))]; print("count", len(xs), "max", int(max(xs)))')
+	[ "$(jq -r 'select(.type == "response") | .message.content[] | select(.type == "code_execution_tool_result") | .content.stdout' <<<"$output")" = "$want" ]
+	[ "$(emu_log /v1/skills | jq -r '.multipart[] | .filename')" = csvstats.zip ]
 }
 
 @test "the emulator refuses a request naming a skill or a version that does not exist" {

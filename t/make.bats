@@ -126,14 +126,14 @@ fake_machine() {
 	fake_machine
 	PATH="$PWD/bin" run /bin/sh "$CA_ROOT/tools/deps.sh" build
 	[ "$status" -eq 0 ]
-	[ "$(tail -1 apt.log)" = "install -y -qq --no-install-recommends gcc libc6-dev make libcurl4-openssl-dev libcjson-dev libssl-dev python3 rlwrap" ]
+	[ "$(tail -1 apt.log)" = "install -y -qq --no-install-recommends gcc libc6-dev make libcurl4-openssl-dev libcjson-dev libssl-dev zlib1g-dev python3 rlwrap" ]
 }
 
 @test "deps.sh test: adds the test tools; CA_NO_BROWSER leaves chromium out" {
 	fake_machine 0
 	PATH="$PWD/bin" CA_NO_BROWSER='' run /bin/sh "$CA_ROOT/tools/deps.sh" test
 	[ "$status" -eq 0 ]
-	[ "$(tail -1 apt.log)" = "install -y -qq --no-install-recommends make libcurl4-openssl-dev libcjson-dev libssl-dev python3 rlwrap bats jq curl file time iproute2 strace zsh mandoc sqlite3 chromium" ]
+	[ "$(tail -1 apt.log)" = "install -y -qq --no-install-recommends make libcurl4-openssl-dev libcjson-dev libssl-dev zlib1g-dev python3 rlwrap bats jq curl file time iproute2 strace zsh mandoc sqlite3 chromium" ]
 	PATH="$PWD/bin" CA_NO_BROWSER=1 run /bin/sh "$CA_ROOT/tools/deps.sh" test
 	[ "$status" -eq 0 ]
 	[[ "$(tail -1 apt.log)" == *" mandoc sqlite3" ]]

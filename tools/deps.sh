@@ -45,6 +45,7 @@ have_cmd pkg-config || need="$need pkg-config"
 have_pc libcurl || need="$need libcurl4-openssl-dev"
 have_pc libcjson || need="$need libcjson-dev"
 have_pc libcrypto || need="$need libssl-dev"
+have_pc zlib || need="$need zlib1g-dev"	# ca-skills reads zips
 have_cmd python3 || need="$need python3"
 have_cmd rlwrap || need="$need rlwrap"	# ca-chat's line editing and history
 

@@ -7,6 +7,8 @@
  * main.c	options, main
  * check.c	a skill's directory, checked as the API checks it, and
  *		its content digest
+ * zip.c	a zip of a skill's directory: its central directory and
+ *		SKILL.md checked the same way
  * create.c	the upload (multipart, streamed from the files), the
  *		cache, the skill records
  * manage.c	listing and deleting
@@ -43,12 +45,28 @@ struct skdir {
 	size_t		 n, cap;
 	long long	 total;
 	char		 digest[65];
+	int		 zip;		/* f[0] is a zip of the directory */
 };
 
 /* check.c */
 /* 0, or -1 with why (naming the rule and the file) filled in. */
 int	 skdir_load(const char *dir, struct skdir *d, char *why, size_t n);
 void	 skdir_free(struct skdir *d);
+/*
+ * SKILL.md's text (changed) checked, and top named like the skill:
+ * 0 with *name set (to free), or -1 with why filled in.
+ */
+int	 skill_md_check(char *text, const char *top, char **name, char *why,
+	    size_t whylen);
+/* No control character, '"' or '\\': a part's filename carries it. */
+int	 skname_ok(const char *s);
+/* Appends a file to d's list. */
+void	 skdir_add(struct skdir *d, const char *rel, const char *path,
+	    long long size);
+
+/* zip.c */
+/* A .zip of a skill's directory, checked as skdir_load checks one. */
+int	 skzip_load(const char *zip, struct skdir *d, char *why, size_t n);
 
 /* create.c */
 void	 create_skill(struct sk *s, const char *dir);

@@ -40,8 +40,8 @@ refuse(struct walk *w, const char *fmt, ...)
 	return -1;
 }
 
-static void
-add_file(struct skdir *d, const char *rel, const char *path, long long size)
+void
+skdir_add(struct skdir *d, const char *rel, const char *path, long long size)
 {
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 32;
@@ -55,8 +55,8 @@ add_file(struct skdir *d, const char *rel, const char *path, long long size)
 }
 
 /* A name a Content-Disposition filename carries as it is. */
-static int
-name_ok(const char *s)
+int
+skname_ok(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' ||
@@ -82,7 +82,7 @@ take_link(struct walk *w, const char *rel, const char *path)
 		rc = refuse(w, "%s: a symbolic link to something other than "
 		    "a regular file", rel);
 	else
-		add_file(w->d, rel, real, (long long)st.st_size);
+		skdir_add(w->d, rel, real, (long long)st.st_size);
 	free(real);
 	return rc;
 }
@@ -108,7 +108,7 @@ walk(struct walk *w, const char *path, const char *rel, int depth)
 		sprintf(p, "%s/%s", path, de->d_name);
 		r = ca_xmalloc(strlen(rel) + strlen(de->d_name) + 2);
 		sprintf(r, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		if (!name_ok(de->d_name))
+		if (!skname_ok(de->d_name))
 			rc = refuse(w, "%s: a file name with a control "
 			    "character, '\"' or '\\'", r);
 		else if (lstat(p, &st) == -1)
@@ -121,7 +121,7 @@ walk(struct walk *w, const char *path, const char *rel, int depth)
 		} else if (S_ISLNK(st.st_mode))
 			rc = take_link(w, r, p);
 		else if (S_ISREG(st.st_mode))
-			add_file(w->d, r, p, (long long)st.st_size);
+			skdir_add(w->d, r, p, (long long)st.st_size);
 		else
 			rc = refuse(w, "%s: a special file (FIFO, socket or "
 			    "device)", r);
@@ -247,6 +247,37 @@ same_name(const char *top, const char *name)
 	return *top == *name;
 }
 
+/*
+ * SKILL.md's text (NUL-terminated, changed here) checked against the
+ * rules, and top, the directory holding it, named like the skill.
+ */
+int
+skill_md_check(char *text, const char *top, char **name, char *why,
+    size_t whylen)
+{
+	struct walk w = { NULL, NULL, why, whylen };
+	char *desc = NULL;
+	int rc = -1;
+
+	*name = NULL;
+	if (frontmatter(&w, text, name, &desc) == -1 ||
+	    check_meta(&w, *name, desc) == -1)
+		goto out;
+	if (!same_name(top, *name)) {
+		refuse(&w, "the directory \"%s\" is not named like the skill "
+		    "(SKILL.md's name \"%s\")", top, *name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(desc);
+	if (rc != 0) {
+		free(*name);
+		*name = NULL;
+	}
+	return rc;
+}
+
 static int
 read_md(struct walk *w, char *buf, size_t n)
 {
@@ -316,7 +347,7 @@ int
 skdir_load(const char *dir, struct skdir *d, char *why, size_t whylen)
 {
 	struct walk w = { d, NULL, why, whylen };
-	char *md = ca_xmalloc(MD_MAX), *name = NULL, *desc = NULL, *slash;
+	char *md = ca_xmalloc(MD_MAX), *name = NULL, *slash;
 	int rc = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -329,15 +360,9 @@ skdir_load(const char *dir, struct skdir *d, char *why, size_t whylen)
 	d->top = ca_xstrdup(slash != NULL && slash[1] != '\0' ? slash + 1 :
 	    w.root);
 	if (read_md(&w, md, MD_MAX) == -1 ||
-	    frontmatter(&w, md, &name, &desc) == -1 ||
-	    check_meta(&w, name, desc) == -1)
+	    skill_md_check(md, d->top, &name, why, whylen) == -1)
 		goto out;
-	if (!same_name(d->top, name)) {
-		refuse(&w, "the directory \"%s\" is not named like the skill "
-		    "(SKILL.md's name \"%s\")", d->top, name);
-		goto out;
-	}
-	if (!name_ok(d->top) || walk(&w, w.root, "", 0) == -1)
+	if (!skname_ok(d->top) || walk(&w, w.root, "", 0) == -1)
 		goto out;
 	if (d->total > SKILL_MAX) {
 		refuse(&w, "%lld bytes in all, over the limit of %lld bytes",
@@ -351,7 +376,6 @@ skdir_load(const char *dir, struct skdir *d, char *why, size_t whylen)
 	rc = 0;
 out:
 	free(name);
-	free(desc);
 	free(md);
 	free(w.root);
 	return rc;

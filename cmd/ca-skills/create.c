@@ -3,8 +3,11 @@
  * the cache says it already is, or nothing when its content digest has
  * not changed.  The files go as multipart parts named files[], read
  * from disk as libcurl sends them (constant memory), each filename
- * keeping the directory's name in front as the API wants.
+ * keeping the directory's name in front as the API wants; or a zip of
+ * the directory, as one part.
  */
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +28,10 @@ build_mime(CURL *h, const struct skdir *d)
 		curl_mime_filedata(part, d->f[i].path);
 		fn = ca_xmalloc(strlen(d->top) + strlen(d->f[i].rel) + 2);
 		sprintf(fn, "%s/%s", d->top, d->f[i].rel);
-		curl_mime_filename(part, fn);	/* after filedata: it sets one */
-		curl_mime_type(part, "application/octet-stream");
+		/* After filedata: it sets one.  A zip keeps its own name. */
+		curl_mime_filename(part, d->zip ? d->f[i].rel : fn);
+		curl_mime_type(part, d->zip ? "application/zip" :
+		    "application/octet-stream");
 		free(fn);
 	}
 	return mime;
@@ -160,6 +165,17 @@ out:
 	return rec;
 }
 
+/* A regular file named *.zip: a zip of the skill's directory. */
+static int
+is_zip(const char *path)
+{
+	size_t n = strlen(path);
+	struct stat st;
+
+	return n > 4 && strcmp(path + n - 4, ".zip") == 0 &&
+	    stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void
 create_skill(struct sk *s, const char *dir)
 {
@@ -169,7 +185,8 @@ create_skill(struct sk *s, const char *dir)
 	const cJSON *skill = NULL;
 	int rc = 0, gone = 0;
 
-	if (skdir_load(dir, &d, why, sizeof(why)) == -1) {
+	if ((is_zip(dir) ? skzip_load(dir, &d, why, sizeof(why)) :
+	    skdir_load(dir, &d, why, sizeof(why))) == -1) {
 		emit_error(dir, NULL, ca_errobj("skill_error", why));
 		ca_status_add(&s->st, CA_EX_FAIL);
 		skdir_free(&d);

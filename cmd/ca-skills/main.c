@@ -20,7 +20,7 @@ usage(const char *why)
 
 	if (why != NULL)
 		ca_warn("%s", why);
-	fprintf(fp, "usage: %s [-nv] dir ...\n"
+	fprintf(fp, "usage: %s [-nv] dir|zip ...\n"
 	    "       %s -l [-v] [--limit n] [--source custom|anthropic]\n"
 	    "       %s --versions id [-v] [--limit n]\n"
 	    "       %s -d [-fnv]\n"
@@ -111,7 +111,7 @@ parse_opts(int argc, char *argv[], const char **versions, int *nocache)
 	if ((dflag || lflag || *versions != NULL) && optind < argc)
 		ca_usage("unexpected operand %s", argv[optind]);
 	if (!dflag && !lflag && *versions == NULL && optind == argc)
-		ca_usage("no directory given");
+		ca_usage("no directory or zip given");
 	return dflag ? M_DELETE : lflag ? M_LIST : *versions != NULL ?
 	    M_VERSIONS : M_CREATE;
 }

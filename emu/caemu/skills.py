@@ -2,16 +2,20 @@
 multipart, one files[] part per file, names keeping their directory),
 their versions, listing with cursor pages, deletion; the checks a
 Messages request's container.skills gets; and mounting a custom
-skill's files in a container.
+skill's files in a container.  A zip of the directory may come instead,
+as the one part: unpacked and held to the same rules.
 """
 
 import base64
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
+import zipfile
+import zlib
 
 from .errors import APIError
 from .files import int_param
@@ -142,6 +146,53 @@ def bad_path(name):
     return None
 
 
+def is_zip_part(fn):
+    """One zip of the skill's directory, sent as a single part."""
+    return "/" not in fn and fn.lower().endswith(".zip")
+
+
+def unzip(path, tmp):
+    """The zip's files into tmp under the same rules as parts; their names."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise APIError(400, f"invalid zip file: {e}")
+    with zf:
+        infos = zf.infolist()
+        if sum(i.file_size for i in infos) > SKILL_MAX:
+            raise APIError(413, f"Skill too large: the total upload limit is {SKILL_MAX} "
+                                "bytes uncompressed")
+        names = []
+        for i in infos:
+            mode = i.external_attr >> 16
+            if i.create_system == 3 and stat.S_IFMT(mode) and \
+                    not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise APIError(400, f"{i.filename}: symbolic links and special files "
+                                    "are not allowed")
+            if i.filename.endswith("/"):
+                why = bad_path(i.filename.rstrip("/") + "/x")
+                if why is not None:
+                    raise APIError(400, f"invalid file path: {i.filename}")
+                continue
+            why = bad_path(i.filename)
+            if why is not None:
+                raise APIError(400, why)
+            if i.filename in names:
+                raise APIError(400, f"{i.filename}: the same file twice")
+            names.append(i.filename)
+            dst = os.path.join(tmp, *i.filename.split("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            try:
+                with zf.open(i) as src, open(dst, "wb") as out:
+                    shutil.copyfileobj(src, out)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error) as e:
+                raise APIError(400, f"invalid zip file: {i.filename}: {e}")
+    os.unlink(path)
+    if not names:
+        raise APIError(400, "files: at least one file is required")
+    return names
+
+
 def frontmatter(text):
     """{key: value} of SKILL.md's YAML frontmatter (plain key: value lines)."""
     if not text.startswith("---\n") and not text.startswith("---\r\n"):
@@ -190,6 +241,9 @@ def read_parts(h, tmp):
     def sink_for(info):
         if info["name"] == "files[]":
             fn = info["filename"]
+            if is_zip_part(fn):
+                got["names"].append(fn)
+                return FileSink(os.path.join(tmp, ".zip"), SKILL_MAX)
             why = bad_path(fn)
             if why is not None or fn in got["names"]:
                 got["bad"] = got["bad"] or why or f"{fn}: the same file twice"
@@ -234,6 +288,10 @@ def create(h, sid):
     tmp = tempfile.mkdtemp(prefix=".upload-", dir=st.root)
     try:
         names, display = read_parts(h, tmp)
+        if len(names) > 1 and any(is_zip_part(n) for n in names):
+            raise APIError(400, "a zip must be the only file")
+        if is_zip_part(names[0]):
+            names = unzip(os.path.join(tmp, ".zip"), tmp)
         roots = {n.split("/")[0] for n in names}
         if len(roots) != 1:
             raise APIError(400, "All files must be in the same top-level directory")
