@@ -150,6 +150,7 @@ tsv_models() {
 # $output is the one error record a tool that refused to run leaves:
 # is_refused TOOL ETYPE.  With one line on stderr, the record's message
 # is that line without the tool's name (bats drops trailing blanks).
+# shellcheck disable=SC2154	# output, stderr and stderr_lines: bats's run
 is_refused() {
 	local m
 	[ "$(jq -sc 'map([.type, .tool, .status, .request_id, .error.type])' <<<"$output")" = "[[\"error\",\"$1\",null,null,\"$2\"]]" ] || return 1
