@@ -539,6 +539,9 @@ readme_examples() {
 
 @test "the README's and ca-request(1)'s examples of these flags run against the emulator" {
 	person_schema
+	# The client-tool example runs in demo/: its files, here.
+	cp "$CA_ROOT"/demo/sales-db.json "$CA_ROOT"/demo/sales-db.sh \
+	    "$CA_ROOT"/demo/sales-db.md "$CA_ROOT"/demo/sales.csv .
 	export DOCS_TOKEN=tok-x
 	{ req -i e1 'one'; req -i e2 'two'; } >requests.ndjson
 	n=0
