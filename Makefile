@@ -153,6 +153,7 @@ bench: deps
 	sh bench/run.sh
 	sh bench/batch.sh
 	python3 bench/hold.py
+	python3 bench/hold.py --unordered
 	sh bench/ratelimit.sh
 
 # The Debian package, ca_VERSION_ARCH.deb, built by dpkg-buildpackage
